@@ -1,0 +1,160 @@
+/**
+ * Gradient overrides registered once for every backend (see ../shared/dependencies.md, appendices A and B).
+ *
+ * 1. BatchMatMul: tfjs's default gradient multiplies with transposeA/transposeB flags, which the wasm backend
+ *    runs on a scalar fallback loop (5-7x slower than XNNPACK). We transpose explicitly and multiply untransposed.
+ * 2. Conv2D: wasm has no Conv2DBackpropFilter kernel, and tfjs's Conv2DBackpropInput gradient needs it too, so
+ *    second-order gradients through a conv fail on every backend. We express both first-order gradients with
+ *    forward stride-1 convolutions (dilated where the forward pass was strided), which are themselves Conv2D ops,
+ *    so this same rule differentiates them again: ∇_θ(∇_y f · v) works through convolutions on wasm and cpu.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type Pair = [number, number];
+
+function pair(v: unknown, fallback: number): Pair {
+  if (v === undefined || v === null) return [fallback, fallback];
+  if (typeof v === 'number') return [v, v];
+  const a = v as number[];
+  return [a[0], a[1]];
+}
+
+/** Transpose the last two axes (works for rank 2 and batched rank >= 3). */
+function transposeLast2(t: tf.Tensor): tf.Tensor {
+  const r = t.rank;
+  if (r === 2) return tf.transpose(t);
+  const perm = [...Array(r).keys()];
+  perm[r - 2] = r - 1;
+  perm[r - 1] = r - 2;
+  return tf.transpose(t, perm);
+}
+
+function registerBatchMatMulGradient(): void {
+  tf.registerGradient({
+    kernelName: 'BatchMatMul',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved, attrs) => {
+      const dyT = dy as tf.Tensor;
+      const [a, b] = saved;
+      const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+      const T = transposeLast2;
+      if (!transposeA && !transposeB) return { a: () => tf.matMul(dyT, T(b)), b: () => tf.matMul(T(a), dyT) };
+      if (!transposeA && transposeB) return { a: () => tf.matMul(dyT, b), b: () => tf.matMul(T(dyT), a) };
+      if (transposeA && !transposeB) return { a: () => tf.matMul(b, T(dyT)), b: () => tf.matMul(a, dyT) };
+      return { a: () => tf.matMul(T(b), T(dyT)), b: () => tf.matMul(T(dyT), T(a)) };
+    },
+  });
+}
+
+interface Padding {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
+/** Padding that tfjs applies for a Conv2D with these attributes (same rule as tfjs's computeConv2DInfo). */
+function conv2dPadding(pad: unknown, inH: number, inW: number, effKH: number, effKW: number,
+  [sh, sw]: Pair, outH: number, outW: number): Padding {
+  if (pad === 'valid') return { top: 0, bottom: 0, left: 0, right: 0 };
+  if (pad === 'same') {
+    const ph = Math.max(0, (outH - 1) * sh + effKH - inH);
+    const pw = Math.max(0, (outW - 1) * sw + effKW - inW);
+    return { top: Math.floor(ph / 2), bottom: ph - Math.floor(ph / 2), left: Math.floor(pw / 2), right: pw - Math.floor(pw / 2) };
+  }
+  if (typeof pad === 'number') return { top: pad, bottom: pad, left: pad, right: pad };
+  if (Array.isArray(pad)) {
+    const p = pad as number[][];
+    return { top: p[1][0], bottom: p[1][1], left: p[2][0], right: p[2][1] };
+  }
+  throw new Error(`Conv2D gradient: unsupported padding ${JSON.stringify(pad)}`);
+}
+
+/** Insert (s-1) zeros between rows and columns: [N,H,W,C] -> [N,(H-1)sh+1,(W-1)sw+1,C]. */
+function upsampleWithZeros(t: tf.Tensor4D, [sh, sw]: Pair): tf.Tensor4D {
+  if (sh === 1 && sw === 1) return t;
+  const [n, h, w, c] = t.shape;
+  let u: tf.Tensor = tf.reshape(t, [n * h, 1, w, 1 * c]);
+  u = tf.pad(u, [[0, 0], [0, sh - 1], [0, 0], [0, 0]]);
+  u = tf.reshape(u, [n, h * sh, w, c]);
+  u = tf.reshape(u, [n * h * sh, w, 1, c]);
+  u = tf.pad(u, [[0, 0], [0, 0], [0, sw - 1], [0, 0]]);
+  u = tf.reshape(u, [n, h * sh, w * sw, c]);
+  return tf.slice(u, [0, 0, 0, 0], [n, (h - 1) * sh + 1, (w - 1) * sw + 1, c]) as tf.Tensor4D;
+}
+
+/** Keep every d-th row/column starting at 0, `count` of each: [A,H,W,B] -> [A,countH,countW,B]. */
+function subsample(t: tf.Tensor4D, [dh, dw]: Pair, [countH, countW]: Pair): tf.Tensor4D {
+  const [a, h, w, b] = t.shape;
+  const needH = countH * dh;
+  const needW = countW * dw;
+  let u: tf.Tensor4D = t;
+  if (h < needH || w < needW) u = tf.pad(u, [[0, 0], [0, Math.max(0, needH - h)], [0, Math.max(0, needW - w)], [0, 0]]);
+  u = tf.slice(u, [0, 0, 0, 0], [a, needH, needW, b]);
+  u = tf.slice(tf.reshape(u, [a * countH, dh, needW, b]) as tf.Tensor4D, [0, 0, 0, 0], [a * countH, 1, needW, b]);
+  u = tf.reshape(u, [a * countH * countW, dw, 1, b]);
+  u = tf.slice(u, [0, 0, 0, 0], [a * countH * countW, 1, 1, b]);
+  return tf.reshape(u, [a, countH, countW, b]) as tf.Tensor4D;
+}
+
+function registerConv2DGradient(): void {
+  tf.registerGradient({
+    kernelName: 'Conv2D',
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dyIn, saved, attrs) => {
+      const dy = dyIn as tf.Tensor4D;
+      const x = saved[0] as tf.Tensor4D;
+      const filter = saved[1] as tf.Tensor4D;
+      const a = attrs as unknown as { strides: unknown; pad: unknown; dataFormat?: string; dilations?: unknown };
+      if (a.dataFormat !== undefined && a.dataFormat !== 'NHWC') {
+        throw new Error(`Conv2D gradient: only NHWC is supported, got dataFormat ${a.dataFormat}`);
+      }
+      const s = pair(a.strides, 1);
+      const d = pair(a.dilations, 1);
+      const [n, inH, inW, cin] = x.shape;
+      const [kh, kw, , cout] = filter.shape;
+      const [, outH, outW] = dy.shape;
+      const effKH = (kh - 1) * d[0] + 1;
+      const effKW = (kw - 1) * d[1] + 1;
+      const p = conv2dPadding(a.pad, inH, inW, effKH, effKW, s, outH, outW);
+      const padH = inH + p.top + p.bottom;
+      const padW = inW + p.left + p.right;
+      return {
+        // dx: full correlation of the zero-upsampled dy with the flipped, channel-swapped filter.
+        x: () => {
+          const up = upsampleWithZeros(dy, s);
+          const padded = tf.pad(up, [[0, 0], [effKH - 1, padH - up.shape[1]], [effKW - 1, padW - up.shape[2]], [0, 0]]);
+          const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+          const dxp = tf.conv2d(padded, flipped, 1, 'valid', 'NHWC', d);
+          return tf.slice(dxp, [0, p.top, p.left, 0], [n, inH, inW, cin]);
+        },
+        // dW[i,j,ci,co] = sum_{n,oh,ow} xp[n, oh*s + i*d, ow*s + j*d, ci] dy[n,oh,ow,co]:
+        // a conv of xpᵀ (batch = ci, channels = n) with dyᵀ as the filter, dilated by the forward stride.
+        filter: () => {
+          const xp = p.top + p.bottom + p.left + p.right > 0
+            ? tf.pad(x, [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]]) : x;
+          const xt = tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D;
+          const dyt = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
+          const stridedAndDilated = (d[0] > 1 || d[1] > 1) && (s[0] > 1 || s[1] > 1);
+          let g: tf.Tensor4D;
+          if (stridedAndDilated) {
+            g = subsample(tf.conv2d(xt, dyt, 1, 'valid', 'NHWC', s), d, [kh, kw]);
+          } else {
+            g = tf.conv2d(xt, dyt, d, 'valid', 'NHWC', s);
+          }
+          return tf.transpose(tf.slice(g, [0, 0, 0, 0], [cin, kh, kw, cout]), [1, 2, 0, 3]);
+        },
+      };
+    },
+  });
+}
+
+let registered = false;
+
+/** Register the overrides (idempotent). Called by the backend module before any model is built. */
+export function registerGradientOverrides(): void {
+  if (registered) return;
+  registerBatchMatMulGradient();
+  registerConv2DGradient();
+  registered = true;
+}

@@ -1,0 +1,3 @@
+export { setBackend, ready, backendInfo, BACKEND_NAMES } from './backend.js';
+export type { BackendName, BackendInfo } from './backend.js';
+export { registerGradientOverrides } from './gradients.js';

@@ -1,0 +1,38 @@
+/**
+ * The `icnn` command line. Subcommands live in ./commands; this file wires them into commander.
+ */
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { statusCommand } from './commands/status.js';
+import { summaryCommand } from './commands/summary.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('icnn')
+    .description('Input Convex Neural Networks (Amos, Xu & Kolter, ICML 2017): models, convex inference, learning')
+    .version(VERSION)
+    .option('--backend <name>', 'tensor backend: wasm, cpu or tensorflow (default: tensorflow if installed, else wasm)')
+    .showHelpAfterError()
+    .exitOverride();
+  program.addCommand(statusCommand());
+  program.addCommand(summaryCommand());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.hook('preAction', async (cmd) => {
+    const backend = cmd.optsWithGlobals().backend as string | undefined;
+    if (backend !== undefined) process.env.ICNN_BACKEND = backend;
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode !== 0) process.exitCode = e.exitCode;
+      return;
+    }
+    throw e;
+  }
+}

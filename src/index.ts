@@ -1,0 +1,17 @@
+/**
+ * icnn: Input Convex Neural Networks (Amos, Xu & Kolter, ICML 2017) in TypeScript.
+ *
+ * Importing the package initializes the default tensor backend (tfjs-node if installed, else wasm, else cpu;
+ * `ICNN_BACKEND` overrides), so models can be built right away. `setBackend('cpu')` switches explicitly.
+ */
+import { ready } from './backend/backend.js';
+
+export * as tf from '@tensorflow/tfjs';
+export { setBackend, ready, backendInfo, BACKEND_NAMES } from './backend/index.js';
+export type { BackendName, BackendInfo } from './backend/index.js';
+export * from './models/index.js';
+export { IcnnError } from './util/errors.js';
+export { Rng } from './util/random.js';
+export { VERSION } from './version.js';
+
+await ready();

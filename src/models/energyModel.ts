@@ -1,0 +1,299 @@
+/**
+ * The base of every model: a scalar energy f(x, y; θ) per batch row, evaluated in batches.
+ *
+ * Hot paths (inference, training) split the work in two: `context(x)` runs everything that depends on x only
+ * (the u-path of a PICNN, §1.2) once, and `energyFromContext(ctx, y)` evaluates the y-dependent part, as often
+ * as an optimizer over y needs. The convenience methods `energy`, `gradY` and `energyAndGradY` validate their
+ * inputs (shapes, finiteness) and do both steps.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { fail } from '../util/errors.js';
+import { Rng } from '../util/random.js';
+import { assertFinite, toFlatBatch, sizeOf, type BatchInput } from '../util/tensors.js';
+import { checkOptionKeys } from '../util/options.js';
+import { absInit, lecunNormal, principledConvexInit, filled } from './init.js';
+import { ParameterStore, type Positivity } from './parameters.js';
+import type { ResolvedConvexOptions } from './common.js';
+import { loadModel, modelFromJSON, modelToJSON, saveModel, type ModelJSON } from './serialization.js';
+
+export type ModelKind = 'FICNN' | 'PICNN' | 'ConvPICNN' | 'FeedForward';
+
+/** What a model computed from x alone. Dispose it when done (or create it inside tf.tidy). */
+export interface EnergyContext {
+  readonly batch: number;
+  /** Every tensor the context holds. */
+  readonly tensors: tf.Tensor[];
+}
+
+export function disposeContext(ctx: EnergyContext): void {
+  tf.dispose(ctx.tensors);
+}
+
+export interface EnergyOptions {
+  /** Batch normalization uses batch statistics and updates its moving averages (default false). */
+  training?: boolean;
+  /** Check inputs for NaN/Infinity (default true). */
+  checkFinite?: boolean;
+}
+
+const ENERGY_OPTION_KEYS = ['training', 'checkFinite'] as const;
+
+/** A serializable description of a model's configuration (all defaults filled in). */
+export type ModelConfig = Record<string, unknown>;
+
+export abstract class EnergyModel {
+  abstract readonly kind: ModelKind;
+  /** The complete configuration, every default filled in; `fromJSON` rebuilds the same architecture from it. */
+  abstract readonly config: ModelConfig;
+  /** Shape of one x item ([] width 0 when the model has no x). */
+  abstract readonly xShape: readonly number[];
+  /** Shape of one y item. */
+  abstract readonly yShape: readonly number[];
+
+  protected readonly store: ParameterStore;
+  protected readonly rng: Rng;
+  private disposed = false;
+
+  protected constructor(positivity: Positivity, seed: number) {
+    this.store = new ParameterStore(positivity);
+    this.rng = new Rng(seed);
+  }
+
+  /** Width of a flattened x (0: the model takes no x). */
+  get xDim(): number {
+    return this.xShape.length === 0 ? 0 : sizeOf(this.xShape);
+  }
+
+  /** Width of a flattened y. */
+  get yDim(): number {
+    return sizeOf(this.yShape);
+  }
+
+  /** Convex in y by construction (false only for the nonconvex ablation or a joint feed-forward energy). */
+  get isConvex(): boolean {
+    return this.store.positivity !== 'none';
+  }
+
+  get positivity(): Positivity {
+    return this.store.positivity;
+  }
+
+  /** Variables an optimizer should update. */
+  get trainableVariables(): tf.Variable[] {
+    this.assertAlive();
+    return this.store.trainable();
+  }
+
+  /** Number of trainable scalars. */
+  get numParameters(): number {
+    return this.trainableVariables.reduce((n, v) => n + v.size, 0);
+  }
+
+  /** All named parameters (trainable and batch-norm state), for serialization and inspection. */
+  parameters(): { name: string; role: string; variable: tf.Variable }[] {
+    this.assertAlive();
+    return this.store.list();
+  }
+
+  /** Restore feasibility after an optimizer step (W^(z) ← max(W^(z), 0) under 'clip'; a no-op otherwise). */
+  project(): void {
+    this.assertAlive();
+    this.store.project();
+  }
+
+  /** Smallest effective W^(z) entry; ≥ 0 whenever the model is convex. */
+  minConvexWeight(): number {
+    return this.store.minConvexWeight();
+  }
+
+  /** Free the model's variables. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.store.dispose();
+    this.disposed = true;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  // ---- to implement -------------------------------------------------------------------------------------
+
+  /** Everything that depends on x only. `x` is [N, xDim] (null when xDim = 0); `batch` is N. */
+  protected abstract buildContext(x: tf.Tensor2D | null, batch: number, training: boolean): EnergyContext;
+
+  /** The network's energy for y [N, yDim] (without the strongly convex term). */
+  protected abstract networkEnergy(ctx: EnergyContext, y: tf.Tensor2D): tf.Tensor1D;
+
+  /** Coefficient α of (α/2)·||y||²; 0 for none. */
+  protected abstract get strongConvexity(): number;
+
+  /** Human-readable architecture lines for `summary()`. */
+  protected abstract describe(): string[];
+
+  // ---- hot path -----------------------------------------------------------------------------------------
+
+  /** Compute the x-only part once. `x` is [N, xDim] (null when the model takes no x, then `batch` is required). */
+  context(x: tf.Tensor2D | null, options: { training?: boolean; batch?: number } = {}): EnergyContext {
+    this.assertAlive();
+    checkOptionKeys(`${this.kind}.context`, options, ['training', 'batch']);
+    const batch = x === null ? options.batch : x.shape[0];
+    if (batch === undefined || !Number.isInteger(batch) || batch <= 0) {
+      fail(`${this.kind}.context: the batch size must be given as options.batch when x is null, got ${JSON.stringify(batch)}`);
+    }
+    return this.buildContext(x, batch, options.training ?? false);
+  }
+
+  /** Energy per row for y [N, yDim] given a context of the same N. No validation: meant for inner loops. */
+  energyFromContext(ctx: EnergyContext, y: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => {
+      const e = this.networkEnergy(ctx, y);
+      const alpha = this.strongConvexity;
+      if (alpha === 0) return e;
+      return tf.add(e, tf.mul(tf.sum(tf.square(y), 1), alpha / 2)) as tf.Tensor1D;
+    });
+  }
+
+  // ---- validated convenience API ------------------------------------------------------------------------
+
+  /** One energy per batch row: f(x, y; θ). Pass `null` for x when the model takes no x. */
+  energy(x: BatchInput | null, y: BatchInput, options: EnergyOptions = {}): tf.Tensor1D {
+    return this.withInputs('energy', x, y, options, (ctx, yFlat) => this.energyFromContext(ctx, yFlat));
+  }
+
+  /** ∇_y f(x, y; θ) per row, shaped like `y`. */
+  gradY(x: BatchInput | null, y: BatchInput, options: EnergyOptions = {}): tf.Tensor {
+    return this.energyAndGradY(x, y, options).grad;
+  }
+
+  /** Energy and ∇_y f in one pass; the gradient is shaped like `y`. */
+  energyAndGradY(x: BatchInput | null, y: BatchInput, options: EnergyOptions = {}): { energy: tf.Tensor1D; grad: tf.Tensor } {
+    const yShape = y instanceof tf.Tensor ? y.shape : null;
+    let energy: tf.Tensor1D | null = null;
+    const grad = this.withInputs('energyAndGradY', x, y, options, (ctx, yFlat) => {
+      // valueAndGrad of a vector output seeds dy with ones: each row's gradient is that row's ∇_y f.
+      const { grad: g, value } = tf.valueAndGrad((yy: tf.Tensor) => this.energyFromContext(ctx, yy as tf.Tensor2D))(yFlat);
+      energy = tf.keep(value as tf.Tensor1D);
+      return yShape !== null && yShape.length !== 2 ? tf.reshape(g, yShape) : g;
+    });
+    return { energy: energy as unknown as tf.Tensor1D, grad };
+  }
+
+  private withInputs<T extends tf.Tensor>(method: string, x: BatchInput | null, y: BatchInput, options: EnergyOptions,
+    fn: (ctx: EnergyContext, yFlat: tf.Tensor2D) => T): T {
+    this.assertAlive();
+    const where = `${this.kind}.${method}`;
+    checkOptionKeys(where, options, ENERGY_OPTION_KEYS);
+    const check = options.checkFinite ?? true;
+    return tf.tidy(() => {
+      const yFlat = toFlatBatch(where, 'y', y, this.yShape);
+      let xFlat: tf.Tensor2D | null = null;
+      if (this.xDim === 0) {
+        if (x !== null && x !== undefined) fail(`${where}: this ${this.kind} takes no x (xDim 0); pass null for x`);
+      } else {
+        if (x === null || x === undefined) fail(`${where}: x is required (expected shape [N, ${this.xShape.join(', ')}]), got ${x}`);
+        xFlat = toFlatBatch(where, 'x', x, this.xShape);
+        if (xFlat.shape[0] !== yFlat.shape[0]) {
+          fail(`${where}: x and y must have the same number of rows, got x ${xFlat.shape[0]} and y ${yFlat.shape[0]}`);
+        }
+      }
+      if (check) {
+        if (xFlat) assertFinite(where, 'x', xFlat);
+        assertFinite(where, 'y', yFlat);
+      }
+      const ctx = this.buildContext(xFlat, yFlat.shape[0], options.training ?? false);
+      try {
+        return fn(ctx, yFlat);
+      } finally {
+        disposeContext(ctx);
+      }
+    });
+  }
+
+  /** The model as one JSON document: kind, full config and base64 weights (with their sha256). */
+  toJSON(): ModelJSON {
+    this.assertAlive();
+    return modelToJSON(this);
+  }
+
+  /** Save to a directory (model.json + weights file), atomically: a killed save leaves the previous model intact. */
+  async save(dir: string): Promise<void> {
+    this.assertAlive();
+    await saveModel(this, dir);
+  }
+
+  /** Load a model saved with `save`; refuses truncated, corrupted or mismatched files, and other model kinds. */
+  static async load<T extends EnergyModel>(this: abstract new (...args: never[]) => T, dir: string): Promise<T> {
+    return expectKind(this, await loadModel(dir), `load(${dir})`);
+  }
+
+  /** Rebuild a model from `toJSON()` output (object or string). */
+  static fromJSON<T extends EnergyModel>(this: abstract new (...args: never[]) => T, json: unknown): T {
+    return expectKind(this, modelFromJSON(json), 'fromJSON');
+  }
+
+  /** A multi-line description: kind, shapes, convexity, layers and parameter counts. */
+  summary(): string {
+    const lines = [
+      `${this.kind}  (x: [${this.xShape.join(', ')}], y: [${this.yShape.join(', ')}])`,
+      `  convex in y: ${this.isConvex ? 'yes' : 'NO'}  (positivity: ${this.positivity})`,
+      ...this.describe().map((l) => `  ${l}`),
+    ];
+    const params = this.parameters();
+    const width = Math.max(...params.map((p) => p.name.length), 4);
+    lines.push(`  ${'name'.padEnd(width)}  ${'shape'.padEnd(16)} role`);
+    for (const p of params) {
+      lines.push(`  ${p.name.padEnd(width)}  ${`[${p.variable.shape.join(', ')}]`.padEnd(16)} ${p.role}`);
+    }
+    lines.push(`  trainable parameters: ${this.numParameters.toLocaleString('en-US')}`);
+    return lines.join('\n');
+  }
+
+  // ---- helpers for subclasses ---------------------------------------------------------------------------
+
+  protected assertAlive(): void {
+    if (this.disposed) fail(`${this.kind}: the model has been disposed`);
+  }
+
+  /** An unconstrained weight, LeCun normal. */
+  protected addFreeWeight(name: string, shape: number[], fanIn: number): void {
+    this.store.add(name, 'free', shape, lecunNormal(this.rng, fanIn, sizeOf(shape)));
+  }
+
+  protected addConstant(name: string, shape: number[], value: number): void {
+    this.store.add(name, 'free', shape, filled(sizeOf(shape), value));
+  }
+
+  /**
+   * A convex-path weight W^(z) (and the bias of its layer when `biasName` is given, which the principled scheme
+   * shifts). Under positivity 'none' it is drawn like a free weight (no |W|, no projection: the ablation).
+   */
+  protected addConvexWeight(name: string, shape: number[], fanIn: number, o: ResolvedConvexOptions, biasName?: string): void {
+    const count = sizeOf(shape);
+    if (o.positivity === 'none') {
+      this.store.add(name, 'convex', shape, lecunNormal(this.rng, fanIn, count));
+      if (biasName) this.addConstant(biasName, [shape[shape.length - 1]], 0);
+      return;
+    }
+    if (o.init === 'principled') {
+      const slope = o.activation === 'leaky-relu' ? o.leakySlope : 0;
+      const { weights, bias } = principledConvexInit(this.rng, fanIn, count, { leakySlope: slope });
+      this.store.add(name, 'convex', shape, weights);
+      if (biasName) this.addConstant(biasName, [shape[shape.length - 1]], bias);
+      return;
+    }
+    this.store.add(name, 'convex', shape, absInit(this.rng, fanIn, count, o.absScale));
+    if (biasName) this.addConstant(biasName, [shape[shape.length - 1]], 0);
+  }
+
+  protected p(name: string): tf.Tensor {
+    return this.store.value(name);
+  }
+}
+
+function expectKind<T extends EnergyModel>(cls: abstract new (...args: never[]) => T, model: EnergyModel, where: string): T {
+  if (model instanceof cls) return model;
+  const kind = model.kind;
+  model.dispose();
+  return fail(`${cls.name}.${where}: the file holds a ${kind}, not a ${cls.name}`);
+}

@@ -1,0 +1,124 @@
+/**
+ * The plain feed-forward baseline of the paper's comparisons (§5.2: FC 600 + ReLU + BN, FC 159, sigmoid).
+ *
+ * energy 'linear' (default): an MLP g(x) ∈ R^yDim of logits and the energy f(x, y) = -g(x)ᵀy, linear (so convex)
+ *   in y. By §1.2 ("trivial PICNN", Prop. 2) its entropy-regularized argmin is σ(g(x)): a sigmoid classifier.
+ * energy 'joint': a scalar MLP of [x, y], a nonconvex energy (isConvex = false), for ablations.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { activate, checkFreeActivation, type FreeActivation } from './activations.js';
+import { addBatchNorm, applyBatchNorm } from './batchNorm.js';
+import { EnergyModel, type EnergyContext } from './energyModel.js';
+import { checkIntArray, checkNonNegativeInt, checkOneOf, checkOptionKeys, checkPositiveInt } from '../util/options.js';
+import { fail } from '../util/errors.js';
+import { registerModelKind } from './registry.js';
+
+export interface FeedForwardOptions {
+  xDim: number;
+  yDim: number;
+  hidden: number[];
+  /** Hidden activation (default 'relu'). */
+  activation?: FreeActivation;
+  /** Batch normalization after every hidden layer (default false; the BibTeX baseline uses it). */
+  batchNorm?: boolean;
+  /** 'linear' (default): f = -g(x)ᵀy; 'joint': f = MLP([x, y]) (nonconvex). */
+  energy?: 'linear' | 'joint';
+  leakySlope?: number;
+  seed?: number;
+}
+
+export type FeedForwardConfig = Required<FeedForwardOptions>;
+
+const KEYS = ['xDim', 'yDim', 'hidden', 'activation', 'batchNorm', 'energy', 'leakySlope', 'seed'] as const;
+
+interface FeedForwardContext extends EnergyContext {
+  /** 'linear': logits g(x) [N, yDim]; 'joint': x itself. */
+  features: tf.Tensor2D;
+  training: boolean;
+}
+
+export class FeedForward extends EnergyModel {
+  readonly kind = 'FeedForward' as const;
+  readonly config: FeedForwardConfig;
+  readonly xShape: readonly number[];
+  readonly yShape: readonly number[];
+  private readonly widths: number[];
+
+  constructor(options: FeedForwardOptions) {
+    if (options === undefined || options === null) fail('FeedForward: options { xDim, yDim, hidden } are required');
+    checkOptionKeys('FeedForward', options, KEYS);
+    const xDim = checkNonNegativeInt('FeedForward', 'xDim', options.xDim);
+    const yDim = checkPositiveInt('FeedForward', 'yDim', options.yDim);
+    const hidden = checkIntArray('FeedForward', 'hidden', options.hidden);
+    const activation = checkFreeActivation('FeedForward', options.activation ?? 'relu');
+    const energy = checkOneOf('FeedForward', 'energy', options.energy ?? 'linear', ['linear', 'joint'] as const);
+    const batchNorm = options.batchNorm ?? false;
+    const leakySlope = options.leakySlope ?? 0.01;
+    const seed = options.seed ?? 0;
+    if (energy === 'linear' && xDim === 0) fail("FeedForward: energy 'linear' needs xDim > 0 (logits are a function of x)");
+    super('clip', seed);
+    this.config = { xDim, yDim, hidden, activation, batchNorm, energy, leakySlope, seed };
+    this.xShape = xDim === 0 ? [] : [xDim];
+    this.yShape = [yDim];
+    const inDim = energy === 'linear' ? xDim : xDim + yDim;
+    const outDim = energy === 'linear' ? yDim : 1;
+    this.widths = [inDim, ...hidden, outDim];
+    for (let i = 0; i + 1 < this.widths.length; i++) {
+      this.addFreeWeight(`fc${i}.W`, [this.widths[i], this.widths[i + 1]], this.widths[i]);
+      this.addConstant(`fc${i}.b`, [this.widths[i + 1]], 0);
+      if (batchNorm && i + 2 < this.widths.length) addBatchNorm(this.store, `fc${i}.bn`, this.widths[i + 1]);
+    }
+  }
+
+  override get isConvex(): boolean {
+    return this.config.energy === 'linear';
+  }
+
+  protected get strongConvexity(): number {
+    return 0;
+  }
+
+  private mlp(input: tf.Tensor2D, training: boolean): tf.Tensor2D {
+    let h: tf.Tensor = input;
+    const layers = this.widths.length - 1;
+    for (let i = 0; i < layers; i++) {
+      h = tf.add(tf.matMul(h as tf.Tensor2D, this.p(`fc${i}.W`) as tf.Tensor2D), this.p(`fc${i}.b`));
+      if (i + 1 < layers) {
+        h = activate(this.config.activation, h, this.config.leakySlope);
+        if (this.config.batchNorm) h = applyBatchNorm(this.store, `fc${i}.bn`, h, training);
+      }
+    }
+    return h as tf.Tensor2D;
+  }
+
+  /** The logits g(x) [N, yDim] of the 'linear' energy; σ(g(x)) is the prediction. */
+  logits(x: tf.Tensor2D, options: { training?: boolean } = {}): tf.Tensor2D {
+    if (this.config.energy !== 'linear') fail("FeedForward.logits: only defined for energy 'linear'");
+    return tf.tidy(() => this.mlp(x, options.training ?? false));
+  }
+
+  protected buildContext(x: tf.Tensor2D | null, batch: number, training: boolean): FeedForwardContext {
+    const features = this.config.energy === 'linear'
+      ? tf.tidy(() => this.mlp(x as tf.Tensor2D, training))
+      : x === null ? tf.zeros([batch, 0]) as tf.Tensor2D : tf.clone(x);
+    return { batch, features, training, tensors: [features] };
+  }
+
+  protected networkEnergy(context: EnergyContext, y: tf.Tensor2D): tf.Tensor1D {
+    const ctx = context as FeedForwardContext;
+    if (this.config.energy === 'linear') return tf.neg(tf.sum(tf.mul(ctx.features, y), 1)) as tf.Tensor1D;
+    // 'joint' runs the whole MLP per y (with batch norm in training mode, rows are coupled by batch statistics).
+    const input = this.config.xDim === 0 ? y : tf.concat([ctx.features, y], 1) as tf.Tensor2D;
+    return tf.reshape(this.mlp(input, ctx.training), [y.shape[0]]) as tf.Tensor1D;
+  }
+
+  protected describe(): string[] {
+    const c = this.config;
+    return [
+      `MLP ${this.widths.join(' → ')} (${c.activation}${c.batchNorm ? ' + batch norm' : ''})`,
+      c.energy === 'linear' ? 'energy f = -g(x)ᵀy (linear in y; prediction σ(g(x)))' : 'energy f = MLP([x, y]) (nonconvex)',
+    ];
+  }
+}
+
+registerModelKind('FeedForward', (config) => new FeedForward(config as unknown as FeedForwardOptions));

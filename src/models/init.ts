@@ -1,0 +1,54 @@
+/**
+ * Weight initialization.
+ *
+ * - Free weights: LeCun normal, N(0, 1/fan_in).
+ * - Convex-path weights W^(z), scheme 'abs' (§1.4, the authors' code): draw like a free weight, then take
+ *   |W|·absScale (absScale 1 for multi-label and RL, 0.5 Olivetti, 0.1 synthetic).
+ * - Convex-path weights, scheme 'principled' (Hoedt & Klambauer, NeurIPS 2023; ../shared/anchors.md §3.6):
+ *   log-normal weights whose squared mean is corr / f_c(fan_in) and variance 2/(1+α²)·(1-corr)/fan_in, and the
+ *   layer bias shifted by -fan_in·sqrt(mean²·var/(2π)) to re-centre pre-activations.
+ */
+import { Rng } from '../util/random.js';
+
+export const INIT_SCHEMES = ['abs', 'principled'] as const;
+export type InitScheme = (typeof INIT_SCHEMES)[number];
+
+export function lecunNormal(rng: Rng, fanIn: number, count: number): Float32Array {
+  return rng.fillNormal(count, 0, 1 / Math.sqrt(fanIn));
+}
+
+export function absInit(rng: Rng, fanIn: number, count: number, scale: number): Float32Array {
+  const w = lecunNormal(rng, fanIn, count);
+  for (let i = 0; i < w.length; i++) w[i] = Math.abs(w[i]) * scale;
+  return w;
+}
+
+/** f_c of Hoedt & Klambauer (their eq. 35): the correlation propagation factor for a given fan-in. */
+function correlationFactor(fanIn: number, corr: number): number {
+  const mix = Math.sqrt(1 - corr * corr) + corr * Math.acos(-corr);
+  return (fanIn * (Math.PI - fanIn + (fanIn - 1) * mix)) / (2 * Math.PI);
+}
+
+export interface PrincipledInit {
+  weights: Float32Array;
+  /** Value for every entry of the layer's bias. */
+  bias: number;
+}
+
+export function principledConvexInit(rng: Rng, fanIn: number, count: number,
+  { corr = 0.5, leakySlope = 0, targetVar = 1 } = {}): PrincipledInit {
+  const meanSq = corr / correlationFactor(fanIn, corr);
+  const variance = ((2 / (1 + leakySlope * leakySlope)) * (1 - corr)) / fanIn;
+  // Log-normal with E[w]² = meanSq and Var[w] = variance.
+  const logMom2 = Math.log(meanSq + variance);
+  const mu = Math.log(meanSq) - logMom2 / 2;
+  const sigma = Math.sqrt(logMom2 - Math.log(meanSq));
+  const weights = new Float32Array(count);
+  for (let i = 0; i < count; i++) weights[i] = Math.exp(mu + sigma * rng.normal());
+  const shift = fanIn * Math.sqrt((meanSq * targetVar) / (2 * Math.PI));
+  return { weights, bias: -shift };
+}
+
+export function filled(count: number, value: number): Float32Array {
+  return new Float32Array(count).fill(value);
+}

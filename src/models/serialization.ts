@@ -1,0 +1,186 @@
+/**
+ * Saving and loading models.
+ *
+ * A saved model is a directory with `model.json` (format tag, kind, full config, weight manifest with sha256)
+ * and `weights-<hash>.bin` (float32 little-endian, tensors back to back). The weights file is written first
+ * under a content-addressed name, then model.json is replaced atomically, then stale weight files are removed:
+ * a killed save leaves the previous model intact. `load` refuses truncated, corrupted or mismatched files.
+ * `toJSON` gives the same document with the weights inline (base64) instead of a file.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { EnergyModel } from './energyModel.js';
+import { buildModel } from './registry.js';
+import { writeFileAtomic } from '../util/atomicFile.js';
+import { fail } from '../util/errors.js';
+import { VERSION } from '../version.js';
+
+export const MODEL_FORMAT = 'icnn-model';
+export const MODEL_FORMAT_VERSION = 1;
+
+export interface TensorEntry {
+  name: string;
+  shape: number[];
+  role: string;
+  /** Offset in bytes into the weight buffer. */
+  offset: number;
+}
+
+export interface WeightManifest {
+  dtype: 'float32';
+  byteLength: number;
+  sha256: string;
+  tensors: TensorEntry[];
+  /** File name next to model.json (saved models). */
+  file?: string;
+  /** Base64 of the weight buffer (toJSON). */
+  data?: string;
+}
+
+export interface ModelJSON {
+  format: typeof MODEL_FORMAT;
+  formatVersion: number;
+  library: string;
+  kind: string;
+  config: Record<string, unknown>;
+  weights: WeightManifest;
+}
+
+function sha256(buf: Uint8Array): string {
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+/** Pack every parameter into one little-endian float32 buffer. */
+function packWeights(model: EnergyModel): { buffer: Uint8Array; tensors: TensorEntry[] } {
+  const params = model.parameters();
+  const total = params.reduce((n, p) => n + p.variable.size, 0);
+  const floats = new Float32Array(total);
+  const tensors: TensorEntry[] = [];
+  let at = 0;
+  for (const p of params) {
+    floats.set(p.variable.dataSync() as Float32Array, at);
+    tensors.push({ name: p.name, shape: [...p.variable.shape], role: p.role, offset: at * 4 });
+    at += p.variable.size;
+  }
+  return { buffer: new Uint8Array(floats.buffer), tensors };
+}
+
+function manifestOf(model: EnergyModel, buffer: Uint8Array, tensors: TensorEntry[]): Omit<ModelJSON, 'weights'> & { weights: WeightManifest } {
+  return {
+    format: MODEL_FORMAT,
+    formatVersion: MODEL_FORMAT_VERSION,
+    library: `icnn@${VERSION}`,
+    kind: model.kind,
+    config: JSON.parse(JSON.stringify(model.config)) as Record<string, unknown>,
+    weights: { dtype: 'float32', byteLength: buffer.byteLength, sha256: sha256(buffer), tensors },
+  };
+}
+
+export function modelToJSON(model: EnergyModel): ModelJSON {
+  const { buffer, tensors } = packWeights(model);
+  const doc = manifestOf(model, buffer, tensors);
+  doc.weights.data = Buffer.from(buffer).toString('base64');
+  return doc;
+}
+
+export async function saveModel(model: EnergyModel, dir: string): Promise<void> {
+  const { buffer, tensors } = packWeights(model);
+  const doc = manifestOf(model, buffer, tensors);
+  const file = `weights-${doc.weights.sha256.slice(0, 16)}.bin`;
+  doc.weights.file = file;
+  await fs.mkdir(dir, { recursive: true });
+  await writeFileAtomic(path.join(dir, file), buffer);
+  await writeFileAtomic(path.join(dir, 'model.json'), `${JSON.stringify(doc, null, 2)}\n`);
+  for (const entry of await fs.readdir(dir)) {
+    if (entry !== file && /^weights-[0-9a-f]{16}\.bin$/.test(entry)) await fs.rm(path.join(dir, entry), { force: true });
+  }
+}
+
+function checkDocument(doc: unknown, where: string): ModelJSON {
+  if (typeof doc !== 'object' || doc === null) fail(`${where}: expected a JSON object, got ${doc === null ? 'null' : typeof doc}`);
+  const d = doc as Partial<ModelJSON>;
+  if (d.format !== MODEL_FORMAT) fail(`${where}: not an icnn model (format ${JSON.stringify(d.format)}, expected '${MODEL_FORMAT}')`);
+  if (d.formatVersion !== MODEL_FORMAT_VERSION) {
+    fail(`${where}: unsupported formatVersion ${JSON.stringify(d.formatVersion)} (this library reads version ${MODEL_FORMAT_VERSION})`);
+  }
+  const w = d.weights;
+  if (!w || typeof w !== 'object' || !Array.isArray(w.tensors) || typeof w.byteLength !== 'number' || typeof w.sha256 !== 'string') {
+    fail(`${where}: the weights manifest is missing or malformed`);
+  }
+  if (typeof d.config !== 'object' || d.config === null) fail(`${where}: the config is missing`);
+  return d as ModelJSON;
+}
+
+/** Build the model of `doc` and fill its parameters from `buffer`, checking size, checksum and shapes. */
+function restore(doc: ModelJSON, buffer: Uint8Array, where: string): EnergyModel {
+  const w = doc.weights;
+  if (buffer.byteLength !== w.byteLength) {
+    fail(`${where}: weights are truncated or padded: expected ${w.byteLength} bytes, found ${buffer.byteLength}`);
+  }
+  const digest = sha256(buffer);
+  if (digest !== w.sha256) fail(`${where}: weights are corrupted: sha256 ${digest} does not match the manifest's ${w.sha256}`);
+  const model = buildModel(doc.kind, doc.config, where);
+  try {
+    const byName = new Map(w.tensors.map((t) => [t.name, t]));
+    const aligned = new Uint8Array(buffer.byteLength);
+    aligned.set(buffer);
+    const floats = new Float32Array(aligned.buffer);
+    for (const p of model.parameters()) {
+      const entry = byName.get(p.name);
+      if (!entry) fail(`${where}: the file has no tensor '${p.name}' that this ${doc.kind} config needs`);
+      const expected = p.variable.shape;
+      if (entry.shape.length !== expected.length || entry.shape.some((s, i) => s !== expected[i])) {
+        fail(`${where}: tensor '${p.name}' has shape [${entry.shape.join(', ')}] in the file, but the config implies [${expected.join(', ')}]`);
+      }
+      const start = entry.offset / 4;
+      if (!Number.isInteger(start) || start < 0 || start + p.variable.size > floats.length) {
+        fail(`${where}: tensor '${p.name}' lies outside the weight buffer (offset ${entry.offset})`);
+      }
+      const values = tf.tensor(floats.subarray(start, start + p.variable.size), expected, 'float32');
+      p.variable.assign(values);
+      values.dispose();
+      byName.delete(p.name);
+    }
+    if (byName.size > 0) fail(`${where}: the file has tensors that this ${doc.kind} config does not: ${[...byName.keys()].join(', ')}`);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}
+
+export function modelFromJSON(json: unknown): EnergyModel {
+  const where = 'modelFromJSON';
+  const doc = checkDocument(typeof json === 'string' ? JSON.parse(json) : json, where);
+  if (typeof doc.weights.data !== 'string') fail(`${where}: the document has no inline weights (use loadModel for a saved directory)`);
+  return restore(doc, new Uint8Array(Buffer.from(doc.weights.data, 'base64')), where);
+}
+
+export async function loadModel(dir: string): Promise<EnergyModel> {
+  const jsonPath = path.join(dir, 'model.json');
+  const where = `loadModel(${dir})`;
+  let text: string;
+  try {
+    text = await fs.readFile(jsonPath, 'utf8');
+  } catch (e) {
+    fail(`${where}: cannot read ${jsonPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    fail(`${where}: model.json is not valid JSON (${(e as Error).message})`);
+  }
+  const doc = checkDocument(parsed, where);
+  const file = doc.weights.file;
+  if (typeof file !== 'string' || file.includes('/') || file.includes('\\')) fail(`${where}: model.json names no valid weights file`);
+  let buffer: Uint8Array;
+  try {
+    buffer = new Uint8Array(await fs.readFile(path.join(dir, file)));
+  } catch (e) {
+    fail(`${where}: cannot read weights file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return restore(doc, buffer, where);
+}
