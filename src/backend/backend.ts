@@ -49,6 +49,26 @@ async function tryLoadTfjsNode(): Promise<boolean> {
   return tfjsNodeLoaded;
 }
 
+type ProcessEvent = 'uncaughtException' | 'unhandledRejection';
+const PROCESS_EVENTS: ProcessEvent[] = ['uncaughtException', 'unhandledRejection'];
+
+function processListeners(): Map<ProcessEvent, Set<(...args: unknown[]) => void>> {
+  return new Map(PROCESS_EVENTS.map((e) => [e, new Set(process.listeners(e) as ((...args: unknown[]) => void)[])]));
+}
+
+/**
+ * The wasm backend's Emscripten glue installs process-wide handlers that rethrow every uncaught error from
+ * inside its own (minified, 30 kB single-line) file, so Node prints that whole line with any crash. Remove them:
+ * errors then surface with their own stack traces, and Node's default handling is unchanged.
+ */
+function removeListenersAddedSince(before: Map<ProcessEvent, Set<(...args: unknown[]) => void>>): void {
+  for (const e of PROCESS_EVENTS) {
+    for (const l of process.listeners(e) as ((...args: unknown[]) => void)[]) {
+      if (!before.get(e)?.has(l)) process.removeListener(e, l);
+    }
+  }
+}
+
 function parseBackendName(name: string, source: string): BackendName {
   if ((BACKEND_NAMES as readonly string[]).includes(name)) return name as BackendName;
   throw new Error(`${source}: unknown backend '${name}' (expected one of: ${BACKEND_NAMES.join(', ')})`);
@@ -63,7 +83,9 @@ export async function setBackend(name: BackendName | string): Promise<BackendInf
   if (wanted === 'tensorflow' && !(await tryLoadTfjsNode())) {
     throw new Error("setBackend: backend 'tensorflow' needs the optional package @tensorflow/tfjs-node, which is not installed");
   }
+  const before = processListeners();
   const ok = await tf.setBackend(wanted);
+  removeListenersAddedSince(before);
   if (!ok) throw new Error(`setBackend: tfjs could not initialize the '${wanted}' backend`);
   await tf.ready();
   initialization = Promise.resolve(backendInfo());
