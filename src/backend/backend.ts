@@ -49,11 +49,16 @@ async function tryLoadTfjsNode(): Promise<boolean> {
   return tfjsNodeLoaded;
 }
 
+type Listener = (...args: unknown[]) => void;
 type ProcessEvent = 'uncaughtException' | 'unhandledRejection';
 const PROCESS_EVENTS: ProcessEvent[] = ['uncaughtException', 'unhandledRejection'];
 
-function processListeners(): Map<ProcessEvent, Set<(...args: unknown[]) => void>> {
-  return new Map(PROCESS_EVENTS.map((e) => [e, new Set(process.listeners(e) as ((...args: unknown[]) => void)[])]));
+function listenersOf(event: ProcessEvent): Listener[] {
+  return (event === 'uncaughtException' ? process.listeners('uncaughtException') : process.listeners('unhandledRejection')) as Listener[];
+}
+
+function processListeners(): Map<ProcessEvent, Set<Listener>> {
+  return new Map(PROCESS_EVENTS.map((e) => [e, new Set(listenersOf(e))]));
 }
 
 /**
@@ -61,9 +66,9 @@ function processListeners(): Map<ProcessEvent, Set<(...args: unknown[]) => void>
  * inside its own (minified, 30 kB single-line) file, so Node prints that whole line with any crash. Remove them:
  * errors then surface with their own stack traces, and Node's default handling is unchanged.
  */
-function removeListenersAddedSince(before: Map<ProcessEvent, Set<(...args: unknown[]) => void>>): void {
+function removeListenersAddedSince(before: Map<ProcessEvent, Set<Listener>>): void {
   for (const e of PROCESS_EVENTS) {
-    for (const l of process.listeners(e) as ((...args: unknown[]) => void)[]) {
+    for (const l of listenersOf(e)) {
       if (!before.get(e)?.has(l)) process.removeListener(e, l);
     }
   }

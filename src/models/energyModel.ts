@@ -154,6 +154,13 @@ export abstract class EnergyModel {
     });
   }
 
+  /** Energy and ∇_y f per row for y [N, yDim] given a context (no validation; for solvers' inner loops). */
+  energyAndGradFromContext(ctx: EnergyContext, y: tf.Tensor2D): { energy: tf.Tensor1D; grad: tf.Tensor2D } {
+    // valueAndGrad of a vector output seeds dy with ones: each row's gradient is that row's ∇_y f.
+    const { value, grad } = tf.valueAndGrad((yy: tf.Tensor) => this.energyFromContext(ctx, yy as tf.Tensor2D))(y);
+    return { energy: value as tf.Tensor1D, grad: grad as tf.Tensor2D };
+  }
+
   // ---- validated convenience API ------------------------------------------------------------------------
 
   /** One energy per batch row: f(x, y; θ). Pass `null` for x when the model takes no x. */
@@ -171,9 +178,8 @@ export abstract class EnergyModel {
     const yShape = y instanceof tf.Tensor ? y.shape : null;
     let energy: tf.Tensor1D | null = null;
     const grad = this.withInputs('energyAndGradY', x, y, options, (ctx, yFlat) => {
-      // valueAndGrad of a vector output seeds dy with ones: each row's gradient is that row's ∇_y f.
-      const { grad: g, value } = tf.valueAndGrad((yy: tf.Tensor) => this.energyFromContext(ctx, yy as tf.Tensor2D))(yFlat);
-      energy = tf.keep(value as tf.Tensor1D);
+      const { energy: value, grad: g } = this.energyAndGradFromContext(ctx, yFlat);
+      energy = tf.keep(value);
       return yShape !== null && yShape.length !== 2 ? tf.reshape(g, yShape) : g;
     });
     return { energy: energy as unknown as tf.Tensor1D, grad };
