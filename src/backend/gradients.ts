@@ -2,7 +2,9 @@
  * Gradient overrides registered once for every backend (see ../shared/dependencies.md, appendices A and B).
  *
  * 1. BatchMatMul: tfjs's default gradient multiplies with transposeA/transposeB flags, which the wasm backend
- *    runs on a scalar fallback loop (5-7x slower than XNNPACK). We transpose explicitly and multiply untransposed.
+ *    runs on a scalar fallback loop (5-7x slower than XNNPACK). We transpose explicitly and multiply untransposed,
+ *    and sum the gradients over batch dims that the forward pass broadcast (tfjs's own rule returns the broadcast
+ *    shape there, which the engine rejects).
  * 2. Conv2D: wasm has no Conv2DBackpropFilter kernel, and tfjs's Conv2DBackpropInput gradient needs it too, so
  *    second-order gradients through a conv fail on every backend. We express both first-order gradients with
  *    forward stride-1 convolutions (dilated where the forward pass was strided), which are themselves Conv2D ops,
@@ -29,6 +31,20 @@ function transposeLast2(t: tf.Tensor): tf.Tensor {
   return tf.transpose(t, perm);
 }
 
+/**
+ * Sum a gradient over the batch dimensions that the forward BatchMatMul broadcast (numpy-style: missing leading
+ * dims, or dims of size 1), so that it has the shape of the input it belongs to.
+ */
+function unbroadcast(g: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  if (g.rank === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank - 2; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  return tf.reshape(axes.length > 0 ? tf.sum(g, axes) : g, shape as number[]);
+}
+
 function registerBatchMatMulGradient(): void {
   tf.registerGradient({
     kernelName: 'BatchMatMul',
@@ -38,10 +54,23 @@ function registerBatchMatMulGradient(): void {
       const [a, b] = saved;
       const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
       const T = transposeLast2;
-      if (!transposeA && !transposeB) return { a: () => tf.matMul(dyT, T(b)), b: () => tf.matMul(T(a), dyT) };
-      if (!transposeA && transposeB) return { a: () => tf.matMul(dyT, b), b: () => tf.matMul(T(dyT), a) };
-      if (transposeA && !transposeB) return { a: () => tf.matMul(b, T(dyT)), b: () => tf.matMul(a, dyT) };
-      return { a: () => tf.matMul(T(b), T(dyT)), b: () => tf.matMul(T(dyT), T(a)) };
+      let ga: () => tf.Tensor;
+      let gb: () => tf.Tensor;
+      if (!transposeA && !transposeB) {
+        ga = () => tf.matMul(dyT, T(b));
+        gb = () => tf.matMul(T(a), dyT);
+      } else if (!transposeA && transposeB) {
+        ga = () => tf.matMul(dyT, b);
+        gb = () => tf.matMul(T(dyT), a);
+      } else if (transposeA && !transposeB) {
+        ga = () => tf.matMul(b, T(dyT));
+        gb = () => tf.matMul(a, dyT);
+      } else {
+        ga = () => tf.matMul(T(b), T(dyT));
+        gb = () => tf.matMul(T(dyT), T(a));
+      }
+      // Batch dims may have been broadcast in the forward pass (e.g. [2,3,m,k]·[3,k,n]): reduce them back.
+      return { a: () => unbroadcast(ga(), a.shape), b: () => unbroadcast(gb(), b.shape) };
     },
   });
 }

@@ -54,7 +54,7 @@ export abstract class EnergyModel {
   protected readonly rng: Rng;
   private disposed = false;
 
-  protected constructor(positivity: Positivity, seed: number) {
+  constructor(positivity: Positivity, seed: number) {
     this.store = new ParameterStore(positivity);
     this.rng = new Rng(seed);
   }

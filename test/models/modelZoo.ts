@@ -60,7 +60,8 @@ export function jensenViolations(model: EnergyModel, n: number, seed: number, { 
     if (excess > tol) violations++;
     worst = Math.max(worst, excess / (tol / relTol));
   }
-  tf.dispose([x, a, b, t, fa, fb, fm].filter((v): v is tf.Tensor => v !== null));
+  tf.dispose([a, b, t, fa, fb, fm]);
+  x?.dispose();
   return { violations, worst };
 }
 
@@ -83,5 +84,6 @@ export function trainOnRandomTargets(model: EnergyModel, steps: number, seed: nu
     model.project();
   }
   opt.dispose();
-  tf.dispose([x, y, target].filter((v): v is tf.Tensor => v !== null));
+  tf.dispose([y, target]);
+  x?.dispose();
 }

@@ -1,0 +1,119 @@
+/**
+ * Projected (sub)gradient descent over y (§3.2), batched over rows, returning the best iterate seen per row.
+ *
+ * optimizer 'momentum' (the paper's update, as the authors' code):
+ *   v ← μ·v − lr_t·∇f;  y ← P_Y(y − μ·v_old + (1+μ)·v),  lr_t = lr / (1 + decay·t)
+ * optimizer 'adam' (the inner optimizer of the authors' RL code, §4.5), optionally on f − w·H((y−l)/(u−l)).
+ * optimizer 'normalized' (default): y ← P_Y(y − η_t ∇f/‖∇f‖) with η_t = D/(2√(t+1)) (D the domain diameter,
+ *   or 1 when unbounded). A ReLU ICNN is piecewise linear with arbitrarily steep pieces; normalized steps with
+ *   a diminishing length converge (to the best-iterate optimum) whatever the scale of f, unlike a fixed lr.
+ * GD gives no optimality certificate (§3.2): the result has no lower bound.
+ */
+import type { Domain } from './domain.js';
+import type { EnergyOracle } from './oracle.js';
+import { fail } from '../util/errors.js';
+
+export interface GdOptions {
+  optimizer?: 'normalized' | 'momentum' | 'adam';
+  learningRate?: number;
+  momentum?: number;
+  decay?: number;
+  /** Weight w of the entropy term −w·H((y−l)/(u−l)) for 'adam' on a box (the RL code's barrier; default 0). */
+  entropyWeight?: number;
+}
+
+export interface GdResult {
+  y: Float64Array;
+  energy: Float64Array;
+  iterations: Int32Array;
+}
+
+const ENTROPY_CLIP = 1e-4;
+
+export function gradientDescent(oracle: EnergyOracle, domain: Domain, y0: Float64Array, iterations: number,
+  tolerance: number, o: GdOptions): GdResult {
+  const { batch: N, n } = oracle;
+  const optimizer = o.optimizer ?? (o.learningRate !== undefined ? 'momentum' : 'normalized');
+  const lr = o.learningRate ?? (optimizer === 'adam' ? 0.01 : 0.01);
+  const mu = o.momentum ?? (optimizer === 'momentum' ? 0.9 : 0);
+  const decay = o.decay ?? 0;
+  const entropyWeight = o.entropyWeight ?? 0;
+  if (entropyWeight > 0 && (optimizer !== 'adam' || domain.kind !== 'box')) fail("argmin gd: entropyWeight needs optimizer 'adam' on a box domain");
+  const scale = Number.isFinite(domain.diameter) ? domain.diameter : 1;
+
+  const y = Float64Array.from(y0);
+  for (let r = 0; r < N; r++) domain.project(y.subarray(r * n, (r + 1) * n));
+  const v = new Float64Array(N * n);
+  const m2 = new Float64Array(N * n);
+  const best = Float64Array.from(y);
+  const bestEnergy = new Float64Array(N).fill(Infinity);
+  const iters = new Int32Array(N);
+  const active = new Uint8Array(N).fill(1);
+  let remaining = N;
+
+  for (let t = 0; t <= iterations && remaining > 0; t++) {
+    const { energy, grad } = oracle.evaluate(y);
+    for (let r = 0; r < N; r++) {
+      if (!active[r]) continue;
+      const row = y.subarray(r * n, (r + 1) * n);
+      if (energy[r] < bestEnergy[r]) {
+        bestEnergy[r] = energy[r];
+        best.set(row, r * n);
+      }
+      if (t === iterations) continue; // last evaluation only scores the final iterate
+      iters[r] = t + 1;
+      const g = grad.subarray(r * n, (r + 1) * n);
+      if (entropyWeight > 0) {
+        // ∇ of −w·H(s), s = (y−l)/(u−l): w·log(s/(1−s))/(u−l).
+        for (let i = 0; i < n; i++) {
+          const w = domain.upper[i] - domain.lower[i];
+          const s = Math.min(Math.max((row[i] - domain.lower[i]) / w, ENTROPY_CLIP), 1 - ENTROPY_CLIP);
+          g[i] += (entropyWeight * Math.log(s / (1 - s))) / w;
+        }
+      }
+      const previous = Float64Array.from(row);
+      if (optimizer === 'normalized') {
+        let norm = 0;
+        for (let i = 0; i < n; i++) norm += g[i] * g[i];
+        norm = Math.sqrt(norm);
+        if (norm === 0) {
+          active[r] = 0;
+          remaining--;
+          continue;
+        }
+        const step = scale / (2 * Math.sqrt(t + 1)) / norm;
+        for (let i = 0; i < n; i++) row[i] -= step * g[i];
+      } else if (optimizer === 'momentum') {
+        const lrT = lr / (1 + decay * t);
+        for (let i = 0; i < n; i++) {
+          const k = r * n + i;
+          const vOld = v[k];
+          v[k] = mu * vOld - lrT * g[i];
+          row[i] += -mu * vOld + (1 + mu) * v[k];
+        }
+      } else {
+        const b1 = 0.9;
+        const b2 = 0.999;
+        const lrT = lr / (1 + decay * t);
+        for (let i = 0; i < n; i++) {
+          const k = r * n + i;
+          v[k] = b1 * v[k] + (1 - b1) * g[i];
+          m2[k] = b2 * m2[k] + (1 - b2) * g[i] * g[i];
+          const mh = v[k] / (1 - b1 ** (t + 1));
+          const vh = m2[k] / (1 - b2 ** (t + 1));
+          row[i] -= (lrT * mh) / (Math.sqrt(vh) + 1e-8);
+        }
+      }
+      domain.project(row);
+      if (tolerance > 0) {
+        let moved = 0;
+        for (let i = 0; i < n; i++) moved = Math.max(moved, Math.abs(row[i] - previous[i]));
+        if (moved < tolerance * scale) {
+          active[r] = 0;
+          remaining--;
+        }
+      }
+    }
+  }
+  return { y: best, energy: bestEnergy, iterations: iters };
+}
