@@ -24,7 +24,13 @@ export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   program.hook('preAction', async (cmd) => {
     const backend = cmd.optsWithGlobals().backend as string | undefined;
-    if (backend !== undefined) process.env.ICNN_BACKEND = backend;
+    if (backend === undefined) return;
+    // Loaded here, not at the top: `icnn --help` and `--version` should not pay for loading tfjs.
+    const { BACKEND_NAMES } = await import('../backend/backend.js');
+    if (!(BACKEND_NAMES as readonly string[]).includes(backend)) {
+      program.error(`error: option '--backend <name>': unknown backend '${backend}' (expected one of: ${BACKEND_NAMES.join(', ')})`);
+    }
+    process.env.ICNN_BACKEND = backend;
   });
   try {
     await program.parseAsync(argv);

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { fail } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import { assertFinite, toFlatBatch, sizeOf, type BatchInput } from '../util/tensors.js';
+import { assertFinite, batchShapeOf, toFlatBatch, sizeOf, type BatchInput } from '../util/tensors.js';
 import { checkOptionKeys } from '../util/options.js';
 import { absInit, lecunNormal, principledConvexInit, filled } from './init.js';
 import { ParameterStore, type Positivity } from './parameters.js';
@@ -170,12 +170,14 @@ export abstract class EnergyModel {
 
   /** ∇_y f(x, y; θ) per row, shaped like `y`. */
   gradY(x: BatchInput | null, y: BatchInput, options: EnergyOptions = {}): tf.Tensor {
-    return this.energyAndGradY(x, y, options).grad;
+    const { energy, grad } = this.energyAndGradY(x, y, options);
+    energy.dispose();
+    return grad;
   }
 
   /** Energy and ∇_y f in one pass; the gradient is shaped like `y`. */
   energyAndGradY(x: BatchInput | null, y: BatchInput, options: EnergyOptions = {}): { energy: tf.Tensor1D; grad: tf.Tensor } {
-    const yShape = y instanceof tf.Tensor ? y.shape : null;
+    const yShape = batchShapeOf(y);
     let energy: tf.Tensor1D | null = null;
     const grad = this.withInputs('energyAndGradY', x, y, options, (ctx, yFlat) => {
       const { energy: value, grad: g } = this.energyAndGradFromContext(ctx, yFlat);

@@ -41,7 +41,9 @@ export class ParameterStore {
         stored[i] = w > 20 ? w : Math.log(Math.expm1(w));
       }
     }
-    const variable = tf.variable(tf.tensor(stored, shape, 'float32'), role !== 'state');
+    const init = tf.tensor(stored, shape, 'float32');
+    const variable = tf.variable(init, role !== 'state');
+    init.dispose();
     this.params.set(name, { name, role, variable });
     return variable;
   }

@@ -13,8 +13,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { EnergyModel } from './energyModel.js';
 import { buildModel } from './registry.js';
-import { writeFileAtomic } from '../util/atomicFile.js';
-import { fail } from '../util/errors.js';
+import { removeStaleTempFiles, writeFileAtomic } from '../util/atomicFile.js';
+import { IcnnError, fail } from '../util/errors.js';
 import { VERSION } from '../version.js';
 
 export const MODEL_FORMAT = 'icnn-model';
@@ -96,6 +96,8 @@ export async function saveModel(model: EnergyModel, dir: string): Promise<void> 
   for (const entry of await fs.readdir(dir)) {
     if (entry !== file && /^weights-[0-9a-f]{16}\.bin$/.test(entry)) await fs.rm(path.join(dir, entry), { force: true });
   }
+  // Temporary files of saves that were killed mid-write (their process is gone) would otherwise pile up.
+  await removeStaleTempFiles(dir);
 }
 
 function checkDocument(doc: unknown, where: string): ModelJSON {
@@ -109,7 +111,14 @@ function checkDocument(doc: unknown, where: string): ModelJSON {
   if (!w || typeof w !== 'object' || !Array.isArray(w.tensors) || typeof w.byteLength !== 'number' || typeof w.sha256 !== 'string') {
     fail(`${where}: the weights manifest is missing or malformed`);
   }
-  if (typeof d.config !== 'object' || d.config === null) fail(`${where}: the config is missing`);
+  if (w.dtype !== 'float32') fail(`${where}: unsupported weights dtype ${JSON.stringify(w.dtype)} (expected 'float32')`);
+  w.tensors.forEach((t: unknown, i: number) => {
+    const e = t as Partial<TensorEntry> | null;
+    const ok = typeof e === 'object' && e !== null && typeof e.name === 'string' && Array.isArray(e.shape) &&
+      e.shape.every((n) => Number.isInteger(n) && n >= 0) && Number.isInteger(e.offset);
+    if (!ok) fail(`${where}: weights manifest entry ${i} is malformed (expected { name, shape, offset }), got ${JSON.stringify(t)}`);
+  });
+  if (typeof d.config !== 'object' || d.config === null || Array.isArray(d.config)) fail(`${where}: the config is missing`);
   return d as ModelJSON;
 }
 
@@ -121,7 +130,13 @@ function restore(doc: ModelJSON, buffer: Uint8Array, where: string): EnergyModel
   }
   const digest = sha256(buffer);
   if (digest !== w.sha256) fail(`${where}: weights are corrupted: sha256 ${digest} does not match the manifest's ${w.sha256}`);
-  const model = buildModel(doc.kind, doc.config, where);
+  let model: EnergyModel;
+  try {
+    model = buildModel(doc.kind, doc.config, where);
+  } catch (e) {
+    if (e instanceof IcnnError && !e.message.startsWith(where)) fail(`${where}: the ${String(doc.kind)} config in the file is invalid: ${e.message}`);
+    throw e;
+  }
   try {
     const byName = new Map(w.tensors.map((t) => [t.name, t]));
     const aligned = new Uint8Array(buffer.byteLength);
@@ -153,7 +168,15 @@ function restore(doc: ModelJSON, buffer: Uint8Array, where: string): EnergyModel
 
 export function modelFromJSON(json: unknown): EnergyModel {
   const where = 'modelFromJSON';
-  const doc = checkDocument(typeof json === 'string' ? JSON.parse(json) : json, where);
+  let parsed = json;
+  if (typeof json === 'string') {
+    try {
+      parsed = JSON.parse(json);
+    } catch (e) {
+      fail(`${where}: the string is not valid JSON (${(e as Error).message})`);
+    }
+  }
+  const doc = checkDocument(parsed, where);
   if (typeof doc.weights.data !== 'string') fail(`${where}: the document has no inline weights (use loadModel for a saved directory)`);
   return restore(doc, new Uint8Array(Buffer.from(doc.weights.data, 'base64')), where);
 }
@@ -165,7 +188,13 @@ export async function loadModel(dir: string): Promise<EnergyModel> {
   try {
     text = await fs.readFile(jsonPath, 'utf8');
   } catch (e) {
-    fail(`${where}: cannot read ${jsonPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      const dirExists = await fs.stat(dir).then((st) => st.isDirectory(), () => false);
+      if (!dirExists) fail(`${where}: no saved model there: directory ${dir} does not exist (ENOENT)`);
+      fail(`${where}: no saved model there: ${jsonPath} not found (ENOENT)`);
+    }
+    fail(`${where}: cannot read ${jsonPath}: ${code ?? (e as Error).message}`);
   }
   let parsed: unknown;
   try {
@@ -180,7 +209,9 @@ export async function loadModel(dir: string): Promise<EnergyModel> {
   try {
     buffer = new Uint8Array(await fs.readFile(path.join(dir, file)));
   } catch (e) {
-    fail(`${where}: cannot read weights file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') fail(`${where}: the weights file ${file} named by model.json is missing (ENOENT)`);
+    fail(`${where}: cannot read weights file ${file}: ${code ?? (e as Error).message}`);
   }
   return restore(doc, buffer, where);
 }

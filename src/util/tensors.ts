@@ -21,11 +21,9 @@ export function toFlatBatch(where: string, argName: string, input: BatchInput, i
     if (input.isDisposed) fail(`${where}: ${argName} is a disposed tensor`);
     t = input;
   } else if (Array.isArray(input)) {
-    try {
-      t = tf.tensor(input as number[][], undefined, 'float32');
-    } catch (e) {
-      fail(`${where}: ${argName} is not a rectangular array of numbers (${(e as Error).message})`);
-    }
+    // tfjs (in PROD mode) checks neither rectangularity nor element types: [[1], [2, 3]] would become [[1], [2]].
+    const shape = nestedShape(where, argName, input);
+    t = tf.tensor(input as number[][], shape, 'float32');
   } else {
     fail(`${where}: ${argName} must be a tf.Tensor or an array of rows, got ${input === null ? 'null' : typeof input}`);
   }
@@ -49,6 +47,51 @@ export function toFlatBatch(where: string, argName: string, input: BatchInput, i
   const r = tf.reshape(t, [t.shape[0], width]) as tf.Tensor2D;
   if (t !== input) t.dispose();
   return r;
+}
+
+type Row = ArrayLike<unknown> & { [i: number]: unknown };
+
+/** An array or a typed array (tfjs accepts rows given as Float32Array etc.). */
+function isRow(v: unknown): v is Row {
+  return Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
+}
+
+/**
+ * The shape a batch was given in (a tensor's shape; for nested arrays, the lengths along the first elements,
+ * unchecked), so that results can be returned in the caller's layout; null for anything else.
+ */
+export function batchShapeOf(input: unknown): number[] | null {
+  if (input instanceof tf.Tensor) return [...input.shape];
+  if (!Array.isArray(input)) return null;
+  const shape: number[] = [];
+  for (let level: unknown = input; isRow(level); level = level[0]) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+  }
+  return shape;
+}
+
+/**
+ * The shape of a nested array of numbers, checking that it is rectangular and holds only numbers; a refusal
+ * names the first offending element, e.g. `y[2][1]`.
+ */
+export function nestedShape(where: string, argName: string, input: unknown[]): number[] {
+  const shape = batchShapeOf(input) as number[];
+  const visit = (v: unknown, depth: number, at: string): void => {
+    if (depth === shape.length) {
+      if (typeof v !== 'number') {
+        fail(`${where}: ${argName} is not a rectangular array of numbers: ${at} is ${isRow(v) ? 'an array' : JSON.stringify(v) ?? String(v)}`);
+      }
+      return;
+    }
+    if (!isRow(v) || v.length !== shape[depth]) {
+      const what = isRow(v) ? `has ${v.length} entries` : `is ${JSON.stringify(v) ?? String(v)}`;
+      fail(`${where}: ${argName} is not a rectangular array of numbers: ${at} ${what}, expected an array of ${shape[depth]}`);
+    }
+    for (let i = 0; i < v.length; i++) visit(v[i], depth + 1, `${at}[${i}]`);
+  };
+  visit(input, 0, argName);
+  return shape;
 }
 
 /** Throw if `t` holds NaN or ±Infinity, naming the argument and the first offending entry. */
