@@ -1,27 +1,31 @@
 /**
  * Inference by optimization over the convex input (§3): ŷ(x) = argmin_{y ∈ Y} f(x, y; θ), batched over rows.
  *
- * Methods: 'gd' (projected gradient descent, §3.2). Every method validates the model/domain combination and
- * refuses what does not apply with a clear error.
+ * Methods: 'gd' (projected gradient descent, §3.2), 'bundle' (cutting planes with HiGHS LPs and a certified lower
+ * bound, §3.3), 'lp' (exact for ReLU/leaky-ReLU FICNN and PICNN on a box, §3.1). Every method validates the
+ * model/domain combination and refuses what does not apply with a clear error.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { EnergyModel } from '../models/energyModel.js';
 import { makeDomain, type DomainSpec } from './domain.js';
 import { EnergyOracle } from './oracle.js';
 import { gradientDescent, type GdOptions } from './gd.js';
+import { bundleMethod } from './bundle.js';
+import { solveLp } from './lp.js';
 import { fail } from '../util/errors.js';
 import { checkOptionKeys, checkPositiveInt } from '../util/options.js';
 import { assertFinite, toFlatBatch, type BatchInput } from '../util/tensors.js';
 
-export const ARGMIN_METHODS = ['gd'] as const;
+export const ARGMIN_METHODS = ['gd', 'bundle', 'lp'] as const;
 export type ArgminMethod = (typeof ARGMIN_METHODS)[number];
 
 export interface ArgminOptions extends GdOptions {
   method?: ArgminMethod;
   domain?: DomainSpec;
-  /** Iteration budget per row (default 100 for gd). */
+  /** Iteration budget per row (default 100 for gd and bundle). */
   iterations?: number;
-  /** Per-row stopping tolerance (gd: step length relative to the domain diameter; default 0: run the budget). */
+  /** Per-row stopping tolerance. gd: step length relative to the domain diameter (default 0: run the budget);
+   * bundle: gap relative to max(1, |f|) (default 1e-6). */
   tolerance?: number;
   /** Starting point: a number (every coordinate), one row, or [N, yDim]; default the domain's centre. */
   init?: number | number[] | tf.Tensor;
@@ -90,9 +94,28 @@ export async function argmin(model: EnergyModel, x: BatchInput | null, options: 
     assertFinite(where, 'x', xFlat);
     N = xFlat.shape[0];
   }
+  if (method === 'lp') {
+    if (domain.kind !== 'box') fail(`${where}: method 'lp' needs a box domain, got '${domain.label}'`);
+    try {
+      const r = await solveLp(model, xFlat, { lower: Array.from(domain.lower), upper: Array.from(domain.upper), batch: N });
+      return {
+        method, y: r.y, energy: r.energy, iterations: new Int32Array(N).fill(1), lowerBound: Float64Array.from(r.energy),
+        gap: new Float64Array(N), evaluations: 0,
+      };
+    } finally {
+      if (xFlat !== null && xFlat !== x) xFlat.dispose();
+    }
+  }
   const y0 = initialPoint(where, options.init, N, n, domain.center());
   const oracle = new EnergyOracle(model, xFlat, N);
   try {
+    if (method === 'bundle') {
+      const r = await bundleMethod(oracle, domain, y0, iterations, options.tolerance ?? 1e-6);
+      return {
+        method, y: tf.tensor2d(Float32Array.from(r.y), [N, n]), energy: r.energy, iterations: r.iterations,
+        lowerBound: r.lowerBound, gap: r.energy.map((e, i) => e - r.lowerBound[i]), evaluations: oracle.evaluations,
+      };
+    }
     const r = gradientDescent(oracle, domain, y0, iterations, tolerance, options);
     return {
       method,

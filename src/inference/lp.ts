@@ -18,13 +18,13 @@
  * positivity 'none' (the LP is only a relaxation), FeedForward 'joint' (nonconvex), ConvPICNN.
  */
 import * as tf from '@tensorflow/tfjs';
-import * as highsModule from 'highs';
 import type { Highs, ModelData } from 'highs';
 import type { EnergyModel } from '../models/energyModel.js';
 import { fail } from '../util/errors.js';
 import { checkOptionKeys } from '../util/options.js';
 import { assertFinite, toFlatBatch, type BatchInput } from '../util/tensors.js';
 import { extractLpStructure, type LpLayer } from './lpStructure.js';
+import { loadHighs } from './highs.js';
 
 export interface LpOptions {
   /** Lower bound of the box for y: one number for every coordinate or one per coordinate (default 0). */
@@ -50,27 +50,6 @@ export interface LpResult {
 }
 
 const OPTION_KEYS = ['lower', 'upper', 'batch', 'checkTolerance'] as const;
-
-type HighsLoader = () => Promise<Highs>;
-
-let highsPromise: Promise<Highs> | null = null;
-
-/** The HiGHS wasm runtime, loaded once. */
-function loadHighs(): Promise<Highs> {
-  if (highsPromise === null) {
-    // `highs` declares CommonJS types, but Node's ESM import gets its .mjs build, whose default export is the
-    // loader: accept either shape.
-    const mod = highsModule as unknown as { default: HighsLoader | { default: HighsLoader } };
-    const loader = typeof mod.default === 'function' ? mod.default : mod.default.default;
-    const loading = loader();
-    highsPromise = loading;
-    loading.catch(() => {
-      highsPromise = null;
-    });
-    return loading;
-  }
-  return highsPromise;
-}
 
 function statusName(highs: Highs, code: number): string {
   for (const [name, value] of Object.entries(highs.constants.modelStatus)) {
