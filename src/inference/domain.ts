@@ -4,6 +4,7 @@
  * all of R^n (gradient descent only).
  */
 import { fail } from '../util/errors.js';
+import { projectSimplex } from '../linalg/simplex.js';
 
 export type DomainSpec = 'unit-box' | 'simplex' | 'unbounded' | { lower: number | number[]; upper: number | number[] };
 
@@ -35,20 +36,6 @@ function bounds(where: string, v: number | number[], n: number, name: string): F
   return Float64Array.from(v);
 }
 
-/** Euclidean projection onto the probability simplex (sort-based, O(n log n)). */
-export function projectSimplex(row: Float64Array): void {
-  const n = row.length;
-  const u = Float64Array.from(row).sort().reverse();
-  let cumulative = 0;
-  let theta = 0;
-  for (let j = 0; j < n; j++) {
-    cumulative += u[j];
-    const t = (cumulative - 1) / (j + 1);
-    if (u[j] - t > 0) theta = t;
-  }
-  for (let i = 0; i < n; i++) row[i] = Math.max(row[i] - theta, 0);
-}
-
 export function makeDomain(where: string, spec: DomainSpec | undefined, n: number): Domain {
   const s = spec ?? 'unit-box';
   if (s === 'unit-box' || (typeof s === 'object' && s !== null)) {
@@ -70,7 +57,9 @@ export function makeDomain(where: string, spec: DomainSpec | undefined, n: numbe
   if (s === 'simplex') {
     return {
       kind: 'simplex', n, lower: new Float64Array(n), upper: new Float64Array(n).fill(1), diameter: Math.SQRT2, label: 'simplex',
-      project: projectSimplex,
+      project: (row) => {
+        projectSimplex(row, row);
+      },
       center: () => new Float64Array(n).fill(1 / n),
     };
   }
