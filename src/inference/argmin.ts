@@ -2,7 +2,8 @@
  * Inference by optimization over the convex input (§3): ŷ(x) = argmin_{y ∈ Y} f(x, y; θ), batched over rows.
  *
  * Methods: 'gd' (projected gradient descent, §3.2), 'bundle' (cutting planes with HiGHS LPs and a certified lower
- * bound, §3.3), 'lp' (exact for ReLU/leaky-ReLU FICNN and PICNN on a box, §3.1). Every method validates the
+ * bound, §3.3), 'bundle-entropy' (Algorithm 2 of §3.4: argmin of f − w·H on a box, with the active bundle that
+ * argmin differentiation needs), 'lp' (exact for ReLU/leaky-ReLU FICNN and PICNN on a box, §3.1). Every method validates the
  * model/domain combination and refuses what does not apply with a clear error.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -11,21 +12,22 @@ import { makeDomain, type DomainSpec } from './domain.js';
 import { EnergyOracle } from './oracle.js';
 import { gradientDescent, type GdOptions } from './gd.js';
 import { bundleMethod } from './bundle.js';
+import { bundleEntropyMethod, type ActiveBundle } from './bundleEntropy.js';
 import { solveLp } from './lp.js';
 import { fail } from '../util/errors.js';
 import { checkOptionKeys, checkPositiveInt } from '../util/options.js';
 import { assertFinite, toFlatBatch, type BatchInput } from '../util/tensors.js';
 
-export const ARGMIN_METHODS = ['gd', 'bundle', 'lp'] as const;
+export const ARGMIN_METHODS = ['gd', 'bundle', 'bundle-entropy', 'lp'] as const;
 export type ArgminMethod = (typeof ARGMIN_METHODS)[number];
 
 export interface ArgminOptions extends GdOptions {
   method?: ArgminMethod;
   domain?: DomainSpec;
-  /** Iteration budget per row (default 100 for gd and bundle). */
+  /** Iteration budget per row (default 100 for gd and bundle, 30 for bundle-entropy). */
   iterations?: number;
   /** Per-row stopping tolerance. gd: step length relative to the domain diameter (default 0: run the budget);
-   * bundle: gap relative to max(1, |f|) (default 1e-6). */
+   * bundle and bundle-entropy: gap relative to max(1, |objective|) (default 1e-6). */
   tolerance?: number;
   /** Starting point: a number (every coordinate), one row, or [N, yDim]; default the domain's centre. */
   init?: number | number[] | tf.Tensor;
@@ -47,6 +49,10 @@ export interface ArgminResult {
   gap?: Float64Array;
   /** Batched oracle calls (f and ∇_y f for every row). */
   evaluations: number;
+  /** bundle-entropy: f(ŷ) − w·H(ŷ) per row (lowerBound and gap then refer to this objective). */
+  objective?: Float64Array;
+  /** bundle-entropy: the active cuts, their iterates and λ per row (for argmin differentiation, §4.3). */
+  bundles?: ActiveBundle[];
 }
 
 const KEYS = ['method', 'domain', 'iterations', 'tolerance', 'init', 'batch', 'optimizer', 'learningRate', 'momentum', 'decay', 'entropyWeight'];
@@ -81,7 +87,7 @@ export async function argmin(model: EnergyModel, x: BatchInput | null, options: 
   }
   const n = model.yDim;
   const domain = makeDomain(where, options.domain, n);
-  const iterations = checkPositiveInt(where, 'iterations', options.iterations ?? 100);
+  const iterations = checkPositiveInt(where, 'iterations', options.iterations ?? (method === 'bundle-entropy' ? 30 : 100));
   const tolerance = options.tolerance ?? 0;
   let xFlat: tf.Tensor2D | null = null;
   let N: number;
@@ -114,6 +120,14 @@ export async function argmin(model: EnergyModel, x: BatchInput | null, options: 
       return {
         method, y: tf.tensor2d(Float32Array.from(r.y), [N, n]), energy: r.energy, iterations: r.iterations,
         lowerBound: r.lowerBound, gap: r.energy.map((e, i) => e - r.lowerBound[i]), evaluations: oracle.evaluations,
+      };
+    }
+    if (method === 'bundle-entropy') {
+      const r = bundleEntropyMethod(oracle, domain, y0, iterations, options.tolerance ?? 1e-6, options.entropyWeight ?? 1);
+      return {
+        method, y: tf.tensor2d(Float32Array.from(r.y), [N, n]), energy: r.energy, objective: r.objective,
+        iterations: r.iterations, lowerBound: r.lowerBound, gap: r.objective.map((o, i) => o - r.lowerBound[i]),
+        evaluations: oracle.evaluations, bundles: r.bundles,
       };
     }
     const r = gradientDescent(oracle, domain, y0, iterations, tolerance, options);
