@@ -1,0 +1,28 @@
+/**
+ * Unrolled gradient descent (§3.2 as coded by the authors, §4.4 "back-optimization"): N momentum steps
+ *   v ← μ·v − lr·∇_y f(x, y);   y ← y − μ·v_old + (1+μ)·v
+ * from y0, with no projection inside the loop, built from differentiable tfjs ops so that a loss on y_N can be
+ * differentiated with respect to θ through every step (second-order autodiff through ∇_y f).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { EnergyContext, EnergyModel } from '../models/energyModel.js';
+
+export interface UnrolledGdOptions {
+  steps: number;
+  learningRate: number;
+  momentum: number;
+}
+
+/** y_N as a differentiable function of θ (call inside tf.variableGrads). `ctx` comes from model.context(x). */
+export function unrolledGd(model: EnergyModel, ctx: EnergyContext, y0: tf.Tensor2D, o: UnrolledGdOptions): tf.Tensor2D {
+  const gradY = tf.grad((yy: tf.Tensor) => tf.sum(model.energyFromContext(ctx, yy as tf.Tensor2D)));
+  let y: tf.Tensor2D = y0;
+  let v: tf.Tensor2D = tf.zerosLike(y0);
+  for (let t = 0; t < o.steps; t++) {
+    const g = gradY(y) as tf.Tensor2D;
+    const vNew = tf.sub(tf.mul(v, o.momentum), tf.mul(g, o.learningRate)) as tf.Tensor2D;
+    y = tf.add(tf.sub(y, tf.mul(v, o.momentum)), tf.mul(vNew, 1 + o.momentum)) as tf.Tensor2D;
+    v = vNew;
+  }
+  return y;
+}
