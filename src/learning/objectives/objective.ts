@@ -1,0 +1,33 @@
+/**
+ * The interface every training objective implements (§4): loss and θ-gradients on one minibatch, and the
+ * predictions used for evaluation. The training loop (./../fit.ts) applies the gradients with Adam and projects.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { EnergyModel } from '../../models/energyModel.js';
+
+export interface Batch {
+  /** [B, xDim], or null for a model without x. */
+  x: tf.Tensor2D | null;
+  /** Targets y* [B, yDim] (for energy regression: the points where the energy is known). */
+  y: tf.Tensor2D;
+  /** Energy targets [B] (energy regression only). */
+  target?: tf.Tensor1D;
+}
+
+export interface StepResult {
+  /** Mean loss over the batch. */
+  loss: number;
+  /** θ-gradients keyed by variable name (the caller disposes them). */
+  grads: tf.NamedTensorMap;
+}
+
+export interface Objective {
+  readonly name: string;
+  /** Loss and gradients on one minibatch (batch norm in training mode where the objective allows it). */
+  step(model: EnergyModel, batch: Batch): Promise<StepResult>;
+  /** Predictions for evaluation: ŷ [B, yDim] for structured objectives, energies [B] for regression. */
+  predict(model: EnergyModel, x: tf.Tensor2D | null, batch: number): Promise<tf.Tensor>;
+}
+
+/** Per-row losses supported by the structured objectives. */
+export type StructuredLoss = 'mse' | 'bce';
