@@ -19,16 +19,22 @@ export function addBatchNorm(store: ParameterStore, prefix: string, channels: nu
 }
 
 export function applyBatchNorm(store: ParameterStore, prefix: string, x: tf.Tensor, training: boolean): tf.Tensor {
-  const gamma = store.value(`${prefix}.gamma`) as tf.Tensor1D;
-  const beta = store.value(`${prefix}.beta`) as tf.Tensor1D;
+  const gamma = store.value(`${prefix}.gamma`);
+  const beta = store.value(`${prefix}.beta`);
   const movingMean = store.variable(`${prefix}.movingMean`);
   const movingVar = store.variable(`${prefix}.movingVariance`);
-  if (!training) return tf.batchNorm(x, movingMean, movingVar, beta, gamma, BN_EPSILON);
-  const axes = [...Array(x.rank - 1).keys()];
-  const { mean, variance } = tf.moments(x, axes);
-  tf.tidy(() => {
-    movingMean.assign(tf.add(tf.mul(movingMean, BN_DECAY), tf.mul(mean, 1 - BN_DECAY)));
-    movingVar.assign(tf.add(tf.mul(movingVar, BN_DECAY), tf.mul(variance, 1 - BN_DECAY)));
-  });
-  return tf.batchNorm(x, mean, variance, beta, gamma, BN_EPSILON);
+  let mean: tf.Tensor = movingMean;
+  let variance: tf.Tensor = movingVar;
+  if (training) {
+    const axes = [...Array(x.rank - 1).keys()];
+    ({ mean, variance } = tf.moments(x, axes));
+    tf.tidy(() => {
+      movingMean.assign(tf.add(tf.mul(movingMean, BN_DECAY), tf.mul(mean, 1 - BN_DECAY)));
+      movingVar.assign(tf.add(tf.mul(movingVar, BN_DECAY), tf.mul(variance, 1 - BN_DECAY)));
+    });
+  }
+  // (x − μ)·γ/√(σ² + ε) + β with broadcasting ops: their gradients are reductions, which the wasm backend runs
+  // much faster than the Tile ops of tfjs's fused BatchNorm gradient (measured 12 ms per tile at batch 70).
+  const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON)));
+  return tf.add(tf.mul(tf.sub(x, mean), scale), beta);
 }

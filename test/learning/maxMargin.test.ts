@@ -46,8 +46,8 @@ test('max-margin learns a multi-label task: hinge < 0.05 on train, Hamming error
       const xb = tf.slice(train.x, [b, 0], [32, d]);
       const yb = tf.slice(train.y, [b, 0], [32, n]);
       const { loss, grads } = await objective.step(model, { x: xb, y: yb });
-      optimizer.applyGradients(grads);
-      tf.dispose([grads, xb, yb].flatMap((g) => (g instanceof tf.Tensor ? [g] : Object.values(g))));
+      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+      tf.dispose([...Object.values(grads), xb, yb]);
       model.project();
       total += loss;
     }
