@@ -1,9 +1,15 @@
 /**
- * The bundle entropy method (§3.4, Algorithm 2): minimize f(y) − w·H(y) over a box by cutting planes, each
- * subproblem min_{s,t} { t − H(s) | G s + h ≤ t·1 } solved through its dual on the simplex (projected Newton in
- * float64, ./bundleEntropyDual.ts) with primal recovery s = σ(−Gᵀλ).
+ * The bundle entropy method (§3.4, Algorithm 2): minimize f(y) − w·H(y) over a box or the probability simplex by
+ * cutting planes. On a box each subproblem min_{s,t} { t − H(s) | G s + h ≤ t·1 } is solved through its dual on the
+ * simplex of cut weights (projected Newton in float64, ./bundleEntropyDual.ts) with primal recovery s = σ(−Gᵀλ).
  *
  * - Boxes [l, u] are handled by the affine map y = l + (u−l)∘s, s ∈ [0,1]^n; the entropy is H(s).
+ * - The probability simplex Δ_n = {y ≥ 0, 1ᵀy = 1} (one-hot outputs, §3.4's "easily extensible" remark and §4.2's
+ *   multiclass example): the iterates are the y ∈ Δ_n themselves, the entropy is the multivariate H(y) = −Σ y_j log y_j,
+ *   and each subproblem min_{y∈Δ_n,t} { t − H(y) | G y + h ≤ t·1 } is solved through its dual
+ *   max_{λ∈Δ_k} hᵀλ − logsumexp(−Gᵀλ) with primal recovery y = softmax(−Gᵀλ) (./bundleEntropySimplexDual.ts).
+ *   The start is the given point projected onto Δ_n and mixed with the barycentre (weight 1e-6), so it is strictly
+ *   inside.
  * - The entropy weight w (default 1) is folded into the cuts: min max_i(g_iᵀs + h_i) − wH(s) = w·[same with G/w, h/w].
  * - Cuts with λ_i ≤ 1e-12 are pruned after each subproblem (the active set that argmin differentiation, §4.3, needs).
  * - A new cut identical to one in the bundle carries no information: it means the subproblem's solution was
@@ -16,20 +22,26 @@
 import type { Domain } from './domain.js';
 import type { EnergyOracle } from './oracle.js';
 import { solveBundleEntropyDual } from './bundleEntropyDual.js';
+import { simplexEntropy, solveBundleEntropySimplexDual } from './bundleEntropySimplexDual.js';
 import { binaryEntropy } from '../linalg/stableMath.js';
+import { projectSimplex } from '../linalg/simplex.js';
 import { fail } from '../util/errors.js';
 
 /** The active bundle of one row at the solution: what argmin differentiation (Prop. 3) consumes. */
 export interface ActiveBundle {
   /** Number of active cuts k. */
   k: number;
-  /** Cut slopes in the scaled variable s ∈ [0,1]^n, k×n row-major (g_i = (u−l)∘∇_y f(y^i)). */
+  /**
+   * Cut slopes, k×n row-major. Box domains: in the scaled variable s ∈ [0,1]^n, g_i = (u−l)∘∇_y f(y^i). The simplex:
+   * unscaled, g_i = ∇_y f(y^i) in the original coordinates (s = y there). In both cases not divided by the entropy
+   * weight w (the subproblem that was solved used G/w and h/w).
+   */
   G: Float64Array;
-  /** Cut offsets h_i = f(y^i) − g_iᵀ s^i. */
+  /** Cut offsets h_i = f(y^i) − g_iᵀ s^i (s^i = y^i on the simplex). */
   h: Float64Array;
   /** Dual weights λ on the simplex. */
   lambda: Float64Array;
-  /** The iterates y^i (original coordinates) of the active cuts, k×n row-major. */
+  /** The iterates y^i (original coordinates; points of Δ_n for the simplex) of the active cuts, k×n row-major. */
   points: Float64Array;
 }
 
@@ -45,6 +57,8 @@ export interface BundleEntropyResult {
 }
 
 const PRUNE = 1e-12;
+/** Weight of the barycentre in the simplex start point (keeps it strictly inside Δ_n). */
+const SIMPLEX_MIX = 1e-6;
 
 function entropyOf(s: Float64Array): number {
   let e = 0;
@@ -54,8 +68,9 @@ function entropyOf(s: Float64Array): number {
 
 export function bundleEntropyMethod(oracle: EnergyOracle, domain: Domain, y0: Float64Array, iterations: number,
   tolerance: number, entropyWeight: number): BundleEntropyResult {
-  if (domain.kind !== 'box') {
-    fail(`argmin: method 'bundle-entropy' needs a box domain (got '${domain.label}'); the simplex variant is not implemented yet`);
+  const simplex = domain.kind === 'simplex';
+  if (domain.kind !== 'box' && !simplex) {
+    fail(`argmin: method 'bundle-entropy' needs a box or the simplex domain (got '${domain.label}')`);
   }
   if (!(entropyWeight > 0)) fail(`argmin: entropyWeight must be > 0 for 'bundle-entropy', got ${entropyWeight}`);
   const { batch: N, n } = oracle;
@@ -65,11 +80,21 @@ export function bundleEntropyMethod(oracle: EnergyOracle, domain: Domain, y0: Fl
     for (let i = 0; i < n; i++) out[i] = lower[i] + width[i] * s[i];
   };
   // Scaled iterates s ∈ (0,1)^n; start strictly inside (the entropy's gradient is infinite on the boundary).
+  // On the simplex (lower = 0, upper = 1, so s = y): project each row onto Δ_n and mix in the barycentre.
   const s = new Float64Array(N * n);
-  for (let j = 0; j < N * n; j++) {
-    const i = j % n;
-    s[j] = Math.min(Math.max((y0[j] - lower[i]) / width[i], 1e-6), 1 - 1e-6);
+  if (simplex) {
+    for (let r = 0; r < N; r++) {
+      const row = s.subarray(r * n, (r + 1) * n);
+      projectSimplex(y0.subarray(r * n, (r + 1) * n), row);
+      for (let i = 0; i < n; i++) row[i] = (1 - SIMPLEX_MIX) * row[i] + SIMPLEX_MIX / n;
+    }
+  } else {
+    for (let j = 0; j < N * n; j++) {
+      const i = j % n;
+      s[j] = Math.min(Math.max((y0[j] - lower[i]) / width[i], 1e-6), 1 - 1e-6);
+    }
   }
+  const entropyOfRow = simplex ? simplexEntropy : entropyOf;
   const y = new Float64Array(N * n);
   for (let r = 0; r < N; r++) toY(s.subarray(r * n, (r + 1) * n), y.subarray(r * n, (r + 1) * n));
 
@@ -86,7 +111,7 @@ export function bundleEntropyMethod(oracle: EnergyOracle, domain: Domain, y0: Fl
       if (!active[r]) continue;
       iters[r] = k + 1;
       const sr = s.subarray(r * n, (r + 1) * n);
-      bestObjective[r] = Math.min(bestObjective[r], energy[r] - entropyWeight * entropyOf(sr));
+      bestObjective[r] = Math.min(bestObjective[r], energy[r] - entropyWeight * entropyOfRow(sr));
       const g = new Float64Array(n);
       let gs = 0;
       for (let i = 0; i < n; i++) {
@@ -112,7 +137,7 @@ export function bundleEntropyMethod(oracle: EnergyOracle, domain: Domain, y0: Fl
         for (let j = 0; j < n; j++) Gs[i * n + j] = b.G[i][j] / entropyWeight;
         hs[i] = b.h[i] / entropyWeight;
       }
-      const sol = solveBundleEntropyDual(Gs, hs, kc, n);
+      const sol = simplex ? solveBundleEntropySimplexDual(Gs, hs, kc, n) : solveBundleEntropyDual(Gs, hs, kc, n);
       lowerBound[r] = Math.max(lowerBound[r], entropyWeight * sol.dualValue);
       // Prune inactive cuts (λ_i ≈ 0), keeping at least the largest.
       const keep: number[] = [];
@@ -135,7 +160,7 @@ export function bundleEntropyMethod(oracle: EnergyOracle, domain: Domain, y0: Fl
   // Score the returned iterate ŷ = y^{K+1}.
   const final = oracle.evaluate(y).energy;
   const objective = new Float64Array(N);
-  for (let r = 0; r < N; r++) objective[r] = final[r] - entropyWeight * entropyOf(s.subarray(r * n, (r + 1) * n));
+  for (let r = 0; r < N; r++) objective[r] = final[r] - entropyWeight * entropyOfRow(s.subarray(r * n, (r + 1) * n));
   return {
     y, energy: final, objective, iterations: iters, lowerBound,
     bundles: bundles.map((b) => {
