@@ -1,0 +1,228 @@
+/**
+ * Finding a data file: an explicit data directory (`dataDir`, the CLI's `--data-dir`), then `ICNN_DATA_DIR`, then
+ * the per-user cache (`ICNN_CACHE_DIR`, else `$XDG_CACHE_HOME/icnn`, else `~/.cache/icnn`), then a download from
+ * the file's public origin into the cache.
+ *
+ * A download streams into a temporary file next to its target, hashing on the way; the file is renamed into place
+ * only when its size and sha256 match the sources table, so the cache never holds a partial or wrong file.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { removeStaleTempFiles, tempNameFor } from '../util/atomicFile.js';
+import { IcnnError, fail } from '../util/errors.js';
+import { DATA_SOURCES, type DataFileSource, type DataSources } from './sources.js';
+
+export interface DownloadProgress {
+  /** The file's key in the sources table, e.g. `bibtex/bibtex-train.arff`. */
+  file: string;
+  url: string;
+  receivedBytes: number;
+  /** From Content-Length or the sources table; undefined when neither says. */
+  totalBytes: number | undefined;
+}
+
+export interface DataLocationOptions {
+  /** Directory to look in first (the CLI's `--data-dir`). */
+  dataDir?: string;
+  /** Cache directory; default `ICNN_CACHE_DIR`, else `$XDG_CACHE_HOME/icnn`, else `~/.cache/icnn`. */
+  cacheDir?: string;
+  /** Download missing files into the cache (default true). */
+  download?: boolean;
+  /** Origins and checksums (default `DATA_SOURCES`). */
+  sources?: DataSources;
+  /** Called as bytes arrive. */
+  onProgress?: (progress: DownloadProgress) => void;
+  /** Give up a download when no data arrives for this long (ms, default 60 000). */
+  timeoutMs?: number;
+  /** Also check the sha256 of files found locally (default false; downloads are always checked). */
+  verify?: boolean;
+}
+
+export const DATA_LOCATION_OPTION_KEYS = ['dataDir', 'cacheDir', 'download', 'sources', 'onProgress', 'timeoutMs', 'verify'] as const;
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** The per-user cache directory. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.ICNN_CACHE_DIR) return path.resolve(env.ICNN_CACHE_DIR);
+  if (env.XDG_CACHE_HOME) return path.resolve(env.XDG_CACHE_HOME, 'icnn');
+  return path.join(os.homedir(), '.cache', 'icnn');
+}
+
+/** The directories searched before the cache: `dataDir`, then `ICNN_DATA_DIR` (duplicates removed). */
+export function dataSearchDirs(options: Pick<DataLocationOptions, 'dataDir'> = {}, env: NodeJS.ProcessEnv = process.env): string[] {
+  const dirs: string[] = [];
+  for (const d of [options.dataDir, env.ICNN_DATA_DIR]) {
+    if (d === undefined || d === '') continue;
+    const abs = path.resolve(d);
+    if (!dirs.includes(abs)) dirs.push(abs);
+  }
+  return dirs;
+}
+
+/** Where a file may lie inside a data directory: `<dir>/<dataset>/<name>`, or flat as `<dir>/<name>`. */
+function candidatesIn(dir: string, file: string): string[] {
+  const nested = path.join(dir, ...file.split('/'));
+  const flat = path.join(dir, path.basename(nested));
+  return nested === flat ? [nested] : [nested, flat];
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await fs.stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function sourceFor(file: string, sources: DataSources): DataFileSource | undefined {
+  return Object.prototype.hasOwnProperty.call(sources, file) ? sources[file] : undefined;
+}
+
+/** sha256 (hex) and size of a file, streamed. */
+export async function hashFile(p: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(p)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+/** Check a local file against its source entry (the origin's checksum or a listed equivalent copy). */
+export async function verifyDataFile(p: string, source: DataFileSource): Promise<void> {
+  const { sha256, bytes } = await hashFile(p);
+  if (sha256 === source.sha256 && (source.bytes === undefined || bytes === source.bytes)) return;
+  if (source.equivalents?.some((e) => e.sha256 === sha256 && e.bytes === bytes)) return;
+  const known = [source.sha256, ...(source.equivalents ?? []).map((e) => e.sha256)].join(' or ');
+  fail(`${p}: sha256 ${sha256} (${bytes} bytes) does not match the expected ${known}; replace the file or delete it to download it again`);
+}
+
+/**
+ * The path of a data file, downloading it into the cache when it is not found locally. `file` is a key of the
+ * sources table (e.g. `bibtex/bibtex-train.arff`).
+ */
+export async function resolveDataFile(file: string, options: DataLocationOptions = {}): Promise<string> {
+  const sources = options.sources ?? DATA_SOURCES;
+  const source = sourceFor(file, sources);
+  const searchDirs = dataSearchDirs(options);
+  const cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir());
+  const cachePath = path.join(cacheDir, ...file.split('/'));
+  const places = [...searchDirs.flatMap((d) => candidatesIn(d, file)), cachePath];
+  for (const p of places) {
+    if (await isFile(p)) {
+      if (options.verify && source) await verifyDataFile(p, source);
+      return p;
+    }
+  }
+  const where = [...searchDirs.map((d) => path.join(d, path.dirname(file))), path.dirname(cachePath)];
+  const hint = `put ${path.basename(cachePath)} in one of: ${where.join(', ')} or set ICNN_DATA_DIR`;
+  if (!source) fail(`data file ${file} was not found and has no known origin; ${hint}`);
+  if (options.download === false) {
+    fail(`data file ${file} was not found (looked in: ${places.join(', ')}) and downloading is disabled; ${hint}`);
+  }
+  await downloadFile(file, source, cachePath, { ...options, hint });
+  return cachePath;
+}
+
+export class DownloadError extends IcnnError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DownloadError';
+  }
+}
+
+/** A short reason from a fetch/stream failure: undici hides the useful part (ECONNREFUSED, ...) in `cause`. */
+function describeFailure(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const parts = [e.message];
+  let cause = (e as { cause?: unknown }).cause;
+  for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const msg = code && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message;
+    if (msg && !parts.includes(msg)) parts.push(msg);
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return parts.join(': ');
+}
+
+/**
+ * Download `source.url` to `target`, checking size and sha256. Throws `DownloadError` (leaving no file behind) when
+ * the server cannot be reached, answers with an error status, stalls, ends early or sends other bytes.
+ */
+export async function downloadFile(
+  file: string,
+  source: DataFileSource,
+  target: string,
+  options: Pick<DataLocationOptions, 'onProgress' | 'timeoutMs'> & { hint?: string } = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const hint = options.hint ?? `put ${path.basename(target)} in ${path.dirname(target)} or set ICNN_DATA_DIR`;
+  const failDownload = (reason: string): never => {
+    throw new DownloadError(`could not download ${file} from ${source.url}: ${reason}; ${hint}`);
+  };
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  await removeStaleTempFiles(path.dirname(target)).catch(() => undefined);
+  const tmp = tempNameFor(target);
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(new Error(`no data received for ${timeoutMs} ms`)), timeoutMs);
+  };
+  let handle: fs.FileHandle | undefined;
+  try {
+    arm();
+    let response: Response;
+    try {
+      response = await fetch(source.url, { signal: controller.signal, redirect: 'follow' });
+    } catch (e) {
+      return failDownload(describeFailure(controller.signal.aborted ? controller.signal.reason : e));
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => undefined);
+      return failDownload(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+    }
+    if (!response.body) return failDownload('the response has no body');
+    const lengthHeader = response.headers.get('content-length');
+    const announced = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+    const totalBytes = announced ?? source.bytes;
+    const hash = createHash('sha256');
+    let received = 0;
+    handle = await fs.open(tmp, 'w');
+    options.onProgress?.({ file, url: source.url, receivedBytes: 0, totalBytes });
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        arm();
+        hash.update(chunk);
+        await handle.write(chunk);
+        received += chunk.length;
+        options.onProgress?.({ file, url: source.url, receivedBytes: received, totalBytes });
+      }
+    } catch (e) {
+      return failDownload(`the transfer broke off after ${received} bytes (${describeFailure(controller.signal.aborted ? controller.signal.reason : e)})`);
+    }
+    clearTimeout(timer);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    if (announced !== undefined && received !== announced) {
+      return failDownload(`the response ended after ${received} of ${announced} bytes (truncated)`);
+    }
+    if (source.bytes !== undefined && received !== source.bytes) {
+      return failDownload(`received ${received} bytes, expected ${source.bytes}; the file was discarded`);
+    }
+    const sha256 = hash.digest('hex');
+    if (sha256 !== source.sha256) {
+      return failDownload(`checksum mismatch: sha256 ${sha256}, expected ${source.sha256}; the file was discarded`);
+    }
+    await fs.rename(tmp, target);
+  } finally {
+    clearTimeout(timer);
+    await handle?.close().catch(() => undefined);
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+  }
+}
