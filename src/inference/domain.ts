@@ -4,6 +4,7 @@
  * all of R^n (gradient descent only).
  */
 import { fail } from '../util/errors.js';
+import { checkOptionKeys } from '../util/options.js';
 import { projectSimplex } from '../linalg/simplex.js';
 
 export type DomainSpec = 'unit-box' | 'simplex' | 'unbounded' | { lower: number | number[]; upper: number | number[] };
@@ -38,7 +39,9 @@ function bounds(where: string, v: number | number[], n: number, name: string): F
 
 export function makeDomain(where: string, spec: DomainSpec | undefined, n: number): Domain {
   const s = spec ?? 'unit-box';
-  if (s === 'unit-box' || (typeof s === 'object' && s !== null)) {
+  if (Array.isArray(s)) fail(`${where}: domain must be 'unit-box', 'simplex', 'unbounded' or { lower, upper }, got the array ${JSON.stringify(s)}`);
+  if (typeof s === 'object') checkOptionKeys(`${where} (domain)`, s, ['lower', 'upper']);
+  if (s === 'unit-box' || typeof s === 'object') {
     const lower = s === 'unit-box' ? new Float64Array(n) : bounds(where, s.lower, n, 'lower');
     const upper = s === 'unit-box' ? new Float64Array(n).fill(1) : bounds(where, s.upper, n, 'upper');
     let d2 = 0;

@@ -11,6 +11,7 @@
  */
 import type { Domain } from './domain.js';
 import type { EnergyOracle } from './oracle.js';
+import { binaryEntropy } from '../linalg/stableMath.js';
 import { fail } from '../util/errors.js';
 
 export interface GdOptions {
@@ -26,20 +27,51 @@ export interface GdResult {
   y: Float64Array;
   energy: Float64Array;
   iterations: Int32Array;
+  /** With entropyWeight > 0: f − w·H((y−l)/(u−l)) at the returned y, the objective the iterates were ranked by. */
+  objective?: Float64Array;
 }
 
+export const GD_OPTIMIZERS = ['normalized', 'momentum', 'adam'] as const;
+
 const ENTROPY_CLIP = 1e-4;
+
+function checkNumber(name: string, v: unknown, ok: (v: number) => boolean, what: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) fail(`argmin gd: ${name} must be ${what}, got ${typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v))}`);
+  return v;
+}
+
+/** Validated options; refuses unknown optimizers and options the chosen optimizer would ignore. */
+function resolveOptions(o: GdOptions, domain: Domain) {
+  if (o.optimizer !== undefined && !(GD_OPTIMIZERS as readonly string[]).includes(o.optimizer)) {
+    fail(`argmin gd: unknown optimizer ${JSON.stringify(o.optimizer)} (expected one of: ${GD_OPTIMIZERS.join(', ')})`);
+  }
+  const optimizer = o.optimizer ?? (o.learningRate !== undefined ? 'momentum' : 'normalized');
+  if (optimizer === 'normalized') {
+    for (const key of ['learningRate', 'momentum', 'decay'] as const) {
+      if (o[key] !== undefined) fail(`argmin gd: optimizer 'normalized' takes no ${key} (its step is D/(2√(t+1)) along ∇f/‖∇f‖); use optimizer 'momentum' or 'adam'`);
+    }
+  }
+  if (optimizer === 'adam' && o.momentum !== undefined) fail("argmin gd: optimizer 'adam' takes no momentum (β₁ = 0.9, β₂ = 0.999)");
+  const lr = o.learningRate === undefined ? 0.01 : checkNumber('learningRate', o.learningRate, (v) => v > 0, 'a finite number > 0');
+  const mu = o.momentum === undefined ? (optimizer === 'momentum' ? 0.9 : 0) : checkNumber('momentum', o.momentum, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
+  const decay = o.decay === undefined ? 0 : checkNumber('decay', o.decay, (v) => v >= 0, 'a finite number ≥ 0');
+  const entropyWeight = o.entropyWeight === undefined ? 0 : checkNumber('entropyWeight', o.entropyWeight, (v) => v >= 0, 'a finite number ≥ 0');
+  if (entropyWeight > 0 && (optimizer !== 'adam' || domain.kind !== 'box')) fail("argmin gd: entropyWeight needs optimizer 'adam' on a box domain");
+  return { optimizer, lr, mu, decay, entropyWeight };
+}
 
 export function gradientDescent(oracle: EnergyOracle, domain: Domain, y0: Float64Array, iterations: number,
   tolerance: number, o: GdOptions): GdResult {
   const { batch: N, n } = oracle;
-  const optimizer = o.optimizer ?? (o.learningRate !== undefined ? 'momentum' : 'normalized');
-  const lr = o.learningRate ?? (optimizer === 'adam' ? 0.01 : 0.01);
-  const mu = o.momentum ?? (optimizer === 'momentum' ? 0.9 : 0);
-  const decay = o.decay ?? 0;
-  const entropyWeight = o.entropyWeight ?? 0;
-  if (entropyWeight > 0 && (optimizer !== 'adam' || domain.kind !== 'box')) fail("argmin gd: entropyWeight needs optimizer 'adam' on a box domain");
+  const { optimizer, lr, mu, decay, entropyWeight } = resolveOptions(o, domain);
   const scale = Number.isFinite(domain.diameter) ? domain.diameter : 1;
+  /** f − w·H of one row (the ranking objective; f itself when w = 0). */
+  const objectiveOf = (f: number, row: Float64Array): number => {
+    if (entropyWeight === 0) return f;
+    let h = 0;
+    for (let i = 0; i < n; i++) h += binaryEntropy((row[i] - domain.lower[i]) / (domain.upper[i] - domain.lower[i]));
+    return f - entropyWeight * h;
+  };
 
   const y = Float64Array.from(y0);
   for (let r = 0; r < N; r++) domain.project(y.subarray(r * n, (r + 1) * n));
@@ -47,6 +79,7 @@ export function gradientDescent(oracle: EnergyOracle, domain: Domain, y0: Float6
   const m2 = new Float64Array(N * n);
   const best = Float64Array.from(y);
   const bestEnergy = new Float64Array(N).fill(Infinity);
+  const bestObjective = new Float64Array(N).fill(Infinity);
   const iters = new Int32Array(N);
   const active = new Uint8Array(N).fill(1);
   let remaining = N;
@@ -56,7 +89,9 @@ export function gradientDescent(oracle: EnergyOracle, domain: Domain, y0: Float6
     for (let r = 0; r < N; r++) {
       if (!active[r]) continue;
       const row = y.subarray(r * n, (r + 1) * n);
-      if (energy[r] < bestEnergy[r]) {
+      const objective = objectiveOf(energy[r], row);
+      if (objective < bestObjective[r]) {
+        bestObjective[r] = objective;
         bestEnergy[r] = energy[r];
         best.set(row, r * n);
       }
@@ -115,5 +150,5 @@ export function gradientDescent(oracle: EnergyOracle, domain: Domain, y0: Float6
       }
     }
   }
-  return { y: best, energy: bestEnergy, iterations: iters };
+  return { y: best, energy: bestEnergy, iterations: iters, ...(entropyWeight > 0 ? { objective: bestObjective } : {}) };
 }
