@@ -1,0 +1,101 @@
+/** `makeEnv(name, options)`: every environment by name, with static facts about each (no loading needed). */
+import { fail } from '../../util/errors.js';
+import { checkOneOf, checkOptionKeys, checkPositiveInt } from '../../util/options.js';
+import { CartPoleContinuousEnv, MountainCarContinuousEnv, PendulumEnv } from './classic.js';
+import { checkSeed, type Env } from './env.js';
+import { createMujocoEnv, type MujocoEnvOptions } from './mujocoEnv.js';
+import { MUJOCO_ENV_NAMES, MUJOCO_TASKS, type MujocoEnvName } from './mujocoTasks.js';
+
+export const CLASSIC_ENV_NAMES = ['Pendulum', 'MountainCarContinuous', 'CartPoleContinuous'] as const;
+export type ClassicEnvName = (typeof CLASSIC_ENV_NAMES)[number];
+export { MUJOCO_ENV_NAMES, type MujocoEnvName };
+
+export const ENV_NAMES = [...CLASSIC_ENV_NAMES, ...MUJOCO_ENV_NAMES] as const;
+export type EnvName = (typeof ENV_NAMES)[number];
+
+export interface EnvSpec {
+  name: EnvName;
+  kind: 'classic' | 'mujoco';
+  /** The Gym id whose semantics are implemented (null: no Gym counterpart). */
+  gymId: string | null;
+  observationSize: number;
+  actionSize: number;
+  maxEpisodeSteps: number;
+}
+
+const CLASSIC_SPECS: Record<ClassicEnvName, EnvSpec> = {
+  Pendulum: { name: 'Pendulum', kind: 'classic', gymId: 'Pendulum-v1', observationSize: 3, actionSize: 1, maxEpisodeSteps: 200 },
+  MountainCarContinuous: {
+    name: 'MountainCarContinuous',
+    kind: 'classic',
+    gymId: 'MountainCarContinuous-v0',
+    observationSize: 2,
+    actionSize: 1,
+    maxEpisodeSteps: 999,
+  },
+  CartPoleContinuous: { name: 'CartPoleContinuous', kind: 'classic', gymId: null, observationSize: 4, actionSize: 1, maxEpisodeSteps: 500 },
+};
+
+export const ENV_SPECS: Readonly<Record<EnvName, EnvSpec>> = Object.freeze({
+  ...CLASSIC_SPECS,
+  ...(Object.fromEntries(
+    MUJOCO_ENV_NAMES.map((n) => {
+      const t = MUJOCO_TASKS[n];
+      const spec: EnvSpec = { name: n, kind: 'mujoco', gymId: t.gymId, observationSize: t.observationSize, actionSize: t.actionSize, maxEpisodeSteps: t.maxEpisodeSteps };
+      return [n, spec];
+    }),
+  ) as Record<MujocoEnvName, EnvSpec>),
+});
+
+export type MakeEnvOptions = MujocoEnvOptions;
+
+const OPTION_KEYS = ['seed', 'maxEpisodeSteps', 'mujocoDir', 'cacheDir', 'download', 'mirrorUrl', 'checkSha256', 'downloadTimeoutMs', 'modelSet'];
+
+/** The canonical name for a name or a Gym id ('HalfCheetah', 'HalfCheetah-v1'); other versions are refused. */
+export function resolveEnvName(name: string): EnvName {
+  if (typeof name !== 'string') fail(`makeEnv: name must be a string, got ${typeof name}`);
+  if ((ENV_NAMES as readonly string[]).includes(name)) return name as EnvName;
+  const byId = ENV_NAMES.find((n) => ENV_SPECS[n].gymId === name);
+  if (byId !== undefined) return byId;
+  const base = name.replace(/-v\d+$/, '');
+  if (base !== name && (ENV_NAMES as readonly string[]).includes(base)) {
+    fail(`makeEnv: only ${ENV_SPECS[base as EnvName].gymId ?? base} semantics are implemented, not ${name}`);
+  }
+  return fail(`makeEnv: unknown environment '${name}' (expected one of: ${ENV_NAMES.join(', ')})`);
+}
+
+function checkOptions(options: MakeEnvOptions): void {
+  checkOptionKeys('makeEnv', options, OPTION_KEYS);
+  if (options.seed !== undefined) checkSeed('makeEnv', options.seed);
+  if (options.maxEpisodeSteps !== undefined) checkPositiveInt('makeEnv', 'maxEpisodeSteps', options.maxEpisodeSteps);
+  if (options.downloadTimeoutMs !== undefined) checkPositiveInt('makeEnv', 'downloadTimeoutMs', options.downloadTimeoutMs);
+  for (const key of ['mujocoDir', 'cacheDir', 'mirrorUrl'] as const) {
+    const v = options[key];
+    if (v !== undefined && (typeof v !== 'string' || v === '')) fail(`makeEnv: ${key} must be a non-empty string, got ${JSON.stringify(v)}`);
+  }
+  for (const key of ['download', 'checkSha256'] as const) {
+    const v = options[key];
+    if (v !== undefined && typeof v !== 'boolean') fail(`makeEnv: ${key} must be a boolean, got ${JSON.stringify(v)}`);
+  }
+  if (options.modelSet !== undefined) checkOneOf('makeEnv', 'modelSet', options.modelSet, ['v1', 'gymnasium'] as const);
+}
+
+/**
+ * Build an environment by name (or Gym id). MuJoCo tasks load the wasm module (once per process) and their model
+ * file (see mujocoFiles.ts for where it is looked up); classic-control tasks are plain TypeScript.
+ */
+export async function makeEnv(name: string, options: MakeEnvOptions = {}): Promise<Env> {
+  const canonical = resolveEnvName(name);
+  checkOptions(options);
+  const common = { seed: options.seed, maxEpisodeSteps: options.maxEpisodeSteps };
+  switch (canonical) {
+    case 'Pendulum':
+      return new PendulumEnv(common);
+    case 'MountainCarContinuous':
+      return new MountainCarContinuousEnv(common);
+    case 'CartPoleContinuous':
+      return new CartPoleContinuousEnv(common);
+    default:
+      return createMujocoEnv(MUJOCO_TASKS[canonical], options);
+  }
+}
