@@ -5,6 +5,9 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { statusCommand } from './commands/status.js';
 import { summaryCommand } from './commands/summary.js';
+import { trainCommand } from './commands/train.js';
+import { evaluateCommand } from './commands/evaluate.js';
+import { solveCommand } from './commands/solve.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -17,6 +20,9 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(statusCommand());
   program.addCommand(summaryCommand());
+  program.addCommand(trainCommand());
+  program.addCommand(evaluateCommand());
+  program.addCommand(solveCommand());
   return program;
 }
 

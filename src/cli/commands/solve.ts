@@ -1,0 +1,252 @@
+/**
+ * `icnn solve --model DIR --x FILE`: inference ŷ(x) = argmin_{y ∈ Y} f(x, y) (§3) with a saved model, for a batch
+ * of x read from CSV or JSON; prints a table or JSON, and `--out` writes the ŷ rows as CSV (atomically).
+ *
+ * Input files. CSV: one row of x per line, comma-separated numbers; a first line none of whose fields is a number
+ * is a header and skipped; blank lines are skipped. JSON (a `.json` name, or content starting with '['): an array
+ * of rows, each an array of numbers. Every row must have the model's x width. Models without x (an FICNN with
+ * xDim 0) take `--batch N` instead of `--x`.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fail } from '../../util/errors.js';
+
+export type DomainArg = 'unit-box' | 'simplex' | 'unbounded' | { lower: number; upper: number };
+
+interface SolveOptions {
+  model: string;
+  x?: string;
+  batch?: number;
+  method: string;
+  iterations?: number;
+  domain: DomainArg;
+  learningRate?: number;
+  momentum?: number;
+  json?: boolean;
+  out?: string;
+  show: number;
+}
+
+function positiveInt(v: string): number {
+  if (!/^\s*\d+\s*$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError('expected a positive integer.');
+  return Number(v);
+}
+
+function finiteNumber(v: string): number {
+  const n = parseNumber(v);
+  if (n === null) throw new InvalidArgumentError('expected a finite number.');
+  return n;
+}
+
+/** A finite number written in full (no empty string, no 'Infinity', no hex), or null. */
+function parseNumber(s: string): number | null {
+  const t = s.trim();
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** `unit-box`, `simplex`, `unbounded`, or `L:U` (the box [L, U]^n). */
+export function parseDomain(v: string): DomainArg {
+  if (v === 'unit-box' || v === 'simplex' || v === 'unbounded') return v;
+  const m = /^([^:]+):([^:]+)$/.exec(v);
+  const lower = m ? parseNumber(m[1]) : null;
+  const upper = m ? parseNumber(m[2]) : null;
+  if (lower === null || upper === null) throw new InvalidArgumentError("expected unit-box, simplex, unbounded or L:U (a box, e.g. -1:1).");
+  if (!(lower < upper)) throw new InvalidArgumentError(`the box L:U needs L < U, got ${lower}:${upper}.`);
+  return { lower, upper };
+}
+
+/**
+ * Rows of x from the text of `file` (CSV or JSON, see the module comment), each checked to have `width` numbers.
+ * Errors name the file and the line and column (CSV) or the row index (JSON).
+ */
+export function parseRows(text: string, file: string, width: number): Float32Array[] {
+  const where = `--x ${file}`;
+  const body = text.replace(/^\uFEFF/, '');
+  const rows: Float32Array[] = [];
+  const checkWidth = (got: number, what: string) => {
+    if (got !== width) fail(`${where}: ${what} has ${got} value${got === 1 ? '' : 's'}, but the model takes x of width ${width}`);
+  };
+  if (path.extname(file).toLowerCase() === '.json' || body.trimStart().startsWith('[')) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(body);
+    } catch (e) {
+      fail(`${where}: not valid JSON (${(e as Error).message})`);
+    }
+    if (!Array.isArray(doc)) fail(`${where}: expected a JSON array of rows (arrays of numbers), got ${doc === null ? 'null' : typeof doc}`);
+    doc.forEach((row: unknown, i: number) => {
+      if (!Array.isArray(row)) fail(`${where}: rows[${i}] is not an array of numbers (got ${JSON.stringify(row)?.slice(0, 40)})`);
+      checkWidth(row.length, `rows[${i}]`);
+      row.forEach((v: unknown, j: number) => {
+        if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${where}: rows[${i}][${j}] is ${JSON.stringify(v)}, not a finite number`);
+      });
+      rows.push(Float32Array.from(row as number[]));
+    });
+  } else {
+    const lines = body.split(/\r?\n/);
+    let first = true;
+    lines.forEach((line, k) => {
+      if (line.trim() === '') return;
+      const fields = line.split(',');
+      const values = fields.map(parseNumber);
+      if (first) {
+        first = false;
+        if (values.every((v) => v === null)) {
+          if (fields.length !== width) fail(`${where}: the header (line ${k + 1}) has ${fields.length} columns, but the model takes x of width ${width}`);
+          return;
+        }
+      }
+      const bad = values.findIndex((v) => v === null);
+      if (bad >= 0) {
+        const f = fields[bad].trim();
+        fail(`${where}: line ${k + 1}, column ${bad + 1}: ${f === '' ? 'empty field' : `${JSON.stringify(f.slice(0, 40))} is not a finite number`}`);
+      }
+      checkWidth(values.length, `line ${k + 1}`);
+      rows.push(Float32Array.from(values as number[]));
+    });
+  }
+  if (rows.length === 0) fail(`${where}: no rows of x in the file`);
+  return rows;
+}
+
+async function readText(file: string, what: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') fail(`${what} ${file}: file not found`);
+    if (code === 'EISDIR') fail(`${what} ${file}: is a directory, not a file`);
+    fail(`${what} ${file}: cannot read (${code ?? (e as Error).message})`);
+  }
+}
+
+/** Shortest decimal that reads back as the same float32. */
+function f32(v: number): number {
+  for (let p = 6; p < 9; p++) {
+    const r = Number(v.toPrecision(p));
+    if (Math.fround(r) === Math.fround(v)) return r;
+  }
+  return Number(v.toPrecision(9));
+}
+
+function fmt(v: number | undefined, digits = 6): string {
+  if (v === undefined) return '-';
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  return a >= 1e-3 && a < 1e6 ? v.toFixed(digits) : v.toExponential(3);
+}
+
+function table(header: string[], rows: string[][]): string {
+  const w = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (r: string[]) => r.map((s, c) => (c === r.length - 1 ? s : s.padEnd(w[c]))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export function solveCommand(): Command {
+  return new Command('solve')
+    .description('inference: ŷ = argmin_y f(x, y) for each row of x, with a saved model')
+    .requiredOption('--model <dir>', 'directory written by model.save()')
+    .option('--x <file>', 'rows of x: CSV (one row per line, optional header) or JSON (array of rows)')
+    .option('--batch <n>', 'number of problems for a model that takes no x (default 1)', positiveInt)
+    .addOption(new Option('--method <name>', 'gd, bundle, bundle-entropy or lp').default('gd'))
+    .option('--iterations <n>', 'iteration budget per row (default: 100 for gd and bundle, 30 for bundle-entropy)', positiveInt)
+    .option('--domain <set>', 'unit-box, simplex, unbounded, or L:U for the box [L, U]^n', parseDomain, 'unit-box' as DomainArg)
+    .option('--learning-rate <lr>', "gd: momentum steps with this learning rate (the paper's §3.2 update) instead of normalized steps", finiteNumber)
+    .option('--momentum <mu>', 'gd: momentum (default 0.9 with --learning-rate)', finiteNumber)
+    .option('--json', 'print JSON: method, y rows, energy, lowerBound, gap, iterations')
+    .option('--out <file>', 'write the ŷ rows as CSV (one row per line, no header), atomically')
+    .option('--show <n>', 'rows shown in the table (default 20)', positiveInt, 20)
+    .action(async (opts: SolveOptions) => runSolve(opts));
+}
+
+async function runSolve(opts: SolveOptions): Promise<void> {
+  const { ready } = await import('../../backend/backend.js');
+  await ready();
+  const { ARGMIN_METHODS, argmin } = await import('../../inference/argmin.js');
+  if (!(ARGMIN_METHODS as readonly string[]).includes(opts.method)) {
+    fail(`--method: unknown method '${opts.method}' (expected one of: ${ARGMIN_METHODS.join(', ')})`);
+  }
+  const method = opts.method as (typeof ARGMIN_METHODS)[number];
+  if ((opts.learningRate !== undefined || opts.momentum !== undefined) && method !== 'gd') {
+    fail(`--learning-rate and --momentum apply to --method gd only (got --method ${method})`);
+  }
+  const tf = await import('@tensorflow/tfjs');
+  const { loadModel } = await import('../../models/index.js');
+  const model = await loadModel(opts.model);
+  let x: import('@tensorflow/tfjs').Tensor2D | null = null;
+  let result: Awaited<ReturnType<typeof argmin>> | null = null;
+  try {
+    let N: number;
+    if (model.xDim === 0) {
+      if (opts.x !== undefined) fail(`--x: this ${model.kind} takes no x (xDim 0); use --batch N for the number of problems`);
+      N = opts.batch ?? 1;
+    } else {
+      if (opts.x === undefined) fail(`--x <file> is required: this ${model.kind} takes x of width ${model.xDim}`);
+      if (opts.batch !== undefined) fail(`--batch is for models that take no x; this ${model.kind} takes its batch from the rows of --x`);
+      const rows = parseRows(await readText(opts.x, '--x'), opts.x, model.xDim);
+      N = rows.length;
+      const flat = new Float32Array(N * model.xDim);
+      rows.forEach((r, i) => flat.set(r, i * model.xDim));
+      x = tf.tensor2d(flat, [N, model.xDim]);
+    }
+    const gd = opts.learningRate !== undefined || opts.momentum !== undefined
+      ? { optimizer: 'momentum' as const, learningRate: opts.learningRate ?? 0.01, momentum: opts.momentum ?? 0.9 }
+      : {};
+    const t0 = performance.now();
+    result = await argmin(model, x, {
+      method, domain: opts.domain, ...(opts.iterations !== undefined ? { iterations: opts.iterations } : {}),
+      ...(x === null ? { batch: N } : {}), ...gd,
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const n = model.yDim;
+    const yFlat = result.y.dataSync();
+    const yRows = Array.from({ length: N }, (_, r) => Array.from(yFlat.subarray(r * n, (r + 1) * n), f32));
+    const domainLabel = typeof opts.domain === 'string' ? opts.domain : `${opts.domain.lower}:${opts.domain.upper}`;
+    if (opts.out !== undefined) {
+      const { writeFileAtomic } = await import('../../util/atomicFile.js');
+      await writeFileAtomic(opts.out, yRows.map((r) => r.join(',')).join('\n') + '\n');
+    }
+    const r = result;
+    if (opts.json) {
+      const arr = (a: ArrayLike<number> | undefined) => (a === undefined ? null : Array.from(a));
+      process.stdout.write(`${JSON.stringify({
+        method, model: model.kind, domain: domainLabel, rows: N, yDim: n,
+        y: yRows, energy: arr(r.energy), objective: arr(r.objective), lowerBound: arr(r.lowerBound), gap: arr(r.gap),
+        iterations: arr(r.iterations), evaluations: r.evaluations, seconds,
+      })}\n`);
+      return;
+    }
+    const shown = Math.min(N, opts.show);
+    const k = Math.min(n, 5);
+    const header = ['row', 'energy f(ŷ)'];
+    if (r.objective) header.push('f − H');
+    if (r.lowerBound) header.push(r.objective ? 'lower bound (f − H)' : 'lower bound', 'gap');
+    header.push('iters', `ŷ[0..${k - 1}]${n > k ? ` (of ${n})` : ''}`);
+    const body = [];
+    for (let i = 0; i < shown; i++) {
+      const row = [String(i), fmt(r.energy[i])];
+      if (r.objective) row.push(fmt(r.objective[i]));
+      if (r.lowerBound && r.gap) row.push(fmt(r.lowerBound[i]), fmt(r.gap[i]));
+      row.push(String(r.iterations[i]), yRows[i].slice(0, k).map((v) => v.toFixed(4)).join(' ') + (n > k ? ' …' : ''));
+      body.push(row);
+    }
+    const lines = [
+      `${model.kind} (x width ${model.xDim}, y width ${n}): method ${method}, domain ${domainLabel}, ${N} row${N === 1 ? '' : 's'}, ` +
+        `${r.evaluations} batched evaluation${r.evaluations === 1 ? '' : 's'}, ${seconds.toFixed(2)} s`,
+      table(header, body),
+    ];
+    if (shown < N) lines.push(`… ${N - shown} more rows (--show N, --json or --out FILE for all)`);
+    if (r.objective) lines.push(`bundle-entropy minimizes f − H(ŷ) (H: ${opts.domain === 'simplex' ? 'the entropy −Σ ŷ log ŷ' : 'the binary entropy of each coordinate'}); its lower bound and gap are for f − H.`);
+    if (!r.lowerBound) lines.push(`${method} gives no lower bound, so no optimality gap.`);
+    if (opts.out !== undefined) lines.push(`wrote ŷ (${N} × ${n}) to ${opts.out}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    x?.dispose();
+    result?.y.dispose();
+    model.dispose();
+  }
+}

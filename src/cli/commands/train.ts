@@ -1,0 +1,502 @@
+/**
+ * `icnn train --config FILE`: train a model as a JSON config says, save it to `out/model` and the history to
+ * `out/history.json` (both atomically).
+ *
+ * Config (paths are relative to the config file; unknown keys are refused with their path, e.g.
+ * `config.objectiveOptions.stepz`):
+ *   {
+ *     "model": { "kind": "PICNN", "xDim": 10, "yDim": 6, "hidden": [32, 32] }   // constructor options,
+ *              | { "load": "DIR" },                                            // or a saved model
+ *     "data": SOURCE, "validation": SOURCE,                                    // validation optional
+ *     "objective": "unrolled-gd", "objectiveOptions": { "steps": 30 },
+ *     "optimizer": { "name": "adam", "learningRate": 0.001 },
+ *     "epochs": 10, "batchSize": 32, "seed": 0,
+ *     "metrics": ["exampleF1"], "threshold": 0.5, "evalBatchSize": 256,
+ *     "earlyStopping": { "patience": 3, "metric": "exampleF1", "mode": "max", "minDelta": 0 },
+ *     "checkpoint": { "dir": "ckpt", "everySteps": 100, "keep": 2 }, "resume": "ckpt",
+ *     "out": "out"
+ *   }
+ * SOURCE: { "json": FILE } with { "x": rows | null, "y": rows, "target": [..] } (x omitted or null for models
+ * without x); { "csv": { "x": FILE, "y": FILE, "target": FILE } } (one row per line, optional header; target one
+ * value per line); or { "synthetic-multilabel": { "n": 512, "xDim": 10, "yDim": 6, "seed": 1, "sampleSeed": 2 } }:
+ * x ~ N(0, I) and binary labels y_j = [w_j·x + b_j > 0] of a hidden random linear-threshold model drawn from
+ * `seed` (use the same seed and another sampleSeed for validation data).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { EnergyModel } from '../../models/energyModel.js';
+import type { Dataset, FitHistory, FitOptions } from '../../learning/fit.js';
+import { IcnnError, fail } from '../../util/errors.js';
+import { Rng } from '../../util/random.js';
+
+// ---- small validators that name the config path ----------------------------------------------------------
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function object(p: string, v: unknown): Json {
+  if (!isObject(v)) fail(`${p} must be an object, got ${Array.isArray(v) ? 'an array' : JSON.stringify(v)}`);
+  return v;
+}
+
+function onlyKeys(p: string, o: Json, allowed: readonly string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) fail(`${p}.${k}: unknown key (expected one of: ${allowed.join(', ')})`);
+  }
+}
+
+function string(p: string, v: unknown): string {
+  if (typeof v !== 'string' || v === '') fail(`${p} must be a non-empty string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function posInt(p: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(`${p} must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function integer(p: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(`${p} must be an integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function positive(p: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(`${p} must be a positive number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+// ---- config -------------------------------------------------------------------------------------------------
+
+export interface SyntheticMultilabelOptions {
+  n: number;
+  xDim: number;
+  yDim: number;
+  /** Seed of the hidden model (default 0). */
+  seed?: number;
+  /** Seed of the sampled inputs (default seed + 1). */
+  sampleSeed?: number;
+}
+
+export type DataSource =
+  | { json: string }
+  | { csv: { x?: string; y: string; target?: string } }
+  | { 'synthetic-multilabel': SyntheticMultilabelOptions };
+
+export interface TrainConfig {
+  /** Directory the config's relative paths are resolved against. */
+  baseDir: string;
+  model: { kind: string; options: Json } | { load: string };
+  data: DataSource;
+  validation: DataSource | null;
+  objective: string;
+  objectiveOptions: Json | undefined;
+  learningRate: number;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  metrics: string[] | undefined;
+  threshold: number | undefined;
+  evalBatchSize: number | undefined;
+  earlyStopping: { patience: number; metric?: string; mode?: 'min' | 'max'; minDelta?: number } | undefined;
+  checkpoint: { dir: string; everySteps?: number; keep?: number } | undefined;
+  resume: string | undefined;
+  out: string;
+}
+
+const CONFIG_KEYS = [
+  'model', 'data', 'validation', 'objective', 'objectiveOptions', 'optimizer', 'epochs', 'batchSize', 'seed', 'metrics',
+  'threshold', 'evalBatchSize', 'earlyStopping', 'checkpoint', 'resume', 'out',
+] as const;
+
+function parseSource(p: string, v: unknown, baseDir: string): DataSource {
+  const o = object(p, v);
+  const kinds = Object.keys(o);
+  if (kinds.length !== 1) fail(`${p} must have exactly one of 'json', 'csv', 'synthetic-multilabel', got ${kinds.length === 0 ? 'none' : kinds.join(', ')}`);
+  const kind = kinds[0];
+  if (kind === 'json') return { json: path.resolve(baseDir, string(`${p}.json`, o.json)) };
+  if (kind === 'csv') {
+    const c = object(`${p}.csv`, o.csv);
+    onlyKeys(`${p}.csv`, c, ['x', 'y', 'target']);
+    return {
+      csv: {
+        ...(c.x !== undefined ? { x: path.resolve(baseDir, string(`${p}.csv.x`, c.x)) } : {}),
+        y: path.resolve(baseDir, string(`${p}.csv.y`, c.y)),
+        ...(c.target !== undefined ? { target: path.resolve(baseDir, string(`${p}.csv.target`, c.target)) } : {}),
+      },
+    };
+  }
+  if (kind === 'synthetic-multilabel') {
+    const q = `${p}.synthetic-multilabel`;
+    const s = object(q, o[kind]);
+    onlyKeys(q, s, ['n', 'xDim', 'yDim', 'seed', 'sampleSeed']);
+    return {
+      'synthetic-multilabel': {
+        n: posInt(`${q}.n`, s.n), xDim: posInt(`${q}.xDim`, s.xDim), yDim: posInt(`${q}.yDim`, s.yDim),
+        ...(s.seed !== undefined ? { seed: integer(`${q}.seed`, s.seed) } : {}),
+        ...(s.sampleSeed !== undefined ? { sampleSeed: integer(`${q}.sampleSeed`, s.sampleSeed) } : {}),
+      },
+    };
+  }
+  fail(`${p}.${kind}: unknown key (expected one of: json, csv, synthetic-multilabel)`);
+}
+
+/** Check a parsed config document; errors name the offending path (`config.…`). */
+export function parseTrainConfig(raw: unknown, baseDir: string): TrainConfig {
+  const c = object('config', raw);
+  onlyKeys('config', c, CONFIG_KEYS);
+  for (const k of ['model', 'data', 'objective', 'epochs', 'out'] as const) {
+    if (c[k] === undefined) fail(`config.${k} is required`);
+  }
+  const m = object('config.model', c.model);
+  let model: TrainConfig['model'];
+  if ('load' in m) {
+    onlyKeys('config.model', m, ['load']);
+    model = { load: path.resolve(baseDir, string('config.model.load', m.load)) };
+  } else {
+    const { kind, ...options } = m;
+    model = { kind: string('config.model.kind', kind), options };
+  }
+  const objective = string('config.objective', c.objective);
+  let learningRate = 1e-3;
+  if (c.optimizer !== undefined) {
+    const o = object('config.optimizer', c.optimizer);
+    onlyKeys('config.optimizer', o, ['name', 'learningRate']);
+    if (o.name !== undefined && o.name !== 'adam') fail(`config.optimizer.name must be 'adam' (the only optimizer), got ${JSON.stringify(o.name)}`);
+    if (o.learningRate !== undefined) learningRate = positive('config.optimizer.learningRate', o.learningRate);
+  }
+  let metrics: string[] | undefined;
+  if (c.metrics !== undefined) {
+    if (!Array.isArray(c.metrics)) fail(`config.metrics must be an array of metric names, got ${JSON.stringify(c.metrics)}`);
+    metrics = c.metrics.map((v, i) => string(`config.metrics[${i}]`, v));
+  }
+  let earlyStopping: TrainConfig['earlyStopping'];
+  if (c.earlyStopping !== undefined) {
+    const e = object('config.earlyStopping', c.earlyStopping);
+    onlyKeys('config.earlyStopping', e, ['patience', 'metric', 'mode', 'minDelta']);
+    if (e.mode !== undefined && e.mode !== 'min' && e.mode !== 'max') fail(`config.earlyStopping.mode must be 'min' or 'max', got ${JSON.stringify(e.mode)}`);
+    if (e.minDelta !== undefined && (typeof e.minDelta !== 'number' || !(e.minDelta >= 0))) {
+      fail(`config.earlyStopping.minDelta must be a non-negative number, got ${JSON.stringify(e.minDelta)}`);
+    }
+    earlyStopping = {
+      patience: posInt('config.earlyStopping.patience', e.patience),
+      ...(e.metric !== undefined ? { metric: string('config.earlyStopping.metric', e.metric) } : {}),
+      ...(e.mode !== undefined ? { mode: e.mode as 'min' | 'max' } : {}),
+      ...(e.minDelta !== undefined ? { minDelta: e.minDelta as number } : {}),
+    };
+  }
+  let checkpoint: TrainConfig['checkpoint'];
+  if (c.checkpoint !== undefined) {
+    const k = object('config.checkpoint', c.checkpoint);
+    onlyKeys('config.checkpoint', k, ['dir', 'everySteps', 'keep']);
+    checkpoint = {
+      dir: path.resolve(baseDir, string('config.checkpoint.dir', k.dir)),
+      ...(k.everySteps !== undefined ? { everySteps: posInt('config.checkpoint.everySteps', k.everySteps) } : {}),
+      ...(k.keep !== undefined ? { keep: posInt('config.checkpoint.keep', k.keep) } : {}),
+    };
+  }
+  if (c.threshold !== undefined && (typeof c.threshold !== 'number' || !(c.threshold > 0 && c.threshold < 1))) {
+    fail(`config.threshold must be a number in (0, 1), got ${JSON.stringify(c.threshold)}`);
+  }
+  if (c.objectiveOptions !== undefined) object('config.objectiveOptions', c.objectiveOptions);
+  return {
+    baseDir,
+    model,
+    data: parseSource('config.data', c.data, baseDir),
+    validation: c.validation === undefined ? null : parseSource('config.validation', c.validation, baseDir),
+    objective,
+    objectiveOptions: c.objectiveOptions as Json | undefined,
+    learningRate,
+    epochs: posInt('config.epochs', c.epochs),
+    batchSize: c.batchSize === undefined ? 32 : posInt('config.batchSize', c.batchSize),
+    seed: c.seed === undefined ? 0 : integer('config.seed', c.seed),
+    metrics,
+    threshold: c.threshold as number | undefined,
+    evalBatchSize: c.evalBatchSize === undefined ? undefined : posInt('config.evalBatchSize', c.evalBatchSize),
+    earlyStopping,
+    checkpoint,
+    resume: c.resume === undefined ? undefined : path.resolve(baseDir, string('config.resume', c.resume)),
+    out: path.resolve(baseDir, string('config.out', c.out)),
+  };
+}
+
+// ---- data ---------------------------------------------------------------------------------------------------
+
+/**
+ * A synthetic multi-label task: x ~ N(0, I_xDim) and y_j = [w_j·x + b_j > 0] with unit-norm random w_j and
+ * b_j ~ U(-1, 0.5) (label frequencies between about 16% and 69%), drawn from `seed`; inputs from `sampleSeed`.
+ */
+export function syntheticMultilabel(o: SyntheticMultilabelOptions): { x: Float32Array; y: Float32Array } {
+  const hidden = new Rng(o.seed ?? 0);
+  const w = new Float64Array(o.yDim * o.xDim);
+  const b = new Float64Array(o.yDim);
+  for (let j = 0; j < o.yDim; j++) {
+    let norm = 0;
+    for (let i = 0; i < o.xDim; i++) {
+      const v = hidden.normal();
+      w[j * o.xDim + i] = v;
+      norm += v * v;
+    }
+    norm = Math.sqrt(norm);
+    for (let i = 0; i < o.xDim; i++) w[j * o.xDim + i] /= norm;
+    b[j] = -1 + 1.5 * hidden.uniform();
+  }
+  const sample = new Rng(o.sampleSeed ?? (o.seed ?? 0) + 1);
+  const x = sample.fillNormal(o.n * o.xDim);
+  const y = new Float32Array(o.n * o.yDim);
+  for (let r = 0; r < o.n; r++) {
+    for (let j = 0; j < o.yDim; j++) {
+      let s = b[j];
+      for (let i = 0; i < o.xDim; i++) s += w[j * o.xDim + i] * x[r * o.xDim + i];
+      y[r * o.yDim + j] = s > 0 ? 1 : 0;
+    }
+  }
+  return { x, y };
+}
+
+async function readText(file: string, what: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') fail(`${what}: file ${file} not found`);
+    if (code === 'EISDIR') fail(`${what}: ${file} is a directory, not a file`);
+    fail(`${what}: cannot read ${file} (${code ?? (e as Error).message})`);
+  }
+}
+
+function parseNumber(s: string): number | null {
+  const t = s.trim();
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
+}
+
+function checkJsonRows(what: string, v: unknown, width: number): Float32Array {
+  if (!Array.isArray(v)) fail(`${what} must be an array of rows (arrays of numbers)`);
+  if (v.length === 0) fail(`${what} has no rows`);
+  const out = new Float32Array(v.length * width);
+  v.forEach((row: unknown, i: number) => {
+    if (!Array.isArray(row)) fail(`${what}[${i}] is not an array of numbers`);
+    if (row.length !== width) fail(`${what}[${i}] has ${row.length} values, the model needs ${width}`);
+    row.forEach((e: unknown, j: number) => {
+      if (typeof e !== 'number' || !Number.isFinite(e)) fail(`${what}[${i}][${j}] is ${JSON.stringify(e)}, not a finite number`);
+      out[i * width + j] = e;
+    });
+  });
+  return out;
+}
+
+/** Rows of numbers from CSV (optional header; blank lines skipped) or JSON (an array of rows). */
+export function parseRowsText(text: string, file: string, width: number): Float32Array {
+  const body = text.replace(/^\uFEFF/, '');
+  if (path.extname(file).toLowerCase() === '.json' || body.trimStart().startsWith('[')) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(body);
+    } catch (e) {
+      fail(`${file}: not valid JSON (${(e as Error).message})`);
+    }
+    if (Array.isArray(doc) && width === 1 && doc.every((v) => typeof v === 'number')) doc = doc.map((v) => [v]);
+    return checkJsonRows(file, doc, width);
+  }
+  const values: number[] = [];
+  let first = true;
+  let rows = 0;
+  body.split(/\r?\n/).forEach((line, k) => {
+    if (line.trim() === '') return;
+    const fields = line.split(',');
+    const nums = fields.map(parseNumber);
+    if (first) {
+      first = false;
+      if (nums.every((n) => n === null)) return; // header
+    }
+    const bad = nums.findIndex((n) => n === null);
+    if (bad >= 0) fail(`${file}: line ${k + 1}, column ${bad + 1}: ${JSON.stringify(fields[bad].trim().slice(0, 40))} is not a finite number`);
+    if (nums.length !== width) fail(`${file}: line ${k + 1} has ${nums.length} values, the model needs ${width}`);
+    values.push(...(nums as number[]));
+    rows++;
+  });
+  if (rows === 0) fail(`${file}: no rows of numbers`);
+  return Float32Array.from(values);
+}
+
+/** Load a data source as tensors for `model` (the caller disposes them). */
+export async function loadDataSource(src: DataSource, model: EnergyModel, what: string): Promise<Dataset> {
+  const tf = await import('@tensorflow/tfjs');
+  let x: Float32Array | null = null;
+  let y: Float32Array;
+  let target: Float32Array | undefined;
+  if ('synthetic-multilabel' in src) {
+    const s = src['synthetic-multilabel'];
+    if (s.xDim !== model.xDim || s.yDim !== model.yDim) {
+      fail(`${what}.synthetic-multilabel: xDim ${s.xDim} and yDim ${s.yDim} must match the model's (${model.xDim}, ${model.yDim})`);
+    }
+    ({ x, y } = syntheticMultilabel(s));
+  } else if ('json' in src) {
+    const file = src.json;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(await readText(file, what));
+    } catch (e) {
+      if (e instanceof IcnnError) throw e;
+      fail(`${what}: ${file} is not valid JSON (${(e as Error).message})`);
+    }
+    const d = object(file, doc);
+    onlyKeys(file, d, ['x', 'y', 'target']);
+    y = checkJsonRows(`${file}: y`, d.y, model.yDim);
+    if (model.xDim > 0) x = checkJsonRows(`${file}: x`, d.x, model.xDim);
+    else if (d.x !== undefined && d.x !== null) fail(`${file}: x must be absent or null, the ${model.kind} takes no x`);
+    if (d.target !== undefined) {
+      if (!Array.isArray(d.target)) fail(`${file}: target must be an array of numbers`);
+      target = checkJsonRows(`${file}: target`, (d.target as unknown[]).map((v) => [v]), 1);
+    }
+  } else {
+    const c = src.csv;
+    y = parseRowsText(await readText(c.y, `${what}.csv.y`), c.y, model.yDim);
+    if (model.xDim > 0) {
+      if (c.x === undefined) fail(`${what}.csv.x is required: the ${model.kind} takes x of width ${model.xDim}`);
+      x = parseRowsText(await readText(c.x, `${what}.csv.x`), c.x, model.xDim);
+    } else if (c.x !== undefined) {
+      fail(`${what}.csv.x: the ${model.kind} takes no x`);
+    }
+    if (c.target !== undefined) target = parseRowsText(await readText(c.target, `${what}.csv.target`), c.target, 1);
+  }
+  const rows = y.length / model.yDim;
+  if (x !== null && x.length / model.xDim !== rows) fail(`${what}: x has ${x.length / model.xDim} rows but y has ${rows}`);
+  if (target !== undefined && target.length !== rows) fail(`${what}: target has ${target.length} values but y has ${rows} rows`);
+  return {
+    x: x === null ? null : tf.tensor2d(x, [rows, model.xDim]),
+    y: tf.tensor2d(y, [rows, model.yDim]),
+    ...(target !== undefined ? { target: tf.tensor1d(target) } : {}),
+  };
+}
+
+export function disposeDataset(d: Dataset | null | undefined): void {
+  if (!d) return;
+  d.x?.dispose();
+  d.y.dispose();
+  d.target?.dispose();
+}
+
+/** Build (or load) the config's model; construction errors are prefixed with `config.model`. */
+export async function modelFromConfig(m: TrainConfig['model']): Promise<EnergyModel> {
+  const { loadModel } = await import('../../models/serialization.js');
+  const { buildModel } = await import('../../models/registry.js');
+  await import('../../models/index.js'); // registers every model kind
+  if ('load' in m) return loadModel(m.load);
+  try {
+    return buildModel(m.kind, m.options, 'config.model.kind');
+  } catch (e) {
+    if (e instanceof IcnnError && !e.message.startsWith('config.')) fail(`config.model: ${e.message}`);
+    throw e;
+  }
+}
+
+export async function readConfigFile(file: string): Promise<TrainConfig> {
+  const text = await readText(file, '--config');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    fail(`--config ${file}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseTrainConfig(raw, path.dirname(path.resolve(file)));
+}
+
+// ---- the command ----------------------------------------------------------------------------------------------
+
+interface TrainFlags {
+  config: string;
+  resume?: string;
+  out?: string;
+  progress: string;
+  json?: boolean;
+}
+
+function progressMode(v: string): string {
+  if (!['auto', 'bar', 'lines', 'none'].includes(v)) throw new InvalidArgumentError('expected auto, bar, lines or none.');
+  return v;
+}
+
+export function trainCommand(): Command {
+  return new Command('train')
+    .description('train a model as a JSON config says; saves out/model and out/history.json')
+    .requiredOption('--config <file>', 'training config (JSON): model, data, objective, optimizer, epochs, out, …')
+    .option('--resume <dir>', 'continue from this checkpoint (overrides config.resume)')
+    .option('--out <dir>', 'output directory (overrides config.out)')
+    .option('--progress <mode>', 'auto (a bar on a terminal, else one line per epoch), bar, lines or none', progressMode, 'auto')
+    .option('--json', 'print the history as JSON on stdout')
+    .action(async (flags: TrainFlags) => runTrain(flags));
+}
+
+function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  return a === 0 ? '0' : a >= 1e-3 && a < 1e5 ? v.toFixed(4) : v.toExponential(3);
+}
+
+async function runTrain(flags: TrainFlags): Promise<void> {
+  const config = await readConfigFile(flags.config);
+  if (flags.resume !== undefined) config.resume = path.resolve(flags.resume);
+  if (flags.out !== undefined) config.out = path.resolve(flags.out);
+  const { ready } = await import('../../backend/backend.js');
+  await ready();
+  const { fit } = await import('../../learning/fit.js');
+  const { createObjective } = await import('../../learning/objectives/index.js');
+  const { writeFileAtomic } = await import('../../util/atomicFile.js');
+  // Check the objective and its options before the (possibly slow) data loading.
+  createObjective(config.objective, config.objectiveOptions, 'config.objectiveOptions');
+  const model = await modelFromConfig(config.model);
+  let data: Dataset | null = null;
+  let validation: Dataset | null = null;
+  try {
+    data = await loadDataSource(config.data, model, 'config.data');
+    if (config.validation) validation = await loadDataSource(config.validation, model, 'config.validation');
+    const options: FitOptions = {
+      objective: config.objective as FitOptions['objective'],
+      ...(config.objectiveOptions ? { objectiveOptions: config.objectiveOptions } : {}),
+      epochs: config.epochs, batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed,
+      ...(validation ? { validation } : {}),
+      ...(config.metrics ? { metrics: config.metrics } : {}),
+      ...(config.threshold !== undefined ? { threshold: config.threshold } : {}),
+      ...(config.evalBatchSize !== undefined ? { evalBatchSize: config.evalBatchSize } : {}),
+      ...(config.earlyStopping ? { earlyStopping: config.earlyStopping } : {}),
+      ...(config.checkpoint ? { checkpoint: config.checkpoint } : {}),
+      ...(config.resume ? { resume: config.resume } : {}),
+      progress: flags.progress as FitOptions['progress'],
+    };
+    const history: FitHistory = await fit(model, data, options);
+    const modelDir = path.join(config.out, 'model');
+    await model.save(modelDir);
+    const historyFile = path.join(config.out, 'history.json');
+    await writeFileAtomic(historyFile, `${JSON.stringify({
+      format: 'icnn-training-history', model: { kind: model.kind, config: model.config },
+      objective: config.objective, objectiveOptions: config.objectiveOptions ?? {}, learningRate: config.learningRate,
+      batchSize: config.batchSize, seed: config.seed, history,
+    }, null, 2)}\n`);
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(history)}\n`);
+      return;
+    }
+    const last = history.epochs[history.epochs.length - 1];
+    const lines = [
+      `trained ${model.kind} with ${config.objective}: ${history.epochs.length} epoch${history.epochs.length === 1 ? '' : 's'}, ` +
+        `${history.steps} steps, ${history.seconds.toFixed(1)} s${history.stoppedEarly ? ' (stopped early)' : ''}`,
+    ];
+    if (last) {
+      lines.push(`epoch ${last.epoch}: loss ${fmt(last.trainLoss)}${Object.entries(last.metrics).map(([k, v]) => `  ${k} ${fmt(v)}`).join('')}`);
+    }
+    if (history.best && history.best.metric !== 'trainLoss') lines.push(`best ${history.best.metric} ${fmt(history.best.value)} at epoch ${history.best.epoch}`);
+    if (history.lastCheckpoint) lines.push(`last checkpoint: ${history.lastCheckpoint}`);
+    lines.push(`wrote ${modelDir} and ${historyFile}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    disposeDataset(data);
+    disposeDataset(validation);
+    model.dispose();
+  }
+}
