@@ -1,0 +1,666 @@
+/**
+ * `npm run bench`: speed of the BibTeX-sized PICNN and the Olivetti ConvPICNN on the active tfjs backend, next to
+ * the same models in PyTorch (bench/torch_models.py), run on the same machine in the same run.
+ *
+ *   npm run bench                 # full run (about 2-3 minutes on 2 cores)
+ *   npm run bench -- --quick      # fewer repetitions (about a minute)
+ *   npm run bench -- --profile    # also print the kernels that dominate each of our cases (tf.profile)
+ *   npm run bench -- --no-torch   # our side only
+ *   npm run bench -- --no-check   # skip the TypeScript/PyTorch cross-check of the model equations
+ *   npm run bench -- --models picnn,convPicnn --reps 30 --warmup 5 --rounds 5
+ *
+ * Our runs and PyTorch's are interleaved case by case, in rounds (ours, torch 1 thread, torch 2 threads, repeat),
+ * so that other load on the machine affects both sides alike. Writes bench/results/<model>.json and
+ * bench/results/summary.md (each atomically) and prints the summary table. See bench/README.md.
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { ConvPICNN, PICNN, Rng, VERSION, backendInfo, tf, type EnergyModel } from '../src/index.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const RESULTS = path.join(HERE, 'results');
+const PYTHON = process.env.ICNN_BENCH_PYTHON ?? '/usr/bin/python3';
+const TORCH_SCRIPT = path.join(HERE, 'torch_bench.py');
+/** Environment of every Python process: no __pycache__ written into bench/. */
+const PY_ENV = { PYTHONDONTWRITEBYTECODE: '1' };
+const INSTALL_CMD = 'apt-get update && apt-get install -y --no-install-recommends python3-torch python3-numpy libopenblas0-pthread';
+
+// ---- command line -------------------------------------------------------------------------------------------
+
+type ModelName = 'picnn' | 'convPicnn';
+const MODEL_NAMES: ModelName[] = ['picnn', 'convPicnn'];
+
+interface Args {
+  quick: boolean;
+  profile: boolean;
+  torch: boolean;
+  check: boolean;
+  models: ModelName[];
+  warmup: number;
+  reps: number;
+  rounds: number;
+}
+
+function usage(msg: string): never {
+  console.error(`bench: ${msg}\nusage: npm run bench -- [--quick] [--profile] [--no-torch] [--no-check] ` +
+    `[--models ${MODEL_NAMES.join(',')}] [--warmup N] [--reps N] [--rounds N]`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { quick: false, profile: false, torch: true, check: true, models: [...MODEL_NAMES], warmup: -1, reps: -1, rounds: -1 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const int = (min: number): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < min) usage(`${arg} needs an integer ≥ ${min}, got ${argv[i]}`);
+      return v;
+    };
+    switch (arg) {
+      case '--quick': a.quick = true; break;
+      case '--profile': a.profile = true; break;
+      case '--no-torch': a.torch = false; break;
+      case '--no-check': a.check = false; break;
+      case '--warmup': a.warmup = int(0); break;
+      case '--reps': a.reps = int(1); break;
+      case '--rounds': a.rounds = int(1); break;
+      case '--models': {
+        const list = (argv[++i] ?? '').split(',').filter((s) => s !== '');
+        for (const m of list) if (!(MODEL_NAMES as string[]).includes(m)) usage(`unknown model '${m}'`);
+        if (list.length === 0) usage('--models needs a comma-separated list');
+        a.models = list as ModelName[];
+        break;
+      }
+      default: usage(arg === '--help' || arg === '-h' ? 'help' : `unknown argument '${arg}'`);
+    }
+  }
+  if (a.warmup < 0) a.warmup = a.quick ? 1 : 3;
+  if (a.reps < 0) a.reps = a.quick ? 6 : 20;
+  if (a.rounds < 0) a.rounds = a.quick ? 2 : 5;
+  a.rounds = Math.min(a.rounds, a.reps);
+  return a;
+}
+
+// ---- models and cases ---------------------------------------------------------------------------------------
+
+interface ModelSpec {
+  name: ModelName;
+  label: string;
+  batch: number;
+  build: () => EnergyModel;
+}
+
+const SPECS: Record<ModelName, ModelSpec> = {
+  picnn: {
+    name: 'picnn',
+    label: 'PICNN, BibTeX-sized (x 1836, y 159, hidden 600-159, u-path BN), batch 128',
+    batch: 128,
+    build: () => new PICNN({ xDim: 1836, yDim: 159, hidden: [600, 159], uHidden: [600, 159], batchNorm: true }),
+  },
+  convPicnn: {
+    name: 'convPicnn',
+    label: 'ConvPICNN, Olivetti (64×32 halves, DQN convs + FC 512, u-path BN), batch 70',
+    batch: 70,
+    build: () => new ConvPICNN({ xShape: [64, 32, 1], yShape: [64, 32, 1], absScale: 0.5 }),
+  },
+};
+
+type CaseName = 'forward' | 'fwdBwd' | 'gradY' | 'secondOrder';
+const CASES: { name: CaseName; label: string }[] = [
+  { name: 'forward', label: 'forward' },
+  { name: 'fwdBwd', label: 'fwd+bwd (∇θ, ∇y)' },
+  { name: 'gradY', label: '∇y only (gradY)' },
+  { name: 'secondOrder', label: '2nd order ∇θ(∇y f·v)' },
+];
+
+interface Inputs {
+  x: tf.Tensor2D;
+  y: tf.Tensor2D;
+  /** y as a variable, so that one variableGrads pass returns ∇_θ and ∇_y together. */
+  yVar: tf.Variable<tf.Rank.R2>;
+  v: tf.Tensor2D;
+}
+
+function makeInputs(model: EnergyModel, batch: number, seed: number): Inputs {
+  const rng = new Rng(seed);
+  const x = tf.tensor2d(rng.fillUniform(batch * model.xDim, 0, 1), [batch, model.xDim]);
+  const y = tf.tensor2d(rng.fillUniform(batch * model.yDim, 0, 1), [batch, model.yDim]);
+  const v = tf.tensor2d(rng.fillNormal(batch * model.yDim), [batch, model.yDim]);
+  return { x, y, v, yVar: tf.variable(y, true) as tf.Variable<tf.Rank.R2> };
+}
+
+function disposeInputs(inp: Inputs): void {
+  tf.dispose([inp.x, inp.y, inp.v, inp.yVar]);
+}
+
+/**
+ * One run of a case. The wasm and cpu backends execute kernels synchronously, so when the function returns the
+ * work is done; reading the (small) result with dataSync also forces completion on asynchronous backends.
+ */
+function caseFn(model: EnergyModel, inp: Inputs, name: CaseName): () => void {
+  const { x, y, yVar, v } = inp;
+  const vars = model.trainableVariables;
+  switch (name) {
+    case 'forward':
+      return () => {
+        const e = tf.tidy(() => model.energyFromContext(model.context(x), y));
+        e.dataSync();
+        e.dispose();
+      };
+    case 'fwdBwd':
+      return () => {
+        const { value, grads } = tf.variableGrads(
+          () => tf.sum(model.energyFromContext(model.context(x, { training: true }), yVar)) as tf.Scalar, [...vars, yVar]);
+        value.dataSync();
+        tf.dispose([value, ...Object.values(grads)]);
+      };
+    case 'gradY':
+      return () => {
+        const g = model.gradY(x, y, { checkFinite: false });
+        g.dataSync();
+        g.dispose();
+      };
+    case 'secondOrder':
+      return () => {
+        const { value, grads } = tf.variableGrads(() => {
+          const ctx = model.context(x, { training: true });
+          const gy = tf.grad((yy: tf.Tensor) => tf.sum(model.energyFromContext(ctx, yy as tf.Tensor2D)))(y);
+          return tf.sum(tf.mul(gy, v)) as tf.Scalar;
+        }, vars);
+        value.dataSync();
+        tf.dispose([value, ...Object.values(grads)]);
+      };
+  }
+}
+
+// ---- timing -------------------------------------------------------------------------------------------------
+
+interface Timing {
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  reps: number;
+  /** Every timed run, in order (wall clock). */
+  timesMs: number[];
+  /**
+   * Median CPU time of the process per run (user + system). For single-threaded code it equals the wall time on
+   * an idle machine and is not inflated by other processes taking the cores, so it compares 1-thread runs fairly
+   * on a busy machine. (For PyTorch with 2 threads it adds up both threads: not a duration.)
+   */
+  cpuMedianMs: number;
+  cpuTimesMs: number[];
+}
+
+interface OurTiming extends Timing {
+  /** tf.memory().numTensors before the first (warm-up) run, and after every run. */
+  numTensorsBefore: number;
+  numTensorsAfter: number[];
+  numTensorsConstant: boolean;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function summarize(times: number[], cpu: number[]): Timing {
+  const r = (t: number) => Number(t.toFixed(3));
+  return {
+    medianMs: r(median(times)), minMs: r(Math.min(...times)), maxMs: r(Math.max(...times)), reps: times.length, timesMs: times.map(r),
+    cpuMedianMs: r(median(cpu)), cpuTimesMs: cpu.map(r),
+  };
+}
+
+/** Runs of our case, recording wall and CPU time, and numTensors after each. */
+function runOurs(fn: () => void, n: number, times: number[] | null, cpu: number[] | null, counts: number[]): void {
+  for (let i = 0; i < n; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    fn();
+    const dt = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    if (times) times.push(dt);
+    if (cpu) cpu.push((c.user + c.system) / 1000);
+    counts.push(tf.memory().numTensors);
+  }
+}
+
+/** Split `reps` runs into `rounds` nearly equal chunks. */
+function chunks(reps: number, rounds: number): number[] {
+  return Array.from({ length: rounds }, (_, i) => Math.floor((reps * (i + 1)) / rounds) - Math.floor((reps * i) / rounds));
+}
+
+interface KernelStat {
+  kernel: string;
+  calls: number;
+  totalMs: number;
+}
+
+interface ProfileResult {
+  totalKernelMs: number;
+  byKernel: KernelStat[];
+  /** The slowest individual kernel calls with their input shapes. */
+  slowest: { kernel: string; ms: number; inputShapes: string }[];
+}
+
+/**
+ * Kernel times of one run of a case. The run is profiled `repeats` times and each kernel call keeps its fastest
+ * time (the calls come in the same order every time), which filters out preemption by other processes.
+ */
+async function profileCase(fn: () => void, repeats = 3): Promise<ProfileResult> {
+  let kernels: { name: string; ms: number; inputShapes: number[][] }[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const info = await tf.profile(() => {
+      fn();
+    });
+    const now = info.kernels.map((k) => ({ name: k.name, ms: typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0, inputShapes: k.inputShapes }));
+    const same = kernels.length === now.length && kernels.every((k, i) => k.name === now[i].name);
+    kernels = r === 0 || !same ? now : kernels.map((k, i) => ({ ...k, ms: Math.min(k.ms, now[i].ms) }));
+  }
+  const by = new Map<string, KernelStat>();
+  const all: { kernel: string; ms: number; inputShapes: string }[] = [];
+  for (const k of kernels) {
+    const ms = k.ms;
+    const s = by.get(k.name) ?? { kernel: k.name, calls: 0, totalMs: 0 };
+    s.calls += 1;
+    s.totalMs += ms;
+    by.set(k.name, s);
+    all.push({ kernel: k.name, ms, inputShapes: JSON.stringify(k.inputShapes) });
+  }
+  const r = (t: number) => Number(t.toFixed(3));
+  const byKernel = [...by.values()].sort((a, b) => b.totalMs - a.totalMs).map((s) => ({ ...s, totalMs: r(s.totalMs) }));
+  return {
+    totalKernelMs: r(byKernel.reduce((t, s) => t + s.totalMs, 0)),
+    byKernel,
+    slowest: all.sort((a, b) => b.ms - a.ms).slice(0, 15).map((k) => ({ ...k, ms: r(k.ms) })),
+  };
+}
+
+// ---- cross-check of the model equations against PyTorch ----------------------------------------------------
+
+/**
+ * Export a freshly built model's weights, inputs and a few of its results (batch 16) so that
+ * `torch_bench.py --check` can evaluate the PyTorch model on the same weights and compare.
+ */
+function exportForCheck(spec: ModelSpec, dir: string): void {
+  const model = spec.build();
+  const n = 16;
+  const inp = makeInputs(model, n, 7);
+  const parts: Float32Array[] = [];
+  const tensors: Record<string, { offset: number; size: number }> = {};
+  let offset = 0;
+  const put = (name: string, data: Float32Array) => {
+    tensors[name] = { offset, size: data.length };
+    parts.push(data);
+    offset += data.length;
+  };
+  // Weights first: the training-mode calls below update the batch-norm moving averages.
+  for (const p of model.parameters()) put(p.name, p.variable.dataSync() as Float32Array);
+  put('__x', inp.x.dataSync() as Float32Array);
+  put('__y', inp.y.dataSync() as Float32Array);
+  put('__v', inp.v.dataSync() as Float32Array);
+  const { energy: eEval, grad: gy } = model.energyAndGradY(inp.x, inp.y);
+  put('__energyEval', eEval.dataSync() as Float32Array);
+  put('__gradYEval', gy.dataSync() as Float32Array);
+  const vars = model.trainableVariables;
+  const eTrain = tf.tidy(() => model.energyFromContext(model.context(inp.x, { training: true }), inp.y));
+  put('__energyTrain', eTrain.dataSync() as Float32Array);
+  const norm = (grads: tf.NamedTensorMap): number => {
+    let s = 0;
+    for (const g of Object.values(grads)) {
+      const d = g.dataSync();
+      for (let i = 0; i < d.length; i++) s += d[i] * d[i];
+    }
+    return Math.sqrt(s);
+  };
+  const g1 = tf.variableGrads(() => tf.sum(model.energyFromContext(model.context(inp.x, { training: true }), inp.y)) as tf.Scalar, vars);
+  const thetaGradNorm = norm(g1.grads);
+  const g2 = tf.variableGrads(() => {
+    const ctx = model.context(inp.x, { training: true });
+    const g = tf.grad((yy: tf.Tensor) => tf.sum(model.energyFromContext(ctx, yy as tf.Tensor2D)))(inp.y);
+    return tf.sum(tf.mul(g, inp.v)) as tf.Scalar;
+  }, vars);
+  const secondOrderNorm = norm(g2.grads);
+  tf.dispose([eEval, gy, eTrain, g1.value, g2.value, ...Object.values(g1.grads), ...Object.values(g2.grads)]);
+  disposeInputs(inp);
+  model.dispose();
+  const bin = Buffer.concat(parts.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)));
+  fs.writeFileSync(path.join(dir, `${spec.name}.bin`), bin);
+  fs.writeFileSync(path.join(dir, `${spec.name}.json`), JSON.stringify({ batch: n, totalFloats: offset, tensors, thetaGradNorm, secondOrderNorm }));
+}
+
+// ---- PyTorch ------------------------------------------------------------------------------------------------
+
+interface TorchConfig {
+  key: 'torch1' | 'torch2';
+  label: string;
+  torchThreads: number;
+  env: Record<string, string>;
+}
+
+/**
+ * Single-threaded PyTorch is the target comparison. For two threads, torch's OpenMP pool (convolutions,
+ * element-wise ops) and OpenBLAS's own pthread pool (matmuls) both get 2 threads; OMP_WAIT_POLICY=PASSIVE keeps
+ * idle OpenMP workers from spinning on the cores that OpenBLAS needs (the two pools otherwise oversubscribe).
+ */
+const TORCH_CONFIGS: TorchConfig[] = [
+  { key: 'torch1', label: 'torch 1 thread', torchThreads: 1, env: { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' } },
+  {
+    key: 'torch2', label: 'torch 2 threads', torchThreads: 2,
+    env: { OPENBLAS_NUM_THREADS: '2', OMP_NUM_THREADS: '2', MKL_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' },
+  },
+];
+
+interface TorchEnv {
+  torch: string;
+  python: string;
+  torchThreads: number;
+  openblasThreads: string | null;
+  blasLibraries: string[];
+  mkldnn: boolean;
+}
+
+function torchAvailable(): { ok: boolean; detail: string } {
+  const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', env: { ...process.env, ...PY_ENV } });
+  if (r.error) return { ok: false, detail: `${PYTHON}: ${r.error.message}` };
+  if (r.status !== 0) return { ok: false, detail: (r.stderr || '').trim().split('\n').slice(-1)[0] || `exit ${r.status}` };
+  return { ok: true, detail: r.stdout.trim() };
+}
+
+function runPythonOnce(args: string[], env: Record<string, string>): unknown {
+  const r = spawnSync(PYTHON, [TORCH_SCRIPT, ...args], { encoding: 'utf8', env: { ...process.env, ...PY_ENV, ...env }, maxBuffer: 64 << 20 });
+  if (r.error) throw new Error(`${PYTHON} torch_bench.py: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${PYTHON} torch_bench.py ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** A `torch_bench.py --serve` process: one JSON request line in, one JSON answer line out. */
+class TorchWorker {
+  private readonly proc: ChildProcessWithoutNullStreams;
+  private readonly lines: AsyncIterator<string>;
+  private stderr = '';
+  env: TorchEnv | null = null;
+
+  constructor(readonly config: TorchConfig) {
+    this.proc = spawn(PYTHON, [TORCH_SCRIPT, '--serve', '--threads', String(config.torchThreads)], {
+      env: { ...process.env, ...PY_ENV, ...config.env }, stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.proc.stderr.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+    this.lines = readline.createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
+  }
+
+  private async next(): Promise<Record<string, unknown>> {
+    const r = await this.lines.next();
+    if (r.done) throw new Error(`${this.config.label}: torch_bench.py exited (code ${this.proc.exitCode}):\n${this.stderr}`);
+    return JSON.parse(r.value) as Record<string, unknown>;
+  }
+
+  async start(): Promise<TorchEnv> {
+    this.env = (await this.next()) as unknown as TorchEnv;
+    return this.env;
+  }
+
+  async time(model: ModelName, kase: CaseName, warmup: number, reps: number): Promise<{ times: number[]; cpuTimes: number[]; parameters: number }> {
+    this.proc.stdin.write(`${JSON.stringify({ model, case: kase, warmup, reps })}\n`);
+    const a = await this.next();
+    if (typeof a.error === 'string') throw new Error(`${this.config.label}, ${model} ${kase}: ${a.error}`);
+    return a as unknown as { times: number[]; cpuTimes: number[]; parameters: number };
+  }
+
+  async close(): Promise<void> {
+    if (this.proc.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
+    this.proc.stdin.end(`${JSON.stringify({ quit: true })}\n`);
+    await exited;
+  }
+}
+
+// ---- output -------------------------------------------------------------------------------------------------
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+const fmtMs = (ms: number | undefined): string => (ms === undefined ? '–' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+const fmtRatio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? '–' : `${(a / b).toFixed(2)}×`);
+
+// ---- main ---------------------------------------------------------------------------------------------------
+
+interface ModelResult {
+  parameters: number;
+  torchParameters: number | null;
+  cases: Partial<Record<CaseName, { ours: OurTiming; torch1: Timing | null; torch2: Timing | null }>>;
+  profile?: Partial<Record<CaseName, ProfileResult>>;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const info = backendInfo();
+  const cpus = os.cpus();
+  const loadAvg = () => os.loadavg().map((l) => Number(l.toFixed(2)));
+  const machine = { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, node: process.version, platform: `${os.platform()} ${os.release()}` };
+  const loadAtStart = loadAvg();
+  console.log(`icnn ${VERSION} bench: tfjs ${info.tfjsVersion}, backend ${info.name} (threads ${info.threads}, SIMD ${info.simd}), ` +
+    `${machine.cores}× ${machine.cpu}, node ${machine.node}`);
+  console.log(`per case: ${args.warmup} warm-up runs, then ${args.reps} timed runs in ${args.rounds} round(s) interleaved with PyTorch; ` +
+    `median${args.quick ? ' (--quick)' : ''}`);
+  if (loadAtStart[0] > 0.5) {
+    console.log(`note: load average ${loadAtStart.join(' ')} at start: other processes share the cores, timings will be noisy`);
+  }
+
+  // PyTorch available?
+  let torchNote = '';
+  let torchOk = false;
+  if (args.torch) {
+    const t = torchAvailable();
+    torchOk = t.ok;
+    if (!t.ok) {
+      torchNote = `PyTorch is not importable by ${PYTHON} (${t.detail})`;
+      console.log(`\n${torchNote}.\nInstall Debian's PyTorch and OpenBLAS (as root, about a minute):\n  ${INSTALL_CMD}\nContinuing with our side only.\n`);
+    } else {
+      console.log(`PyTorch ${t.detail} (${PYTHON})`);
+    }
+  } else {
+    torchNote = 'PyTorch skipped (--no-torch)';
+  }
+
+  // Cross-check first, on fresh models: both sides must compute the same function.
+  let check: Record<string, Record<string, number>> | null = null;
+  if (torchOk && args.check) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icnn-bench-'));
+    try {
+      for (const m of args.models) exportForCheck(SPECS[m], dir);
+      check = runPythonOnce(['--check', dir], TORCH_CONFIGS[0].env) as Record<string, Record<string, number>>;
+    } catch (e) {
+      console.log(`cross-check could not run: ${(e as Error).message}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    for (const [m, r] of Object.entries(check ?? {})) {
+      const worst = Math.max(...Object.values(r));
+      if (!(worst <= 1e-3)) process.exitCode = 1; // the two implementations disagree: the comparison is void
+      console.log(`cross-check ${m} (same weights in PyTorch, batch 16): max relative difference ${worst.toExponential(1)} ` +
+        `(${Object.entries(r).map(([k, v]) => `${k.replace(/RelErr$/, '')} ${v.toExponential(1)}`).join(', ')})${worst > 1e-3 ? '  <-- MISMATCH' : ''}`);
+    }
+  }
+
+  // PyTorch workers, one per thread configuration (idle while we run: they block on stdin).
+  const workers: TorchWorker[] = [];
+  if (torchOk) {
+    for (const cfg of TORCH_CONFIGS) {
+      const w = new TorchWorker(cfg);
+      try {
+        const env = await w.start();
+        workers.push(w);
+        if (!env.blasLibraries.some((l) => l.includes('openblas'))) {
+          console.log(`warning: PyTorch is not using OpenBLAS (${env.blasLibraries.join(', ') || 'no BLAS library found'}); ` +
+            `reference BLAS is ~20x slower. Install libopenblas0-pthread:\n  ${INSTALL_CMD}`);
+        }
+      } catch (e) {
+        console.log(`PyTorch (${cfg.label}) did not start: ${(e as Error).message}`);
+        await w.close().catch(() => undefined);
+      }
+    }
+    if (workers.length === 0) {
+      torchOk = false;
+      torchNote = 'torch_bench.py failed to start';
+    }
+  }
+
+  const results: Partial<Record<ModelName, ModelResult>> = {};
+  try {
+    for (const m of args.models) {
+      const spec = SPECS[m];
+      const model = spec.build();
+      const inp = makeInputs(model, spec.batch, 1);
+      const res: ModelResult = { parameters: model.numParameters, torchParameters: null, cases: {} };
+      console.log(`\n${spec.label}: ${res.parameters.toLocaleString('en-US')} trainable parameters`);
+      for (const c of CASES) {
+        const fn = caseFn(model, inp, c.name);
+        const before = tf.memory().numTensors;
+        const counts: number[] = [];
+        const ours: number[] = [];
+        const oursCpu: number[] = [];
+        const theirs: Record<string, { wall: number[]; cpu: number[] }> = {};
+        runOurs(fn, args.warmup, null, null, counts);
+        for (const w of workers) {
+          const r = await w.time(m, c.name, args.warmup, 0);
+          res.torchParameters = r.parameters;
+          theirs[w.config.key] = { wall: [], cpu: [] };
+        }
+        for (const n of chunks(args.reps, args.rounds)) {
+          runOurs(fn, n, ours, oursCpu, counts);
+          for (const w of workers) {
+            const r = await w.time(m, c.name, 0, n);
+            theirs[w.config.key].wall.push(...r.times);
+            theirs[w.config.key].cpu.push(...r.cpuTimes);
+          }
+        }
+        const o: OurTiming = {
+          ...summarize(ours, oursCpu), numTensorsBefore: before, numTensorsAfter: counts, numTensorsConstant: counts.every((k) => k === before),
+        };
+        const t1 = theirs.torch1 ? summarize(theirs.torch1.wall, theirs.torch1.cpu) : null;
+        const t2 = theirs.torch2 ? summarize(theirs.torch2.wall, theirs.torch2.cpu) : null;
+        res.cases[c.name] = { ours: o, torch1: t1, torch2: t2 };
+        const leak = o.numTensorsConstant ? 'numTensors constant' : `numTensors ${before} -> ${counts.at(-1)} after ${counts.length} runs: LEAK`;
+        console.log(`  ${c.label.padEnd(22)} ours ${fmtMs(o.medianMs).padStart(6)} ms` +
+          (t1 ? `   torch1 ${fmtMs(t1.medianMs).padStart(6)} ms (${fmtRatio(o.medianMs, t1.medianMs)})` : '') +
+          (t2 ? `   torch2 ${fmtMs(t2.medianMs).padStart(6)} ms (${fmtRatio(o.medianMs, t2.medianMs)})` : '') +
+          (t1 ? `   CPU-time ratio ${fmtRatio(o.cpuMedianMs, t1.cpuMedianMs)}` : '') + `   [${leak}]`);
+      }
+      if (args.profile) {
+        res.profile = {};
+        for (const c of CASES) {
+          const p = await profileCase(caseFn(model, inp, c.name));
+          res.profile[c.name] = p;
+          console.log(`\n  profile ${m} ${c.name}: ${p.totalKernelMs.toFixed(1)} ms in kernels (fastest of 3 profiled runs per kernel call)`);
+          for (const k of p.byKernel.slice(0, 10)) {
+            console.log(`    ${k.kernel.padEnd(22)} ${k.totalMs.toFixed(2).padStart(8)} ms  ${String(k.calls).padStart(4)} calls`);
+          }
+          console.log('    slowest calls:');
+          for (const k of p.slowest.slice(0, 8)) console.log(`      ${k.kernel.padEnd(20)} ${k.ms.toFixed(2).padStart(8)} ms  ${k.inputShapes}`);
+        }
+      }
+      results[m] = res;
+      disposeInputs(inp);
+      model.dispose();
+    }
+  } finally {
+    await Promise.all(workers.map((w) => w.close()));
+  }
+  const loadAtEnd = loadAvg();
+
+  // Results.
+  fs.mkdirSync(RESULTS, { recursive: true });
+  const date = new Date().toISOString();
+  const torchEnvs = Object.fromEntries(workers.map((w) => [w.config.key, { label: w.config.label, env: w.config.env, ...w.env }]));
+  const env = {
+    date, icnn: VERSION, backend: info, machine: { ...machine, loadAvgAtStart: loadAtStart, loadAvgAtEnd: loadAtEnd },
+    torch: torchOk ? torchEnvs : { unavailable: torchNote, install: INSTALL_CMD },
+    warmup: args.warmup, reps: args.reps, rounds: args.rounds, quick: args.quick,
+  };
+  const rows: string[][] = [];
+  const leaks: string[] = [];
+  const paramNotes: string[] = [];
+  for (const m of args.models) {
+    const r = results[m];
+    if (!r) continue;
+    const equal = r.torchParameters === null ? null : r.torchParameters === r.parameters;
+    if (equal === false) {
+      console.log(`ERROR: parameter counts differ for ${m}: ours ${r.parameters}, PyTorch ${r.torchParameters}`);
+      process.exitCode = 1;
+    }
+    paramNotes.push(`${m} ${r.parameters.toLocaleString('en-US')}` +
+      (r.torchParameters === null ? '' : ` (PyTorch ${r.torchParameters.toLocaleString('en-US')}: ${equal ? 'equal' : 'DIFFERENT'})`));
+    const cases: Record<string, unknown> = {};
+    for (const c of CASES) {
+      const t = r.cases[c.name];
+      if (!t) continue;
+      const a = t.torch1?.medianMs;
+      const b = t.torch2?.medianMs;
+      rows.push([`${m} ${c.label}`, fmtMs(t.ours.medianMs), fmtMs(a), fmtRatio(t.ours.medianMs, a), fmtMs(b), fmtRatio(t.ours.medianMs, b),
+        fmtRatio(t.ours.cpuMedianMs, t.torch1?.cpuMedianMs)]);
+      if (!t.ours.numTensorsConstant) {
+        leaks.push(`${m} ${c.name} (+${(t.ours.numTensorsAfter.at(-1) ?? 0) - t.ours.numTensorsBefore} in ${t.ours.numTensorsAfter.length} runs)`);
+      }
+      const ratio = (x: number, y: number | undefined) => (y === undefined ? null : Number((x / y).toFixed(3)));
+      cases[c.name] = {
+        ...t, ratioTorch1: ratio(t.ours.medianMs, a), ratioTorch2: ratio(t.ours.medianMs, b),
+        // Ratios of the fastest runs: less sensitive to other load on a shared machine.
+        ratioTorch1Min: ratio(t.ours.minMs, t.torch1?.minMs), ratioTorch2Min: ratio(t.ours.minMs, t.torch2?.minMs),
+        ratioTorch1Cpu: ratio(t.ours.cpuMedianMs, t.torch1?.cpuMedianMs),
+      };
+    }
+    const doc = {
+      model: m, label: SPECS[m].label, batch: SPECS[m].batch,
+      parameters: { ours: r.parameters, torch: r.torchParameters, equal },
+      crossCheck: check?.[m] ?? null, cases, profile: r.profile ?? null, env,
+    };
+    writeAtomic(path.join(RESULTS, `${m}.json`), `${JSON.stringify(doc, null, 2)}\n`);
+  }
+
+  const header = ['case', 'ours ms', 'torch 1-thread ms', 'ratio', 'torch 2-thread ms', 'ratio', 'ratio 1-thread, CPU time'];
+  const table = [
+    `| ${header.join(' | ')} |`,
+    `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
+  const t1env = workers.find((w) => w.config.key === 'torch1')?.env ?? workers[0]?.env;
+  const blas = (t1env?.blasLibraries ?? []).filter((l) => /lib(open)?blas/.test(path.basename(l))).map((l) => `${path.basename(path.dirname(l))}/${path.basename(l)}`).join(', ');
+  const notes = [
+    `${date}; icnn ${VERSION}, tfjs ${info.tfjsVersion}, ${info.name} backend (${info.threads} thread${info.threads === 1 ? '' : 's'}, SIMD ${info.simd}); ` +
+      `${machine.cores}× ${machine.cpu}; node ${machine.node}.`,
+    torchOk
+      ? `PyTorch ${t1env?.torch} (${PYTHON}, BLAS: ${blas || 'unknown'}). 1 thread: torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1. ` +
+        '2 threads: set_num_threads(2), OPENBLAS_NUM_THREADS=2, OMP_WAIT_POLICY=PASSIVE.'
+      : `${torchNote}. Install: \`${INSTALL_CMD}\`.`,
+    `Per case: ${args.warmup} warm-up run(s), then the median of ${args.reps} runs, taken in ${args.rounds} round(s)${workers.length > 0 ? ' interleaved with PyTorch\'s' : ''}. ` +
+      'Ratio = ours / PyTorch (lower is better), of median wall-clock times; the last column divides median CPU times ' +
+      '(user + system, per process) of ours and single-threaded PyTorch, which other load on the machine inflates less. ' +
+      `Load average (1, 5, 15 min) ${loadAtStart.join(' ')} at start, ${loadAtEnd.join(' ')} at end.`,
+    `Trainable parameters: ${paramNotes.join('; ')}.`,
+    `tf.memory().numTensors constant across runs: ${leaks.length === 0 ? 'yes, in every case' : `no, it grows in ${leaks.join(', ')}`}.`,
+    check ? `Cross-check (same weights in PyTorch, batch 16; energies, ∇y, |∇θ|, |∇θ(∇y f·v)|): max relative difference ` +
+      `${Math.max(...Object.values(check).flatMap((r) => Object.values(r))).toExponential(1)}.` : '',
+  ].filter((s) => s !== '');
+  const summary = `# Benchmark: icnn (tfjs) vs PyTorch\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
+  writeAtomic(path.join(RESULTS, 'summary.md'), summary);
+  const written = [...args.models.map((m) => `${m}.json`), 'summary.md'].map((f) => path.join(path.relative(process.cwd(), RESULTS), f));
+  console.log(`\n${table}\n\n${notes.join('\n')}\n\nwrote ${written.join(', ')}`);
+}
+
+await main();

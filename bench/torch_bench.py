@@ -1,0 +1,235 @@
+"""Time the PyTorch versions of the benchmarked models; print one JSON document on stdout.
+
+Run by bench/run.ts with Debian's interpreter (/usr/bin/python3, python3-torch, libopenblas0-pthread):
+
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 bench/torch_bench.py --threads 1
+
+The thread count of OpenBLAS (matmuls) is fixed by OPENBLAS_NUM_THREADS before the library loads; --threads sets
+torch's intra-op pool (convolutions via oneDNN, element-wise ops). Each case: warm-up runs, then the median of
+--reps timed runs (time.perf_counter; CPU tensors are computed synchronously).
+
+Cases (per model), the same as bench/run.ts:
+  forward    eval mode, no autograd: f(x, y) for the batch
+  fwdBwd     training mode (batch statistics): ∇_θ and ∇_y of sum f in one backward pass
+  gradY      eval mode: ∇_y of sum f (what an inner optimizer over y needs)
+  secondOrder training mode: ∇_θ (∇_y f · v), via autograd.grad(create_graph=True)
+
+--serve: answer timing requests on stdin (used by bench/run.ts to interleave PyTorch and tfjs runs).
+--check DIR: instead of timing, load weights and inputs exported by bench/run.ts from DIR and compare energies,
+∇_y and gradient norms with the TypeScript results stored there (a check that both sides compute the same
+function).
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_models  # noqa: E402
+
+MODELS = {
+    'picnn': {'build': torch_models.bibtex_picnn, 'batch': 128, 'xDim': 1836, 'yDim': 159},
+    'convPicnn': {'build': torch_models.olivetti_conv_picnn, 'batch': 70, 'xDim': 2048, 'yDim': 2048},
+}
+
+
+def loaded_blas():
+    """Shared libraries of BLAS flavour mapped into this process (shows OpenBLAS vs reference BLAS)."""
+    libs = set()
+    try:
+        with open('/proc/self/maps') as f:
+            for line in f:
+                path = line.split()[-1] if len(line.split()) >= 6 else ''
+                if 'blas' in path or 'lapack' in path:
+                    libs.add(os.path.realpath(path))
+    except OSError:
+        pass
+    return sorted(libs)
+
+
+def time_case(fn, warmup, reps):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return {'medianMs': statistics.median(times), 'minMs': min(times), 'maxMs': max(times), 'reps': reps}
+
+
+def cases(model, x, y, v):
+    params = list(model.parameters())
+
+    def forward():
+        with torch.no_grad():
+            model.energy(x, y, training=False)
+
+    def fwd_bwd():
+        yy = y.detach().requires_grad_(True)
+        e = model.energy(x, yy, training=True).sum()
+        torch.autograd.grad(e, params + [yy])
+
+    def grad_y():
+        yy = y.detach().requires_grad_(True)
+        e = model.energy(x, yy, training=False).sum()
+        torch.autograd.grad(e, [yy])
+
+    def second_order():
+        yy = y.detach().requires_grad_(True)
+        ctx = model.context(x, training=True)
+        e = model.energy_from_context(ctx, yy).sum()
+        (gy,) = torch.autograd.grad(e, [yy], create_graph=True)
+        torch.autograd.grad((gy * v).sum(), params, allow_unused=True)
+
+    return {'forward': forward, 'fwdBwd': fwd_bwd, 'gradY': grad_y, 'secondOrder': second_order}
+
+
+def run_timing(args):
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    out = {**environment(args.threads), 'models': {}}
+    only = set(args.models.split(',')) if args.models else set(MODELS)
+    for name, spec in MODELS.items():
+        if name not in only:
+            continue
+        model = spec['build']()
+        b = spec['batch']
+        x = torch.rand(b, spec['xDim'])
+        y = torch.rand(b, spec['yDim'])
+        v = torch.randn(b, spec['yDim'])
+        res = {'parameters': model.num_parameters(), 'batch': b, 'cases': {}}
+        for case, fn in cases(model, x, y, v).items():
+            res['cases'][case] = time_case(fn, args.warmup, args.reps)
+        out['models'][name] = res
+    out['blasLibraries'] = loaded_blas()  # after the first matmul, the BLAS is surely loaded
+    return out
+
+
+def environment(threads):
+    return {
+        'torch': torch.__version__,
+        'python': platform.python_version(),
+        'torchThreads': torch.get_num_threads(),
+        'interopThreads': torch.get_num_interop_threads(),
+        'openblasThreads': os.environ.get('OPENBLAS_NUM_THREADS'),
+        'ompThreads': os.environ.get('OMP_NUM_THREADS'),
+        'blasLibraries': loaded_blas(),
+        'mkldnn': torch.backends.mkldnn.is_available(),
+    }
+
+
+def serve(args):
+    """Line protocol used by bench/run.ts, so that it can interleave its own runs with ours case by case.
+
+    Reads JSON lines {"model", "case", "warmup", "reps"} on stdin and answers {"times": [ms, ...], "cpuTimes": [ms, ...]}
+    (wall-clock and process CPU time per run; one line each);
+    {"quit": true} or end of input stops. The first line written is the environment, after a BLAS warm-up.
+    """
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    torch.mm(torch.rand(64, 64), torch.rand(64, 64))  # load the BLAS before reporting it
+    print(json.dumps({'ready': True, **environment(args.threads)}), flush=True)
+    built = {}
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        if req.get('quit'):
+            break
+        try:
+            name = req['model']
+            if name not in built:
+                spec = MODELS[name]
+                model = spec['build']()
+                b = spec['batch']
+                x, y, v = torch.rand(b, spec['xDim']), torch.rand(b, spec['yDim']), torch.randn(b, spec['yDim'])
+                built[name] = (model, cases(model, x, y, v))
+            model, fns = built[name]
+            fn = fns[req['case']]
+            for _ in range(req.get('warmup', 0)):
+                fn()
+            times, cpu = [], []
+            for _ in range(req.get('reps', 0)):
+                c0 = time.process_time()
+                t0 = time.perf_counter()
+                fn()
+                times.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.process_time() - c0) * 1000)
+            print(json.dumps({'times': times, 'cpuTimes': cpu, 'parameters': model.num_parameters()}), flush=True)
+        except Exception as e:  # report and keep serving
+            print(json.dumps({'error': f'{type(e).__name__}: {e}'}), flush=True)
+
+
+def run_check(args):
+    """Compare with the TypeScript side: DIR/<model>.json (manifest + results) and DIR/<model>.bin (float32)."""
+    torch.set_num_threads(args.threads)
+    report = {}
+    for name, spec in MODELS.items():
+        manifest_path = os.path.join(args.check, f'{name}.json')
+        if not os.path.exists(manifest_path):
+            continue
+        with open(manifest_path) as f:
+            man = json.load(f)
+        raw = torch.from_file(os.path.join(args.check, f'{name}.bin'), size=man['totalFloats'], dtype=torch.float32)
+        tensors = {k: raw[e['offset']:e['offset'] + e['size']].clone() for k, e in man['tensors'].items()}
+        model = spec['build']()
+        model.load_tfjs(tensors)
+        n = man['batch']
+        x = tensors['__x'].reshape(n, -1)
+        y = tensors['__y'].reshape(n, -1)
+        v = tensors['__v'].reshape(n, -1)
+        ts = {k: tensors[f'__{k}'] for k in ('energyEval', 'energyTrain', 'gradYEval')}
+
+        def rel(a, b):
+            return float((a - b).abs().max() / b.abs().max().clamp_min(1e-12))
+
+        with torch.no_grad():
+            e_eval = model.energy(x, y, training=False)
+        # Training mode last: it updates the moving averages.
+        yy = y.clone().requires_grad_(True)
+        e = model.energy(x, yy, training=False)
+        (gy,) = torch.autograd.grad(e.sum(), [yy])
+        params = list(model.parameters())
+        yy2 = y.clone().requires_grad_(True)
+        ctx = model.context(x, training=True)
+        e_train = model.energy_from_context(ctx, yy2)
+        g_theta = torch.autograd.grad(e_train.sum(), params, retain_graph=True)
+        theta_norm = float(torch.sqrt(sum((g.double() ** 2).sum() for g in g_theta)))
+        (gy2,) = torch.autograd.grad(e_train.sum(), [yy2], create_graph=True)
+        g2 = torch.autograd.grad((gy2 * v).sum(), params, allow_unused=True)
+        second_norm = float(torch.sqrt(sum((g.double() ** 2).sum() for g in g2 if g is not None)))
+        report[name] = {
+            'energyEvalRelErr': rel(e_eval, ts['energyEval']),
+            'energyTrainRelErr': rel(e_train.detach(), ts['energyTrain']),
+            'gradYRelErr': rel(gy, ts['gradYEval'].reshape(gy.shape)),
+            'thetaGradNormRelErr': abs(theta_norm - man['thetaGradNorm']) / max(man['thetaGradNorm'], 1e-12),
+            'secondOrderNormRelErr': abs(second_norm - man['secondOrderNorm']) / max(man['secondOrderNorm'], 1e-12),
+        }
+    return report
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--threads', type=int, default=1, help='torch intra-op threads (default 1)')
+    ap.add_argument('--warmup', type=int, default=3)
+    ap.add_argument('--reps', type=int, default=20)
+    ap.add_argument('--models', default='', help='comma-separated subset of: ' + ', '.join(MODELS))
+    ap.add_argument('--check', default=None, help='directory exported by bench/run.ts: compare instead of timing')
+    ap.add_argument('--serve', action='store_true', help='line protocol for bench/run.ts (see serve())')
+    args = ap.parse_args()
+    if args.serve:
+        serve(args)
+        return
+    result = run_check(args) if args.check else run_timing(args)
+    json.dump(result, sys.stdout)
+    sys.stdout.write('\n')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,128 @@
+"""The GD inference loop of bench/inference.ts in PyTorch: projected momentum gradient descent over y (§3.2, the
+update of src/inference/gd.ts), on the PICNN of bench/torch_models.py (the equations of src/models/picnn.ts) loaded
+with the TypeScript model's weights; prints one JSON document on stdout.
+
+Run by bench/inference.ts with Debian's interpreter, one thread:
+
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 bench/torch_inference.py --dir DIR
+
+DIR holds `model.json` (config and tensor offsets) and `model.bin` (float32: the TypeScript parameters by name, x,
+and the TypeScript energies at y = 0.5 for the equation check). The loop, from y0 = 0.5 (the box centre), as ours:
+
+    ctx = model.context(x)                    # x-only part, once (eval mode: batch norm with moving averages)
+    for t = 0 .. steps:                       # steps + 1 evaluations; the last one only scores the final iterate
+        f, g = f(x, y), ∇_y f (autograd)      # batched over the rows
+        keep the best iterate per row
+        v_new = μ v − lr g;  y = clamp(y − μ v + (1 + μ) v_new, 0, 1);  v = v_new
+
+Timing: --warmup runs, then the median of --reps runs of the whole loop (context included), time.perf_counter.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_models  # noqa: E402
+
+
+def loaded_blas():
+    libs = set()
+    try:
+        with open('/proc/self/maps') as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 6 and ('blas' in parts[-1] or 'lapack' in parts[-1]):
+                    libs.add(os.path.realpath(parts[-1]))
+    except OSError:
+        pass
+    return sorted(libs)
+
+
+def gd_solve(model, x, steps, lr, mu):
+    n, y_dim = x.shape[0], model.y_dim
+    with torch.no_grad():
+        ctx = model.context(x, training=False)
+    y = torch.full((n, y_dim), 0.5)
+    v = torch.zeros_like(y)
+    best = y.clone()
+    best_e = torch.full((n,), float('inf'))
+    for t in range(steps + 1):
+        yy = y.detach().requires_grad_(True)
+        e = model.energy_from_context(ctx, yy)
+        (g,) = torch.autograd.grad(e.sum(), [yy])
+        with torch.no_grad():
+            better = e < best_e
+            best_e = torch.where(better, e.detach(), best_e)
+            best[better] = y[better]
+            if t == steps:
+                break
+            v_new = mu * v - lr * g
+            y = (y - mu * v + (1 + mu) * v_new).clamp_(0.0, 1.0)
+            v = v_new
+    return best, best_e
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--dir', required=True)
+    ap.add_argument('--steps', type=int, default=30)
+    ap.add_argument('--lr', type=float, default=0.1)
+    ap.add_argument('--momentum', type=float, default=0.3)
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--warmup', type=int, default=2)
+    ap.add_argument('--reps', type=int, default=5)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+
+    with open(os.path.join(args.dir, 'model.json')) as f:
+        man = json.load(f)
+    raw = torch.from_file(os.path.join(args.dir, 'model.bin'), size=man['totalFloats'], dtype=torch.float32)
+    values = {k: raw[e['offset']:e['offset'] + e['size']].clone() for k, e in man['tensors'].items()}
+    c = man['config']
+    model = torch_models.PICNN(c['xDim'], c['yDim'], c['hidden'], c['uHidden'], batch_norm=c['batchNorm'])
+    model.y_dim = c['yDim']
+    model.load_tfjs(values)
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)  # gradients wrt y only, as an inference loop needs
+    n = man['batch']
+    x = values['__x'].reshape(n, c['xDim'])
+
+    # Equation check: the energy at y = 0.5 against the TypeScript model's.
+    with torch.no_grad():
+        e_half = model.energy(x, torch.full((n, c['yDim']), 0.5), training=False)
+    ts_half = values['__energyHalf']
+    check = float((e_half - ts_half).abs().max() / ts_half.abs().max().clamp_min(1e-12))
+
+    run = lambda: gd_solve(model, x, args.steps, args.lr, args.momentum)  # noqa: E731
+    for _ in range(args.warmup):
+        run()
+    times = []
+    best_e = None
+    for _ in range(args.reps):
+        t0 = time.perf_counter()
+        _, best_e = run()
+        times.append((time.perf_counter() - t0) * 1000)
+    median = statistics.median(times)
+    json.dump({
+        'steps': args.steps, 'lr': args.lr, 'momentum': args.momentum, 'batch': n,
+        'timesMs': times, 'medianMs': median, 'msPerStep': median / args.steps,
+        'bestEnergy': [float(v) for v in best_e],
+        'energyCheckRelErr': check,
+        'env': {
+            'torch': torch.__version__, 'python': platform.python_version(), 'torchThreads': torch.get_num_threads(),
+            'openblasThreads': os.environ.get('OPENBLAS_NUM_THREADS'), 'ompThreads': os.environ.get('OMP_NUM_THREADS'),
+            'blasLibraries': loaded_blas(),
+        },
+    }, sys.stdout)
+    sys.stdout.write('\n')
+
+
+if __name__ == '__main__':
+    main()
