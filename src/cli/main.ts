@@ -8,6 +8,7 @@ import { summaryCommand } from './commands/summary.js';
 import { trainCommand } from './commands/train.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { solveCommand } from './commands/solve.js';
+import { reproduceCommand } from './commands/reproduce.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   program.addCommand(trainCommand());
   program.addCommand(evaluateCommand());
   program.addCommand(solveCommand());
+  program.addCommand(reproduceCommand());
   return program;
 }
 

@@ -1,0 +1,43 @@
+/** `icnn reproduce <experiment>`: run one of the paper's experiments and write report.md, results.json, figures. */
+import { Command } from 'commander';
+import path from 'node:path';
+import { promises as fs } from 'node:fs';
+
+export function reproduceCommand(): Command {
+  return new Command('reproduce')
+    .description("reproduce one of the paper's experiments: synthetic (§5.1)")
+    .argument('<experiment>', 'experiment name')
+    .option('--quick', 'tiny data and few epochs (smoke test; numbers not comparable with the paper)')
+    .option('--out <dir>', 'output directory (default: out/<experiment>)')
+    .option('--seed <n>', 'random seed', '0')
+    .option('--epochs <n>', "training epochs (default: the paper's)")
+    .option('--data-dir <dir>', 'where datasets are looked up first (else ICNN_DATA_DIR, cache, download)')
+    .option('--json', 'print results.json instead of the table')
+    .action(async (name: string, opts: { quick?: boolean; out?: string; seed: string; epochs?: string; dataDir?: string; json?: boolean }) => {
+      const { ready } = await import('../../backend/backend.js');
+      await ready();
+      const { getExperiment, writeReport } = await import('../../experiments/index.js');
+      const { fail } = await import('../../util/errors.js');
+      const experiment = getExperiment(name);
+      const seed = Number(opts.seed);
+      if (!Number.isInteger(seed)) fail(`reproduce: --seed must be an integer, got '${opts.seed}'`);
+      const epochs = opts.epochs === undefined ? undefined : Number(opts.epochs);
+      if (epochs !== undefined && !(Number.isInteger(epochs) && epochs > 0)) fail(`reproduce: --epochs must be a positive integer, got '${opts.epochs}'`);
+      const outDir = path.resolve(opts.out ?? path.join('out', name));
+      await fs.mkdir(outDir, { recursive: true });
+      const ctx = {
+        outDir, quick: Boolean(opts.quick), seed, epochs, dataDir: opts.dataDir,
+        log: (line: string) => process.stderr.write(`${line}\n`),
+      };
+      ctx.log(`icnn reproduce ${name}${ctx.quick ? ' --quick' : ''}: writing to ${outDir}`);
+      const report = await experiment.run(ctx);
+      const files = await writeReport(ctx, report);
+      if (opts.json) {
+        process.stdout.write(await fs.readFile(files.json, 'utf8'));
+        return;
+      }
+      process.stdout.write(`\n${report.name}\n\n${report.table}\n\n`);
+      process.stdout.write(`Wall time ${report.wallSeconds.toFixed(1)} s. Report: ${files.markdown}\n`);
+      process.stdout.write(`Results: ${files.json}\nFigures: ${report.figures.map((f) => path.join(outDir, f)).join(', ')}\n`);
+    });
+}

@@ -1,0 +1,58 @@
+/**
+ * What every reproduction of the paper shares: the run context (output directory, quick mode, seed, data
+ * directory, logging) and the report it leaves behind (report.md, results.json and PNG figures, written
+ * atomically into the output directory).
+ */
+import path from 'node:path';
+import { writeFileAtomic } from '../util/atomicFile.js';
+
+export interface ExperimentContext {
+  /** Directory for report.md, results.json and figures (created if missing). */
+  outDir: string;
+  /** Tiny subsets and few epochs: for tests and smoke runs; the numbers are not comparable with the paper. */
+  quick: boolean;
+  seed: number;
+  /** Override the experiment's number of training epochs (default: the paper's). */
+  epochs?: number;
+  /** Where datasets are looked up first (else ICNN_DATA_DIR, the per-user cache, then a download). */
+  dataDir?: string;
+  /** Progress lines for humans (stderr in the CLI). */
+  log: (line: string) => void;
+}
+
+export interface ExperimentReport {
+  name: string;
+  /** Markdown body of report.md (without the common header). */
+  markdown: string;
+  /** The table printed by the CLI (markdown). */
+  table: string;
+  /** Everything measured, for results.json. */
+  results: Record<string, unknown>;
+  /** Figure files written, relative to outDir. */
+  figures: string[];
+  wallSeconds: number;
+}
+
+export type Experiment = (ctx: ExperimentContext) => Promise<ExperimentReport>;
+
+/** Write report.md and results.json (atomically) and return their paths. */
+export async function writeReport(ctx: ExperimentContext, report: ExperimentReport): Promise<{ markdown: string; json: string }> {
+  const md = path.join(ctx.outDir, 'report.md');
+  const json = path.join(ctx.outDir, 'results.json');
+  const header = [
+    `# ${report.name}`,
+    '',
+    `Run ${new Date().toISOString()}, seed ${ctx.seed}${ctx.quick ? ', **quick mode** (reduced data and epochs: not comparable with the paper)' : ''}, ` +
+      `wall time ${report.wallSeconds.toFixed(1)} s on ${process.platform}/${process.arch}, Node ${process.version}.`,
+    '',
+  ].join('\n');
+  await writeFileAtomic(md, `${header}${report.markdown}\n`);
+  await writeFileAtomic(json, `${JSON.stringify({ name: report.name, seed: ctx.seed, quick: ctx.quick, wallSeconds: report.wallSeconds, figures: report.figures, ...report.results }, null, 2)}\n`);
+  return { markdown: md, json };
+}
+
+/** A markdown table from a header and rows. */
+export function markdownTable(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.map(String).join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
