@@ -24,7 +24,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { EnergyModel } from '../models/energyModel.js';
 import { loadModel } from '../models/serialization.js';
-import { writeFileAtomic } from '../util/atomicFile.js';
+import { processIsAlive, syncDirectory, writeFileAtomic } from '../util/atomicFile.js';
 import { fail } from '../util/errors.js';
 import { VERSION } from '../version.js';
 
@@ -116,28 +116,6 @@ async function snapshotOptimizer(optimizer: tf.Optimizer): Promise<{ manifest: O
     },
     buffer,
   };
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // not supported on this platform or file system
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
-}
-
-function processIsAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function exists(p: string): Promise<boolean> {

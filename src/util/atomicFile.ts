@@ -35,7 +35,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
 }
 
 /** Make a rename durable (POSIX); directories cannot be opened for syncing everywhere (Windows), so best effort. */
-async function syncDirectory(dir: string): Promise<void> {
+export async function syncDirectory(dir: string): Promise<void> {
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(dir, 'r');
@@ -47,7 +47,8 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-function processIsAlive(pid: number): boolean {
+/** Whether the process `pid` is running (this process counts; EPERM means it exists under another user). */
+export function processIsAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);

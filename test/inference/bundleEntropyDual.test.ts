@@ -19,21 +19,7 @@ import {
 } from '../../src/inference/bundleEntropyDual.js';
 import { IcnnError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/random.js';
-
-interface Bundle {
-  G: Float64Array;
-  h: Float64Array;
-  k: number;
-  n: number;
-}
-
-function randomBundle(rng: Rng, k: number, n: number, gScale = 1, hScale = 1): Bundle {
-  const G = new Float64Array(k * n);
-  const h = new Float64Array(k);
-  for (let i = 0; i < k * n; i++) G[i] = gScale * rng.normal();
-  for (let i = 0; i < k; i++) h[i] = hScale * rng.normal();
-  return { G, h, k, n };
-}
+import { goldenBracket, gridThenGolden, randomBundle, type Bundle } from '../helpers/dual.js';
 
 /** Independent primal objective max_i(g_iᵀy + h_i) − H(y) (plain formulas, no shared helpers). */
 function primal(b: Bundle, y: ArrayLike<number>): number {
@@ -54,28 +40,7 @@ function primal(b: Bundle, y: ArrayLike<number>): number {
 
 /** Golden-section minimization of a convex (unimodal) function on [lo, hi]. */
 function golden(f: (x: number) => number, lo: number, hi: number, iters = 90): { x: number; f: number } {
-  const g = (Math.sqrt(5) - 1) / 2;
-  let a = lo;
-  let b = hi;
-  let c = b - g * (b - a);
-  let d = a + g * (b - a);
-  let fc = f(c);
-  let fd = f(d);
-  for (let it = 0; it < iters; it++) {
-    if (fc <= fd) {
-      b = d;
-      d = c;
-      fd = fc;
-      c = b - g * (b - a);
-      fc = f(c);
-    } else {
-      a = c;
-      c = d;
-      fc = fd;
-      d = a + g * (b - a);
-      fd = f(d);
-    }
-  }
+  const { a, b, c, d, fc, fd } = goldenBracket(f, lo, hi, iters);
   const x = (a + b) / 2;
   const fx = f(x);
   const best = [
@@ -88,17 +53,7 @@ function golden(f: (x: number) => number, lo: number, hi: number, iters = 90): {
 
 /** Grid search then golden section on the bracket around the best grid point (1-D convex function on [0,1]). */
 function minimize1d(f: (x: number) => number, grid = 400, iters = 90): { x: number; f: number } {
-  let bi = 0;
-  let bf = Infinity;
-  for (let i = 0; i <= grid; i++) {
-    const v = f(i / grid);
-    if (v < bf) {
-      bf = v;
-      bi = i;
-    }
-  }
-  const r = golden(f, Math.max(0, (bi - 1) / grid), Math.min(1, (bi + 1) / grid), iters);
-  return r.f < bf ? r : { x: bi / grid, f: bf };
+  return gridThenGolden(f, 0, 1, grid, iters, golden);
 }
 
 /** Reference minimum of the primal for n = 1 or 2 (nested minimization: partial minima of a convex function). */

@@ -24,21 +24,7 @@ import {
 } from '../../src/inference/bundleEntropySimplexDual.js';
 import { IcnnError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/random.js';
-
-interface Bundle {
-  G: Float64Array;
-  h: Float64Array;
-  k: number;
-  n: number;
-}
-
-function randomBundle(rng: Rng, k: number, n: number, gScale = 1, hScale = 1): Bundle {
-  const G = new Float64Array(k * n);
-  const h = new Float64Array(k);
-  for (let i = 0; i < k * n; i++) G[i] = gScale * rng.normal();
-  for (let i = 0; i < k; i++) h[i] = hScale * rng.normal();
-  return { G, h, k, n };
-}
+import { goldenBracket, gridThenGolden, randomBundle, type Bundle } from '../helpers/dual.js';
 
 /** Plain log-sum-exp (own implementation, max-shifted). */
 function lse(v: ArrayLike<number>): number {
@@ -175,44 +161,13 @@ function checkResult(b: Bundle, r: SimplexDualResult, what: string, gapTol = 1e-
 
 /** Golden-section minimization of a convex (unimodal) function on [lo, hi]; returns the best point seen. */
 function golden(f: (x: number) => number, lo: number, hi: number, iters: number): { x: number; f: number } {
-  const g = (Math.sqrt(5) - 1) / 2;
-  let a = lo;
-  let b = hi;
-  let c = b - g * (b - a);
-  let d = a + g * (b - a);
-  let fc = f(c);
-  let fd = f(d);
-  for (let it = 0; it < iters; it++) {
-    if (fc <= fd) {
-      b = d;
-      d = c;
-      fd = fc;
-      c = b - g * (b - a);
-      fc = f(c);
-    } else {
-      a = c;
-      c = d;
-      fc = fd;
-      d = a + g * (b - a);
-      fd = f(d);
-    }
-  }
+  const { c, d, fc, fd } = goldenBracket(f, lo, hi, iters);
   return fc <= fd ? { x: c, f: fc } : { x: d, f: fd };
 }
 
 /** Grid search, then golden section on the bracket around the best grid point (convex function on [lo, hi]). */
 function minimize1d(f: (x: number) => number, lo: number, hi: number, grid: number, iters: number): { x: number; f: number } {
-  let bi = 0;
-  let bf = Infinity;
-  for (let i = 0; i <= grid; i++) {
-    const v = f(lo + ((hi - lo) * i) / grid);
-    if (v < bf) {
-      bf = v;
-      bi = i;
-    }
-  }
-  const r = golden(f, lo + ((hi - lo) * Math.max(0, bi - 1)) / grid, lo + ((hi - lo) * Math.min(grid, bi + 1)) / grid, iters);
-  return r.f < bf ? r : { x: lo + ((hi - lo) * bi) / grid, f: bf };
+  return gridThenGolden(f, lo, hi, grid, iters, golden);
 }
 
 /**
