@@ -1,0 +1,179 @@
+"""The unrolled-GD training step of bench/training.ts in PyTorch; the reference for the 'unrolled-gd' objective.
+
+One training step on the BibTeX-sized PICNN of bench/torch_models.py (the equations of src/models/picnn.ts), as
+src/learning/objectives/unrolledGdObjective.ts + src/learning/fit.ts do it:
+
+    ctx = model.context(x, training=True)          # batch norm with batch statistics (and moving-average updates)
+    y, v = 0.5, 0                                  # y0 = 0.5, the box centre
+    for t in range(30):                            # the paper's BibTeX setting: lr 0.1, momentum 0.3
+        g = autograd.grad(f(x, y).sum(), y, create_graph=True)
+        v_new = mu v - lr g;  y = y - mu v + (1 + mu) v_new;  v = v_new
+    loss = mean((y_30 - y*)^2);  loss.backward();  Adam step (lr 1e-3);  W^(z) <- max(W^(z), 0)
+
+Run by bench/training.ts with Debian's interpreter:
+
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 bench/torch_training.py --serve --threads 1 --dir DIR
+
+--dir DIR: DIR/model.json (config, tensor offsets) and DIR/model.bin (float32: the TypeScript model's parameters
+by name, then the batches __x0, __y0, __x1, ...), written by bench/training.ts: the same initial weights and the
+same batches as our side. Without --dir: a fresh torch_models.bibtex_picnn(seed=1) and random sparse binary
+batches (x ~4 % ones, y ~1.5 %).
+
+--serve: JSON lines on stdin, one answer line each:
+  {"check": true}             one training step on batch 0 (Adam update included); answers its loss and the norm of
+                              the θ-gradient, to compare with the TypeScript side's first step on the same weights
+  {"warmup": W, "reps": R}    W untimed steps, then R timed ones: {"times": [ms], "cpuTimes": [ms], "losses": [...]}
+  {"quit": true}              stop
+The first line written is the environment. Without --serve: --warmup / --reps steps, one JSON document on stdout.
+Batches are used in turn (step k trains on batch k mod the number of batches).
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_models  # noqa: E402
+
+
+def loaded_blas():
+    libs = set()
+    try:
+        with open('/proc/self/maps') as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 6 and ('blas' in parts[-1] or 'lapack' in parts[-1]):
+                    libs.add(os.path.realpath(parts[-1]))
+    except OSError:
+        pass
+    return sorted(libs)
+
+
+def environment(threads):
+    return {
+        'torch': torch.__version__, 'python': platform.python_version(), 'torchThreads': torch.get_num_threads(),
+        'interopThreads': torch.get_num_interop_threads(), 'requestedThreads': threads,
+        'openblasThreads': os.environ.get('OPENBLAS_NUM_THREADS'), 'ompThreads': os.environ.get('OMP_NUM_THREADS'),
+        'ompWaitPolicy': os.environ.get('OMP_WAIT_POLICY'), 'blasLibraries': loaded_blas(),
+    }
+
+
+def load(args):
+    """The model and the batches: from DIR (the TypeScript side's weights and data) or fresh."""
+    if args.dir:
+        with open(os.path.join(args.dir, 'model.json')) as f:
+            man = json.load(f)
+        raw = torch.from_file(os.path.join(args.dir, 'model.bin'), size=man['totalFloats'], dtype=torch.float32)
+        values = {k: raw[e['offset']:e['offset'] + e['size']].clone() for k, e in man['tensors'].items()}
+        c = man['config']
+        model = torch_models.PICNN(c['xDim'], c['yDim'], c['hidden'], c['uHidden'], batch_norm=c['batchNorm'], seed=1)
+        model.load_tfjs(values)
+        n, nb = man['batch'], man['batches']
+        batches = [(values[f'__x{i}'].reshape(n, c['xDim']), values[f'__y{i}'].reshape(n, c['yDim'])) for i in range(nb)]
+        return model, batches, c['yDim']
+    model = torch_models.bibtex_picnn(seed=1)
+    gen = torch.Generator().manual_seed(2)
+    batches = [((torch.rand(128, 1836, generator=gen) < 0.04).float(), (torch.rand(128, 159, generator=gen) < 0.015).float())
+               for _ in range(4)]
+    return model, batches, 159
+
+
+class Trainer:
+    def __init__(self, model, batches, y_dim, steps, lr, mu, adam_lr):
+        self.model, self.batches, self.y_dim = model, batches, y_dim
+        self.steps, self.lr, self.mu = steps, lr, mu
+        self.params = list(model.parameters())
+        self.convex = [p for k, p in model.params.items() if k.endswith('_Wz')]  # W^(z)_i (not W^(zu)_i)
+        self.opt = torch.optim.Adam(self.params, lr=adam_lr)
+        self.k = 0
+
+    def step(self, grad_norm=False):
+        x, target = self.batches[self.k % len(self.batches)]
+        self.k += 1
+        model = self.model
+        model.train()
+        ctx = model.context(x, training=True)
+        y = torch.full((x.shape[0], self.y_dim), 0.5, requires_grad=True)
+        v = torch.zeros_like(y)
+        for _ in range(self.steps):
+            e = model.energy_from_context(ctx, y).sum()
+            (g,) = torch.autograd.grad(e, [y], create_graph=True)
+            v_new = self.mu * v - self.lr * g
+            y = y - self.mu * v + (1 + self.mu) * v_new
+            v = v_new
+        loss = F.mse_loss(y, target)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = None
+        if grad_norm:
+            with torch.no_grad():
+                norm = float(torch.sqrt(sum((p.grad.double() ** 2).sum() for p in self.params if p.grad is not None)))
+        self.opt.step()
+        with torch.no_grad():
+            for p in self.convex:
+                p.clamp_(min=0)
+        return float(loss.detach()), norm
+
+    def timed(self, warmup, reps):
+        for _ in range(warmup):
+            self.step()
+        times, cpu, losses = [], [], []
+        for _ in range(reps):
+            c0 = time.process_time()
+            t0 = time.perf_counter()
+            loss, _ = self.step()
+            times.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
+            losses.append(loss)
+        return {'times': times, 'cpuTimes': cpu, 'losses': losses}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--dir')
+    ap.add_argument('--serve', action='store_true')
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--steps', type=int, default=30)
+    ap.add_argument('--lr', type=float, default=0.1)
+    ap.add_argument('--momentum', type=float, default=0.3)
+    ap.add_argument('--adam-lr', type=float, default=1e-3)
+    ap.add_argument('--warmup', type=int, default=2)
+    ap.add_argument('--reps', type=int, default=5)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model, batches, y_dim = load(args)
+    trainer = Trainer(model, batches, y_dim, args.steps, args.lr, args.momentum, args.adam_lr)
+    torch.mm(torch.rand(64, 64), torch.rand(64, 64))  # load the BLAS before reporting it
+    env = {**environment(args.threads), 'parameters': model.num_parameters(), 'batch': batches[0][0].shape[0]}
+    if not args.serve:
+        r = trainer.timed(args.warmup, args.reps)
+        med = statistics.median(r['times'])
+        json.dump({**r, 'medianMs': med, 'examplesPerSecond': env['batch'] / med * 1000, 'env': env}, sys.stdout)
+        sys.stdout.write('\n')
+        return
+    print(json.dumps({'ready': True, **env}), flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        if req.get('quit'):
+            break
+        try:
+            if req.get('check'):
+                loss, norm = trainer.step(grad_norm=True)
+                print(json.dumps({'loss': loss, 'gradNorm': norm}), flush=True)
+            else:
+                print(json.dumps(trainer.timed(req.get('warmup', 0), req.get('reps', 0))), flush=True)
+        except Exception as e:  # report and keep serving
+            print(json.dumps({'error': f'{type(e).__name__}: {e}'}), flush=True)
+
+
+if __name__ == '__main__':
+    main()
