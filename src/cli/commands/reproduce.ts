@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 
 export function reproduceCommand(): Command {
   return new Command('reproduce')
-    .description("reproduce one of the paper's experiments: synthetic (§5.1)")
+    .description("reproduce one of the paper's experiments: synthetic (§5.1), bibtex (§5.2), olivetti (§5.3)")
     .argument('<experiment>', 'experiment name')
     .option('--quick', 'tiny data and few epochs (smoke test; numbers not comparable with the paper)')
     .option('--out <dir>', 'output directory (default: out/<experiment>)')

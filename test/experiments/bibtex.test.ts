@@ -1,0 +1,103 @@
+/**
+ * The BibTeX experiment's pipeline (§5.2) in quick mode, on the real data (skipped without it, as
+ * test/data/realData.test.ts): three models in worker threads, report.md, results.json with per-epoch test F1 in
+ * range, a valid learning-curve PNG, and the same numbers again for the same seed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import '../../src/index.js';
+import { getExperiment, writeReport } from '../../src/experiments/index.js';
+import { readPngInfo } from '../../src/report/png.js';
+import { BIBTEX_TEST_FILE, BIBTEX_TRAIN_FILE, BIBTEX_LABELS_FILE } from '../../src/data/index.js';
+import { SHARED_DATA_DIR, haveSharedData } from '../data/helpers.js';
+import * as tf from '@tensorflow/tfjs';
+import { ready } from '../../src/backend/backend.js';
+import { FeedForward } from '../../src/models/feedForward.js';
+import { createObjective } from '../../src/learning/objectives/index.js';
+import { LinearEnergySigmoid } from '../../src/experiments/bibtexTask.js';
+
+interface Epoch { epoch: number; trainLoss: number; testExampleF1: number; testLabelMacroF1: number; testHammingAccuracy: number; trainExampleF1: number; seconds: number }
+interface Run { model: string; epochs: Epoch[]; parameters: number; steps: number; seconds: number }
+
+async function run(seed: number) {
+  const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'icnn-bibtex-'));
+  const ctx = { outDir, quick: true, seed, dataDir: SHARED_DATA_DIR, log: () => undefined };
+  const report = await getExperiment('bibtex').run(ctx);
+  await writeReport(ctx, report);
+  return { outDir, report };
+}
+
+test('reproduce bibtex --quick writes the report, per-epoch F1 and learning curves, deterministically', async (t) => {
+  if (!haveSharedData(t, BIBTEX_TRAIN_FILE, BIBTEX_TEST_FILE, BIBTEX_LABELS_FILE)) return;
+  const a = await run(5);
+  const b = await run(5);
+  try {
+    const md = await fs.readFile(path.join(a.outDir, 'report.md'), 'utf8');
+    for (const word of ['Feedforward net', 'PICNN, unrolled GD', 'PICNN, bundle entropy', 'SPEN', '0.396', '0.415', '0.422',
+      'example-F1', 'label-macro F1', 'bibtex-curves.png', 'quick mode']) {
+      assert.ok(md.includes(word), `report.md mentions ${word}`);
+    }
+    const results = JSON.parse(await fs.readFile(path.join(a.outDir, 'results.json'), 'utf8'));
+    assert.deepEqual(results.data, { train: 192, test: 96, features: 1836, labels: 159 });
+    assert.deepEqual(results.runs.map((r: Run) => r.model), ['ff', 'picnn-gd', 'picnn-bundle']);
+    for (const r of results.runs as Run[]) {
+      assert.equal(r.epochs.length, 2, `${r.model}: two epochs`);
+      assert.equal(r.steps, 2 * 3, `${r.model}: 192 rows in batches of 64, two epochs`);
+      assert.ok(r.parameters > 0 && r.seconds > 0);
+      for (const e of r.epochs) {
+        assert.ok(Number.isFinite(e.trainLoss) && e.trainLoss >= 0, `${r.model} epoch ${e.epoch}: train loss ${e.trainLoss}`);
+        for (const k of ['testExampleF1', 'testLabelMacroF1', 'testHammingAccuracy', 'trainExampleF1'] as const) {
+          assert.ok(Number.isFinite(e[k]) && e[k] >= 0 && e[k] <= 1, `${r.model} epoch ${e.epoch}: ${k} = ${e[k]}`);
+        }
+        assert.ok(e.seconds > 0);
+      }
+    }
+    const png = readPngInfo(await fs.readFile(path.join(a.outDir, 'bibtex-curves.png')));
+    assert.ok(png.width > 800 && png.height > 300, `figure ${png.width}×${png.height}`);
+    const again = JSON.parse(await fs.readFile(path.join(b.outDir, 'results.json'), 'utf8'));
+    const numbers = (rs: Run[]) => rs.map((r) => r.epochs.map((e) => [e.trainLoss, e.testExampleF1, e.testLabelMacroF1, e.trainExampleF1]));
+    assert.deepEqual(numbers(again.runs), numbers(results.runs), 'same seed, same numbers');
+  } finally {
+    await fs.rm(a.outDir, { recursive: true, force: true });
+    await fs.rm(b.outDir, { recursive: true, force: true });
+  }
+});
+
+test('the bibtex and olivetti experiments are registered', () => {
+  assert.throws(() => getExperiment('nope'), /expected one of: .*bibtex.*olivetti/);
+});
+
+test('the baseline objective predicts σ(logits), as one bundle-entropy step, and its gradient is that of summed BCE', async () => {
+  await ready();
+  const net = new FeedForward({ xDim: 6, yDim: 4, hidden: [5], batchNorm: true, seed: 3 });
+  const x = tf.randomUniform([8, 6], 0, 1, 'float32', 1) as tf.Tensor2D;
+  const y = tf.tensor2d([1, 0, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0], [8, 4]);
+  const objective = new LinearEnergySigmoid();
+  try {
+    const ours = await objective.predict(net, x, 8);
+    const bundle = await createObjective('argmin-bundle-entropy', { iterations: 1, loss: 'bce' }).predict(net, x, 8);
+    const logits = net.logits(x);
+    const sigma = tf.sigmoid(logits);
+    const [a, b, c] = [await ours.data(), await bundle.data(), await sigma.data()];
+    for (let i = 0; i < a.length; i++) {
+      assert.ok(Math.abs(a[i] - c[i]) < 1e-6, `σ(logits)[${i}]: ${a[i]} vs ${c[i]}`);
+      assert.ok(Math.abs(a[i] - b[i]) < 1e-4, `one bundle-entropy step [${i}]: ${a[i]} vs ${b[i]}`);
+    }
+    // The step's gradient against tfjs's own sigmoid cross-entropy (summed over labels, mean over rows), batch norm in training mode.
+    const { loss, grads } = await objective.step(net, { x, y });
+    const ref = tf.variableGrads(() => tf.mul(tf.losses.sigmoidCrossEntropy(y, net.logits(x, { training: true }), undefined, 0, tf.Reduction.MEAN), 4) as tf.Scalar,
+      net.trainableVariables);
+    assert.ok(Math.abs(loss - (await ref.value.data())[0]) < 1e-4, `loss ${loss} vs ${(await ref.value.data())[0]}`);
+    for (const v of net.trainableVariables) {
+      const [g, r] = [await grads[v.name].data(), await ref.grads[v.name].data()];
+      for (let i = 0; i < g.length; i++) assert.ok(Math.abs(g[i] - r[i]) < 1e-4 * (1 + Math.abs(r[i])), `${v.name}[${i}]: ${g[i]} vs ${r[i]}`);
+    }
+    tf.dispose([ours, bundle, logits, sigma, ref.value, ...Object.values(grads), ...Object.values(ref.grads)]);
+  } finally {
+    tf.dispose([x, y]);
+    net.dispose();
+  }
+});
