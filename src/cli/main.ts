@@ -9,6 +9,7 @@ import { trainCommand } from './commands/train.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { solveCommand } from './commands/solve.js';
 import { reproduceCommand } from './commands/reproduce.js';
+import { rlCommand, rlTableCommand } from './commands/rl.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -25,6 +26,8 @@ export function buildProgram(): Command {
   program.addCommand(evaluateCommand());
   program.addCommand(solveCommand());
   program.addCommand(reproduceCommand());
+  program.addCommand(rlCommand());
+  program.addCommand(rlTableCommand());
   return program;
 }
 

@@ -1,0 +1,178 @@
+/**
+ * `npx tsx bench/rl.ts`: the cost of one update step and one action choice of DDPG, NAF and ICNN Q-learning at the
+ * paper's size (two hidden layers of 200, minibatch 256), on the active tfjs backend (wasm in Node), next to the same
+ * steps in PyTorch (bench/torch_rl.py, one thread), on the same machine in the same run.
+ *
+ *   npx tsx bench/rl.ts                                   # InvertedPendulum sizes (4 → 1)
+ *   npx tsx bench/rl.ts --obs 17 --act 6                  # HalfCheetah sizes
+ *   npx tsx bench/rl.ts --act-iterations 100 --target-iterations 100 --inner-lr 0.01   # the faithful ICNN inner loop
+ *   npx tsx bench/rl.ts --batch 64 --no-torch --reps 10
+ *
+ * ICNN: the TD target needs argmin_a' of the target network's −Q̃ on the whole minibatch (Adam, `--target-iterations`
+ * steps, tfjs through argmin), and acting needs the same for one state (`--act-iterations`, the plain-JS oracle of
+ * src/rl/agents/layerOracle.ts). Writes bench/results/rl.json and bench/results/rl.md (atomically) and prints the table.
+ */
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { backendInfo, tf } from '../src/index.js';
+import { createAgent, type AgentKind, type AgentOptions } from '../src/rl/agents/index.js';
+import { ReplayBuffer } from '../src/rl/replay.js';
+import { Rng } from '../src/util/random.js';
+import { writeFileAtomic } from '../src/util/atomicFile.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const RESULTS = path.join(HERE, 'results');
+const PYTHON = process.env.ICNN_BENCH_PYTHON ?? '/usr/bin/python3';
+
+interface Args {
+  obs: number;
+  act: number;
+  hidden: [number, number];
+  batch: number;
+  actIterations: number;
+  targetIterations: number;
+  innerLr: number;
+  warmup: number;
+  reps: number;
+  actReps: number;
+  torch: boolean;
+  agents: AgentKind[];
+}
+
+function usage(msg: string): never {
+  console.error(`bench/rl: ${msg}\nusage: npx tsx bench/rl.ts [--obs N] [--act N] [--hidden L1,L2] [--batch N] [--act-iterations N] ` +
+    '[--target-iterations N] [--inner-lr X] [--warmup N] [--reps N] [--act-reps N] [--agents ddpg,naf,icnn] [--no-torch]');
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { obs: 4, act: 1, hidden: [200, 200], batch: 256, actIterations: 40, targetIterations: 20, innerLr: 0.05, warmup: 3, reps: 10, actReps: 30, torch: true, agents: ['ddpg', 'naf', 'icnn'] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const num = (min: number, int = true): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v) || v < min || (int && !Number.isInteger(v))) usage(`${arg} needs a number ≥ ${min}, got ${argv[i]}`);
+      return v;
+    };
+    switch (arg) {
+      case '--obs': a.obs = num(1); break;
+      case '--act': a.act = num(1); break;
+      case '--batch': a.batch = num(1); break;
+      case '--act-iterations': a.actIterations = num(1); break;
+      case '--target-iterations': a.targetIterations = num(1); break;
+      case '--inner-lr': a.innerLr = num(1e-9, false); break;
+      case '--warmup': a.warmup = num(0); break;
+      case '--reps': a.reps = num(1); break;
+      case '--act-reps': a.actReps = num(1); break;
+      case '--no-torch': a.torch = false; break;
+      case '--hidden': {
+        const h = (argv[++i] ?? '').split(',').map(Number);
+        if (h.length !== 2 || h.some((v) => !Number.isInteger(v) || v < 1)) usage('--hidden needs two widths, e.g. 200,200');
+        a.hidden = [h[0], h[1]];
+        break;
+      }
+      case '--agents': {
+        const list = (argv[++i] ?? '').split(',').filter((s) => s !== '');
+        for (const k of list) if (!['ddpg', 'naf', 'icnn'].includes(k)) usage(`unknown agent '${k}'`);
+        a.agents = list as AgentKind[];
+        break;
+      }
+      default: usage(arg === '--help' || arg === '-h' ? 'help' : `unknown argument '${arg}'`);
+    }
+  }
+  return a;
+}
+
+interface Timing {
+  median: number;
+  min: number;
+  max: number;
+  runs: number[];
+}
+
+async function timeCase(fn: () => Promise<unknown>, warmup: number, reps: number): Promise<Timing> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const runs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    runs.push(performance.now() - t0);
+  }
+  const sorted = [...runs].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1], runs };
+}
+
+async function ours(a: Args): Promise<Record<string, { update: Timing; act: Timing }>> {
+  const rng = new Rng(0);
+  const replay = new ReplayBuffer(a.batch, a.obs, a.act);
+  for (let i = 0; i < a.batch; i++) {
+    replay.add(Array.from({ length: a.obs }, () => rng.normal()), Array.from({ length: a.act }, () => rng.uniform() * 2 - 1), rng.normal(),
+      Array.from({ length: a.obs }, () => rng.normal()), rng.uniform() < 0.05);
+  }
+  const batch = replay.gather(Array.from({ length: a.batch }, (_, i) => i));
+  const obs = Array.from({ length: a.obs }, () => rng.normal());
+  const out: Record<string, { update: Timing; act: Timing }> = {};
+  for (const kind of a.agents) {
+    const options: AgentOptions = {
+      hidden: a.hidden, batchSize: a.batch, warmup: 0,
+      ...(kind === 'icnn' ? { actIterations: a.actIterations, targetIterations: a.targetIterations, innerLearningRate: a.innerLr } : {}),
+    };
+    const agent = createAgent(kind, a.obs, a.act, options);
+    try {
+      out[kind] = {
+        update: await timeCase(() => agent.update(batch), a.warmup, a.reps),
+        act: await timeCase(() => agent.act(obs), a.warmup, a.actReps),
+      };
+    } finally {
+      agent.dispose();
+    }
+    console.error(`ours ${kind}: update ${out[kind].update.median.toFixed(2)} ms, act ${out[kind].act.median.toFixed(3)} ms`);
+  }
+  return out;
+}
+
+function torch(a: Args): { cases: Record<string, { update: Timing; act: Timing }>; torch: string } | { error: string } {
+  const config = {
+    agents: a.agents, obs: a.obs, act: a.act, hidden: a.hidden, batch: a.batch, act_iterations: a.actIterations,
+    target_iterations: a.targetIterations, inner_lr: a.innerLr, warmup: a.warmup, reps: a.reps, act_reps: a.actReps,
+  };
+  const r = spawnSync(PYTHON, [path.join(HERE, 'torch_rl.py'), '--config', JSON.stringify(config), '--threads', '1'], {
+    encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' }, timeout: 1_800_000,
+  });
+  if (r.status !== 0) return { error: `${PYTHON} bench/torch_rl.py failed (${r.status}): ${(r.stderr || String(r.error)).trim().slice(-400)}` };
+  return JSON.parse(r.stdout);
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  const load = os.loadavg();
+  const mine = await ours(a);
+  const theirs = a.torch ? torch(a) : { error: 'skipped (--no-torch)' };
+  const f = (v: number | undefined, d = 2) => (v === undefined ? '–' : v.toFixed(d));
+  const lines = [
+    `# RL step costs: tfjs (${backendInfo().name}) vs PyTorch (1 thread)`,
+    '',
+    `Sizes: observation ${a.obs}, action ${a.act}, hidden ${a.hidden.join('/')}, minibatch ${a.batch}. ICNN inner Adam: ${a.targetIterations} ` +
+      `iterations for the TD targets (whole minibatch), ${a.actIterations} per action, lr ${a.innerLr}. Medians of ${a.reps} updates / ${a.actReps} actions ` +
+      `after ${a.warmup} warm-up runs; load average at start ${load.map((v) => v.toFixed(1)).join(' ')} on ${os.cpus().length} cores.`,
+    '',
+    '| agent | update, ours (ms) | update, PyTorch (ms) | action, ours (ms) | action, PyTorch (ms) |',
+    '|---|---:|---:|---:|---:|',
+  ];
+  for (const k of a.agents) {
+    const t = 'cases' in theirs ? theirs.cases[k] : undefined;
+    lines.push(`| ${k} | ${f(mine[k].update.median)} | ${f(t?.update.median)} | ${f(mine[k].act.median, 3)} | ${f(t?.act.median, 3)} |`);
+  }
+  if ('error' in theirs) lines.push('', `PyTorch: ${theirs.error}`);
+  const md = `${lines.join('\n')}\n`;
+  const record = { args: a, load, backend: backendInfo(), tfjs: tf.version.tfjs, node: process.version, ours: mine, torch: theirs };
+  await writeFileAtomic(path.join(RESULTS, 'rl.json'), `${JSON.stringify(record, null, 2)}\n`);
+  await writeFileAtomic(path.join(RESULTS, 'rl.md'), md);
+  process.stdout.write(md);
+}
+
+await main();

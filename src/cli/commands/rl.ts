@@ -1,0 +1,212 @@
+/**
+ * `icnn rl`: one continuous-control run (§5.4) of DDPG, NAF or ICNN Q-learning on an environment, with a test
+ * episode every --test-interval steps; prints the paper's statistics (max / final / cumulative of the rolling
+ * mean of test returns) and timings, and with --out writes results.json, learning-curve.png and checkpoints
+ * (a second run with the same --out resumes).
+ *
+ * `icnn rl-table`: the grid --envs × --agents × --seeds, each run in DIR/<env>/<agent>/seed-<s>/ (a complete run
+ * with the same settings is reused, an interrupted one resumed), then DIR/table.md with the paper's Table 3
+ * values beside ours.
+ *
+ *   icnn rl --env InvertedPendulum --agent icnn --steps 10000 --seed 0 --out out/rl/ip-icnn
+ *   icnn rl-table --envs InvertedPendulum,Pendulum --agents ddpg,naf,icnn --seeds 0,1,2 --steps 10000 --out out/rl/table
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fail } from '../../util/errors.js';
+import type { AgentKind, AgentOptions } from '../../rl/agents/index.js';
+import type { RlResult, RlProgressMode } from '../../rl/runner.js';
+
+const AGENTS = ['ddpg', 'naf', 'icnn'] as const;
+
+function positiveInt(v: string): number {
+  if (!/^\s*\d+\s*$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError('expected a positive integer.');
+  return Number(v);
+}
+
+function nonNegativeInt(v: string): number {
+  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError('expected a non-negative integer.');
+  return Number(v);
+}
+
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a finite number > 0.');
+  return n;
+}
+
+function intList(v: string): number[] {
+  const parts = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (parts.length === 0 || parts.some((p) => !/^\d+$/.test(p))) throw new InvalidArgumentError('expected a comma-separated list of non-negative integers, e.g. 0,1,2.');
+  return parts.map(Number);
+}
+
+function hiddenPair(v: string): [number, number] {
+  const parts = v.split(',').map((s) => s.trim());
+  if (parts.length !== 2 || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1)) throw new InvalidArgumentError('expected two layer widths, e.g. 200,200.');
+  return [Number(parts[0]), Number(parts[1])];
+}
+
+function agentList(v: string): AgentKind[] {
+  const parts = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const p of parts) if (!(AGENTS as readonly string[]).includes(p)) throw new InvalidArgumentError(`unknown agent '${p}' (expected ${AGENTS.join(', ')}).`);
+  if (parts.length === 0) throw new InvalidArgumentError(`expected a comma-separated list of ${AGENTS.join(', ')}.`);
+  return parts as AgentKind[];
+}
+
+function jsonObject(v: string): Record<string, unknown> {
+  let o: unknown;
+  try {
+    o = JSON.parse(v);
+  } catch (e) {
+    throw new InvalidArgumentError(`not valid JSON (${(e as Error).message}).`);
+  }
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new InvalidArgumentError('expected a JSON object, e.g. \'{"solver":"bundle-entropy"}\'.');
+  return o as Record<string, unknown>;
+}
+
+interface SharedOptions {
+  testInterval?: number;
+  rewardScale?: number;
+  hidden?: [number, number];
+  batchSize?: number;
+  warmup?: number;
+  lr?: number;
+  agentOptions?: Record<string, unknown>;
+  maxEpisodeSteps?: number;
+  checkpointInterval?: number;
+  mujocoDir?: string;
+  progress: RlProgressMode;
+}
+
+function addShared(cmd: Command): Command {
+  return cmd
+    .option('--test-interval <n>', "training steps between test episodes (default: the paper's for the task, else 1000)", positiveInt)
+    .option('--reward-scale <k>', 'reward multiplier for learning (the authors\' reward_k; default 1)', positiveNumber)
+    .option('--hidden <l1,l2>', 'hidden layer widths of every network (default 200,200)', hiddenPair)
+    .option('--batch-size <n>', 'minibatch size (default 256)', positiveInt)
+    .option('--warmup <n>', 'transitions before learning starts (default 1000)', nonNegativeInt)
+    .option('--lr <rate>', 'Adam learning rate of the Q-function (default 1e-3)', positiveNumber)
+    .option('--agent-options <json>', 'further agent options as JSON, e.g. \'{"solver":"bundle-entropy","actIterations":10}\'', jsonObject)
+    .option('--max-episode-steps <n>', 'cap on a training episode (default 1000)', positiveInt)
+    .option('--checkpoint-interval <n>', 'steps between checkpoints with --out (default 10 test intervals; 0: none)', nonNegativeInt)
+    .option('--mujoco-dir <dir>', 'directory of the MuJoCo model files (default: ICNN_MUJOCO_DIR, ICNN_DATA_DIR/mujoco, the cache, a download)')
+    .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'lines', 'none']).default('auto'));
+}
+
+function agentOptionsOf(o: SharedOptions): AgentOptions {
+  return {
+    ...(o.hidden ? { hidden: o.hidden } : {}),
+    ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
+    ...(o.warmup !== undefined ? { warmup: o.warmup } : {}),
+    ...(o.lr !== undefined ? { learningRate: o.lr } : {}),
+    ...(o.agentOptions ?? {}),
+  } as AgentOptions;
+}
+
+async function run(env: string, agent: AgentKind, steps: number, seed: number, o: SharedOptions, out: string | undefined, progress: RlProgressMode): Promise<RlResult> {
+  const { runRl } = await import('../../rl/runner.js');
+  return runRl({
+    env, agent, steps, seed, outDir: out, progress,
+    agentOptions: { ...agentOptionsOf(o), seed },
+    ...(o.testInterval !== undefined ? { testInterval: o.testInterval } : {}),
+    ...(o.rewardScale !== undefined ? { rewardScale: o.rewardScale } : {}),
+    ...(o.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: o.maxEpisodeSteps } : {}),
+    ...(o.checkpointInterval !== undefined && out !== undefined ? { checkpointInterval: o.checkpointInterval } : {}),
+    ...(o.mujocoDir !== undefined ? { envOptions: { mujocoDir: o.mujocoDir } } : {}),
+  });
+}
+
+function f(v: number | null, digits = 2): string {
+  return v === null ? '– (needs > 10 tests)' : v.toFixed(digits);
+}
+
+export function formatRunSummary(r: RlResult): string {
+  const m = r.metrics;
+  const t = r.timing;
+  return [
+    `${r.env} / ${r.agent.toUpperCase()}  seed ${r.seed}, ${r.steps} steps, test every ${r.testInterval} (${r.tests.length} tests)`,
+    `max test reward (rolling mean of 10)  ${f(m.maxTestReward)}`,
+    `final test reward                     ${f(m.finalTestReward)}`,
+    `cumulative test reward                ${f(m.cumulativeTestReward)}`,
+    `best / last single test return        ${f(m.bestTestReward)} / ${f(m.lastTestReward)}`,
+    `time ${t.seconds.toFixed(1)} s (${t.stepsPerSecond.toFixed(1)} steps/s), ${t.actMs.toFixed(2)} ms per action, ${t.updateMs.toFixed(1)} ms per update, tests ${t.testSeconds.toFixed(1)} s`,
+    '',
+  ].join('\n');
+}
+
+export function rlCommand(): Command {
+  return addShared(new Command('rl')
+    .description('train DDPG, NAF or ICNN Q-learning (§4.5, §5.4) on a continuous-control task with periodic test episodes')
+    .requiredOption('--env <name>', 'environment: Pendulum, MountainCarContinuous, CartPoleContinuous or a MuJoCo task (InvertedPendulum, HalfCheetah, ...)')
+    .addOption(new Option('--agent <kind>', 'agent').choices([...AGENTS]).makeOptionMandatory())
+    .requiredOption('--steps <n>', 'training steps', positiveInt)
+    .option('--seed <s>', 'seed (default 0)', nonNegativeInt, 0)
+    .option('--out <dir>', 'write results.json, learning-curve.png and checkpoints here (resumes when present)')
+    .option('--json', 'print the results as JSON'))
+    .action(async (opts: SharedOptions & { env: string; agent: AgentKind; steps: number; seed: number; out?: string; json?: boolean }) => {
+      const { ready } = await import('../../backend/backend.js');
+      await ready();
+      const r = await run(opts.env, opts.agent, opts.steps, opts.seed, opts, opts.out, opts.json && opts.progress === 'auto' ? 'none' : opts.progress);
+      process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : formatRunSummary(r));
+    });
+}
+
+async function readResults(file: string): Promise<RlResult | null> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as RlResult;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+export function rlTableCommand(): Command {
+  return addShared(new Command('rl-table')
+    .description("run a grid of continuous-control runs and write a markdown table beside the paper's Table 3")
+    .requiredOption('--envs <list>', 'comma-separated environments')
+    .requiredOption('--agents <list>', 'comma-separated agents (ddpg, naf, icnn)', agentList)
+    .option('--seeds <list>', 'comma-separated seeds (default 0)', intList, [0])
+    .requiredOption('--steps <n>', 'training steps per run', positiveInt)
+    .requiredOption('--out <dir>', 'directory for the runs and table.md'))
+    .action(async (opts: SharedOptions & { envs: string; agents: AgentKind[]; seeds: number[]; steps: number; out: string }) => {
+      const { ready } = await import('../../backend/backend.js');
+      await ready();
+      const { resolveEnvName } = await import('../../rl/envs/registry.js');
+      const { rlTableMarkdown } = await import('../../rl/table.js');
+      const { writeFileAtomic } = await import('../../util/atomicFile.js');
+      const envs = opts.envs.split(',').map((s) => s.trim()).filter((s) => s !== '').map((e) => resolveEnvName(e));
+      if (envs.length === 0) fail('--envs: expected a comma-separated list of environments');
+      const results: RlResult[] = [];
+      for (const env of envs) {
+        for (const agent of opts.agents) {
+          for (const seed of opts.seeds) {
+            const dir = path.join(opts.out, env, agent, `seed-${seed}`);
+            const previous = await readResults(path.join(dir, 'results.json'));
+            const wanted = { ...agentOptionsOf(opts), seed };
+            const same = previous !== null && previous.complete && previous.steps === opts.steps &&
+              Object.entries(wanted).every(([k, v]) => JSON.stringify(previous.agentOptions[k]) === JSON.stringify(v)) &&
+              (opts.testInterval === undefined || previous.testInterval === opts.testInterval) &&
+              (opts.rewardScale === undefined || previous.rewardScale === opts.rewardScale);
+            if (same) {
+              process.stderr.write(`${env}/${agent} seed ${seed}: reusing ${dir}/results.json\n`);
+              results.push(previous);
+              continue;
+            }
+            const r = await run(env, agent, opts.steps, seed, opts, dir, opts.progress);
+            process.stderr.write(formatRunSummary(r));
+            results.push(r);
+          }
+        }
+      }
+      const notes = [
+        `Budget: ${opts.steps} training steps per run; seeds ${opts.seeds.join(', ')}.`,
+        `Agent options: ${JSON.stringify(agentOptionsOf(opts))}; reward scale ${opts.rewardScale ?? 1}; test interval ${opts.testInterval ?? 'paper default'}.`,
+        ...[...new Set(results.map((r) => `${r.env}/${r.agent}: ${r.timing.stepsPerSecond.toFixed(1)} steps/s, ${r.timing.actMs.toFixed(2)} ms per action, ${r.timing.updateMs.toFixed(1)} ms per update (seed ${r.seed})`))],
+      ];
+      const md = rlTableMarkdown(results, { agents: opts.agents, notes });
+      await writeFileAtomic(path.join(opts.out, 'table.md'), md);
+      process.stdout.write(md);
+    });
+}

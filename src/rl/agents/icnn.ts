@@ -1,0 +1,359 @@
+/**
+ * Deep Q-learning with an input convex Q-function (§4.5, Algorithm 3), as the authors' `RL/src/icnn.py` runs it.
+ *
+ * Model. −Q(s, a) = f(s, a) is a PICNN (../../models/picnn.ts) convex in the action a: u-path widths
+ * `hidden` = [l1, l2] (ReLU, last u-layer linear), z-path [l1, l2, 1] with leaky ReLU (slope `leakySlope`, 0.01)
+ * and a linear output, gate biases initialized to 1, |W^(z)| at init and W^(z) ← max(W^(z), 0) after every step.
+ * With the entropy term, Q̃(s, a) = Q(s, a) + w·H((a + 1)/2) (w = `entropyWeight`, 1 as the authors' code,
+ * H the binary entropy summed over action coordinates, clipped to [1e-4, 1 − 1e-4] inside).
+ *
+ * Acting. a*(s) = argmin_{a ∈ [−1,1]^d} f(s, a) − w·H((a+1)/2), by
+ * - solver 'adam' (default; the authors' only working path): the library's `argmin(…, { method: 'gd',
+ *   optimizer: 'adam', learningRate: innerLearningRate (0.01), entropyWeight: w, domain: { lower: −1, upper: 1 },
+ *   init: 0 })`, best iterate kept;
+ * - solver 'bundle-entropy' (Algorithm 3 as the paper writes it): `argmin(…, { method: 'bundle-entropy' })` on the
+ *   same objective (needs w > 0).
+ * Exploration adds OU noise and clips to [−1, 1].
+ *
+ * Learning (one step on a minibatch):
+ *   a'  = argmin of the *target* network's objective at s' (same solver, `targetIterations`),
+ *   y   = r + γ(1 − terminal)·Q̃'(s', a')                (Q̃'(s', a') = −(f' − wH)(s', a'), the argmin's objective)
+ *   y   ← clip(y, Q̃(s, a) − tdClip, Q̃(s, a) + tdClip)   (tdClip = 1; no gradient through y)
+ *   L   = mean((Q̃(s, a) − y)²) + l2·Σ½‖W‖²
+ * then Adam (lr 1e-3), projection of W^(z), and the soft target update θ' ← θ' − τ(θ' − θ).
+ *
+ * Deviations from the authors' code, all options:
+ * - Inner iterations are a fixed budget (`actIterations`, `targetIterations`; optional `innerTolerance` stops a
+ *   row early when its step is below tolerance·diameter), not their adaptive rule (stop when an EMA of the change
+ *   of the best action is < 1e-3 after 5 iterations, up to 1000). Adam with lr 0.01 moves each coordinate by about
+ *   0.01 per iteration, so from a = 0 a budget of k iterations reaches |a| ≲ 0.01·k: 100 covers the whole box;
+ *   smaller budgets need a larger `innerLearningRate`, or the bundle-entropy solver.
+ * - Adam's second moment is bias-corrected (the authors divide by √v, not √v̂: a larger first step).
+ * - `l2` defaults to 0: the authors' coefficient is l2norm·(tflearn's 0.001 weight decay)/(number of layers), about 5e-9.
+ * - No batch normalization (`icnn_bn`). The initialization follows tflearn's (truncated normal, std 0.02) by
+ *   default (`weightInit`).
+ * - Batch-1 inner problems (acting) run on a plain-JavaScript oracle over the network's per-state affine layers
+ *   (./layerOracle.ts) with the library's own optimizer code; minibatches run through tfjs (`innerEngine`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { PICNN } from '../../models/picnn.js';
+import { argmin } from '../../inference/argmin.js';
+import { makeDomain } from '../../inference/domain.js';
+import { gradientDescent } from '../../inference/gd.js';
+import { bundleEntropyMethod } from '../../inference/bundleEntropy.js';
+import { fail } from '../../util/errors.js';
+import { checkNonNegativeInt, checkOneOf, checkOptionKeys, checkPositiveInt } from '../../util/options.js';
+import { Rng } from '../../util/random.js';
+import { deriveSeed } from '../noise.js';
+import type { Batch } from '../replay.js';
+import {
+  BaseAgent, checkNumber, COMMON_OPTION_KEYS, resolveCommonOptions, type CommonAgentOptions, type ResolvedCommonOptions, type UpdateStats,
+} from './agent.js';
+import { LayerOracle } from './layerOracle.js';
+import { Adam, softUpdate, type NamedVariable } from './nets.js';
+
+export const ICNN_SOLVERS = ['adam', 'bundle-entropy'] as const;
+export type ICNNSolver = (typeof ICNN_SOLVERS)[number];
+export const INNER_ENGINES = ['auto', 'tfjs', 'js'] as const;
+export type InnerEngine = (typeof INNER_ENGINES)[number];
+
+export interface ICNNOptions extends CommonAgentOptions {
+  /** Inner solver for argmin_a −Q̃: 'adam' (default, the authors' code) or 'bundle-entropy' (the paper's Algorithm 3). */
+  solver?: ICNNSolver;
+  /** Adam step on the action (default 0.01). */
+  innerLearningRate?: number;
+  /** Inner iterations when acting (default 100 for 'adam', 10 for 'bundle-entropy'). */
+  actIterations?: number;
+  /** Inner iterations for the TD targets (default: actIterations). */
+  targetIterations?: number;
+  /** Per-row early stop of the inner solver (argmin's tolerance; default 0: run the budget for 'adam', 1e-6 for 'bundle-entropy'). */
+  innerTolerance?: number;
+  /** Weight w of the entropy H((a+1)/2) in Q̃ = Q + wH (default 1; 0 allowed with 'adam': plain Q). */
+  entropyWeight?: number;
+  /** Negative slope of the z-path leaky ReLU (default 0.01, the authors' `lrelu`). */
+  leakySlope?: number;
+  /** Half-width of the TD-target clip around Q̃(s, a) (default 1; 0 disables clipping). */
+  tdClip?: number;
+  /**
+   * Initial weights: 'tflearn' (default, the authors' code: every weight matrix from a truncated normal with std 0.02,
+   * |·| for W^(z); biases as the PICNN's, gates 1, others 0), so that Q starts near 0; or 'picnn' (the library's
+   * PICNN init: LeCun normal, |W| for W^(z)), whose initial Q is of order 10.
+   */
+  weightInit?: 'tflearn' | 'picnn';
+  /**
+   * Where inner problems run: 'js' (the plain-JavaScript oracle), 'tfjs' (argmin through tfjs), or 'auto' (default):
+   * 'js' when rows × (multiply-adds of the z-path per row) ≤ 300 000, i.e. single actions of the paper's 200/200
+   * network and the minibatches of small networks, where tfjs's per-kernel overhead dominates; 'tfjs' otherwise.
+   */
+  innerEngine?: InnerEngine;
+}
+
+export interface ResolvedICNNOptions extends ResolvedCommonOptions {
+  solver: ICNNSolver;
+  innerLearningRate: number;
+  actIterations: number;
+  targetIterations: number;
+  innerTolerance: number;
+  entropyWeight: number;
+  leakySlope: number;
+  tdClip: number;
+  innerEngine: InnerEngine;
+  weightInit: 'tflearn' | 'picnn';
+}
+
+const ENTROPY_CLIP = 1e-4;
+/** 'auto' engine: plain JS below this many z-path multiply-adds per inner iteration (≈ 0.3 ms in V8). */
+const AUTO_JS_MACS = 300_000;
+
+/** Identity forward, zero gradient (TensorFlow's stop_gradient). */
+const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+  value: tf.clone(args[0] as tf.Tensor),
+  gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.zerosLike(dy as tf.Tensor),
+}));
+
+/** Σ_j H((a_j + 1)/2) per row, the argument clipped to [1e-4, 1 − 1e-4] (the authors' `entropy`). */
+export function actionEntropy(a: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const p = tf.clipByValue(tf.div(tf.add(a, 1), 2), ENTROPY_CLIP, 1 - ENTROPY_CLIP);
+    const q = tf.sub(1, p);
+    return tf.neg(tf.sum(tf.add(tf.mul(p, tf.log(p)), tf.mul(q, tf.log(q))), 1)) as tf.Tensor1D;
+  });
+}
+
+export interface InnerSolution {
+  /** The minimizers a* [rows × d], in [−1, 1]. */
+  actions: Float32Array;
+  /** f(s, a*) − w·H(a*) per row (= −Q̃(s, a*)). */
+  objective: Float64Array;
+  /** Iterations used (the largest over rows). */
+  iterations: number;
+}
+
+export class ICNNAgent extends BaseAgent {
+  readonly kind = 'icnn' as const;
+  declare readonly options: Readonly<ResolvedICNNOptions>;
+  /** f = −Q, convex in the action. */
+  readonly model: PICNN;
+  /** The target network θ'. */
+  readonly target: PICNN;
+  private readonly opt: Adam;
+  private readonly pairs: { name: string; online: tf.Variable; target: tf.Variable }[];
+  /** Multiply-adds of one z-path evaluation (one row), for the 'auto' engine. */
+  private readonly zPathMacs: number;
+
+  constructor(observationSize: number, actionSize: number, options: ICNNOptions = {}) {
+    const where = 'ICNNAgent';
+    checkOptionKeys(where, options, [...COMMON_OPTION_KEYS, 'solver', 'innerLearningRate', 'actIterations', 'targetIterations',
+      'innerTolerance', 'entropyWeight', 'leakySlope', 'tdClip', 'innerEngine', 'weightInit']);
+    const common = resolveCommonOptions(where, options, { adamEpsilon: 1e-8, l2: 0 });
+    const solver = checkOneOf(where, 'solver', options.solver ?? 'adam', ICNN_SOLVERS);
+    const actIterations = checkPositiveInt(where, 'actIterations', options.actIterations ?? (solver === 'adam' ? 100 : 10));
+    const entropyWeight = checkNumber(where, 'entropyWeight', options.entropyWeight ?? 1, (v) => v >= 0, 'a number ≥ 0');
+    if (solver === 'bundle-entropy' && !(entropyWeight > 0)) fail(`${where}: solver 'bundle-entropy' needs entropyWeight > 0, got ${entropyWeight}`);
+    if (solver === 'bundle-entropy' && options.innerLearningRate !== undefined) fail(`${where}: innerLearningRate applies to solver 'adam' only`);
+    const resolved: ResolvedICNNOptions = {
+      ...common,
+      solver,
+      innerLearningRate: checkNumber(where, 'innerLearningRate', options.innerLearningRate ?? 0.01, (v) => v > 0, 'a number > 0'),
+      actIterations,
+      targetIterations: checkPositiveInt(where, 'targetIterations', options.targetIterations ?? actIterations),
+      innerTolerance: checkNumber(where, 'innerTolerance', options.innerTolerance ?? (solver === 'adam' ? 0 : 1e-6), (v) => v >= 0, 'a number ≥ 0'),
+      entropyWeight,
+      leakySlope: checkNumber(where, 'leakySlope', options.leakySlope ?? 0.01, (v) => v >= 0 && v <= 1, 'a number in [0, 1]'),
+      tdClip: checkNumber(where, 'tdClip', options.tdClip ?? 1, (v) => v >= 0, 'a number ≥ 0 (0: no clipping)'),
+      innerEngine: checkOneOf(where, 'innerEngine', options.innerEngine ?? 'auto', INNER_ENGINES),
+      weightInit: checkOneOf(where, 'weightInit', options.weightInit ?? 'tflearn', ['tflearn', 'picnn'] as const),
+    };
+    checkNonNegativeInt(where, 'warmup', resolved.warmup);
+    super(observationSize, actionSize, resolved);
+    const h = common.hidden;
+    const config = {
+      xDim: observationSize, yDim: actionSize, hidden: [h[0], h[1]], uHidden: [h[0], h[1]],
+      activation: 'leaky-relu' as const, leakySlope: resolved.leakySlope, seed: deriveSeed(common.seed, 0, 0),
+    };
+    this.model = new PICNN(config);
+    this.target = new PICNN(config);
+    if (resolved.weightInit === 'tflearn') {
+      const rng = new Rng(deriveSeed(common.seed, 0, 1));
+      tf.tidy(() => {
+        for (const p of this.model.parameters()) {
+          if (p.role === 'state' || !/\.W/.test(p.name)) continue;
+          const w = new Float32Array(p.variable.size);
+          for (let i = 0; i < w.length; i++) {
+            let z = rng.normal();
+            while (Math.abs(z) > 2) z = rng.normal();
+            w[i] = p.role === 'convex' ? Math.abs(0.02 * z) : 0.02 * z;
+          }
+          p.variable.assign(tf.tensor(w, p.variable.shape, 'float32'));
+        }
+      });
+    }
+    const targetParams = new Map(this.target.parameters().map((p) => [p.name, p.variable]));
+    this.pairs = this.model.parameters().map((p) => {
+      const t = targetParams.get(p.name);
+      if (t === undefined) throw new Error(`internal: target PICNN lacks ${p.name}`);
+      t.assign(p.variable);
+      return { name: p.name, online: p.variable, target: t };
+    });
+    this.opt = new Adam(this.model.trainableVariables, resolved.learningRate, resolved.adamEpsilon);
+    const d = actionSize;
+    this.zPathMacs = h[0] * d + h[1] * (h[0] + d) + (h[1] + d);
+  }
+
+  /**
+   * argmin_{a ∈ [−1,1]^d} f(s, a) − w·H((a+1)/2) for each row of `observations`, on `net` (the online network or
+   * the target), with the configured solver and `iterations`.
+   */
+  async solve(net: PICNN, observations: Float32Array, iterations: number): Promise<InnerSolution> {
+    const o = this.options;
+    const rows = observations.length / this.observationSize;
+    const d = this.actionSize;
+    const engine = o.innerEngine === 'auto' ? (rows * this.zPathMacs <= AUTO_JS_MACS ? 'js' : 'tfjs') : o.innerEngine;
+    const x = tf.tensor2d(observations, [rows, this.observationSize]);
+    try {
+      if (engine === 'js') {
+        const oracle = new LayerOracle(net, x, rows).asEnergyOracle();
+        const domain = makeDomain('ICNNAgent', { lower: -1, upper: 1 }, d);
+        const y0 = new Float64Array(rows * d);
+        if (o.solver === 'adam') {
+          const r = gradientDescent(oracle, domain, y0, iterations, o.innerTolerance, {
+            optimizer: 'adam', learningRate: o.innerLearningRate, entropyWeight: o.entropyWeight,
+          });
+          return { actions: Float32Array.from(r.y), objective: r.objective ?? r.energy, iterations: Math.max(...r.iterations) };
+        }
+        const r = bundleEntropyMethod(oracle, domain, y0, iterations, o.innerTolerance, o.entropyWeight);
+        return { actions: Float32Array.from(r.y), objective: r.objective, iterations: Math.max(...r.iterations) };
+      }
+      const r = await argmin(net, x, o.solver === 'adam'
+        ? {
+          method: 'gd', optimizer: 'adam', learningRate: o.innerLearningRate, entropyWeight: o.entropyWeight,
+          domain: { lower: -1, upper: 1 }, iterations, tolerance: o.innerTolerance, init: 0,
+        }
+        : { method: 'bundle-entropy', entropyWeight: o.entropyWeight, domain: { lower: -1, upper: 1 }, iterations, tolerance: o.innerTolerance, init: 0 });
+      const actions = Float32Array.from(r.y.dataSync() as Float32Array);
+      r.y.dispose();
+      return { actions, objective: r.objective ?? r.energy, iterations: Math.max(...r.iterations) };
+    } finally {
+      x.dispose();
+    }
+  }
+
+  async greedyActions(observations: Float32Array): Promise<Float32Array> {
+    this.assertAlive();
+    return (await this.solve(this.model, observations, this.options.actIterations)).actions;
+  }
+
+  /** Q(s, a) = −f(s, a), without the entropy term. */
+  qValues(observations: Float32Array, actions: Float32Array): Float64Array {
+    this.assertAlive();
+    const n = observations.length / this.observationSize;
+    const f = tf.tidy(() => this.model.energy(tf.tensor2d(observations, [n, this.observationSize]), tf.tensor2d(actions, [n, this.actionSize])));
+    const out = Float64Array.from(f.dataSync(), (v) => -v);
+    f.dispose();
+    return out;
+  }
+
+  /** Q̃(s, a) = Q(s, a) + w·H((a+1)/2) per row. */
+  qTildeValues(observations: Float32Array, actions: Float32Array): Float64Array {
+    const n = observations.length / this.observationSize;
+    const q = this.qValues(observations, actions);
+    if (this.options.entropyWeight === 0) return q;
+    const h = tf.tidy(() => actionEntropy(tf.tensor2d(actions, [n, this.actionSize])));
+    const hv = h.dataSync();
+    h.dispose();
+    return q.map((v, i) => v + this.options.entropyWeight * hv[i]);
+  }
+
+  /** Q̃(s, a) as a tensor (differentiable in the online network's variables). */
+  private qTilde(s: tf.Tensor2D, a: tf.Tensor2D): tf.Tensor1D {
+    const ctx = this.model.context(s);
+    try {
+      const q = tf.neg(this.model.energyFromContext(ctx, a));
+      return (this.options.entropyWeight === 0 ? q : tf.add(q, tf.mul(this.options.entropyWeight, actionEntropy(a)))) as tf.Tensor1D;
+    } finally {
+      tf.dispose(ctx.tensors);
+    }
+  }
+
+  /**
+   * The TD targets of a batch: Q̃(s, a) now, the raw target r + γ(1 − terminal)·Q̃'(s', a') and the target after
+   * clipping to Q̃(s, a) ± tdClip, with a' the target network's inner solution.
+   */
+  async targets(batch: Batch): Promise<{ qTilde: Float64Array; raw: Float64Array; clipped: Float64Array; nextActions: Float32Array; iterations: number }> {
+    this.assertAlive();
+    this.checkBatch(batch);
+    const next = await this.solve(this.target, batch.nextObservations, this.options.targetIterations);
+    const { gamma, tdClip } = this.options;
+    const raw = new Float64Array(batch.size);
+    for (let i = 0; i < batch.size; i++) raw[i] = batch.rewards[i] + (batch.terminals[i] > 0 ? 0 : gamma * -next.objective[i]);
+    const qTilde = this.qTildeValues(batch.observations, batch.actions);
+    const clipped = raw.map((y, i) => (tdClip > 0 ? Math.min(qTilde[i] + tdClip, Math.max(qTilde[i] - tdClip, y)) : y));
+    return { qTilde, raw, clipped, nextActions: next.actions, iterations: next.iterations };
+  }
+
+  async tdLoss(batch: Batch): Promise<number> {
+    const { qTilde, clipped } = await this.targets(batch);
+    let s = 0;
+    for (let i = 0; i < batch.size; i++) s += (qTilde[i] - clipped[i]) ** 2;
+    return s / batch.size;
+  }
+
+  protected async train(batch: Batch): Promise<UpdateStats> {
+    const o = this.options;
+    const next = await this.solve(this.target, batch.nextObservations, o.targetIterations);
+    const raw = new Float32Array(batch.size);
+    for (let i = 0; i < batch.size; i++) raw[i] = batch.rewards[i] + (batch.terminals[i] > 0 ? 0 : o.gamma * -next.objective[i]);
+    const t = this.batchTensors(batch);
+    const y = tf.tensor1d(raw);
+    const vars = this.model.trainableVariables;
+    const weights = this.model.parameters().filter((p) => p.role !== 'state' && /\.W/.test(p.name)).map((p) => p.variable);
+    let td!: tf.Scalar;
+    let meanQ!: tf.Scalar;
+    let clippedCount!: tf.Scalar;
+    try {
+      const g = tf.variableGrads(() => {
+        const q = this.qTilde(t.s, t.a);
+        let target: tf.Tensor1D = y;
+        if (o.tdClip > 0) {
+          const qs = stopGradient(q) as tf.Tensor1D;
+          target = tf.minimum(tf.maximum(y, tf.sub(qs, o.tdClip)), tf.add(qs, o.tdClip)) as tf.Tensor1D;
+          clippedCount = tf.keep(tf.sum(tf.cast(tf.notEqual(target, y), 'float32')));
+        } else {
+          clippedCount = tf.keep(tf.scalar(0));
+        }
+        td = tf.keep(tf.mean(tf.square(tf.sub(q, target))));
+        meanQ = tf.keep(tf.mean(q));
+        if (o.l2 === 0) return td;
+        return tf.add(td, tf.mul(o.l2, tf.mul(0.5, tf.addN(weights.map((w) => tf.sum(tf.square(w))))))) as tf.Scalar;
+      }, vars);
+      this.opt.apply(vars.map((v) => g.grads[v.name]));
+      tf.dispose([...Object.values(g.grads), ...(g.value === td ? [] : [g.value])]);
+      this.model.project();
+      softUpdate(this.pairs.map((p) => p.target), this.pairs.map((p) => p.online), o.tau);
+      const stats = {
+        loss: td.dataSync()[0], q: meanQ.dataSync()[0], clippedFraction: clippedCount.dataSync()[0] / batch.size,
+        targetIterations: next.iterations,
+      };
+      return stats;
+    } finally {
+      tf.dispose([y, ...Object.values(t)]);
+      tf.dispose([td, meanQ, clippedCount].filter((v) => v !== undefined));
+    }
+  }
+
+  protected namedVariables(): NamedVariable[] {
+    return [
+      ...this.pairs.map((p) => ({ name: `q.${p.name}`, variable: p.online })),
+      ...this.pairs.map((p) => ({ name: `target.${p.name}`, variable: p.target })),
+    ];
+  }
+
+  protected namedOptimizers(): [string, Adam][] {
+    return [['q', this.opt]];
+  }
+
+  protected override disposeResources(): void {
+    this.model.dispose();
+    this.target.dispose();
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * NAF, normalized advantage functions (Gu et al. 2016), the second baseline of §5.4, as the authors'
+ * re-implementation (`RL/src/naf.py`, `naf_nets_dm.py`):
+ *   Q(s, a) = V(s) + A(s, a),  A(s, a) = −½ (a − μ(s))ᵀ P(s) (a − μ(s)),  P(s) = L(s) L(s)ᵀ,
+ * with L lower triangular and a positive diagonal exp(·); V, μ (tanh output) and L are three separate
+ * two-hidden-layer ReLU networks on s, drawn from a truncated normal with std `initStd` (0.01), biases 0.
+ * The greedy action is μ(s) in closed form. Loss mean((Q(s, a) − y)²) + l2·Σ½‖θ‖², y = r + γ(1 − terminal)·V'(s')
+ * with V' an exponential moving average (τ) of V. Adam with ε = 1e-4. Batch normalization (`naf_bn`) is not
+ * implemented.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { checkOptionKeys } from '../../util/options.js';
+import { Rng } from '../../util/random.js';
+import { deriveSeed } from '../noise.js';
+import type { Batch } from '../replay.js';
+import {
+  BaseAgent, checkNumber, COMMON_OPTION_KEYS, resolveCommonOptions, type CommonAgentOptions, type ResolvedCommonOptions, type UpdateStats,
+} from './agent.js';
+import { Adam, cloneVariables, l2Loss, makeVariable, Mlp, softUpdate, type NamedVariable } from './nets.js';
+
+export interface NAFOptions extends CommonAgentOptions {
+  /** Std of the truncated-normal weight init (default 0.01, the authors' `initstd`). */
+  initStd?: number;
+}
+
+export interface ResolvedNAFOptions extends ResolvedCommonOptions {
+  initStd: number;
+}
+
+function mlp(v: tf.Variable[], s: tf.Tensor2D): tf.Tensor2D {
+  const h1 = tf.relu(tf.add(tf.matMul(s, v[0]), v[1]));
+  const h2 = tf.relu(tf.add(tf.matMul(h1, v[2]), v[3]));
+  return tf.add(tf.matMul(h2, v[4]), v[5]) as tf.Tensor2D;
+}
+
+export class NAFAgent extends BaseAgent {
+  readonly kind = 'naf' as const;
+  declare readonly options: Readonly<ResolvedNAFOptions>;
+  private readonly vNet: NamedVariable[];
+  private readonly muNet: NamedVariable[];
+  private readonly lNet: NamedVariable[];
+  private readonly vTarget: NamedVariable[];
+  private readonly opt: Adam;
+  /** [d, d] strictly-lower-triangular mask and identity. */
+  private readonly lowerMask: tf.Variable;
+  private readonly eye: tf.Variable;
+
+  constructor(observationSize: number, actionSize: number, options: NAFOptions = {}) {
+    const where = 'NAFAgent';
+    checkOptionKeys(where, options, [...COMMON_OPTION_KEYS, 'initStd']);
+    const common = resolveCommonOptions(where, options, { adamEpsilon: 1e-4, l2: 1e-4 });
+    const resolved: ResolvedNAFOptions = {
+      ...common,
+      initStd: checkNumber(where, 'initStd', options.initStd ?? 0.01, (v) => v > 0, 'a number > 0'),
+    };
+    super(observationSize, actionSize, resolved);
+    const rng = new Rng(deriveSeed(common.seed, 0, 0));
+    const h = common.hidden;
+    const init = { kind: 'normal' as const, std: resolved.initStd };
+    const d = actionSize;
+    this.lNet = new Mlp('L', [observationSize, h[0], h[1], d * d], init, init, rng).variables;
+    this.muNet = new Mlp('mu', [observationSize, h[0], h[1], d], init, init, rng).variables;
+    this.vNet = new Mlp('V', [observationSize, h[0], h[1], 1], init, init, rng).variables;
+    this.vTarget = cloneVariables(this.vNet, 'target.');
+    this.opt = new Adam(this.trainable(), resolved.learningRate, resolved.adamEpsilon);
+    const lower = new Float32Array(d * d);
+    const eye = new Float32Array(d * d);
+    for (let i = 0; i < d; i++) {
+      eye[i * d + i] = 1;
+      for (let j = 0; j < i; j++) lower[i * d + j] = 1;
+    }
+    this.lowerMask = makeVariable(tf.tensor2d(lower, [d, d]), false);
+    this.eye = makeVariable(tf.tensor2d(eye, [d, d]), false);
+  }
+
+  private vars(list: NamedVariable[]): tf.Variable[] {
+    return list.map((v) => v.variable);
+  }
+
+  private trainable(): tf.Variable[] {
+    return [...this.vars(this.lNet), ...this.vars(this.muNet), ...this.vars(this.vNet)];
+  }
+
+  private mu(s: tf.Tensor2D): tf.Tensor2D {
+    return tf.tanh(mlp(this.vars(this.muNet), s)) as tf.Tensor2D;
+  }
+
+  /** A(s, a) = −½‖L(s)ᵀ(a − μ(s))‖² (the authors' row vector (a − μ)ᵀL, then its squared norm). */
+  private advantage(s: tf.Tensor2D, a: tf.Tensor2D): tf.Tensor1D {
+    const n = s.shape[0];
+    const d = this.actionSize;
+    const raw = tf.reshape(mlp(this.vars(this.lNet), s), [n, d, d]);
+    const diag = tf.sum(tf.mul(raw, this.eye), 2); // [n, d]
+    const L = tf.add(tf.mul(raw, this.lowerMask), tf.mul(tf.expandDims(tf.exp(diag), 1), this.eye)); // [n, d, d]
+    const delta = tf.reshape(tf.sub(a, this.mu(s)), [n, 1, d]);
+    const h = tf.reshape(tf.matMul(delta, L as tf.Tensor3D), [n, d]);
+    return tf.mul(-0.5, tf.sum(tf.square(h), 1)) as tf.Tensor1D;
+  }
+
+  private q(s: tf.Tensor2D, a: tf.Tensor2D): tf.Tensor1D {
+    const v = tf.reshape(mlp(this.vars(this.vNet), s), [s.shape[0]]);
+    return tf.add(v, this.advantage(s, a)) as tf.Tensor1D;
+  }
+
+  async greedyActions(observations: Float32Array): Promise<Float32Array> {
+    this.assertAlive();
+    const n = observations.length / this.observationSize;
+    const mu = tf.tidy(() => this.mu(tf.tensor2d(observations, [n, this.observationSize])));
+    const out = Float32Array.from(mu.dataSync() as Float32Array);
+    mu.dispose();
+    return out;
+  }
+
+  qValues(observations: Float32Array, actions: Float32Array): Float64Array {
+    this.assertAlive();
+    const n = observations.length / this.observationSize;
+    const q = tf.tidy(() => this.q(tf.tensor2d(observations, [n, this.observationSize]), tf.tensor2d(actions, [n, this.actionSize])));
+    const out = Float64Array.from(q.dataSync());
+    q.dispose();
+    return out;
+  }
+
+  private targets(t: { r: tf.Tensor1D; s2: tf.Tensor2D; notDone: tf.Tensor1D }): tf.Tensor1D {
+    return tf.tidy(() => {
+      const v2 = tf.reshape(mlp(this.vars(this.vTarget), t.s2), [t.s2.shape[0]]);
+      return tf.add(t.r, tf.mul(this.options.gamma, tf.mul(t.notDone, v2))) as tf.Tensor1D;
+    });
+  }
+
+  async tdLoss(batch: Batch): Promise<number> {
+    this.assertAlive();
+    this.checkBatch(batch);
+    const t = this.batchTensors(batch);
+    try {
+      const loss = tf.tidy(() => tf.mean(tf.square(tf.sub(this.q(t.s, t.a), this.targets(t)))));
+      const v = loss.dataSync()[0];
+      loss.dispose();
+      return v;
+    } finally {
+      tf.dispose(Object.values(t));
+    }
+  }
+
+  protected async train(batch: Batch): Promise<UpdateStats> {
+    const t = this.batchTensors(batch);
+    const o = this.options;
+    try {
+      const y = this.targets(t);
+      const vars = this.trainable();
+      let td!: tf.Scalar;
+      let meanQ!: tf.Scalar;
+      const g = tf.variableGrads(() => {
+        const q = this.q(t.s, t.a);
+        td = tf.keep(tf.mean(tf.square(tf.sub(q, y))));
+        meanQ = tf.keep(tf.mean(q));
+        return (o.l2 > 0 ? tf.add(td, tf.mul(o.l2, l2Loss(vars))) : td) as tf.Scalar;
+      }, vars);
+      this.opt.apply(vars.map((v) => g.grads[v.name]));
+      tf.dispose([y, ...Object.values(g.grads), ...(g.value === td ? [] : [g.value])]);
+      softUpdate(this.vars(this.vTarget), this.vars(this.vNet), o.tau);
+      const stats = { loss: td.dataSync()[0], q: meanQ.dataSync()[0] };
+      tf.dispose([td, meanQ]);
+      return stats;
+    } finally {
+      tf.dispose(Object.values(t));
+    }
+  }
+
+  protected namedVariables(): NamedVariable[] {
+    return [...this.lNet, ...this.muNet, ...this.vNet, ...this.vTarget];
+  }
+
+  protected namedOptimizers(): [string, Adam][] {
+    return [['q', this.opt]];
+  }
+
+  protected override disposeExtra(): void {
+    this.lowerMask.dispose();
+    this.eye.dispose();
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * Continuous-action reinforcement learning (§4.5, §5.4): environments, the DDPG / NAF / ICNN agents, replay,
+ * exploration noise, the experiment runner and the paper's tables.
+ */
+export * from './envs/index.js';
+export * from './agents/index.js';
+export { ReplayBuffer } from './replay.js';
+export type { Batch as ReplayBatch, ReplayState } from './replay.js';
+export { OrnsteinUhlenbeckNoise, deriveSeed } from './noise.js';
+export type { OrnsteinUhlenbeckOptions } from './noise.js';
+export { runRl, testMetrics, writeLearningCurve, PAPER_BUDGETS, RL_PROGRESS_MODES } from './runner.js';
+export type { RunRlOptions, RlResult, RlMetrics, RlTiming, RlProgress, RlProgressMode, TestPoint, EpisodeRecord } from './runner.js';
+export { PAPER_RL_TABLES, formatRlTable, rlTableMarkdown, cellsFromResults, summarize } from './table.js';
+export type { PaperStatistic, TableCell, SummaryStats } from './table.js';

@@ -1,0 +1,66 @@
+/** `icnn rl` and `icnn rl-table` in process (commander program, tiny runs). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { tempDirFor } from '../helpers/tmp.js';
+import { formatRunSummary } from '../../src/cli/commands/rl.js';
+
+const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.ts');
+
+/** Run the CLI's main() in a child process (tsx), as `icnn ...args`. */
+function capture(args: string[]): Promise<{ out: string; err: string }> {
+  const script = `const m = await import(${JSON.stringify(MAIN)}); await m.main(['node', 'icnn', ...${JSON.stringify(args)}]);`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, ICNN_BACKEND: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve({ out, err }) : reject(new Error(`exit ${code}: ${err}`))));
+  });
+}
+
+const TINY = ['--hidden', '8,8', '--batch-size', '16', '--warmup', '50', '--progress', 'none'];
+
+test('icnn rl --json prints the results; --out writes results.json and the PNG', async (t) => {
+  const dir = tempDirFor(t);
+  const { out } = await capture(['rl', '--env', 'Pendulum', '--agent', 'naf', '--steps', '200', '--seed', '2', '--test-interval', '100',
+    '--out', dir, '--json', '--reward-scale', '0.1', ...TINY]);
+  const r = JSON.parse(out);
+  assert.equal(r.env, 'Pendulum');
+  assert.equal(r.agent, 'naf');
+  assert.equal(r.seed, 2);
+  assert.equal(r.rewardScale, 0.1);
+  assert.deepEqual(r.agentOptions.hidden, [8, 8]);
+  assert.ok(existsSync(path.join(dir, 'results.json')));
+  assert.ok(existsSync(path.join(dir, 'learning-curve.png')));
+  const text = formatRunSummary(r);
+  assert.match(text, /Pendulum \/ NAF {2}seed 2, 200 steps, test every 100 \(2 tests\)/);
+  assert.match(text, /max test reward \(rolling mean of 10\) {2}– \(needs > 10 tests\)/);
+  assert.match(text, /ms per action/);
+});
+
+test('icnn rl-table runs the grid, reuses complete runs, and writes table.md', async (t) => {
+  const dir = tempDirFor(t);
+  const ok = ['rl-table', '--envs', 'Pendulum', '--agents', 'ddpg,naf', '--seeds', '0', '--steps', '100', '--test-interval', '10', '--out', dir, ...TINY];
+  const first = await capture(ok);
+  assert.match(first.out, /\| Pendulum \| 100 \|/);
+  const md = readFileSync(path.join(dir, 'table.md'), 'utf8');
+  assert.equal(md, first.out);
+  assert.ok(existsSync(path.join(dir, 'Pendulum', 'ddpg', 'seed-0', 'results.json')));
+  const second = await capture(ok);
+  assert.match(second.err, /reusing .*Pendulum\/ddpg\/seed-0\/results.json/);
+  assert.equal(second.out, first.out);
+});
+
+test('bad arguments are refused by the parser', async () => {
+  await assert.rejects(capture(['rl', '--env', 'Pendulum', '--agent', 'sac', '--steps', '10']), /Allowed choices are ddpg, naf, icnn/);
+  await assert.rejects(capture(['rl', '--env', 'Pendulum', '--agent', 'ddpg', '--steps', '0']), /positive integer/);
+  await assert.rejects(capture(['rl', '--env', 'Pendulum', '--agent', 'ddpg', '--steps', '5', '--hidden', '8']), /two layer widths/);
+});

@@ -1,0 +1,87 @@
+/**
+ * The experiment loop: the paper's statistics, results.json and the learning-curve PNG, exact resume from a
+ * checkpoint, refusals.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import '../../src/index.js';
+import { runRl, testMetrics, type RlResult } from '../../src/rl/runner.js';
+import { readPngInfo } from '../../src/report/index.js';
+import { tempDirFor } from '../helpers/tmp.js';
+
+const TINY = { hidden: [8, 8] as [number, number], batchSize: 16, warmup: 50 };
+
+test("testMetrics: rolling mean of 10 ('valid'), then max, last and sum; nothing with ≤ 10 tests", () => {
+  const r = Array.from({ length: 12 }, (_, i) => i);
+  const m = testMetrics(r);
+  assert.deepEqual(m.rolling, [4.5, 5.5, 6.5]);
+  assert.equal(m.maxTestReward, 6.5);
+  assert.equal(m.finalTestReward, 6.5);
+  assert.equal(m.cumulativeTestReward, 16.5);
+  assert.equal(m.bestTestReward, 11);
+  const few = testMetrics(r.slice(0, 10));
+  assert.equal(few.rolling.length, 1);
+  assert.equal(few.maxTestReward, null);
+  assert.equal(few.cumulativeTestReward, null);
+  const down = testMetrics([10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 0, 0]);
+  assert.equal(down.maxTestReward, 10);
+  assert.equal(down.finalTestReward, 8);
+});
+
+test('runRl writes results.json (tests at every block boundary and at the end) and a learning-curve PNG', async (t) => {
+  const dir = tempDirFor(t);
+  const seen: number[] = [];
+  const r = await runRl({
+    env: 'Pendulum', agent: 'ddpg', agentOptions: TINY, steps: 600, seed: 1, testInterval: 100, outDir: dir,
+    rewardScale: 0.1, onProgress: (p) => seen.push(p.step),
+  });
+  assert.equal(r.complete, true);
+  assert.deepEqual(r.tests.map((p) => p.step), [0, 200, 400, 600]); // 200-step episodes: one test per episode boundary
+  assert.deepEqual(r.train.map((e) => e.length), [200, 200, 200]);
+  for (const p of r.tests) assert.equal(p.length, 200);
+  assert.equal(r.timing.updates, 600 - 50);
+  assert.equal(r.timing.actions, 600 + 4 * 200);
+  assert.ok(r.timing.actMs > 0 && r.timing.updateMs > 0 && r.timing.seconds > 0);
+  assert.equal(r.metrics.maxTestReward, null); // ≤ 10 tests
+  assert.ok(seen.includes(600));
+  const onDisk = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as RlResult;
+  assert.deepEqual(onDisk.tests, r.tests);
+  assert.equal(onDisk.agentOptions.seed, 1);
+  assert.equal(onDisk.rewardScale, 0.1);
+  const png = readPngInfo(readFileSync(path.join(dir, 'learning-curve.png')));
+  assert.ok(png.width > 400 && png.height > 200);
+  assert.ok(!existsSync(path.join(dir, 'checkpoint.json')), 'a complete run drops its checkpoint');
+});
+
+test('an interrupted run resumes from its checkpoint and ends exactly as the uninterrupted run', async (t) => {
+  const common = {
+    env: 'CartPoleContinuous', agent: 'naf' as const, agentOptions: TINY, steps: 400, seed: 3, testInterval: 50,
+    checkpointInterval: 100, rewardScale: 0.1,
+  };
+  const a = await runRl({ ...common, outDir: tempDirFor(t) });
+  const dirB = tempDirFor(t);
+  await assert.rejects(runRl({
+    ...common, outDir: dirB, onProgress: (p) => {
+      if (p.step >= 250) throw new Error('killed');
+    },
+  }), /killed/);
+  assert.ok(existsSync(path.join(dirB, 'checkpoint.json')));
+  const partial = JSON.parse(readFileSync(path.join(dirB, 'results.json'), 'utf8')) as RlResult;
+  assert.equal(partial.complete, false);
+  await assert.rejects(runRl({ ...common, seed: 4, outDir: dirB }), /checkpoint of another run/);
+  const b = await runRl({ ...common, outDir: dirB });
+  assert.ok(b.resumedAt > 0 && b.resumedAt < 400, `resumed at ${b.resumedAt}`);
+  assert.deepEqual(b.tests, a.tests);
+  assert.deepEqual(b.train, a.train);
+  assert.equal(b.timing.updates, a.timing.updates);
+});
+
+test('runRl refuses bad options before any work', async () => {
+  await assert.rejects(runRl({ env: 'Pendulum', agent: 'ddpg', steps: 0 }), /steps must be a positive integer/);
+  await assert.rejects(runRl({ env: 'Pendulum', agent: 'ddpg', steps: 10, stepz: 3 } as never), /unknown option 'stepz'/);
+  await assert.rejects(runRl({ env: 'Pendulum-v0', agent: 'ddpg', steps: 10 }), /only Pendulum-v1 semantics/);
+  await assert.rejects(runRl({ env: 'Pendulum', agent: 'ppo' as never, steps: 10 }), /unknown agent 'ppo'/);
+  await assert.rejects(runRl({ env: 'Pendulum', agent: 'ddpg', steps: 10, checkpointInterval: 5 }), /checkpointInterval needs outDir/);
+});
