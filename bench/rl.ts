@@ -10,7 +10,8 @@
  *
  * ICNN: the TD target needs argmin_a' of the target network's −Q̃ on the whole minibatch (Adam, `--target-iterations`
  * steps, tfjs through argmin), and acting needs the same for one state (`--act-iterations`, the plain-JS oracle of
- * src/rl/agents/layerOracle.ts). Writes bench/results/rl.json and bench/results/rl.md (atomically) and prints the table.
+ * src/rl/agents/layerOracle.ts). Rounds alternate our side and PyTorch's (`--rounds`), so that other load on the machine
+ * affects both alike. Writes bench/results/rl.json and bench/results/rl.md (atomically) and prints the table.
  */
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
@@ -37,18 +38,19 @@ interface Args {
   warmup: number;
   reps: number;
   actReps: number;
+  rounds: number;
   torch: boolean;
   agents: AgentKind[];
 }
 
 function usage(msg: string): never {
   console.error(`bench/rl: ${msg}\nusage: npx tsx bench/rl.ts [--obs N] [--act N] [--hidden L1,L2] [--batch N] [--act-iterations N] ` +
-    '[--target-iterations N] [--inner-lr X] [--warmup N] [--reps N] [--act-reps N] [--agents ddpg,naf,icnn] [--no-torch]');
+    '[--target-iterations N] [--inner-lr X] [--warmup N] [--reps N] [--act-reps N] [--rounds N] [--agents ddpg,naf,icnn] [--no-torch]');
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { obs: 4, act: 1, hidden: [200, 200], batch: 256, actIterations: 40, targetIterations: 20, innerLr: 0.05, warmup: 3, reps: 10, actReps: 30, torch: true, agents: ['ddpg', 'naf', 'icnn'] };
+  const a: Args = { obs: 4, act: 1, hidden: [200, 200], batch: 256, actIterations: 40, targetIterations: 20, innerLr: 0.05, warmup: 2, reps: 12, actReps: 30, rounds: 3, torch: true, agents: ['ddpg', 'naf', 'icnn'] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const num = (min: number, int = true): number => {
@@ -66,6 +68,7 @@ function parseArgs(argv: string[]): Args {
       case '--warmup': a.warmup = num(0); break;
       case '--reps': a.reps = num(1); break;
       case '--act-reps': a.actReps = num(1); break;
+      case '--rounds': a.rounds = num(1); break;
       case '--no-torch': a.torch = false; break;
       case '--hidden': {
         const h = (argv[++i] ?? '').split(',').map(Number);
@@ -92,6 +95,13 @@ interface Timing {
   runs: number[];
 }
 
+function summarizeRuns(runs: number[]): Timing {
+  const sorted = [...runs].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1], runs };
+}
+
 async function timeCase(fn: () => Promise<unknown>, warmup: number, reps: number): Promise<Timing> {
   for (let i = 0; i < warmup; i++) await fn();
   const runs: number[] = [];
@@ -100,13 +110,13 @@ async function timeCase(fn: () => Promise<unknown>, warmup: number, reps: number
     await fn();
     runs.push(performance.now() - t0);
   }
-  const sorted = [...runs].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return { median, min: sorted[0], max: sorted[sorted.length - 1], runs };
+  return summarizeRuns(runs);
 }
 
-async function ours(a: Args): Promise<Record<string, { update: Timing; act: Timing }>> {
+type Cases = Record<string, { update: Timing; act: Timing }>;
+
+/** One round of our side: `reps` updates and `actReps` actions per agent (fresh agents, seed 0). */
+async function ours(a: Args, reps: number, actReps: number): Promise<Cases> {
   const rng = new Rng(0);
   const replay = new ReplayBuffer(a.batch, a.obs, a.act);
   for (let i = 0; i < a.batch; i++) {
@@ -124,21 +134,21 @@ async function ours(a: Args): Promise<Record<string, { update: Timing; act: Timi
     const agent = createAgent(kind, a.obs, a.act, options);
     try {
       out[kind] = {
-        update: await timeCase(() => agent.update(batch), a.warmup, a.reps),
-        act: await timeCase(() => agent.act(obs), a.warmup, a.actReps),
+        update: await timeCase(() => agent.update(batch), a.warmup, reps),
+        act: await timeCase(() => agent.act(obs), a.warmup, actReps),
       };
     } finally {
       agent.dispose();
     }
-    console.error(`ours ${kind}: update ${out[kind].update.median.toFixed(2)} ms, act ${out[kind].act.median.toFixed(3)} ms`);
   }
   return out;
 }
 
-function torch(a: Args): { cases: Record<string, { update: Timing; act: Timing }>; torch: string } | { error: string } {
+/** One round of PyTorch's side (a fresh process; its import time is not measured). */
+function torch(a: Args, reps: number, actReps: number): { cases: Cases; torch: string } | { error: string } {
   const config = {
     agents: a.agents, obs: a.obs, act: a.act, hidden: a.hidden, batch: a.batch, act_iterations: a.actIterations,
-    target_iterations: a.targetIterations, inner_lr: a.innerLr, warmup: a.warmup, reps: a.reps, act_reps: a.actReps,
+    target_iterations: a.targetIterations, inner_lr: a.innerLr, warmup: a.warmup, reps, act_reps: actReps,
   };
   const r = spawnSync(PYTHON, [path.join(HERE, 'torch_rl.py'), '--config', JSON.stringify(config), '--threads', '1'], {
     encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' }, timeout: 1_800_000,
@@ -150,15 +160,47 @@ function torch(a: Args): { cases: Record<string, { update: Timing; act: Timing }
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   const load = os.loadavg();
-  const mine = await ours(a);
-  const theirs = a.torch ? torch(a) : { error: 'skipped (--no-torch)' };
+  // Rounds alternate our side and PyTorch's, so that other load on the machine affects both alike.
+  const perRound = Math.max(1, Math.round(a.reps / a.rounds));
+  const actPerRound = Math.max(1, Math.round(a.actReps / a.rounds));
+  const mineRuns: Record<string, { update: number[]; act: number[] }> = {};
+  const torchRuns: Record<string, { update: number[]; act: number[] }> = {};
+  let theirsError: string | null = a.torch ? null : 'skipped (--no-torch)';
+  let torchVersion = '';
+  for (let round = 0; round < a.rounds; round++) {
+    const m = await ours(a, perRound, actPerRound);
+    for (const [k, v] of Object.entries(m)) {
+      mineRuns[k] ??= { update: [], act: [] };
+      mineRuns[k].update.push(...v.update.runs);
+      mineRuns[k].act.push(...v.act.runs);
+    }
+    if (theirsError === null) {
+      const t = torch(a, perRound, actPerRound);
+      if ('error' in t) {
+        theirsError = t.error;
+      } else {
+        torchVersion = t.torch;
+        for (const [k, v] of Object.entries(t.cases)) {
+          torchRuns[k] ??= { update: [], act: [] };
+          torchRuns[k].update.push(...v.update.runs);
+          torchRuns[k].act.push(...v.act.runs);
+        }
+      }
+    }
+    console.error(`round ${round + 1}/${a.rounds} done`);
+  }
+  const merge = (r: Record<string, { update: number[]; act: number[] }>): Cases =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { update: summarizeRuns(v.update), act: summarizeRuns(v.act) }]));
+  const mine = merge(mineRuns);
+  const theirs: { cases: Cases; torch: string } | { error: string } = theirsError !== null ? { error: theirsError } : { cases: merge(torchRuns), torch: torchVersion };
   const f = (v: number | undefined, d = 2) => (v === undefined ? '–' : v.toFixed(d));
   const lines = [
     `# RL step costs: tfjs (${backendInfo().name}) vs PyTorch (1 thread)`,
     '',
     `Sizes: observation ${a.obs}, action ${a.act}, hidden ${a.hidden.join('/')}, minibatch ${a.batch}. ICNN inner Adam: ${a.targetIterations} ` +
-      `iterations for the TD targets (whole minibatch), ${a.actIterations} per action, lr ${a.innerLr}. Medians of ${a.reps} updates / ${a.actReps} actions ` +
-      `after ${a.warmup} warm-up runs; load average at start ${load.map((v) => v.toFixed(1)).join(' ')} on ${os.cpus().length} cores.`,
+      `iterations for the TD targets (whole minibatch), ${a.actIterations} per action, lr ${a.innerLr}. Medians of ${perRound * a.rounds} updates / ` +
+      `${actPerRound * a.rounds} actions in ${a.rounds} alternating rounds (${a.warmup} warm-up runs each); load average at start ` +
+      `${load.map((v) => v.toFixed(1)).join(' ')} on ${os.cpus().length} cores.`,
     '',
     '| agent | update, ours (ms) | update, PyTorch (ms) | action, ours (ms) | action, PyTorch (ms) |',
     '|---|---:|---:|---:|---:|',
