@@ -30,7 +30,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { ready } from '../backend/backend.js';
+import { backendInfo, ready } from '../backend/backend.js';
 import { fail } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomicFile.js';
 import { checkNonNegativeInt, checkOneOf, checkOptionKeys, checkPositiveInt } from '../util/options.js';
@@ -168,6 +168,8 @@ export interface RlResult {
   timing: RlTiming;
   /** Steps already done when this process resumed the run (0 for a fresh run). */
   resumedAt: number;
+  /** The tfjs backend that ran this process's part of the run (timings depend on it). */
+  backend: string;
 }
 
 const KEYS = ['env', 'envOptions', 'agent', 'agentOptions', 'steps', 'seed', 'testInterval', 'testEpisodes', 'maxEpisodeSteps', 'rewardScale',
@@ -422,6 +424,7 @@ export async function runRl(options: RunRlOptions): Promise<RlResult> {
           updateMs: timing.updates ? timing.updateMs / timing.updates : 0, testSeconds: timing.testSeconds, actions: timing.actions, updates: timing.updates,
         },
         resumedAt,
+        backend: backendInfo().name,
       };
     };
     const writeOutputs = async (complete: boolean): Promise<RlResult> => {

@@ -50,6 +50,7 @@ test('runRl writes results.json (tests at every block boundary and at the end) a
   assert.deepEqual(onDisk.tests, r.tests);
   assert.equal(onDisk.agentOptions.seed, 1);
   assert.equal(onDisk.rewardScale, 0.1);
+  assert.ok(['wasm', 'cpu', 'tensorflow'].includes(onDisk.backend));
   const png = readPngInfo(readFileSync(path.join(dir, 'learning-curve.png')));
   assert.ok(png.width > 400 && png.height > 200);
   assert.ok(!existsSync(path.join(dir, 'checkpoint.json')), 'a complete run drops its checkpoint');

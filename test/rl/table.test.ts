@@ -10,7 +10,7 @@ function fakeRun(env: string, agent: 'ddpg' | 'naf' | 'icnn', seed: number, rewa
     format: 'icnn-rl-results', version: 1, env, agent, seed, steps: 1000, testInterval: 100, testEpisodes: 1, maxEpisodeSteps: 1000,
     rewardScale: 1, updatesPerStep: 1, agentOptions: { seed }, complete: true,
     tests: rewards.map((reward, i) => ({ step: i * 100, reward, length: 1 })), train: [], metrics: testMetrics(rewards),
-    timing: { seconds: 1, stepsPerSecond: 1000, actMs: 0.1, updateMs: 1, testSeconds: 0.1, actions: 1, updates: 1 }, resumedAt: 0,
+    timing: { seconds: 1, stepsPerSecond: 1000, actMs: 0.1, updateMs: 1, testSeconds: 0.1, actions: 1, updates: 1 }, resumedAt: 0, backend: 'wasm',
   };
 }
 

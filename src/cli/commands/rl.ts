@@ -131,7 +131,7 @@ export function formatRunSummary(r: RlResult): string {
     `final test reward                     ${f(m.finalTestReward)}`,
     `cumulative test reward                ${f(m.cumulativeTestReward)}`,
     `best / last single test return        ${f(m.bestTestReward)} / ${f(m.lastTestReward)}`,
-    `time ${t.seconds.toFixed(1)} s (${t.stepsPerSecond.toFixed(1)} steps/s), ${t.actMs.toFixed(2)} ms per action, ${t.updateMs.toFixed(1)} ms per update, tests ${t.testSeconds.toFixed(1)} s`,
+    `time ${t.seconds.toFixed(1)} s (${t.stepsPerSecond.toFixed(1)} steps/s), ${t.actMs.toFixed(2)} ms per action, ${t.updateMs.toFixed(1)} ms per update, tests ${t.testSeconds.toFixed(1)} s (backend ${r.backend})`,
     '',
   ].join('\n');
 }
