@@ -3,12 +3,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { StructuredLoss } from './objectives/objective.js';
 
 const EPS = 1e-8;
+/** The tensor path runs in float32, where 1 − 1e-8 rounds to 1 (and log(1 − p) to −∞): clip at 1e-7 there. */
+const EPS_F32 = 1e-7;
 
 /** Mean over rows of the per-row loss (MSE: mean over coordinates; BCE: sum over coordinates, as §5.2's baseline). */
 export function lossTensor(kind: StructuredLoss, yHat: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar {
   return tf.tidy((): tf.Scalar => {
     if (kind === 'mse') return tf.mean(tf.square(tf.sub(yHat, target))) as tf.Scalar;
-    const p = tf.clipByValue(yHat, EPS, 1 - EPS);
+    const p = tf.clipByValue(yHat, EPS_F32, 1 - EPS_F32);
     const ll = tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p))));
     return tf.neg(tf.mean(tf.sum(ll, 1))) as tf.Scalar;
   });
