@@ -26,5 +26,7 @@ export { argminAdjoint, argminSurrogate } from './learning/argminDifferentiation
 export { IcnnError } from './util/errors.js';
 export { Rng } from './util/random.js';
 export { VERSION } from './version.js';
+/** Continuous control (§4.5, §5.4): environments, DDPG / NAF / ICNN agents, the runner and the paper's tables. */
+export * as rl from './rl/index.js';
 
 await ready();

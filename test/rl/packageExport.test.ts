@@ -1,0 +1,14 @@
+/** The package root exposes the continuous-control API as the `rl` namespace (README's example). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rl } from '../../src/index.js';
+
+test("package root: rl.makeEnv, rl.runRl and the paper's tables are exported", async () => {
+  assert.equal(typeof rl.runRl, 'function');
+  assert.equal(typeof rl.makeEnv, 'function');
+  assert.ok(rl.PAPER_RL_TABLES !== undefined);
+  const env = await rl.makeEnv('Pendulum', { seed: 3 });
+  const obs = env.reset();
+  assert.equal(obs.length, env.observationSize);
+  assert.equal(env.actionSize, 1);
+});
