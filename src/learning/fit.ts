@@ -286,7 +286,10 @@ function resolveOptions(model: EnergyModel, data: FitData, options: FitOptions):
     positiveInt('fit: earlyStopping.patience', es.patience);
   }
   const computed = options.metrics ?? available;
-  const metric = es?.metric ?? (validation ? (regression ? 'mse' : 'exampleF1') : 'trainLoss');
+  // The watched metric: the one asked for, else the objective's usual validation metric when it is computed, else
+  // the first computed validation metric (e.g. metrics: ['mse'] for a multi-label objective), else the train loss.
+  const preferred = regression ? 'mse' : 'exampleF1';
+  const metric = es?.metric ?? (!validation || computed.length === 0 ? 'trainLoss' : computed.includes(preferred) ? preferred : computed[0]);
   if (metric !== 'trainLoss') {
     if (!validation) fail(`fit: earlyStopping.metric '${metric}' is a validation metric, but no validation data was given`);
     if (!computed.includes(metric)) fail(`fit: earlyStopping.metric ${JSON.stringify(metric)} is not computed (metrics: trainLoss, ${computed.join(', ')})`);

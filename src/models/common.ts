@@ -16,6 +16,11 @@ export interface ConvexOptions {
   init?: InitScheme;
   /** Scale of the paper's |W| initialization (1 multi-label/RL, 0.5 Olivetti, 0.1 synthetic). Default 1. */
   absScale?: number;
+  /**
+   * Every weight matrix from N(0, weightStd²) truncated at ±2 std (then |·|·absScale for W^(z)), as tflearn's
+   * 'truncated_normal' in the authors' code (0.02); default null: LeCun normal N(0, 1/fan_in).
+   */
+  weightStd?: number | null;
   /** Strongly convex term (α/2)·||y||² added to the energy; default 0. */
   strongConvexity?: number;
   /** Seed of the weight initialization (default 0). */
@@ -24,7 +29,7 @@ export interface ConvexOptions {
 
 export type ResolvedConvexOptions = Required<ConvexOptions>;
 
-export const CONVEX_OPTION_KEYS = ['activation', 'leakySlope', 'positivity', 'init', 'absScale', 'strongConvexity', 'seed'] as const;
+export const CONVEX_OPTION_KEYS = ['activation', 'leakySlope', 'positivity', 'init', 'absScale', 'weightStd', 'strongConvexity', 'seed'] as const;
 
 export function resolveConvexOptions(where: string, o: ConvexOptions): ResolvedConvexOptions {
   const leakySlope = o.leakySlope === undefined ? 0.01 : checkNumberInRange(where, 'leakySlope', o.leakySlope, 0, 1);
@@ -33,7 +38,8 @@ export function resolveConvexOptions(where: string, o: ConvexOptions): ResolvedC
   const init = checkOneOf(where, 'init', o.init ?? 'abs', INIT_SCHEMES);
   const absScale = o.absScale === undefined ? 1 : checkNumberInRange(where, 'absScale', o.absScale, 0, 1e6);
   const strongConvexity = o.strongConvexity === undefined ? 0 : checkNumberInRange(where, 'strongConvexity', o.strongConvexity, 0, 1e12);
+  const weightStd = o.weightStd === undefined || o.weightStd === null ? null : checkNumberInRange(where, 'weightStd', o.weightStd, 1e-12, 1e3);
   const seed = o.seed ?? 0;
   if (typeof seed !== 'number' || !Number.isInteger(seed)) fail(`${where}: seed must be an integer, got ${JSON.stringify(seed)}`);
-  return { activation, leakySlope, positivity, init, absScale, strongConvexity, seed };
+  return { activation, leakySlope, positivity, init, absScale, weightStd, strongConvexity, seed };
 }

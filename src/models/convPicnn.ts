@@ -109,7 +109,7 @@ export class ConvPICNN extends EnergyModel {
     const uActivation = checkFreeActivation('ConvPICNN (uActivation)', options.uActivation ?? 'relu');
     const batchNorm = options.batchNorm ?? true;
     if (typeof batchNorm !== 'boolean') fail(`ConvPICNN: batchNorm must be a boolean, got ${JSON.stringify(batchNorm)}`);
-    super(o.positivity, o.seed);
+    super(o.positivity, o.seed, o.weightStd);
     this.o = o;
     this.config = { xShape, yShape, conv, fcHidden, uActivation, batchNorm, ...o };
     this.xShape = xShape;

@@ -11,7 +11,7 @@ import { fail } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { assertFinite, batchShapeOf, toFlatBatch, sizeOf, type BatchInput } from '../util/tensors.js';
 import { checkOptionKeys } from '../util/options.js';
-import { absInit, lecunNormal, principledConvexInit, filled } from './init.js';
+import { absInit, freeInit, principledConvexInit, filled } from './init.js';
 import { ParameterStore, type Positivity } from './parameters.js';
 import type { ResolvedConvexOptions } from './common.js';
 import { loadModel, modelFromJSON, modelToJSON, saveModel, type ModelJSON } from './serialization.js';
@@ -54,9 +54,13 @@ export abstract class EnergyModel {
   protected readonly rng: Rng;
   private disposed = false;
 
-  constructor(positivity: Positivity, seed: number) {
+  /** Std of the truncated-normal weight init (null: LeCun normal); see ConvexOptions.weightStd. */
+  private readonly weightStd: number | null;
+
+  constructor(positivity: Positivity, seed: number, weightStd: number | null = null) {
     this.store = new ParameterStore(positivity);
     this.rng = new Rng(seed);
+    this.weightStd = weightStd;
   }
 
   /** Width of a flattened x (0: the model takes no x). */
@@ -265,7 +269,7 @@ export abstract class EnergyModel {
 
   /** An unconstrained weight, LeCun normal. */
   protected addFreeWeight(name: string, shape: number[], fanIn: number): void {
-    this.store.add(name, 'free', shape, lecunNormal(this.rng, fanIn, sizeOf(shape)));
+    this.store.add(name, 'free', shape, freeInit(this.rng, fanIn, sizeOf(shape), this.weightStd));
   }
 
   protected addConstant(name: string, shape: number[], value: number): void {
@@ -279,7 +283,7 @@ export abstract class EnergyModel {
   protected addConvexWeight(name: string, shape: number[], fanIn: number, o: ResolvedConvexOptions, biasName?: string): void {
     const count = sizeOf(shape);
     if (o.positivity === 'none') {
-      this.store.add(name, 'convex', shape, lecunNormal(this.rng, fanIn, count));
+      this.store.add(name, 'convex', shape, freeInit(this.rng, fanIn, count, this.weightStd));
       if (biasName) this.addConstant(biasName, [shape[shape.length - 1]], 0);
       return;
     }
@@ -290,7 +294,7 @@ export abstract class EnergyModel {
       if (biasName) this.addConstant(biasName, [shape[shape.length - 1]], bias);
       return;
     }
-    this.store.add(name, 'convex', shape, absInit(this.rng, fanIn, count, o.absScale));
+    this.store.add(name, 'convex', shape, absInit(this.rng, fanIn, count, o.absScale, this.weightStd));
     if (biasName) this.addConstant(biasName, [shape[shape.length - 1]], 0);
   }
 

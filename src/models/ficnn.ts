@@ -46,7 +46,7 @@ export class FICNN extends EnergyModel {
     const xDim = options.xDim === undefined ? 0 : checkNonNegativeInt('FICNN', 'xDim', options.xDim);
     const yDim = checkPositiveInt('FICNN', 'yDim', options.yDim);
     const hidden = checkIntArray('FICNN', 'hidden', options.hidden);
-    super(o.positivity, o.seed);
+    super(o.positivity, o.seed, o.weightStd);
     this.o = o;
     this.config = { xDim, yDim, hidden, ...o };
     this.xShape = xDim === 0 ? [] : [xDim];

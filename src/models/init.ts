@@ -1,7 +1,8 @@
 /**
  * Weight initialization.
  *
- * - Free weights: LeCun normal, N(0, 1/fan_in).
+ * - Free weights: LeCun normal, N(0, 1/fan_in); or, with `weightStd`, a normal of that std truncated at ±2 std
+ *   (the authors' tflearn default, std 0.02).
  * - Convex-path weights W^(z), scheme 'abs' (§1.4, the authors' code): draw like a free weight, then take
  *   |W|·absScale (absScale 1 for multi-label and RL, 0.5 Olivetti, 0.1 synthetic).
  * - Convex-path weights, scheme 'principled' (Hoedt & Klambauer, NeurIPS 2023; ../shared/anchors.md §3.6):
@@ -17,8 +18,26 @@ export function lecunNormal(rng: Rng, fanIn: number, count: number): Float32Arra
   return rng.fillNormal(count, 0, 1 / Math.sqrt(fanIn));
 }
 
-export function absInit(rng: Rng, fanIn: number, count: number, scale: number): Float32Array {
-  const w = lecunNormal(rng, fanIn, count);
+/**
+ * N(0, std²) truncated at ±2 std (redrawn), tflearn's 'truncated_normal', the authors' weight init (std 0.02).
+ */
+export function truncatedNormal(rng: Rng, std: number, count: number): Float32Array {
+  const w = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    let z = rng.normal();
+    while (Math.abs(z) > 2) z = rng.normal();
+    w[i] = std * z;
+  }
+  return w;
+}
+
+/** A free weight: LeCun normal, or the truncated normal of std `weightStd` when that is given. */
+export function freeInit(rng: Rng, fanIn: number, count: number, weightStd: number | null): Float32Array {
+  return weightStd === null ? lecunNormal(rng, fanIn, count) : truncatedNormal(rng, weightStd, count);
+}
+
+export function absInit(rng: Rng, fanIn: number, count: number, scale: number, weightStd: number | null = null): Float32Array {
+  const w = freeInit(rng, fanIn, count, weightStd);
   for (let i = 0; i < w.length; i++) w[i] = Math.abs(w[i]) * scale;
   return w;
 }

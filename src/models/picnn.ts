@@ -7,14 +7,14 @@
  *   f(x, y) = z_k  (last layer linear, width 1)
  * The u-path has one layer per hidden z-layer (`uHidden`, default = `hidden`); its last layer is linear, as in
  * the authors' multi-label and RL code. Gate biases b^(z), b^(y) start at 1 (§1.4), so a fresh PICNN behaves
- * like an FICNN in y. All x-only terms (u-path, gates, W^(u) u + b) live in the context.
+ * like an FICNN in y (`gateBias` changes that start). All x-only terms (u-path, gates, W^(u) u + b) live in the context.
  */
 import * as tf from '@tensorflow/tfjs';
 import { activate, checkFreeActivation, type FreeActivation } from './activations.js';
 import { addBatchNorm, applyBatchNorm } from './batchNorm.js';
 import { CONVEX_OPTION_KEYS, resolveConvexOptions, type ConvexOptions, type ResolvedConvexOptions } from './common.js';
 import { EnergyModel, type EnergyContext } from './energyModel.js';
-import { checkIntArray, checkOptionKeys, checkPositiveInt } from '../util/options.js';
+import { checkIntArray, checkNumberInRange, checkOptionKeys, checkPositiveInt } from '../util/options.js';
 import { fail } from '../util/errors.js';
 import { registerModelKind } from './registry.js';
 
@@ -29,11 +29,16 @@ export interface PICNNOptions extends ConvexOptions {
   uActivation?: FreeActivation;
   /** Batch normalization on the u-path (default false; the BibTeX PICNN uses it). */
   batchNorm?: boolean;
+  /**
+   * Initial value of the gate biases b^(z), b^(y) (default 1, §1.4 and the authors' RL code; their multi-label code
+   * leaves them at tflearn's 0).
+   */
+  gateBias?: number;
 }
 
 export type PICNNConfig = Required<PICNNOptions>;
 
-const KEYS = ['xDim', 'yDim', 'hidden', 'uHidden', 'uActivation', 'batchNorm', ...CONVEX_OPTION_KEYS] as const;
+const KEYS = ['xDim', 'yDim', 'hidden', 'uHidden', 'uActivation', 'batchNorm', 'gateBias', ...CONVEX_OPTION_KEYS] as const;
 
 interface PICNNContext extends EnergyContext {
   /** [W^(zu)_i u_i + b^(z)_i]_+ for i ≥ 1, at index i - 1. */
@@ -69,9 +74,10 @@ export class PICNN extends EnergyModel {
     const uActivation = checkFreeActivation('PICNN (uActivation)', options.uActivation ?? 'relu');
     const batchNorm = options.batchNorm ?? false;
     if (typeof batchNorm !== 'boolean') fail(`PICNN: batchNorm must be a boolean, got ${JSON.stringify(batchNorm)}`);
-    super(o.positivity, o.seed);
+    const gateBias = options.gateBias === undefined ? 1 : checkNumberInRange('PICNN', 'gateBias', options.gateBias, -1e6, 1e6);
+    super(o.positivity, o.seed, o.weightStd);
     this.o = o;
-    this.config = { xDim, yDim, hidden, uHidden, uActivation, batchNorm, ...o };
+    this.config = { xDim, yDim, hidden, uHidden, uActivation, batchNorm, gateBias, ...o };
     this.xShape = [xDim];
     this.yShape = [yDim];
     this.zWidths = [...hidden, 1];
@@ -88,13 +94,13 @@ export class PICNN extends EnergyModel {
       if (i > 0) {
         const mPrev = this.zWidths[i - 1];
         this.addFreeWeight(`z${i}.Wzu`, [n, mPrev], n);
-        this.addConstant(`z${i}.bz`, [mPrev], 1);
+        this.addConstant(`z${i}.bz`, [mPrev], gateBias);
         this.addConvexWeight(`z${i}.Wz`, [mPrev, m], mPrev, o, `z${i}.b`);
       } else {
         this.addConstant(`z${i}.b`, [m], 0);
       }
       this.addFreeWeight(`z${i}.Wyu`, [n, yDim], n);
-      this.addConstant(`z${i}.by`, [yDim], 1);
+      this.addConstant(`z${i}.by`, [yDim], gateBias);
       this.addFreeWeight(`z${i}.Wy`, [yDim, m], yDim);
       this.addFreeWeight(`z${i}.Wu`, [n, m], n);
     }

@@ -407,6 +407,26 @@ describe('early stopping', () => {
     }
   });
 
+  test("validation with metrics ['mse'] on a multi-label objective watches mse (smaller is better)", async () => {
+    const train = multilabel(32, 4);
+    const val = multilabel(16, 5);
+    const model = new PICNN({ xDim: X_DIM, yDim: Y_DIM, hidden: [8], seed: 2 });
+    try {
+      const h = await fit(model, train, {
+        objective: 'unrolled-gd', objectiveOptions: { steps: 3 }, epochs: 2, batchSize: 16, seed: 3, validation: val, metrics: ['mse'],
+      });
+      assert.deepEqual(h.epochs.map((e) => Object.keys(e.metrics)), [['mse'], ['mse']]);
+      assert.equal(h.best?.metric, 'mse');
+      assert.equal(h.best?.mode, 'min');
+      const bestValue = Math.min(...h.epochs.map((e) => e.metrics.mse));
+      assert.equal(h.best?.value, bestValue);
+    } finally {
+      model.dispose();
+      disposeData(train);
+      disposeData(val);
+    }
+  });
+
   test('a validation metric with minDelta: no meaningful improvement stops; steady improvement runs every epoch', async () => {
     const d = regression();
     const v = regression();

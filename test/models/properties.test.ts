@@ -100,6 +100,49 @@ describe('principled initialization (Hoedt & Klambauer 2023)', () => {
   });
 });
 
+describe("the authors' initialization: truncated-normal weights (weightStd) and the gate biases (gateBias)", () => {
+  test('weightStd 0.02: free weights within ±0.04 with the truncated std, W^(z) ≥ 0, gate biases as asked; save/load keeps both', async () => {
+    const model = new PICNN({ xDim: 40, yDim: 12, hidden: [64, 16], weightStd: 0.02, gateBias: 0, seed: 4 });
+    try {
+      const free: number[] = [];
+      for (const p of model.parameters()) {
+        const v = Array.from(p.variable.dataSync());
+        if (/\.(bz|by)$/.test(p.name)) assert.ok(v.every((b) => b === 0), `${p.name} starts at gateBias 0`);
+        if (!/\.W/.test(p.name)) continue;
+        assert.ok(v.every((w) => Math.abs(w) <= 0.04 + 1e-7), `${p.name} is truncated at 2 std`);
+        if (p.role === 'convex') assert.ok(v.every((w) => w >= 0), `${p.name} ≥ 0`);
+        else free.push(...v);
+      }
+      const mean = free.reduce((a, b) => a + b, 0) / free.length;
+      const std = Math.sqrt(free.reduce((a, b) => a + (b - mean) ** 2, 0) / free.length);
+      // A standard normal truncated at ±2 has std 0.8796.
+      assert.ok(Math.abs(std - 0.02 * 0.8796) < 0.0005, `std ${std}`);
+      assert.ok(Math.abs(mean) < 0.0005, `mean ${mean}`);
+      const fresh = new PICNN({ xDim: 40, yDim: 12, hidden: [64, 16], seed: 4 });
+      const by = fresh.parameters().find((p) => p.name === 'z0.by')!.variable.dataSync();
+      assert.ok(Array.from(by).every((b) => b === 1), 'the default gate bias is 1');
+      const lecun = fresh.parameters().find((p) => p.name === 'u0.W')!.variable.dataSync();
+      assert.ok(Math.max(...Array.from(lecun, Math.abs)) > 0.04, 'the default is LeCun normal (std 1/√40), not the truncated 0.02');
+      fresh.dispose();
+      const copy = PICNN.fromJSON(model.toJSON());
+      const { x, y } = randomInputs(model, 5, new Rng(3));
+      assert.equal(copy.config.weightStd, 0.02);
+      assert.equal(copy.config.gateBias, 0);
+      assert.equal(maxAbsDiff(copy.energy(x, y), model.energy(x, y)), 0);
+      copy.dispose();
+      tf.dispose([x as tf.Tensor2D, y]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test('bad weightStd or gateBias values are refused, naming the option', () => {
+    assert.throws(() => new PICNN({ xDim: 2, yDim: 2, hidden: [4], weightStd: -1 }), /weightStd/);
+    assert.throws(() => new PICNN({ xDim: 2, yDim: 2, hidden: [4], weightStd: Number.NaN }), /weightStd/);
+    assert.throws(() => new PICNN({ xDim: 2, yDim: 2, hidden: [4], gateBias: Number.POSITIVE_INFINITY }), /gateBias/);
+  });
+});
+
 describe('projection and reparametrization', () => {
   test("'clip': project() restores W^(z) ≥ 0 after a step makes it negative", () => {
     const model = new PICNN({ xDim: 3, yDim: 2, hidden: [6], seed: 1 });

@@ -213,7 +213,7 @@ describe('ConvPICNN input shapes', () => {
 describe('constructor options', () => {
   test('unknown options are named, with the allowed ones listed', () => {
     throwsIcnn(() => new PICNN({ xDim: 2, yDim: 2, hidden: [3], hiden: [4] } as never), /PICNN/, /unknown option 'hiden'/,
-      /expected one of: xDim, yDim, hidden, uHidden, uActivation, batchNorm, activation, leakySlope, positivity, init/);
+      /expected one of: xDim, yDim, hidden, uHidden, uActivation, batchNorm, gateBias, activation, leakySlope, positivity, init/);
     throwsIcnn(() => new FICNN({ yDim: 2, hidden: [3], batchNorm: true } as never), /FICNN/, /unknown option 'batchNorm'/, /xDim, yDim, hidden/);
     throwsIcnn(() => new ConvPICNN({ ...SMALL_CONV, padding: 'valid' } as never), /ConvPICNN/, /unknown option 'padding'/, /xShape, yShape, conv/);
     throwsIcnn(() => new ConvPICNN({ ...SMALL_CONV, conv: [{ filters: 2, kernel: 3, stride: 1, dilation: 2 }] } as never),
