@@ -23,7 +23,7 @@ import { runParallel, siblingModule } from './parallel.js';
 import {
   BIBTEX_LABELS, BIBTEX_MODELS, bibtexObjective, bibtexSettings, type BibtexModel, type BibtexRun, type BibtexSettings, type BibtexTask,
 } from './bibtexTask.js';
-import { markdownTable, type ExperimentContext, type ExperimentReport } from './experiment.js';
+import { markdownTable, selectModels, type ExperimentContext, type ExperimentReport } from './experiment.js';
 import { registerExperiment } from './registry.js';
 
 /** Table 1 of the paper (test "macro-F1", i.e. example-averaged F1). */
@@ -72,6 +72,7 @@ async function curves(runs: BibtexRun[], s: BibtexSettings): Promise<string> {
 export async function runBibtex(ctx: ExperimentContext): Promise<ExperimentReport> {
   const start = Date.now();
   const s = bibtexSettings(ctx.quick, ctx.epochs);
+  const models = selectModels('bibtex', ctx, BIBTEX_MODELS);
   const data = await loadBibtex({ dataDir: ctx.dataDir });
   const xDim = data.featureNames.length;
   const yDim = data.labelNames.length;
@@ -82,7 +83,7 @@ export async function runBibtex(ctx: ExperimentContext): Promise<ExperimentRepor
   const train = subset(data.train, s.nTrain);
   const test = subset(data.test, s.nTest);
   ctx.log(`bibtex: ${train.n} training and ${test.n} test rows, ${xDim} features, ${yDim} labels; epochs ` +
-    BIBTEX_MODELS.map((m) => `${m} ${s.epochs[m]}`).join(', '));
+    models.map((m) => `${m} ${s.epochs[m]}`).join(', '));
   // Per-epoch lines from the workers (long runs only): tail -f <outDir>/progress.log.
   const progressFile = ctx.quick ? null : path.join(ctx.outDir, 'progress.log');
   if (progressFile !== null) {
@@ -90,13 +91,13 @@ export async function runBibtex(ctx: ExperimentContext): Promise<ExperimentRepor
     ctx.log(`bibtex: per-epoch progress in ${progressFile}`);
   }
   // One worker per model (each trains on one thread of the wasm backend); the costliest start first.
-  const order: BibtexModel[] = ['picnn-bundle', 'picnn-gd', 'ff'];
+  const order: BibtexModel[] = (['picnn-bundle', 'picnn-gd', 'ff'] as const).filter((m) => models.includes(m));
   const tasks: BibtexTask[] = order.map((model) => ({ model, seed: ctx.seed, settings: s, xDim, yDim, train, test, progressFile }));
   const done = await runParallel<BibtexTask, BibtexRun>(siblingModule(import.meta.url, 'bibtexTask'), tasks, {
     concurrency: tasks.length,
     onResult: (i) => ctx.log(`bibtex: ${BIBTEX_LABELS[tasks[i].model]} done`),
   });
-  const runs = BIBTEX_MODELS.map((m) => done[order.indexOf(m)]);
+  const runs = models.map((m) => done[order.indexOf(m)]);
   for (const r of runs) {
     const f = r.epochs[r.epochs.length - 1];
     ctx.log(`bibtex: ${BIBTEX_LABELS[r.model]}: test example-F1 ${fmt(f.testExampleF1)}, label-macro F1 ${fmt(f.testLabelMacroF1)} ` +
@@ -117,7 +118,7 @@ export async function runBibtex(ctx: ExperimentContext): Promise<ExperimentRepor
   rows.push(['SPEN (Belanger & McCallum 2016)', String(BIBTEX_PAPER.spen), '—', '—', '—', '—', '—']);
   const table = markdownTable(header, rows);
   const wallSeconds = (Date.now() - start) / 1000;
-  const r = (m: BibtexModel) => runs[BIBTEX_MODELS.indexOf(m)];
+  const r = (m: BibtexModel) => runs[models.indexOf(m)];
   const objectiveLine = (m: BibtexModel) => {
     const o = bibtexObjective(m, s);
     return `${BIBTEX_LABELS[m]}: objective '${o.name}' ${JSON.stringify(o.options)}, ${r(m).parameters} parameters, ` +
@@ -140,10 +141,10 @@ export async function runBibtex(ctx: ExperimentContext): Promise<ExperimentRepor
     '',
     `${train.n} training and ${test.n} test examples${s.quick ? ' (quick mode: subsets)' : ''}; Adam lr ${s.learningRate}, batch ${s.batchSize}`,
     '(each epoch a fresh permutation; the authors sampled batches with replacement), projection of W^(z) after every step,',
-    `batch norm on the x-path. Epochs run: ${BIBTEX_MODELS.map((m) => `${BIBTEX_LABELS[m]} ${r(m).epochs.length}`).join(', ')}; the authors' scripts:`,
+    `batch norm on the x-path. Epochs run: ${models.map((m) => `${BIBTEX_LABELS[m]} ${r(m).epochs.length}`).join(', ')}; the authors' scripts:`,
     `${paperEpochs.ff} (ff.py), ${paperEpochs['picnn-gd']} (icnn-back.py), ${paperEpochs['picnn-bundle']} (icnn_ebundle.py).`,
     '',
-    ...BIBTEX_MODELS.map((m) => `- ${objectiveLine(m)}`),
+    ...models.map((m) => `- ${objectiveLine(m)}`),
     '',
     `Networks: feed-forward hidden [${s.ffHidden.join(', ')}]; PICNN z-path [${s.picnnHidden.join(', ')}] → 1, u-path`,
     `[${s.picnnUHidden.join(', ')}] (last u-layer linear); the authors' init: every weight matrix from a normal of std ` +

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomicFile.js';
+import { fail } from '../util/errors.js';
 
 export interface ExperimentContext {
   /** Directory for report.md, results.json and figures (created if missing). */
@@ -16,6 +17,8 @@ export interface ExperimentContext {
   epochs?: number;
   /** Where datasets are looked up first (else ICNN_DATA_DIR, the per-user cache, then a download). */
   dataDir?: string;
+  /** Run only these of the experiment's models (default: all; see `selectModels`). */
+  models?: string[];
   /** Progress lines for humans (stderr in the CLI). */
   log: (line: string) => void;
 }
@@ -49,6 +52,16 @@ export async function writeReport(ctx: ExperimentContext, report: ExperimentRepo
   await writeFileAtomic(md, `${header}${report.markdown}\n`);
   await writeFileAtomic(json, `${JSON.stringify({ name: report.name, seed: ctx.seed, quick: ctx.quick, wallSeconds: report.wallSeconds, figures: report.figures, ...report.results }, null, 2)}\n`);
   return { markdown: md, json };
+}
+
+/** The models of `all` that `ctx.models` asks for, in `all`'s order (all by default); unknown names are refused. */
+export function selectModels<T extends string>(experiment: string, ctx: ExperimentContext, all: readonly T[]): T[] {
+  if (ctx.models === undefined) return [...all];
+  if (!Array.isArray(ctx.models) || ctx.models.length === 0) fail(`${experiment}: models must be a non-empty list of: ${all.join(', ')}`);
+  for (const m of ctx.models) {
+    if (!(all as readonly string[]).includes(m)) fail(`${experiment}: unknown model ${JSON.stringify(m)} (expected some of: ${all.join(', ')})`);
+  }
+  return all.filter((m) => ctx.models!.includes(m));
 }
 
 /** A markdown table from a header and rows. */

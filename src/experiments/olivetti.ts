@@ -19,7 +19,7 @@ import { runParallel, siblingModule } from './parallel.js';
 import {
   mse255, OLIVETTI_LABELS, OLIVETTI_METHODS, olivettiSettings, type OlivettiRun, type OlivettiSettings, type OlivettiTask,
 } from './olivettiTask.js';
-import { markdownTable, type ExperimentContext, type ExperimentReport } from './experiment.js';
+import { markdownTable, selectModels, type ExperimentContext, type ExperimentReport } from './experiment.js';
 import { registerExperiment } from './registry.js';
 
 /** Table 2 of the paper (test MSE, 0–255 scale; FCN and dilated CNN are the thesis's later baselines). */
@@ -174,7 +174,8 @@ export async function runOlivetti(ctx: ExperimentContext): Promise<ExperimentRep
     await fs.writeFile(progressFile, '');
     ctx.log(`olivetti: per-epoch progress in ${progressFile}`);
   }
-  const tasks: OlivettiTask[] = OLIVETTI_METHODS.map((method) => ({
+  const methods = selectModels('olivetti', ctx, OLIVETTI_METHODS);
+  const tasks: OlivettiTask[] = methods.map((method) => ({
     method, seed: ctx.seed, settings: s, itemShape: split.itemShape, train, test, meanY, progressFile,
   }));
   // One worker per method (each trains on one thread of the wasm backend).

@@ -15,7 +15,8 @@ import { DATASETS, MODELS, settings, type Panel, type PanelTask } from './synthe
 import { runParallel, siblingModule } from './parallel.js';
 import { renderVegaLite } from '../report/charts.js';
 import { writeSvgAsPng } from '../report/png.js';
-import { markdownTable, type ExperimentContext, type ExperimentReport } from './experiment.js';
+import { markdownTable, selectModels, type ExperimentContext, type ExperimentReport } from './experiment.js';
+import { fail } from '../util/errors.js';
 import { registerExperiment } from './registry.js';
 
 /** The paper's figure: rows = models, columns = datasets; ŷ as a blue–red field, data points on top. */
@@ -72,6 +73,10 @@ async function figure(panels: Panel[]): Promise<string> {
 
 export async function runSynthetic(ctx: ExperimentContext): Promise<ExperimentReport> {
   const start = Date.now();
+  // The figure is the paper's full grid of models × datasets, so a subset is refused rather than half-drawn.
+  if (ctx.models !== undefined && selectModels('synthetic', ctx, MODELS).length !== MODELS.length) {
+    fail(`synthetic: runs every model (${MODELS.join(', ')}) for the paper's figure; --models cannot pick a subset`);
+  }
   const s = settings(ctx.quick, ctx.epochs);
   const tasks: PanelTask[] = DATASETS.flatMap((dataset) => MODELS.map((model) => ({ dataset, model, seed: ctx.seed, quick: ctx.quick, epochs: ctx.epochs })));
   // Nine independent trainings: one worker per core (the wasm backend uses one thread each).

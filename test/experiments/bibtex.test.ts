@@ -22,9 +22,9 @@ import { LinearEnergySigmoid } from '../../src/experiments/bibtexTask.js';
 interface Epoch { epoch: number; trainLoss: number; testExampleF1: number; testLabelMacroF1: number; testHammingAccuracy: number; trainExampleF1: number; seconds: number }
 interface Run { model: string; epochs: Epoch[]; parameters: number; steps: number; seconds: number }
 
-async function run(seed: number) {
+async function run(seed: number, models?: string[]) {
   const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'icnn-bibtex-'));
-  const ctx = { outDir, quick: true, seed, dataDir: SHARED_DATA_DIR, log: () => undefined };
+  const ctx = { outDir, quick: true, seed, dataDir: SHARED_DATA_DIR, models, log: () => undefined };
   const report = await getExperiment('bibtex').run(ctx);
   await writeReport(ctx, report);
   return { outDir, report };
@@ -64,6 +64,23 @@ test('reproduce bibtex --quick writes the report, per-epoch F1 and learning curv
     await fs.rm(a.outDir, { recursive: true, force: true });
     await fs.rm(b.outDir, { recursive: true, force: true });
   }
+});
+
+test('models picks a subset (in the experiment\'s order); unknown names and a subset of synthetic are refused', async (t) => {
+  if (!haveSharedData(t, BIBTEX_TRAIN_FILE, BIBTEX_TEST_FILE, BIBTEX_LABELS_FILE)) return;
+  const a = await run(5, ['picnn-gd', 'ff']);
+  try {
+    const results = JSON.parse(await fs.readFile(path.join(a.outDir, 'results.json'), 'utf8'));
+    assert.deepEqual(results.runs.map((r: Run) => r.model), ['ff', 'picnn-gd']);
+    const md = await fs.readFile(path.join(a.outDir, 'report.md'), 'utf8');
+    assert.ok(!md.includes('PICNN, bundle entropy |'), 'the unselected model has no row');
+  } finally {
+    await fs.rm(a.outDir, { recursive: true, force: true });
+  }
+  const ctx = (models: string[]) => ({ outDir: os.tmpdir(), quick: true, seed: 0, dataDir: SHARED_DATA_DIR, models, log: () => undefined });
+  await assert.rejects(getExperiment('bibtex').run(ctx(['ff', 'spen'])), /bibtex: unknown model "spen" \(expected some of: ff, picnn-gd, picnn-bundle\)/);
+  await assert.rejects(getExperiment('olivetti').run(ctx(['bundle'])), /olivetti: unknown model "bundle" \(expected some of: bundle-entropy, gd, nonconvex\)/);
+  await assert.rejects(getExperiment('synthetic').run(ctx(['FICNN'])), /synthetic: runs every model/);
 });
 
 test('the bibtex and olivetti experiments are registered', () => {

@@ -12,8 +12,9 @@ export function reproduceCommand(): Command {
     .option('--seed <n>', 'random seed', '0')
     .option('--epochs <n>', "training epochs (default: the paper's)")
     .option('--data-dir <dir>', 'where datasets are looked up first (else ICNN_DATA_DIR, cache, download)')
+    .option('--models <list>', 'comma-separated subset of the experiment\'s models (bibtex: ff, picnn-gd, picnn-bundle; olivetti: bundle-entropy, gd, nonconvex)')
     .option('--json', 'print results.json instead of the table')
-    .action(async (name: string, opts: { quick?: boolean; out?: string; seed: string; epochs?: string; dataDir?: string; json?: boolean }) => {
+    .action(async (name: string, opts: { quick?: boolean; out?: string; seed: string; epochs?: string; dataDir?: string; models?: string; json?: boolean }) => {
       const { ready } = await import('../../backend/backend.js');
       await ready();
       const { getExperiment, writeReport } = await import('../../experiments/index.js');
@@ -27,6 +28,7 @@ export function reproduceCommand(): Command {
       await fs.mkdir(outDir, { recursive: true });
       const ctx = {
         outDir, quick: Boolean(opts.quick), seed, epochs, dataDir: opts.dataDir,
+        models: opts.models === undefined ? undefined : opts.models.split(',').map((m) => m.trim()).filter((m) => m !== ''),
         log: (line: string) => process.stderr.write(`${line}\n`),
       };
       ctx.log(`icnn reproduce ${name}${ctx.quick ? ' --quick' : ''}: writing to ${outDir}`);
