@@ -19,7 +19,7 @@ import type { Batch } from '../replay.js';
 import {
   BaseAgent, checkNumber, COMMON_OPTION_KEYS, resolveCommonOptions, type CommonAgentOptions, type ResolvedCommonOptions, type UpdateStats,
 } from './agent.js';
-import { Adam, cloneVariables, Dense, l2Loss, Mlp, softUpdate, type NamedVariable } from './nets.js';
+import { Adam, cloneVariables, Dense, l2Loss, meanSquaredTd, Mlp, regressionStep, softUpdate, type NamedVariable } from './nets.js';
 
 export interface DDPGOptions extends CommonAgentOptions {
   /** Adam learning rate of the actor (default 1e-4, the authors' `prate`). */
@@ -131,10 +131,7 @@ export class DDPGAgent extends BaseAgent {
     this.checkBatch(batch);
     const t = this.batchTensors(batch);
     try {
-      const loss = tf.tidy(() => tf.mean(tf.square(tf.sub(criticQ(this.vars(this.critic), t.s, t.a), this.targets(t)))));
-      const v = loss.dataSync()[0];
-      loss.dispose();
-      return v;
+      return meanSquaredTd(() => criticQ(this.vars(this.critic), t.s, t.a), () => this.targets(t));
     } finally {
       tf.dispose(Object.values(t));
     }
@@ -147,16 +144,8 @@ export class DDPGAgent extends BaseAgent {
       const y = this.targets(t);
       const criticVars = this.vars(this.critic);
       const actorVars = this.vars(this.actor);
-      let td!: tf.Scalar;
-      let meanQ!: tf.Scalar;
-      const cg = tf.variableGrads(() => {
-        const q = criticQ(criticVars, t.s, t.a);
-        td = tf.keep(tf.mean(tf.square(tf.sub(q, y))));
-        meanQ = tf.keep(tf.mean(q));
-        return (o.l2 > 0 ? tf.add(td, tf.mul(o.l2, l2Loss(criticVars))) : td) as tf.Scalar;
-      }, criticVars);
-      this.criticOpt.apply(criticVars.map((v) => cg.grads[v.name]));
-      tf.dispose([y, ...Object.values(cg.grads), ...(cg.value === td ? [] : [cg.value])]);
+      const critic = regressionStep(this.criticOpt, criticVars, o.l2, () => criticQ(criticVars, t.s, t.a), y);
+      y.dispose();
       let actorObjective!: tf.Scalar;
       const ag = tf.variableGrads(() => {
         const q = criticQ(criticVars, t.s, actorMu(actorVars, t.s));
@@ -167,8 +156,8 @@ export class DDPGAgent extends BaseAgent {
       tf.dispose([...Object.values(ag.grads), ...(ag.value === actorObjective ? [] : [ag.value])]);
       softUpdate(this.vars(this.criticTarget), criticVars, o.tau);
       softUpdate(this.vars(this.actorTarget), actorVars, o.tau);
-      const stats = { loss: td.dataSync()[0], q: meanQ.dataSync()[0], actorLoss: actorObjective.dataSync()[0] };
-      tf.dispose([td, meanQ, actorObjective]);
+      const stats = { ...critic, actorLoss: actorObjective.dataSync()[0] };
+      actorObjective.dispose();
       return stats;
     } finally {
       tf.dispose(Object.values(t));

@@ -16,7 +16,7 @@ import type { Batch } from '../replay.js';
 import {
   BaseAgent, checkNumber, COMMON_OPTION_KEYS, resolveCommonOptions, type CommonAgentOptions, type ResolvedCommonOptions, type UpdateStats,
 } from './agent.js';
-import { Adam, cloneVariables, l2Loss, makeVariable, Mlp, softUpdate, type NamedVariable } from './nets.js';
+import { Adam, cloneVariables, makeVariable, meanSquaredTd, Mlp, regressionStep, softUpdate, type NamedVariable } from './nets.js';
 
 export interface NAFOptions extends CommonAgentOptions {
   /** Std of the truncated-normal weight init (default 0.01, the authors' `initstd`). */
@@ -132,10 +132,7 @@ export class NAFAgent extends BaseAgent {
     this.checkBatch(batch);
     const t = this.batchTensors(batch);
     try {
-      const loss = tf.tidy(() => tf.mean(tf.square(tf.sub(this.q(t.s, t.a), this.targets(t)))));
-      const v = loss.dataSync()[0];
-      loss.dispose();
-      return v;
+      return meanSquaredTd(() => this.q(t.s, t.a), () => this.targets(t));
     } finally {
       tf.dispose(Object.values(t));
     }
@@ -146,20 +143,9 @@ export class NAFAgent extends BaseAgent {
     const o = this.options;
     try {
       const y = this.targets(t);
-      const vars = this.trainable();
-      let td!: tf.Scalar;
-      let meanQ!: tf.Scalar;
-      const g = tf.variableGrads(() => {
-        const q = this.q(t.s, t.a);
-        td = tf.keep(tf.mean(tf.square(tf.sub(q, y))));
-        meanQ = tf.keep(tf.mean(q));
-        return (o.l2 > 0 ? tf.add(td, tf.mul(o.l2, l2Loss(vars))) : td) as tf.Scalar;
-      }, vars);
-      this.opt.apply(vars.map((v) => g.grads[v.name]));
-      tf.dispose([y, ...Object.values(g.grads), ...(g.value === td ? [] : [g.value])]);
+      const stats = regressionStep(this.opt, this.trainable(), o.l2, () => this.q(t.s, t.a), y);
+      y.dispose();
       softUpdate(this.vars(this.vTarget), this.vars(this.vNet), o.tau);
-      const stats = { loss: td.dataSync()[0], q: meanQ.dataSync()[0] };
-      tf.dispose([td, meanQ]);
       return stats;
     } finally {
       tf.dispose(Object.values(t));

@@ -173,3 +173,31 @@ export class Adam {
     s.v.forEach((a, i) => this.v[i].set(a));
   }
 }
+
+/**
+ * One Adam step on the regression loss mean((q − y)²) + l2·Σ½‖θ‖² over `vars` (`q` is evaluated inside the
+ * gradient tape; `y` is a constant). Returns the TD loss (without the L2 term) and the mean of q.
+ */
+export function regressionStep(opt: Adam, vars: tf.Variable[], l2: number, q: () => tf.Tensor1D, y: tf.Tensor1D): { loss: number; q: number } {
+  let td!: tf.Scalar;
+  let meanQ!: tf.Scalar;
+  const g = tf.variableGrads(() => {
+    const qv = q();
+    td = tf.keep(tf.mean(tf.square(tf.sub(qv, y))));
+    meanQ = tf.keep(tf.mean(qv));
+    return (l2 > 0 ? tf.add(td, tf.mul(l2, l2Loss(vars))) : td) as tf.Scalar;
+  }, vars);
+  opt.apply(vars.map((v) => g.grads[v.name]));
+  tf.dispose([...Object.values(g.grads), ...(g.value === td ? [] : [g.value])]);
+  const out = { loss: td.dataSync()[0], q: meanQ.dataSync()[0] };
+  tf.dispose([td, meanQ]);
+  return out;
+}
+
+/** mean((q − y)²) of one batch's tensors, read back as a number (no gradient). */
+export function meanSquaredTd(q: () => tf.Tensor1D, y: () => tf.Tensor1D): number {
+  const loss = tf.tidy(() => tf.mean(tf.square(tf.sub(q(), y()))));
+  const v = loss.dataSync()[0];
+  loss.dispose();
+  return v;
+}
