@@ -9,7 +9,7 @@ import { trainCommand } from './commands/train.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { solveCommand } from './commands/solve.js';
 import { reproduceCommand } from './commands/reproduce.js';
-import { rlCommand, rlTableCommand } from './commands/rl.js';
+import { rlCollectCommand, rlCommand, rlTableCommand } from './commands/rl.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -28,6 +28,7 @@ export function buildProgram(): Command {
   program.addCommand(reproduceCommand());
   program.addCommand(rlCommand());
   program.addCommand(rlTableCommand());
+  program.addCommand(rlCollectCommand());
   return program;
 }
 

@@ -1,7 +1,7 @@
 /** `icnn rl` and `icnn rl-table` in process (commander program, tiny runs). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -63,4 +63,26 @@ test('bad arguments are refused by the parser', async () => {
   await assert.rejects(capture(['rl', '--env', 'Pendulum', '--agent', 'sac', '--steps', '10']), /Allowed choices are ddpg, naf, icnn/);
   await assert.rejects(capture(['rl', '--env', 'Pendulum', '--agent', 'ddpg', '--steps', '0']), /positive integer/);
   await assert.rejects(capture(['rl', '--env', 'Pendulum', '--agent', 'ddpg', '--steps', '5', '--hidden', '8']), /two layer widths/);
+});
+
+test('icnn rl-collect tables every complete run under a directory, whatever its settings; skips incomplete ones; refuses an empty one', async (t) => {
+  const dir = tempDirFor(t);
+  // Two runs with different settings (rl-table could not reuse both in one grid).
+  await capture(['rl', '--env', 'CartPoleContinuous', '--agent', 'ddpg', '--steps', '300', '--seed', '0', '--test-interval', '10',
+    '--out', path.join(dir, 'CartPoleContinuous', 'ddpg', 'seed-0'), ...TINY]);
+  await capture(['rl', '--env', 'CartPoleContinuous', '--agent', 'ddpg', '--steps', '300', '--seed', '1', '--test-interval', '10', '--reward-scale', '0.5',
+    '--out', path.join(dir, 'CartPoleContinuous', 'ddpg', 'seed-1'), ...TINY]);
+  const partial = JSON.parse(readFileSync(path.join(dir, 'CartPoleContinuous', 'ddpg', 'seed-1', 'results.json'), 'utf8'));
+  mkdirSync(path.join(dir, 'CartPoleContinuous', 'naf', 'seed-0'), { recursive: true });
+  writeFileSync(path.join(dir, 'CartPoleContinuous', 'naf', 'seed-0', 'results.json'), JSON.stringify({ ...partial, agent: 'naf', complete: false }));
+  const { out, err } = await capture(['rl-collect', dir]);
+  assert.equal(readFileSync(path.join(dir, 'table.md'), 'utf8'), out);
+  assert.match(out, /\| CartPoleContinuous \| 300 \|/);
+  assert.match(out, /\[2\]/, 'both ddpg seeds are in the cell');
+  assert.match(out, /CartPoleContinuous\/ddpg seed 0: 300 steps, reward scale 1,/);
+  assert.match(out, /CartPoleContinuous\/ddpg seed 1: 300 steps, reward scale 0.5,/);
+  assert.ok(!/NAF/.test(out.split('\n').find((l) => l.startsWith('| Task')) ?? ''), 'no NAF column without a complete NAF run');
+  assert.match(err, /skipping .*naf\/seed-0\/results.json: the run is not complete/);
+  await assert.rejects(capture(['rl-collect', path.join(dir, 'CartPoleContinuous', 'ddpg', 'seed-0')]), /no complete runs under/);
+  await assert.rejects(capture(['rl-collect', path.join(dir, 'missing')]), /rl-collect: no directory/);
 });

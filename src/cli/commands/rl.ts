@@ -210,3 +210,66 @@ export function rlTableCommand(): Command {
       process.stdout.write(md);
     });
 }
+
+/** One line per run for a table's notes: budget, settings and speed. */
+function runNote(r: RlResult): string {
+  const { seed: _seed, ...options } = r.agentOptions;
+  const best = r.metrics.bestTestReward;
+  const reach = best === null ? undefined : r.tests.find((t) => t.reward >= best);
+  return `${r.env}/${r.agent} seed ${r.seed}: ${r.steps} steps, reward scale ${r.rewardScale}, test every ${r.testInterval}, ` +
+    `options ${JSON.stringify(options)}; ${r.timing.seconds.toFixed(0)} s wall (${r.backend ?? 'backend not recorded'}), ` +
+    `${r.timing.stepsPerSecond.toFixed(1)} steps/s, ${r.timing.actMs.toFixed(2)} ms/action, ${r.timing.updateMs.toFixed(1)} ms/update; ` +
+    `${r.tests.length} tests, best single test ${best === null ? '—' : best.toFixed(1)}${reach ? ` (first at step ${reach.step})` : ''}`;
+}
+
+/** Every complete run under DIR/<env>/<agent>/seed-<s>/results.json, in a stable order; incomplete ones are named. */
+export async function collectRuns(dir: string, log: (line: string) => void = () => undefined): Promise<RlResult[]> {
+  const entries = async (d: string) => (await fs.readdir(d, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  let envs: string[];
+  try {
+    envs = await entries(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') fail(`rl-collect: no directory ${dir}`);
+    throw e;
+  }
+  const out: RlResult[] = [];
+  for (const env of envs) {
+    for (const agent of (await entries(path.join(dir, env))).filter((a) => (AGENTS as readonly string[]).includes(a))) {
+      const seeds = (await entries(path.join(dir, env, agent))).filter((s) => /^seed-\d+$/.test(s))
+        .sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
+      for (const s of seeds) {
+        const file = path.join(dir, env, agent, s, 'results.json');
+        let r: RlResult | null;
+        try {
+          r = await readResults(file);
+        } catch (e) {
+          fail(`rl-collect: ${file} is not readable JSON (${(e as Error).message})`);
+        }
+        if (r === null) continue;
+        if (r.format !== 'icnn-rl-results') fail(`rl-collect: ${file} is not an icnn rl results file (format ${JSON.stringify(r.format)})`);
+        if (!r.complete) {
+          log(`rl-collect: skipping ${file}: the run is not complete (resume it with icnn rl --out ${path.dirname(file)})`);
+          continue;
+        }
+        out.push(r);
+      }
+    }
+  }
+  return out;
+}
+
+export function rlCollectCommand(): Command {
+  return new Command('rl-collect')
+    .description("write DIR/table.md beside the paper's Table 3 from the complete runs under DIR/<env>/<agent>/seed-<s>/ (no training)")
+    .argument('<dir>', 'directory of runs, laid out as rl-table writes them')
+    .action(async (dir: string) => {
+      const { rlTableMarkdown } = await import('../../rl/table.js');
+      const { writeFileAtomic } = await import('../../util/atomicFile.js');
+      const results = await collectRuns(dir, (line) => process.stderr.write(`${line}\n`));
+      if (results.length === 0) fail(`rl-collect: no complete runs under ${dir} (expected ${dir}/<env>/<agent>/seed-<s>/results.json)`);
+      const agents = AGENTS.filter((a) => results.some((r) => r.agent === a));
+      const md = rlTableMarkdown(results, { agents, notes: results.map(runNote) });
+      await writeFileAtomic(path.join(dir, 'table.md'), md);
+      process.stdout.write(md);
+    });
+}
