@@ -6,7 +6,7 @@
  *   Written as the linear energy f = −g(x)ᵀy, whose entropy-regularized argmin is σ(−∇_y f) = σ(g(x)) (§1.2, the
  *   "trivial PICNN"), trained with BCE on it: the sigmoid/BCE network (see LinearEnergySigmoid in ./bibtexTask.ts).
  * - PICNN, unrolled GD (the paper's reported setup, icnn-back.py): u-path [600, 159] with ReLU + batch norm, z-path
- *   600 → 159 → 1, the authors' init (truncated normal std 0.02, |W^(z)|, gate biases 0); ŷ = 30 momentum-GD steps from 0.5 (the paper's lr 0.1, momentum 0.3; the script's
+ *   600 → 159 → 1, the authors' init (truncated normal std 0.02, |W^(z)|, gate biases 0; see BIBTEX_PICNN_INIT); ŷ = 30 momentum-GD steps from 0.5 (the paper's lr 0.1, momentum 0.3; the script's
  *   default lr is 0.01), MSE(ŷ, y) differentiated through the steps.
  * - PICNN, bundle entropy (icnn_ebundle.py): the same network, ŷ = 10 bundle-entropy iterations, BCE through the
  *   argmin (Prop. 3).
@@ -147,8 +147,11 @@ export async function runBibtex(ctx: ExperimentContext): Promise<ExperimentRepor
     ...models.map((m) => `- ${objectiveLine(m)}`),
     '',
     `Networks: feed-forward hidden [${s.ffHidden.join(', ')}]; PICNN z-path [${s.picnnHidden.join(', ')}] → 1, u-path`,
-    `[${s.picnnUHidden.join(', ')}] (last u-layer linear); the authors' init: every weight matrix from a normal of std ` +
-    `${s.picnnWeightStd ?? '1/√fan-in'} truncated at 2 std, |W^(z)|, gate biases ${s.picnnGateBias}. Unrolled GD uses the paper's inference`,
+    `[${s.picnnUHidden.join(', ')}] (last u-layer linear), |W^(z)| at init; ` +
+    (['picnn-gd', 'picnn-bundle'] as const).map((m) => {
+      const i = s.picnnInit[m];
+      return `${BIBTEX_LABELS[m]}: ${i.weightStd === null ? 'LeCun normal' : `truncated normal std ${i.weightStd} (the authors')`} weights, gate biases ${i.gateBias}`;
+    }).join('; ') + '. Unrolled GD uses the paper\'s inference',
     `setting (${s.gd.steps} steps, lr ${s.gd.learningRate}, momentum ${s.gd.momentum}, from ${s.gd.y0}; the script default lr is 0.01).`,
     'The bundle-entropy PICNN is the authors\' icnn_ebundle.py setup, which the paper does not report.',
     'The feed-forward baseline is trained on σ(g(x)) with batch norm in training mode, as ff.py (the library\'s',
