@@ -106,12 +106,14 @@ function faceGridSvg(test: CompletionSet, shown: number[], runs: OlivettiRun[], 
       image: (k: number) => face(r.predictions.subarray(k * item, (k + 1) * item), test.x.subarray(k * item, (k + 1) * item)),
     })),
   ];
-  const width = left + columns.length * (size + gap) + gap;
+  const title = `Olivetti face completion (§5.3): left half predicted from the right${quick ? ' (QUICK MODE)' : ''}`;
+  // At least as wide as the title (17 px bold DejaVu Sans: about 10.5 px a character), which one method alone is not.
+  const width = Math.max(left + columns.length * (size + gap) + gap, Math.ceil(title.length * 10.5) + 2 * gap);
   const height = top + shown.length * (size + gap) + gap;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="${gap}" y="24" font-family="DejaVu Sans" font-size="17" font-weight="bold">${escapeXml(`Olivetti face completion (§5.3): left half predicted from the right${quick ? ' (QUICK MODE)' : ''}`)}</text>`,
+    `<text x="${gap}" y="24" font-family="DejaVu Sans" font-size="17" font-weight="bold">${escapeXml(title)}</text>`,
     `<text x="${gap}" y="44" font-family="DejaVu Sans" font-size="12" fill="#555">${escapeXml('each completion = predicted left half beside the given right half; MSE on the 0–255 scale over the whole test set')}</text>`,
   ];
   columns.forEach((col, j) => {
