@@ -107,8 +107,8 @@ function faceGridSvg(test: CompletionSet, shown: number[], runs: OlivettiRun[], 
     })),
   ];
   const title = `Olivetti face completion (§5.3): left half predicted from the right${quick ? ' (QUICK MODE)' : ''}`;
-  // At least as wide as the title (17 px bold DejaVu Sans: about 10.5 px a character), which one method alone is not.
-  const width = Math.max(left + columns.length * (size + gap) + gap, Math.ceil(title.length * 10.5) + 2 * gap);
+  // At least as wide as the title (17 px bold DejaVu Sans: under 9.5 px a character), which one method alone is not.
+  const width = Math.max(left + columns.length * (size + gap) + gap, Math.ceil(title.length * 9.5) + 2 * gap);
   const height = top + shown.length * (size + gap) + gap;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
