@@ -27,7 +27,7 @@ export interface PICNNOptions extends ConvexOptions {
   uHidden?: number[];
   /** u-path activation (default 'relu'); the last u-layer is linear. */
   uActivation?: FreeActivation;
-  /** Batch normalization on the u-path (default false; the BibTeX PICNN uses it). */
+  /** Batch normalization after each activated u-layer (not the last, linear one; default false; the BibTeX PICNN uses it). */
   batchNorm?: boolean;
   /**
    * Initial value of the gate biases b^(z), b^(y) (default 1, §1.4 and the authors' RL code; their multi-label code
@@ -86,7 +86,8 @@ export class PICNN extends EnergyModel {
     for (let i = 0; i < uHidden.length; i++) {
       this.addFreeWeight(`u${i}.W`, [this.uWidths[i], this.uWidths[i + 1]], this.uWidths[i]);
       this.addConstant(`u${i}.b`, [this.uWidths[i + 1]], 0);
-      if (batchNorm) addBatchNorm(this.store, `u${i}.bn`, this.uWidths[i + 1]);
+      // Batch norm follows the activated u-layers only (the authors' code: ReLU then batch norm; the last is linear).
+      if (batchNorm && i < uHidden.length - 1) addBatchNorm(this.store, `u${i}.bn`, this.uWidths[i + 1]);
     }
     for (let i = 0; i < this.zWidths.length; i++) {
       const n = this.uWidths[i];
@@ -125,8 +126,10 @@ export class PICNN extends EnergyModel {
         uTerms.push(lin(`z${i}.Wu`, `z${i}.b`));
         if (i < last) {
           let next: tf.Tensor = lin(`u${i}.W`, `u${i}.b`);
-          if (i < last - 1) next = activate(this.config.uActivation, next, this.o.leakySlope);
-          if (this.config.batchNorm) next = applyBatchNorm(this.store, `u${i}.bn`, next, training);
+          if (i < last - 1) {
+            next = activate(this.config.uActivation, next, this.o.leakySlope);
+            if (this.config.batchNorm) next = applyBatchNorm(this.store, `u${i}.bn`, next, training);
+          }
           u = next as tf.Tensor2D;
         }
       }

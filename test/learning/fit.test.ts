@@ -236,7 +236,7 @@ describe('structured objectives learn a synthetic multi-label task (x 10-D, y 6-
   test('validation metrics per epoch through onEpochEnd; the tensor count does not grow across epochs', async () => {
     const train = multilabel(64, 4);
     const val = multilabel(40, 5);
-    const model = new PICNN({ xDim: X_DIM, yDim: Y_DIM, hidden: [8], batchNorm: true, seed: 2 });
+    const model = new PICNN({ xDim: X_DIM, yDim: Y_DIM, hidden: [8, 6], batchNorm: true, seed: 2 });
     const seen: EpochEndInfo[] = [];
     const counts: number[] = [];
     try {
@@ -469,7 +469,7 @@ describe('determinism', () => {
   test('the same seed gives identical parameters; another seed gives different ones', async () => {
     const train = multilabel(48, 6);
     const run = async (seed: number) => {
-      const m = new PICNN({ xDim: X_DIM, yDim: Y_DIM, hidden: [8], batchNorm: true, seed: 4 });
+      const m = new PICNN({ xDim: X_DIM, yDim: Y_DIM, hidden: [8, 6], batchNorm: true, seed: 4 });
       await fit(m, train, { objective: 'unrolled-gd', objectiveOptions: { steps: 4 }, epochs: 2, batchSize: 8, seed, learningRate: 1e-2 });
       return m;
     };

@@ -105,7 +105,7 @@ describe('no tensors leak across repeated steps', () => {
 describe('disposal frees everything', () => {
   const builders: [string, () => EnergyModel][] = [
     ['FICNN', () => new FICNN({ xDim: 2, yDim: 3, hidden: [4, 4], seed: 1 })],
-    ['PICNN', () => new PICNN({ xDim: 4, yDim: 3, hidden: [5], batchNorm: true, positivity: 'softplus', seed: 1 })],
+    ['PICNN', () => new PICNN({ xDim: 4, yDim: 3, hidden: [5, 4], batchNorm: true, positivity: 'softplus', seed: 1 })],
     ['ConvPICNN', () => CASES[1].build()],
     ['FeedForward', () => new FeedForward({ xDim: 4, yDim: 3, hidden: [5], batchNorm: true })],
   ];

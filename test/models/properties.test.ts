@@ -143,6 +143,15 @@ describe("the authors' initialization: truncated-normal weights (weightStd) and 
   });
 });
 
+describe('PICNN batch norm placement', () => {
+  test('batch norm follows each activated u-layer, not the last (linear) one, as the authors\' ReLU-then-BN', () => {
+    const m = new PICNN({ xDim: 3, yDim: 2, hidden: [8, 6, 5], batchNorm: true, seed: 1 });
+    const layers = [...new Set(m.parameters().filter((p) => p.name.includes('.bn.')).map((p) => p.name.split('.')[0]))];
+    assert.deepEqual(layers, ['u0', 'u1']);
+    m.dispose();
+  });
+});
+
 describe('projection and reparametrization', () => {
   test("'clip': project() restores W^(z) ≥ 0 after a step makes it negative", () => {
     const model = new PICNN({ xDim: 3, yDim: 2, hidden: [6], seed: 1 });

@@ -164,7 +164,7 @@ describe('round trips', () => {
   test('batch-norm moving statistics survive save/load and toJSON/fromJSON', async (t) => {
     const dir = tempDirFor(t);
     const models = [
-      new PICNN({ xDim: 6, yDim: 4, hidden: [8, 5], batchNorm: true, seed: 3 }),
+      new PICNN({ xDim: 6, yDim: 4, hidden: [8, 6, 5], batchNorm: true, seed: 3 }),
       new ConvPICNN({
         xShape: [16, 8, 1], yShape: [16, 8, 1], conv: [{ filters: 4, kernel: 4, stride: 2 }, { filters: 4, kernel: 3, stride: 1 }],
         fcHidden: [8], seed: 4,
@@ -379,7 +379,7 @@ describe('atomic saves', () => {
   test('saving over an existing model replaces it and removes the stale weights file', async (t) => {
     const dir = tempDirFor(t);
     const a = new PICNN({ xDim: 4, yDim: 3, hidden: [6, 3], seed: 1 });
-    const b = new PICNN({ xDim: 5, yDim: 2, hidden: [7], batchNorm: true, seed: 2 });
+    const b = new PICNN({ xDim: 5, yDim: 2, hidden: [7, 4], batchNorm: true, seed: 2 });
     await a.save(dir);
     const first = listDir(dir);
     assert.equal(first.length, 2);
