@@ -146,7 +146,9 @@ describe('icnn solve (process)', () => {
     for (let i = 0; i < 3; i++) {
       assert.ok(Math.abs(out.energy[i] - ref.energy[i]) < 1e-5);
       assert.ok(out.objective[i] < out.energy[i], 'f − H < f inside the box');
-      assert.ok(out.lowerBound[i] <= out.objective[i] + 1e-6);
+      // f comes from float32 kernels: at convergence the bound may pass f − H by a few float32 ulps of |f|.
+      const ulps = 4 * 2 ** -23 * Math.max(1, Math.abs(out.energy[i]));
+      assert.ok(out.lowerBound[i] <= out.objective[i] + ulps, `row ${i}: bound ${out.lowerBound[i]} vs f − H ${out.objective[i]}`);
       assert.ok(out.y[i].every((v) => v > 0 && v < 1), 'strictly inside the box');
     }
     const table = ok(icnn('solve', '--model', picnnDir, '--x', csv, '--method', 'bundle-entropy', '--iterations', '10')).stdout;
