@@ -19,7 +19,7 @@ import { activate, checkFreeActivation, type FreeActivation } from './activation
 import { addBatchNorm, applyBatchNorm } from './batchNorm.js';
 import { CONVEX_OPTION_KEYS, resolveConvexOptions, type ConvexOptions, type ResolvedConvexOptions } from './common.js';
 import { EnergyModel, type EnergyContext } from './energyModel.js';
-import { checkIntArray, checkOptionKeys, checkPositiveInt } from '../util/options.js';
+import { checkIntArray, checkNumberInRange, checkOptionKeys, checkPositiveInt } from '../util/options.js';
 import { fail } from '../util/errors.js';
 import { registerModelKind } from './registry.js';
 
@@ -42,6 +42,8 @@ export interface ConvPICNNOptions extends ConvexOptions {
   uActivation?: FreeActivation;
   /** Batch normalization on the u-path (default true, as the authors' Olivetti model). */
   batchNorm?: boolean;
+  /** Initial value of the gate biases b^(z), b^(y) (default 1, §1.4; the authors' Olivetti code leaves them at 0). */
+  gateBias?: number;
 }
 
 export type ConvPICNNConfig = Required<ConvPICNNOptions>;
@@ -52,7 +54,7 @@ export const DQN_CONV_LAYERS: ConvLayerSpec[] = [
   { filters: 64, kernel: 3, stride: 1 },
 ];
 
-const KEYS = ['xShape', 'yShape', 'conv', 'fcHidden', 'uActivation', 'batchNorm', ...CONVEX_OPTION_KEYS] as const;
+const KEYS = ['xShape', 'yShape', 'conv', 'fcHidden', 'uActivation', 'batchNorm', 'gateBias', ...CONVEX_OPTION_KEYS] as const;
 const GATE_KERNEL = 3;
 
 interface ConvContext extends EnergyContext {
@@ -109,9 +111,10 @@ export class ConvPICNN extends EnergyModel {
     const uActivation = checkFreeActivation('ConvPICNN (uActivation)', options.uActivation ?? 'relu');
     const batchNorm = options.batchNorm ?? true;
     if (typeof batchNorm !== 'boolean') fail(`ConvPICNN: batchNorm must be a boolean, got ${JSON.stringify(batchNorm)}`);
+    const gateBias = options.gateBias === undefined ? 1 : checkNumberInRange('ConvPICNN', 'gateBias', options.gateBias, -1e6, 1e6);
     super(o.positivity, o.seed, o.weightStd);
     this.o = o;
-    this.config = { xShape, yShape, conv, fcHidden, uActivation, batchNorm, ...o };
+    this.config = { xShape, yShape, conv, fcHidden, uActivation, batchNorm, gateBias, ...o };
     this.xShape = xShape;
     this.yShape = yShape;
 
@@ -131,13 +134,13 @@ export class ConvPICNN extends EnergyModel {
       if (batchNorm) addBatchNorm(this.store, `u${l}.bn`, f);
       if (l > 0) {
         this.addFreeWeight(`z${l}.Wzu`, [GATE_KERNEL, GATE_KERNEL, uc, zc], GATE_KERNEL * GATE_KERNEL * uc);
-        this.addConstant(`z${l}.bz`, [zc], 1);
+        this.addConstant(`z${l}.bz`, [zc], gateBias);
         this.addConvexWeight(`z${l}.Wz`, [k, k, zc, f], k * k * zc, o, `z${l}.b`);
       } else {
         this.addConstant(`z${l}.b`, [f], 0);
       }
       this.addFreeWeight(`z${l}.Wyu`, [GATE_KERNEL, GATE_KERNEL, uc, yc], GATE_KERNEL * GATE_KERNEL * uc);
-      this.addConstant(`z${l}.by`, [yc], 1);
+      this.addConstant(`z${l}.by`, [yc], gateBias);
       this.addFreeWeight(`z${l}.Wy`, [k, k, yc, f], k * k * yc);
       this.addFreeWeight(`z${l}.Wu`, [k, k, uc, f], k * k * uc);
       if (l + 1 < L) {
@@ -159,10 +162,10 @@ export class ConvPICNN extends EnergyModel {
       const name = `fc${j}`;
       if (j === 0) {
         this.addFreeWeight(`${name}.Wzu`, [GATE_KERNEL, GATE_KERNEL, uc, zc], GATE_KERNEL * GATE_KERNEL * uc);
-        this.addConstant(`${name}.bz`, [zc], 1);
+        this.addConstant(`${name}.bz`, [zc], gateBias);
       } else {
         this.addFreeWeight(`${name}.Wzu`, [uIn, zIn], uIn);
-        this.addConstant(`${name}.bz`, [zIn], 1);
+        this.addConstant(`${name}.bz`, [zIn], gateBias);
       }
       this.addConvexWeight(`${name}.Wz`, [zIn, m], zIn, o, `${name}.b`);
       this.addFreeWeight(`${name}.Wu`, [uIn, m], uIn);

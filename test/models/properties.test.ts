@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FICNN, PICNN, tf, type EnergyModel } from '../../src/index.js';
+import { ConvPICNN, FICNN, PICNN, tf, type EnergyModel } from '../../src/index.js';
 import { Rng } from '../../src/util/random.js';
 import { ZOO, randomInputs } from './modelZoo.js';
 
@@ -134,6 +134,22 @@ describe("the authors' initialization: truncated-normal weights (weightStd) and 
     } finally {
       model.dispose();
     }
+  });
+
+  test('ConvPICNN gateBias sets every gate bias (default 1); bad values refused', () => {
+    const shape = { xShape: [16, 8, 1], yShape: [16, 8, 1], conv: [{ filters: 4, kernel: 4, stride: 2 }], fcHidden: [8] };
+    const zero = new ConvPICNN({ ...shape, gateBias: 0, seed: 1 });
+    const dflt = new ConvPICNN({ ...shape, seed: 1 });
+    const gates = (m: EnergyModel) => m.parameters().filter((p) => /\.(bz|by)$/.test(p.name));
+    assert.ok(gates(zero).length >= 3, 'conv and FC gates');
+    assert.ok(gates(zero).every((p) => Array.from(p.variable.dataSync()).every((v) => v === 0)));
+    assert.ok(gates(dflt).every((p) => Array.from(p.variable.dataSync()).every((v) => v === 1)));
+    const copy = ConvPICNN.fromJSON(zero.toJSON());
+    assert.equal(copy.config.gateBias, 0);
+    copy.dispose();
+    assert.throws(() => new ConvPICNN({ ...shape, gateBias: Number.NaN }), /ConvPICNN.*gateBias/);
+    zero.dispose();
+    dflt.dispose();
   });
 
   test('bad weightStd or gateBias values are refused, naming the option', () => {
