@@ -6,7 +6,8 @@
  *   Written as the linear energy f = −g(x)ᵀy, whose entropy-regularized argmin is σ(−∇_y f) = σ(g(x)) (§1.2, the
  *   "trivial PICNN"), trained with BCE on it: the sigmoid/BCE network (see LinearEnergySigmoid in ./bibtexTask.ts).
  * - PICNN, unrolled GD (the paper's reported setup, icnn-back.py): u-path [600, 159] with ReLU + batch norm, z-path
- *   600 → 159 → 1, the authors' init (truncated normal std 0.02, |W^(z)|, gate biases 0; see BIBTEX_PICNN_INIT); ŷ = 30 momentum-GD steps from 0.5 (the paper's lr 0.1, momentum 0.3; the script's
+ *   600 → 159 → 1, the authors' init (truncated normal std 0.02, |W^(z)|, gate biases 0; see BIBTEX_PICNN_INIT);
+ *   ŷ = 30 momentum-GD steps from 0.5 (the paper's lr 0.1, momentum 0.3; the script's
  *   default lr is 0.01), MSE(ŷ, y) differentiated through the steps.
  * - PICNN, bundle entropy (icnn_ebundle.py): the same network, ŷ = 10 bundle-entropy iterations, BCE through the
  *   argmin (Prop. 3).

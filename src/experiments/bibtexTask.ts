@@ -32,7 +32,7 @@ export interface PicnnInit {
  * The authors' init (icnn-back.py: tflearn's truncated normal with std 0.02, |W^(z)|, gate biases 0) for the
  * unrolled-GD PICNN, where it learned faster than the library's (test example-F1 0.336 vs 0.303 after 12 epochs);
  * the library's (LeCun normal, gate biases 1) for the bundle-entropy PICNN, where the authors' init overfit early
- * (test example-F1 0.316 after 36 epochs, flat since epoch 7, against 0.382 after 30 with the library's).
+ * (test example-F1 0.311 after 50 epochs, flat since epoch 7, against 0.374 after 50 with the library's).
  */
 export const BIBTEX_PICNN_INIT: Record<'picnn-gd' | 'picnn-bundle', PicnnInit> = {
   'picnn-gd': { weightStd: 0.02, gateBias: 0 },

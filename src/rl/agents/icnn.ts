@@ -37,6 +37,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { PICNN } from '../../models/picnn.js';
+import { truncatedNormal } from '../../models/init.js';
 import { argmin } from '../../inference/argmin.js';
 import { makeDomain } from '../../inference/domain.js';
 import { gradientDescent } from '../../inference/gd.js';
@@ -178,12 +179,9 @@ export class ICNNAgent extends BaseAgent {
       tf.tidy(() => {
         for (const p of this.model.parameters()) {
           if (p.role === 'state' || !/\.W/.test(p.name)) continue;
-          const w = new Float32Array(p.variable.size);
-          for (let i = 0; i < w.length; i++) {
-            let z = rng.normal();
-            while (Math.abs(z) > 2) z = rng.normal();
-            w[i] = p.role === 'convex' ? Math.abs(0.02 * z) : 0.02 * z;
-          }
+          // Drawn here rather than through PICNN's weightStd so that the agent's seeds keep their own stream.
+          const w = truncatedNormal(rng, 0.02, p.variable.size);
+          if (p.role === 'convex') for (let i = 0; i < w.length; i++) w[i] = Math.abs(w[i]);
           p.variable.assign(tf.tensor(w, p.variable.shape, 'float32'));
         }
       });
