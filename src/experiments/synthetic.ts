@@ -19,46 +19,50 @@ import { markdownTable, selectModels, type ExperimentContext, type ExperimentRep
 import { fail } from '../util/errors.js';
 import { registerExperiment } from './registry.js';
 
+/** ŷ ∈ [0, 1] as blue–white–red (the paper's colour map). */
+const FIELD_SCALE = { domain: [0, 1], range: ['#3b4cc0', '#f7f7f7', '#b40426'] };
+
 /** The paper's figure: rows = models, columns = datasets; ŷ as a blue–red field, data points on top. */
 async function figure(panels: Panel[]): Promise<string> {
-  const rows = MODELS.map((model) => ({
-    hconcat: DATASETS.map((dataset) => {
-      const p = panels.find((q) => q.model === model && q.dataset === dataset)!;
-      return {
-        title: { text: `${model}: ${dataset} (train acc ${(100 * p.trainAccuracy).toFixed(0)}%)`, fontSize: 12 },
-        width: 220,
-        height: 220,
-        layer: [
-          {
-            data: { values: p.grid },
-            transform: [
-              { calculate: `datum.x0 - ${p.cell[0] / 2}`, as: 'a0' }, { calculate: `datum.x0 + ${p.cell[0] / 2}`, as: 'a1' },
-              { calculate: `datum.x1 - ${p.cell[1] / 2}`, as: 'b0' }, { calculate: `datum.x1 + ${p.cell[1] / 2}`, as: 'b1' },
-            ],
-            mark: { type: 'rect' as const },
-            encoding: {
-              x: { field: 'a0', type: 'quantitative' as const, scale: { zero: false, nice: false }, axis: null },
-              x2: { field: 'a1' },
-              y: { field: 'b0', type: 'quantitative' as const, scale: { zero: false, nice: false }, axis: null },
-              y2: { field: 'b1' },
-              color: { field: 'p', type: 'quantitative' as const, legend: null,
-                scale: { domain: [0, 1], range: ['#3b4cc0', '#f7f7f7', '#b40426'] } },
-            },
+  // One 3-column grid with flush bounds, so every panel sits in the same column whatever its title's width.
+  const cells = MODELS.flatMap((model) => DATASETS.map((dataset) => {
+    const p = panels.find((q) => q.model === model && q.dataset === dataset)!;
+    return {
+      title: { text: `${model}: ${dataset} (train acc ${(100 * p.trainAccuracy).toFixed(0)}%)`, fontSize: 12 },
+      width: 220,
+      height: 220,
+      layer: [
+        {
+          data: { values: p.grid },
+          transform: [
+            // Cells overlap by 2% so that anti-aliasing leaves no white seams between them.
+            { calculate: `datum.x0 - ${0.5 * p.cell[0]}`, as: 'a0' }, { calculate: `datum.x0 + ${0.5 * p.cell[0]}`, as: 'a1' },
+            { calculate: `datum.x1 - ${0.5 * p.cell[1]}`, as: 'b0' }, { calculate: `datum.x1 + ${0.5 * p.cell[1]}`, as: 'b1' },
+          ],
+          mark: { type: 'rect' as const, strokeWidth: 0.6 },
+          encoding: {
+            x: { field: 'a0', type: 'quantitative' as const, scale: { zero: false, nice: false }, axis: null },
+            x2: { field: 'a1' },
+            y: { field: 'b0', type: 'quantitative' as const, scale: { zero: false, nice: false }, axis: null },
+            y2: { field: 'b1' },
+            color: { field: 'p', type: 'quantitative' as const, legend: null, scale: FIELD_SCALE },
+            // Each cell outlined in its own colour: no anti-aliased seams between cells.
+            stroke: { field: 'p', type: 'quantitative' as const, legend: null, scale: FIELD_SCALE },
           },
-          {
-            data: { values: p.points },
-            mark: { type: 'point' as const, filled: true, size: 30, stroke: 'black', strokeWidth: 0.6 },
-            encoding: {
-              x: { field: 'x0', type: 'quantitative' as const, scale: { zero: false }, axis: null },
-              y: { field: 'x1', type: 'quantitative' as const, scale: { zero: false }, axis: null },
-              color: { field: 'label', type: 'nominal' as const, legend: null,
-                scale: { domain: [0, 1], range: ['#1f4fd6', '#d62020'] } },
-            },
+        },
+        {
+          data: { values: p.points },
+          mark: { type: 'point' as const, filled: true, size: 30, stroke: 'black', strokeWidth: 0.6 },
+          encoding: {
+            x: { field: 'x0', type: 'quantitative' as const, scale: { zero: false }, axis: null },
+            y: { field: 'x1', type: 'quantitative' as const, scale: { zero: false }, axis: null },
+            color: { field: 'label', type: 'nominal' as const, legend: null,
+              scale: { domain: [0, 1], range: ['#1f4fd6', '#d62020'] } },
           },
-        ],
-        resolve: { scale: { color: 'independent' as const } },
-      };
-    }),
+        },
+      ],
+      resolve: { scale: { color: 'independent' as const } },
+    };
   }));
   return renderVegaLite({
     title: {
@@ -66,7 +70,10 @@ async function figure(panels: Panel[]): Promise<string> {
       subtitle: 'blue ŷ = 0, white 0.5, red ŷ = 1; points: training data coloured by label',
       fontSize: 14,
     },
-    vconcat: rows,
+    concat: cells,
+    columns: DATASETS.length,
+    bounds: 'flush',
+    spacing: { column: 90, row: 50 },
     config: { view: { stroke: '#888' } },
   } as never);
 }
