@@ -121,6 +121,11 @@ export interface EpisodeRecord {
   step: number;
   reward: number;
   length: number;
+  /**
+   * Means over the episode's updates of the agent's update statistics (TD loss, mean Q of the minibatch, and the
+   * agent's extras such as ICNN's clippedFraction); absent for episodes without updates (warm-up).
+   */
+  updates?: Record<string, number>;
 }
 
 export interface RlMetrics {
@@ -391,6 +396,8 @@ export async function runRl(options: RunRlOptions): Promise<RlResult> {
       let obs = env.reset(deriveSeed(seed, STREAM_TRAIN_RESET, state.trainEpisodes++));
       let total = 0;
       let length = 0;
+      const sums: Record<string, number> = {};
+      let updates = 0;
       while (state.t < steps) {
         const act = await timedAct(obs, true);
         const r = env.step(act);
@@ -406,11 +413,16 @@ export async function runRl(options: RunRlOptions): Promise<RlResult> {
             state.timing.updateMs += performance.now() - t0;
             state.timing.updates++;
             lastLoss = s.loss;
+            for (const [key, value] of Object.entries(s)) sums[key] = (sums[key] ?? 0) + value;
+            updates++;
           }
         }
         if (r.terminated || r.truncated || length >= maxEpisodeSteps) break;
       }
-      state.train.push({ step: state.t, reward: total, length });
+      state.train.push({
+        step: state.t, reward: total, length,
+        ...(updates > 0 ? { updates: Object.fromEntries(Object.entries(sums).map(([key, sum]) => [key, sum / updates])) } : {}),
+      });
     };
 
     const result = (complete: boolean): RlResult => {

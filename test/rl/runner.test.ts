@@ -40,6 +40,12 @@ test('runRl writes results.json (tests at every block boundary and at the end) a
   assert.equal(r.complete, true);
   assert.deepEqual(r.tests.map((p) => p.step), [0, 200, 400, 600]); // 200-step episodes: one test per episode boundary
   assert.deepEqual(r.train.map((e) => e.length), [200, 200, 200]);
+  // Every episode had updates (warm-up is 50 steps): their mean TD loss, mean Q and DDPG's actor loss are recorded.
+  for (const e of r.train) {
+    assert.ok(e.updates !== undefined, `episode ending at ${e.step} has no update statistics`);
+    for (const key of ['loss', 'q', 'actorLoss']) assert.ok(Number.isFinite(e.updates[key]), `${key}: ${e.updates[key]}`);
+    assert.ok(e.updates.loss >= 0);
+  }
   for (const p of r.tests) assert.equal(p.length, 200);
   assert.equal(r.timing.updates, 600 - 50);
   assert.equal(r.timing.actions, 600 + 4 * 200);
