@@ -35,7 +35,6 @@ async function figure(panels: Panel[]): Promise<string> {
         {
           data: { values: p.grid },
           transform: [
-            // Cells overlap by 2% so that anti-aliasing leaves no white seams between them.
             { calculate: `datum.x0 - ${0.5 * p.cell[0]}`, as: 'a0' }, { calculate: `datum.x0 + ${0.5 * p.cell[0]}`, as: 'a1' },
             { calculate: `datum.x1 - ${0.5 * p.cell[1]}`, as: 'b0' }, { calculate: `datum.x1 + ${0.5 * p.cell[1]}`, as: 'b1' },
           ],
