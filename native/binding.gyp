@@ -1,0 +1,19 @@
+{
+  "targets": [
+    {
+      "target_name": "icnn_native",
+      "sources": [
+        "src/addon.cc",
+        "src/gemm.cc",
+        "src/kernel_avx512.cc",
+        "src/kernel_avx2.cc",
+        "src/kernel_generic.cc",
+        "src/thread_pool.cc"
+      ],
+      "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "ldflags": ["-pthread"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

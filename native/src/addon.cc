@@ -1,0 +1,118 @@
+// N-API surface of the addon: `info()` and `gemm(...)`, which reads and writes float32 matrices in place inside an
+// ArrayBuffer (the wasm backend's heap), at byte offsets the caller takes from the backend's tensor table.
+#include <node_api.h>
+
+#include <string>
+#include <vector>
+
+#include "gemm.h"
+#include "thread_pool.h"
+
+namespace {
+
+using icnn::GemmArgs;
+
+napi_value throwError(napi_env env, const std::string& message) {
+  napi_throw_error(env, nullptr, message.c_str());
+  return nullptr;
+}
+
+bool getDouble(napi_env env, napi_value v, double* out) { return napi_get_value_double(env, v, out) == napi_ok; }
+
+bool getInt(napi_env env, napi_value v, int* out) {
+  return napi_get_value_int32(env, v, reinterpret_cast<int32_t*>(out)) == napi_ok;
+}
+
+bool getBool(napi_env env, napi_value v, bool* out) { return napi_get_value_bool(env, v, out) == napi_ok; }
+
+bool getInt32Array(napi_env env, napi_value v, const int** data, size_t* length) {
+  napi_typedarray_type type;
+  void* raw = nullptr;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok) return false;
+  if (type != napi_int32_array) return false;
+  *data = static_cast<const int*>(raw);
+  return true;
+}
+
+napi_value info(napi_env env, napi_callback_info) {
+  const icnn::KernelSet& ks = icnn::activeKernels();
+  napi_value out, isa, threads, mr, nr;
+  napi_create_object(env, &out);
+  napi_create_string_utf8(env, ks.isa, NAPI_AUTO_LENGTH, &isa);
+  napi_create_int32(env, icnn::ThreadPool::instance().threads(), &threads);
+  napi_create_int32(env, ks.mr, &mr);
+  napi_create_int32(env, ks.nr, &nr);
+  napi_set_named_property(env, out, "isa", isa);
+  napi_set_named_property(env, out, "threads", threads);
+  napi_set_named_property(env, out, "mr", mr);
+  napi_set_named_property(env, out, "nr", nr);
+  return out;
+}
+
+// Whether [offsetBytes, offsetBytes + 4·count) lies inside a buffer of `size` bytes and is 4-byte aligned.
+bool fits(double offsetBytes, double count, size_t size) {
+  return offsetBytes >= 0 && static_cast<long long>(offsetBytes) % 4 == 0 && offsetBytes + 4.0 * count <= size;
+}
+
+double maxOffset(const int* offsets, size_t n) {
+  double m = 0;
+  for (size_t i = 0; i < n; i++) m = offsets[i] > m ? offsets[i] : m;
+  return m;
+}
+
+// gemm(heap, aByteOffset, bByteOffset, cByteOffset, aOffsets, bOffsets, m, n, k, transA, transB,
+//      biasByteOffset (-1: none), biasLen, activation, alpha)
+napi_value gemm(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 15;
+  napi_value argv[15];
+  napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
+  if (argc != 15) return throwError(env, "icnn native gemm: expected 15 arguments");
+  void* heap = nullptr;
+  size_t heapSize = 0;
+  if (napi_get_arraybuffer_info(env, argv[0], &heap, &heapSize) != napi_ok) {
+    return throwError(env, "icnn native gemm: argument 0 must be an ArrayBuffer");
+  }
+  double aOff, bOff, cOff, biasOff, alpha;
+  const int *aOffsets, *bOffsets;
+  size_t aCount, bCount;
+  int m, n, k, biasLen, activation;
+  bool transA, transB;
+  const bool ok = getDouble(env, argv[1], &aOff) && getDouble(env, argv[2], &bOff) && getDouble(env, argv[3], &cOff) &&
+                  getInt32Array(env, argv[4], &aOffsets, &aCount) && getInt32Array(env, argv[5], &bOffsets, &bCount) &&
+                  getInt(env, argv[6], &m) && getInt(env, argv[7], &n) && getInt(env, argv[8], &k) &&
+                  getBool(env, argv[9], &transA) && getBool(env, argv[10], &transB) &&
+                  getDouble(env, argv[11], &biasOff) && getInt(env, argv[12], &biasLen) &&
+                  getInt(env, argv[13], &activation) && getDouble(env, argv[14], &alpha);
+  if (!ok || aCount != bCount || m < 0 || n < 0 || k < 0) return throwError(env, "icnn native gemm: bad arguments");
+  const size_t batch = aCount;
+  const bool hasBias = biasOff >= 0;
+  const bool inBounds =
+      fits(aOff, maxOffset(aOffsets, batch) + static_cast<double>(m) * k, heapSize) &&
+      fits(bOff, maxOffset(bOffsets, batch) + static_cast<double>(k) * n, heapSize) &&
+      fits(cOff, static_cast<double>(batch) * m * n, heapSize) && (!hasBias || fits(biasOff, biasLen, heapSize));
+  if (!inBounds) return throwError(env, "icnn native gemm: a matrix lies outside the heap buffer");
+  auto* base = static_cast<char*>(heap);
+  GemmArgs args{reinterpret_cast<const float*>(base + static_cast<size_t>(aOff)),
+                reinterpret_cast<const float*>(base + static_cast<size_t>(bOff)),
+                reinterpret_cast<float*>(base + static_cast<size_t>(cOff)),
+                static_cast<int>(batch), aOffsets, bOffsets, m, n, k, transA, transB,
+                hasBias ? reinterpret_cast<const float*>(base + static_cast<size_t>(biasOff)) : nullptr,
+                biasLen, activation, static_cast<float>(alpha)};
+  icnn::gemm(args);
+  return nullptr;
+}
+
+napi_value init(napi_env env, napi_value exports) {
+  napi_value fn;
+  napi_create_function(env, "info", NAPI_AUTO_LENGTH, info, nullptr, &fn);
+  napi_set_named_property(env, exports, "info", fn);
+  napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, gemm, nullptr, &fn);
+  napi_set_named_property(env, exports, "gemm", fn);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

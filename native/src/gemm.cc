@@ -1,0 +1,200 @@
+// Cache-blocked GEMM in the BLIS layout (Goto & van de Geijn): for each NC-wide column block and KC-deep slice, B is
+// packed into NR-wide panels (kept in L2), then for each MC-high row block A is packed into MR-high panels (L1) and
+// the micro-kernel sweeps the tiles. Work is split over the thread pool by batch, else by the longer of the row and
+// column tile counts, so each thread packs and computes its own part of C.
+#include "gemm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "thread_pool.h"
+
+namespace icnn {
+namespace {
+
+constexpr int KC = 256;
+constexpr int MC = 144;
+constexpr int NC = 3072;
+// Below this many FLOPs a call runs on the calling thread: waking a worker would cost more than it saves.
+constexpr double kParallelFlops = 2e6;
+
+struct Region {
+  int batch;
+  int r0, r1, c0, c1;
+};
+
+struct Buffers {
+  std::vector<float> a, b;
+};
+
+float* sized(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+// op(A)[rows i0.., cols p0..] into MR-high panels, each kc columns of MR contiguous values, zero-padded.
+void packA(const GemmArgs& g, const float* a, int i0, int mc, int p0, int kc, int mr, float* out) {
+  const long lda = g.transA ? g.m : g.k;
+  for (int ip = 0; ip < mc; ip += mr) {
+    const int rows = std::min(mr, mc - ip);
+    for (int p = 0; p < kc; p++) {
+      float* dst = out + p * mr;
+      for (int i = 0; i < rows; i++) {
+        const long row = i0 + ip + i, col = p0 + p;
+        dst[i] = g.transA ? a[col * lda + row] : a[row * lda + col];
+      }
+      for (int i = rows; i < mr; i++) dst[i] = 0.f;
+    }
+    out += static_cast<long>(kc) * mr;
+  }
+}
+
+// op(B)[rows p0.., cols j0..] into NR-wide panels, each kc rows of NR contiguous values, zero-padded.
+void packB(const GemmArgs& g, const float* b, int p0, int kc, int j0, int nc, int nr, float* out) {
+  const long ldb = g.transB ? g.k : g.n;
+  for (int jp = 0; jp < nc; jp += nr) {
+    const int cols = std::min(nr, nc - jp);
+    for (int p = 0; p < kc; p++) {
+      float* dst = out + p * nr;
+      const long row = p0 + p;
+      if (!g.transB) {
+        std::memcpy(dst, b + row * ldb + j0 + jp, sizeof(float) * cols);
+      } else {
+        for (int j = 0; j < cols; j++) dst[j] = b[(j0 + jp + j) * ldb + row];
+      }
+      for (int j = cols; j < nr; j++) dst[j] = 0.f;
+    }
+    out += static_cast<long>(kc) * nr;
+  }
+}
+
+// One MC x NC block of C for one KC slice: full tiles straight into C, edge tiles through a scratch tile.
+void macroKernel(const KernelSet& ks, const float* ap, const float* bp, int kc, float* c, long ldc, int mc, int nc,
+                 bool accumulate) {
+  alignas(64) float tile[16 * 64];
+  for (int jr = 0; jr < nc; jr += ks.nr) {
+    const int cols = std::min(ks.nr, nc - jr);
+    const float* bPanel = bp + static_cast<long>(jr / ks.nr) * kc * ks.nr;
+    for (int ir = 0; ir < mc; ir += ks.mr) {
+      const int rows = std::min(ks.mr, mc - ir);
+      const float* aPanel = ap + static_cast<long>(ir / ks.mr) * kc * ks.mr;
+      float* cTile = c + ir * ldc + jr;
+      if (rows == ks.mr && cols == ks.nr) {
+        ks.kernel(kc, aPanel, bPanel, cTile, ldc, accumulate);
+        continue;
+      }
+      ks.kernel(kc, aPanel, bPanel, tile, ks.nr, false);
+      for (int i = 0; i < rows; i++) {
+        for (int j = 0; j < cols; j++) {
+          cTile[i * ldc + j] = accumulate ? cTile[i * ldc + j] + tile[i * ks.nr + j] : tile[i * ks.nr + j];
+        }
+      }
+    }
+  }
+}
+
+float activate(float x, int activation, float alpha) {
+  switch (activation) {
+    case kRelu: return x > 0.f ? x : 0.f;
+    case kRelu6: return std::min(std::max(x, 0.f), 6.f);
+    case kLeakyRelu: return x < 0.f ? alpha * x : x;
+    case kSigmoid: return 1.f / (1.f + std::exp(-x));
+    case kElu: return x >= 0.f ? x : std::expm1(x);
+    default: return x;
+  }
+}
+
+void epilogue(const GemmArgs& g, float* c, const Region& r) {
+  if (g.bias == nullptr && g.activation == kLinear) return;
+  for (int i = r.r0; i < r.r1; i++) {
+    float* row = c + static_cast<long>(i) * g.n;
+    for (int j = r.c0; j < r.c1; j++) {
+      float v = row[j];
+      if (g.bias != nullptr) v += g.bias[g.biasLen == 1 ? 0 : j];
+      row[j] = activate(v, g.activation, g.alpha);
+    }
+  }
+}
+
+void computeRegion(const GemmArgs& g, const KernelSet& ks, const Region& r, Buffers& buf) {
+  const float* a = g.a + g.aOffsets[r.batch];
+  const float* b = g.b + g.bOffsets[r.batch];
+  float* c = g.c + static_cast<long>(r.batch) * g.m * g.n;
+  if (g.k == 0) {
+    for (int i = r.r0; i < r.r1; i++) std::fill(c + static_cast<long>(i) * g.n + r.c0, c + static_cast<long>(i) * g.n + r.c1, 0.f);
+  }
+  for (int jc = r.c0; jc < r.c1; jc += NC) {
+    const int nc = std::min(NC, r.c1 - jc);
+    const int ncPadded = (nc + ks.nr - 1) / ks.nr * ks.nr;
+    for (int pc = 0; pc < g.k; pc += KC) {
+      const int kc = std::min(KC, g.k - pc);
+      float* bp = sized(buf.b, static_cast<size_t>(kc) * ncPadded);
+      packB(g, b, pc, kc, jc, nc, ks.nr, bp);
+      for (int ic = r.r0; ic < r.r1; ic += MC) {
+        const int mc = std::min(MC, r.r1 - ic);
+        const int mcPadded = (mc + ks.mr - 1) / ks.mr * ks.mr;
+        float* ap = sized(buf.a, static_cast<size_t>(kc) * mcPadded);
+        packA(g, a, ic, mc, pc, kc, ks.mr, ap);
+        macroKernel(ks, ap, bp, kc, c + static_cast<long>(ic) * g.n + jc, g.n, mc, nc, pc > 0);
+      }
+    }
+  }
+  epilogue(g, c, r);
+}
+
+// Split [0, count) tiles of `unit` elements (last one partial up to `total`) into `parts` contiguous ranges.
+std::vector<std::pair<int, int>> splitTiles(int total, int unit, int parts) {
+  const int tiles = (total + unit - 1) / unit;
+  std::vector<std::pair<int, int>> out;
+  for (int t = 0; t < parts; t++) {
+    const int lo = std::min(total, tiles * t / parts * unit);
+    const int hi = std::min(total, tiles * (t + 1) / parts * unit);
+    if (hi > lo) out.emplace_back(lo, hi);
+  }
+  return out;
+}
+
+std::vector<Region> partition(const GemmArgs& g, const KernelSet& ks, int threads) {
+  std::vector<Region> regions;
+  if (threads <= 1 || g.batch >= threads) {
+    for (int bi = 0; bi < g.batch; bi++) regions.push_back({bi, 0, g.m, 0, g.n});
+    return regions;
+  }
+  const bool byColumns = (g.n + ks.nr - 1) / ks.nr >= (g.m + ks.mr - 1) / ks.mr;
+  for (int bi = 0; bi < g.batch; bi++) {
+    const auto ranges = byColumns ? splitTiles(g.n, ks.nr, threads) : splitTiles(g.m, ks.mr, threads);
+    for (const auto& [lo, hi] : ranges) {
+      regions.push_back(byColumns ? Region{bi, 0, g.m, lo, hi} : Region{bi, lo, hi, 0, g.n});
+    }
+  }
+  return regions;
+}
+
+}  // namespace
+
+const KernelSet& activeKernels() {
+  static const KernelSet* chosen = [] {
+    if (const KernelSet* k = avx512Kernels()) return k;
+    if (const KernelSet* k = avx2Kernels()) return k;
+    return genericKernels();
+  }();
+  return *chosen;
+}
+
+void gemm(const GemmArgs& g) {
+  if (g.batch == 0 || g.m == 0 || g.n == 0) return;
+  const KernelSet& ks = activeKernels();
+  ThreadPool& pool = ThreadPool::instance();
+  const double flops = 2.0 * g.batch * g.m * g.n * std::max(g.k, 1);
+  const int threads = flops < kParallelFlops ? 1 : pool.threads();
+  const std::vector<Region> regions = partition(g, ks, threads);
+  // Region i goes to thread i mod threads; regions of one batch are balanced, so this balances the threads.
+  pool.run(std::min<int>(threads, regions.size()), [&](int t) {
+    thread_local Buffers buffers;
+    for (size_t i = t; i < regions.size(); i += threads) computeRegion(g, ks, regions[i], buffers);
+  });
+}
+
+}  // namespace icnn

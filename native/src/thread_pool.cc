@@ -1,0 +1,105 @@
+#include "thread_pool.h"
+
+#include <sched.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+namespace icnn {
+
+struct ThreadPool::State {
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::condition_variable done;
+  std::atomic<unsigned> generation{0};
+  const std::function<void(int)>* job = nullptr;
+  int tasks = 0;
+  int remaining = 0;
+};
+
+namespace {
+
+int cpusAvailable() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
+  const unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+int configuredThreads() {
+  const char* env = std::getenv("ICNN_THREADS");
+  if (env != nullptr && *env != '\0') {
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    if (*end == '\0' && n > 0 && n <= 256) return static_cast<int>(n);
+  }
+  return cpusAvailable();
+}
+
+// Spin this many iterations for the next job before sleeping: GEMM calls in a training step come back to back, and a
+// condition-variable wake-up costs tens of microseconds, but a long spin would steal a core from other processes.
+constexpr int kSpinIterations = 20000;
+
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+}  // namespace
+
+ThreadPool& ThreadPool::instance() {
+  // Never destroyed: the workers are detached and blocked on this state when the process exits.
+  static ThreadPool* pool = new ThreadPool(configuredThreads());
+  return *pool;
+}
+
+ThreadPool::ThreadPool(int threads) : state_(new State), threads_(threads) {
+  for (int i = 1; i < threads_; i++) std::thread([this, i] { workerLoop(i); }).detach();
+}
+
+void ThreadPool::workerLoop(int index) {
+  unsigned seen = 0;
+  for (;;) {
+    int spins = 0;
+    while (state_->generation.load(std::memory_order_acquire) == seen && spins < kSpinIterations) {
+      cpuRelax();
+      spins++;
+    }
+    std::unique_lock<std::mutex> lock(state_->mutex);
+    state_->wake.wait(lock, [&] { return state_->generation.load(std::memory_order_relaxed) != seen; });
+    seen = state_->generation.load(std::memory_order_relaxed);
+    const std::function<void(int)>* job = state_->job;
+    const int tasks = state_->tasks;
+    lock.unlock();
+    if (index < tasks) {
+      (*job)(index);
+      lock.lock();
+      if (--state_->remaining == 0) state_->done.notify_one();
+    }
+  }
+}
+
+void ThreadPool::run(int tasks, const std::function<void(int)>& fn) {
+  if (tasks > threads_) tasks = threads_;
+  if (tasks <= 1) {
+    fn(0);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->job = &fn;
+    state_->tasks = tasks;
+    state_->remaining = tasks - 1;
+    state_->generation.fetch_add(1, std::memory_order_release);
+  }
+  state_->wake.notify_all();
+  fn(0);
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  state_->done.wait(lock, [&] { return state_->remaining == 0; });
+}
+
+}  // namespace icnn
