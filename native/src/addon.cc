@@ -63,35 +63,38 @@ double maxOffset(const int* offsets, size_t n) {
 }
 
 // gemm(heap, aByteOffset, bByteOffset, cByteOffset, aOffsets, bOffsets, m, n, k, transA, transB,
-//      biasByteOffset (-1: none), biasLen, activation, alpha)
+//      biasByteOffset (-1: none), biasLen, activation, alpha, preluByteOffset (-1: none), preluLen)
 napi_value gemm(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 15;
-  napi_value argv[15];
+  size_t argc = 17;
+  napi_value argv[17];
   napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
-  if (argc != 15) return throwError(env, "icnn native gemm: expected 15 arguments");
+  if (argc != 17) return throwError(env, "icnn native gemm: expected 17 arguments");
   void* heap = nullptr;
   size_t heapSize = 0;
   if (napi_get_arraybuffer_info(env, argv[0], &heap, &heapSize) != napi_ok) {
     return throwError(env, "icnn native gemm: argument 0 must be an ArrayBuffer");
   }
-  double aOff, bOff, cOff, biasOff, alpha;
+  double aOff, bOff, cOff, biasOff, alpha, preluOff;
   const int *aOffsets, *bOffsets;
   size_t aCount, bCount;
-  int m, n, k, biasLen, activation;
+  int m, n, k, biasLen, activation, preluLen;
   bool transA, transB;
   const bool ok = getDouble(env, argv[1], &aOff) && getDouble(env, argv[2], &bOff) && getDouble(env, argv[3], &cOff) &&
                   getInt32Array(env, argv[4], &aOffsets, &aCount) && getInt32Array(env, argv[5], &bOffsets, &bCount) &&
                   getInt(env, argv[6], &m) && getInt(env, argv[7], &n) && getInt(env, argv[8], &k) &&
                   getBool(env, argv[9], &transA) && getBool(env, argv[10], &transB) &&
                   getDouble(env, argv[11], &biasOff) && getInt(env, argv[12], &biasLen) &&
-                  getInt(env, argv[13], &activation) && getDouble(env, argv[14], &alpha);
+                  getInt(env, argv[13], &activation) && getDouble(env, argv[14], &alpha) &&
+                  getDouble(env, argv[15], &preluOff) && getInt(env, argv[16], &preluLen);
   if (!ok || aCount != bCount || m < 0 || n < 0 || k < 0) return throwError(env, "icnn native gemm: bad arguments");
   const size_t batch = aCount;
   const bool hasBias = biasOff >= 0;
+  const bool hasPrelu = preluOff >= 0;
   const bool inBounds =
       fits(aOff, maxOffset(aOffsets, batch) + static_cast<double>(m) * k, heapSize) &&
       fits(bOff, maxOffset(bOffsets, batch) + static_cast<double>(k) * n, heapSize) &&
-      fits(cOff, static_cast<double>(batch) * m * n, heapSize) && (!hasBias || fits(biasOff, biasLen, heapSize));
+      fits(cOff, static_cast<double>(batch) * m * n, heapSize) && (!hasBias || fits(biasOff, biasLen, heapSize)) &&
+      (!hasPrelu || fits(preluOff, preluLen, heapSize));
   if (!inBounds) return throwError(env, "icnn native gemm: a matrix lies outside the heap buffer");
   auto* base = static_cast<char*>(heap);
   GemmArgs args{reinterpret_cast<const float*>(base + static_cast<size_t>(aOff)),
@@ -99,7 +102,8 @@ napi_value gemm(napi_env env, napi_callback_info cbinfo) {
                 reinterpret_cast<float*>(base + static_cast<size_t>(cOff)),
                 static_cast<int>(batch), aOffsets, bOffsets, m, n, k, transA, transB,
                 hasBias ? reinterpret_cast<const float*>(base + static_cast<size_t>(biasOff)) : nullptr,
-                biasLen, activation, static_cast<float>(alpha)};
+                biasLen, activation, static_cast<float>(alpha),
+                hasPrelu ? reinterpret_cast<const float*>(base + static_cast<size_t>(preluOff)) : nullptr, preluLen};
   icnn::gemm(args);
   return nullptr;
 }

@@ -95,8 +95,9 @@ void macroKernel(const KernelSet& ks, const float* ap, const float* bp, int kc, 
   }
 }
 
-float activate(float x, int activation, float alpha) {
+float activate(float x, int activation, float alpha, float slope) {
   switch (activation) {
+    case kPrelu: return x < 0.f ? slope * x : x;
     case kRelu: return x > 0.f ? x : 0.f;
     case kRelu6: return std::min(std::max(x, 0.f), 6.f);
     case kLeakyRelu: return x < 0.f ? alpha * x : x;
@@ -113,7 +114,8 @@ void epilogue(const GemmArgs& g, float* c, const Region& r) {
     for (int j = r.c0; j < r.c1; j++) {
       float v = row[j];
       if (g.bias != nullptr) v += g.bias[g.biasLen == 1 ? 0 : j];
-      row[j] = activate(v, g.activation, g.alpha);
+      const float slope = g.prelu != nullptr ? g.prelu[g.preluLen == 1 ? 0 : j] : 0.f;
+      row[j] = activate(v, g.activation, g.alpha, slope);
     }
   }
 }

@@ -1,4 +1,4 @@
-// Float32 batched GEMM with a fused epilogue: C[b] = act(op(A)[aOffsets[b]] · op(B)[bOffsets[b]] + bias), row-major,
+// Float32 batched GEMM with a fused epilogue: C[b] = act(op(A)[aOffsets[b]] · op(B)[bOffsets[b]] + bias), act one of tfjs's fusable activations, row-major,
 // op = identity or transpose. Batch broadcasting is expressed by the per-batch element offsets of A and B.
 #pragma once
 
@@ -7,7 +7,7 @@
 namespace icnn {
 
 // Same numbering as tfjs's wasm backend (FusableActivation), so the JS side passes its attribute through.
-enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 4, kSigmoid = 5, kElu = 6 };
+enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kPrelu = 3, kLeakyRelu = 4, kSigmoid = 5, kElu = 6 };
 
 struct GemmArgs {
   const float* a;
@@ -21,7 +21,9 @@ struct GemmArgs {
   const float* bias;  // nullptr, or biasLen values added along the columns (biasLen 1: one scalar)
   int biasLen;
   int activation;
-  float alpha;  // leaky-relu slope
+  float alpha;         // leaky-relu slope
+  const float* prelu;  // PReLU slopes along the columns (preluLen 1: one slope), with kPrelu
+  int preluLen;
 };
 
 // The micro-kernels chosen for this CPU (AVX-512, else AVX2+FMA, else portable), fixed at first use.

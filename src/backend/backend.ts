@@ -7,10 +7,13 @@
  * - `ICNN_BACKEND=wasm|cpu|tensorflow` overrides the default.
  * The gradient overrides of ./gradients.ts are registered before any backend is used, and tfjs's console
  * banner ("looks like you are running TensorFlow.js in Node.js") is silenced.
+ * - The native matmul kernels (./nativeKernels.ts) replace the wasm backend's when the addon is built
+ *   (`ICNN_NATIVE=0` disables them).
  */
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { registerGradientOverrides } from './gradients.js';
+import { enableNativeKernels, nativeStatus, type NativeStatus } from './nativeKernels.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow';
 export const BACKEND_NAMES: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow'];
@@ -26,6 +29,8 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** Backends that can be selected in this process. */
   available: BackendName[];
+  /** The native matmul kernels; they run when `name` is wasm and `native.enabled`. */
+  native: NativeStatus;
 }
 
 let tfjsNodeTried = false;
@@ -35,6 +40,7 @@ let initialization: Promise<BackendInfo> | null = null;
 // PROD silences tfjs's warnings (the cpu backend's "install our node backend" banner among them).
 tf.env().set('PROD', true);
 registerGradientOverrides();
+enableNativeKernels();
 
 async function tryLoadTfjsNode(): Promise<boolean> {
   if (tfjsNodeTried) return tfjsNodeLoaded;
@@ -134,5 +140,5 @@ export function backendInfo(): BackendInfo {
   }
   let threads = 1;
   if (name === 'wasm') threads = getThreadsCount();
-  return { name, threads, simd, tfjsVersion: tf.version.tfjs, available };
+  return { name, threads, simd, tfjsVersion: tf.version.tfjs, available, native: nativeStatus() };
 }

@@ -1,0 +1,41 @@
+/**
+ * Loading the optional native addon (`native/`, a C++ N-API module built by the install script; see the README's
+ * "Native kernels"). Absent, unloadable or disabled with `ICNN_NATIVE=0`, it is simply not used: the wasm backend then
+ * runs its own kernels, with the same results.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** What `native/src/addon.cc` exports. */
+export interface NativeAddon {
+  /** Micro-kernel instruction set chosen at load (avx512, avx2+fma or generic), threads, tile shape. */
+  info(): { isa: string; threads: number; mr: number; nr: number };
+  /**
+   * C[b] = act(op(A)[aOffsets[b]] · op(B)[bOffsets[b]] + bias) in place inside `heap`: matrices at byte offsets,
+   * per-batch offsets in elements, bias at `biasOffset` bytes (−1: none) with `biasLength` values (1 or n), and
+   * likewise the PReLU slopes (activation 3).
+   */
+  gemm(heap: ArrayBuffer, aOffset: number, bOffset: number, cOffset: number, aBatchOffsets: Int32Array,
+    bBatchOffsets: Int32Array, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean,
+    biasOffset: number, biasLength: number, activation: number, alpha: number, preluOffset: number,
+    preluLength: number): void;
+}
+
+export type NativeLoad = { addon: NativeAddon; reason: null } | { addon: null; reason: string };
+
+/** Where node-gyp puts the addon (relative to this file, in src/ under tsx and in dist/ once built). */
+export const NATIVE_ADDON_PATH = fileURLToPath(new URL('../../native/build/Release/icnn_native.node', import.meta.url));
+
+/** Load the addon, or say in one line why not. Never throws. */
+export function loadNativeAddon(path: string = NATIVE_ADDON_PATH, env: NodeJS.ProcessEnv = process.env): NativeLoad {
+  if (env.ICNN_NATIVE === '0') return { addon: null, reason: 'disabled by ICNN_NATIVE=0' };
+  if (!existsSync(path)) return { addon: null, reason: 'addon not built (the install script builds native/)' };
+  try {
+    const addon = createRequire(import.meta.url)(path) as NativeAddon;
+    addon.info();
+    return { addon, reason: null };
+  } catch (e) {
+    return { addon: null, reason: `addon failed to load: ${(e as Error).message.split('\n')[0]}` };
+  }
+}

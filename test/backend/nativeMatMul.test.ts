@@ -1,0 +1,204 @@
+/**
+ * The native BatchMatMul and _FusedMatMul kernels (src/backend/nativeMatMul.ts) against the cpu backend (relative
+ * 1e-5, ‖·‖∞): random shapes with every transpose combination, batch broadcasting, 1×n, n×1 and 0-length operands,
+ * sizes that are not multiples of the micro-tile (8×32, 6×16) or of the 256-deep k block, every fused activation,
+ * and a call whose output allocation grows (and detaches) the wasm heap. Skipped, with the reason, when the addon is
+ * not built or is disabled.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { backendInfo, setBackend, tf } from '../../src/index.js';
+import { Rng } from '../../src/util/random.js';
+import { relErr } from './reference.js';
+
+const native = backendInfo().native;
+const skip = native.enabled ? false : `native addon not active: ${native.reason}`;
+
+interface Operands {
+  aShape: number[];
+  bShape: number[];
+  a: Float32Array;
+  b: Float32Array;
+}
+
+/** Stored shape of an operand of op-shape [..., r, c] that is passed transposed. */
+function stored(shape: number[], transposed: boolean): number[] {
+  if (!transposed) return shape;
+  const s = shape.slice();
+  [s[s.length - 2], s[s.length - 1]] = [s[s.length - 1], s[s.length - 2]];
+  return s;
+}
+
+function operands(rng: Rng, aOp: number[], bOp: number[], transposeA: boolean, transposeB: boolean): Operands {
+  const aShape = stored(aOp, transposeA);
+  const bShape = stored(bOp, transposeB);
+  const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
+  return { aShape, bShape, a: rng.fillNormal(size(aShape)), b: rng.fillNormal(size(bShape)) };
+}
+
+async function run(backend: 'cpu' | 'wasm', fn: () => tf.Tensor): Promise<{ shape: number[]; values: Float32Array }> {
+  await setBackend(backend);
+  const before = tf.memory().numTensors;
+  const t = tf.tidy(fn);
+  const out = { shape: t.shape, values: t.dataSync().slice() as Float32Array };
+  t.dispose();
+  assert.equal(tf.memory().numTensors, before, `${backend}: tensors leaked`);
+  return out;
+}
+
+/** Compare wasm (native) with cpu; zero-size and all-zero references are compared exactly. */
+async function assertMatchesCpu(label: string, fn: () => tf.Tensor): Promise<void> {
+  const cpu = await run('cpu', fn);
+  const wasm = await run('wasm', fn);
+  assert.deepEqual(wasm.shape, cpu.shape, `${label}: shape`);
+  if (cpu.values.every((v) => v === 0)) {
+    assert.deepEqual(wasm.values, cpu.values, `${label}: values`);
+    return;
+  }
+  const err = relErr(wasm.values, cpu.values);
+  assert.ok(err <= 1e-5, `${label}: relative error ${err.toExponential(2)}`);
+}
+
+function matMulOf(o: Operands, transposeA: boolean, transposeB: boolean): () => tf.Tensor {
+  return () => tf.matMul(tf.tensor(o.a, o.aShape), tf.tensor(o.b, o.bShape), transposeA, transposeB);
+}
+
+const TRANSPOSES: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
+
+/** Op shapes [a, b] (before transposition) on which cpu's batch rule (index modulo batch size) is numpy's. */
+const FIXED: [number[], number[]][] = [
+  [[1, 7], [7, 5]],
+  [[9, 1], [1, 6]],
+  [[6, 4], [4, 1]],
+  [[1, 300], [300, 1]],
+  [[0, 5], [5, 3]],
+  [[4, 0], [0, 3]],
+  [[4, 5], [5, 0]],
+  [[37, 300], [300, 70]],
+  [[8, 256], [256, 32]],
+  [[129, 513], [513, 65]],
+  [[2, 3, 17, 9], [3, 9, 33]],
+  [[1, 10, 8], [5, 8, 12]],
+  [[5, 10, 8], [1, 8, 12]],
+  [[4, 6, 3], [3, 2]],
+  [[2, 0, 3], [3, 2]],
+];
+
+function randomShapes(rng: Rng): [number[], number[]] {
+  const m = 1 + rng.int(150);
+  const k = 1 + rng.int(400);
+  const n = 1 + rng.int(150);
+  const batch = 1 + rng.int(3);
+  const layout = rng.int(4);
+  if (layout === 0) return [[m, k], [k, n]];
+  if (layout === 1) return [[batch, m, k], [batch, k, n]];
+  if (layout === 2) return [[batch, m, k], [k, n]];
+  return [[1, m, k], [batch, k, n]];
+}
+
+describe('native BatchMatMul equals the cpu backend', { skip }, () => {
+  after(async () => {
+    await setBackend('wasm');
+  });
+
+  for (const [aOp, bOp] of FIXED) {
+    for (const [ta, tb] of TRANSPOSES) {
+      test(`[${aOp}]·[${bOp}], transposeA=${ta}, transposeB=${tb}`, async () => {
+        await assertMatchesCpu('matMul', matMulOf(operands(new Rng(aOp.length + aOp[0]), aOp, bOp, ta, tb), ta, tb));
+      });
+    }
+  }
+
+  test('40 random shapes and transposes', async () => {
+    const rng = new Rng(16);
+    for (let i = 0; i < 40; i++) {
+      const [aOp, bOp] = randomShapes(rng);
+      const [ta, tb] = TRANSPOSES[rng.int(4)];
+      await assertMatchesCpu(`[${aOp}]·[${bOp}] ${ta} ${tb}`, matMulOf(operands(rng, aOp, bOp, ta, tb), ta, tb));
+    }
+  });
+
+  test('batch dims broadcast both ways ([4,1]·[1,3] batches) equal the explicitly tiled product', async () => {
+    // cpu's BatchMatMul indexes batches modulo their count, which is not numpy broadcasting here: tile on cpu instead.
+    const o = operands(new Rng(5), [4, 1, 5, 6], [1, 3, 6, 2], false, false);
+    const cpu = await run('cpu', () => tf.matMul(tf.tile(tf.tensor(o.a, o.aShape), [1, 3, 1, 1]),
+      tf.tile(tf.tensor(o.b, o.bShape), [4, 1, 1, 1])));
+    const wasm = await run('wasm', matMulOf(o, false, false));
+    assert.deepEqual(wasm.shape, [4, 3, 5, 2]);
+    assert.ok(relErr(wasm.values, cpu.values) <= 1e-5, `relative error ${relErr(wasm.values, cpu.values)}`);
+  });
+
+  test('an output that grows the wasm heap is written to the new heap', async () => {
+    await setBackend('wasm');
+    const heap = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
+    const before = heap();
+    // An output larger than the whole current heap cannot fit without growing it.
+    const side = Math.ceil(Math.sqrt(before.byteLength / 4)) + 64;
+    const rng = new Rng(7);
+    const a = rng.fillNormal(side * 3);
+    const b = rng.fillNormal(3 * side);
+    const out = tf.tidy(() => tf.matMul(tf.tensor2d(a, [side, 3]), tf.tensor2d(b, [3, side])));
+    assert.notEqual(heap(), before, 'the heap did not grow (test precondition)');
+    const values = out.dataSync();
+    out.dispose();
+    for (const [i, j] of [[0, 0], [side - 1, side - 1], [17, side - 5], [side - 3, 2]]) {
+      const expected = a[3 * i] * b[j] + a[3 * i + 1] * b[side + j] + a[3 * i + 2] * b[2 * side + j];
+      assert.ok(Math.abs(values[i * side + j] - expected) <= 1e-5 * (1 + Math.abs(expected)), `C[${i},${j}]`);
+    }
+  });
+});
+
+describe('native _FusedMatMul equals the cpu backend', { skip }, () => {
+  after(async () => {
+    await setBackend('wasm');
+  });
+  const activations = ['linear', 'relu', 'relu6', 'leakyrelu', 'sigmoid', 'elu', 'prelu'] as const;
+  for (const activation of activations) {
+    for (const [ta, tb] of TRANSPOSES) {
+      test(`${activation}, transposeA=${ta}, transposeB=${tb}, with and without bias`, async () => {
+        const rng = new Rng(activation.length);
+        const o = operands(rng, [3, 19, 70], [70, 45], ta, tb);
+        const bias = rng.fillNormal(45);
+        const alpha = rng.fillUniform(45, 0, 0.5);
+        for (const withBias of [true, false]) {
+          await assertMatchesCpu(`${activation} bias=${withBias}`, () => tf.fused.matMul({
+            a: tf.tensor<tf.Rank>(o.a, o.aShape) as tf.Tensor3D, b: tf.tensor<tf.Rank>(o.b, o.bShape) as tf.Tensor2D, transposeA: ta, transposeB: tb,
+            bias: withBias ? tf.tensor1d(bias) : undefined, activation,
+            preluActivationWeights: activation === 'prelu' ? tf.tensor1d(alpha) : undefined, leakyreluAlpha: 0.15,
+          }));
+        }
+      });
+    }
+  }
+
+  test('gradients through a fused relu matMul with bias', async () => {
+    const rng = new Rng(3);
+    const o = operands(rng, [33, 40], [40, 17], false, false);
+    const bias = rng.fillNormal(17);
+    for (const wrt of [0, 1, 2]) {
+      await assertMatchesCpu(`gradient wrt input ${wrt}`, () => {
+        const inputs = [tf.tensor2d(o.a, [33, 40]), tf.tensor2d(o.b, [40, 17]), tf.tensor1d(bias)];
+        const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.square(tf.fused.matMul({
+          a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias: c, activation: 'relu',
+        })));
+        return tf.grads(f)(inputs)[wrt];
+      });
+    }
+  });
+});
+
+describe('native kernels', () => {
+  before(async () => {
+    await setBackend('wasm');
+  });
+  test('status names the instruction set and threads when enabled, and the reason when not', () => {
+    const info = backendInfo().native;
+    if (info.enabled) {
+      assert.match(info.isa ?? '', /^(avx512|avx2\+fma|generic)$/);
+      assert.ok(info.threads >= 1);
+      assert.deepEqual(info.kernels, ['BatchMatMul', '_FusedMatMul']);
+    } else {
+      assert.ok((info.reason ?? '').length > 0);
+    }
+  });
+});
