@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ConvPICNN, PICNN, Rng, VERSION, backendInfo, tf, type EnergyModel } from '../src/index.js';
+import { benchGemm, gemmTable, type GemmResult } from './gemm.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(HERE, 'results');
@@ -583,6 +584,8 @@ async function main(): Promise<void> {
     await Promise.all(workers.map((w) => w.close()));
   }
   const loadAtEnd = loadAvg();
+  console.log('\nGEMM on the PICNN\'s shapes (ours, the wasm backend\'s own kernel, OpenBLAS via PyTorch):');
+  const gemm: GemmResult[] = await benchGemm(torchOk ? PYTHON : null);
 
   // Results.
   fs.mkdirSync(RESULTS, { recursive: true });
@@ -628,7 +631,7 @@ async function main(): Promise<void> {
     const doc = {
       model: m, label: SPECS[m].label, batch: SPECS[m].batch,
       parameters: { ours: r.parameters, torch: r.torchParameters, equal },
-      crossCheck: check?.[m] ?? null, cases, profile: r.profile ?? null, env,
+      crossCheck: check?.[m] ?? null, cases, profile: r.profile ?? null, env, gemm,
     };
     writeAtomic(path.join(RESULTS, `${m}.json`), `${JSON.stringify(doc, null, 2)}\n`);
   }
@@ -657,10 +660,12 @@ async function main(): Promise<void> {
     check ? `Cross-check (same weights in PyTorch, batch 16; energies, ∇y, |∇θ|, |∇θ(∇y f·v)|): max relative difference ` +
       `${Math.max(...Object.values(check).flatMap((r) => Object.values(r))).toExponential(1)}.` : '',
   ].filter((s) => s !== '');
-  const summary = `# Benchmark: icnn (tfjs) vs PyTorch\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
+  const gemmMd = gemmTable(gemm);
+  const summary = `# Benchmark: icnn (tfjs) vs PyTorch\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\n` +
+    `## GEMM GFLOP/s on the PICNN's shapes\n\n${gemmMd}\n`;
   writeAtomic(path.join(RESULTS, 'summary.md'), summary);
   const written = [...args.models.map((m) => `${m}.json`), 'summary.md'].map((f) => path.join(path.relative(process.cwd(), RESULTS), f));
-  console.log(`\n${table}\n\n${notes.join('\n')}\n\nwrote ${written.join(', ')}`);
+  console.log(`\n${table}\n\n${notes.join('\n')}\n\n${gemmMd}\n\nwrote ${written.join(', ')}`);
 }
 
 await main();

@@ -14,6 +14,9 @@ Cases (per model), the same as bench/run.ts:
   gradY      eval mode: ∇_y of sum f (what an inner optimizer over y needs)
   secondOrder training mode: ∇_θ (∇_y f · v), via autograd.grad(create_graph=True)
 
+--gemm "m,k,n;...": instead, print {"gflops": [...]}: torch.mm on uniform [m,k]·[k,n] float32, 2mkn / median
+time (OpenBLAS through PyTorch, for bench/gemm.ts).
+
 --serve: answer timing requests on stdin (used by bench/run.ts to interleave PyTorch and tfjs runs).
 --check DIR: instead of timing, load weights and inputs exported by bench/run.ts from DIR and compare energies,
 ∇_y and gradient norms with the TypeScript results stored there (a check that both sides compute the same
@@ -214,6 +217,24 @@ def run_check(args):
     return report
 
 
+def run_gemm(args):
+    torch.set_num_threads(args.threads)
+    out = []
+    for spec in args.gemm.split(';'):
+        m, k, n = (int(v) for v in spec.split(','))
+        a, b = torch.rand(m, k), torch.rand(k, n)
+        for _ in range(3):
+            torch.mm(a, b)
+        times = []
+        start = time.perf_counter()
+        while len(times) < 10 or time.perf_counter() - start < 0.3:
+            t0 = time.perf_counter()
+            torch.mm(a, b)
+            times.append(time.perf_counter() - t0)
+        out.append(round(2 * m * k * n / statistics.median(times) / 1e9, 1))
+    return {'gflops': out, **environment(args.threads)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--threads', type=int, default=1, help='torch intra-op threads (default 1)')
@@ -222,11 +243,15 @@ def main():
     ap.add_argument('--models', default='', help='comma-separated subset of: ' + ', '.join(MODELS))
     ap.add_argument('--check', default=None, help='directory exported by bench/run.ts: compare instead of timing')
     ap.add_argument('--serve', action='store_true', help='line protocol for bench/run.ts (see serve())')
+    ap.add_argument('--gemm', default=None, help='"m,k,n;...": GFLOP/s of torch.mm on these shapes')
     args = ap.parse_args()
     if args.serve:
         serve(args)
         return
-    result = run_check(args) if args.check else run_timing(args)
+    if args.gemm:
+        result = run_gemm(args)
+    else:
+        result = run_check(args) if args.check else run_timing(args)
     json.dump(result, sys.stdout)
     sys.stdout.write('\n')
 

@@ -110,7 +110,7 @@ class PICNN(_Base):
         for i in range(len(u_hidden)):
             self.free(f'u{i}.W', (self.u_widths[i], self.u_widths[i + 1]), self.u_widths[i])
             self.const(f'u{i}.b', self.u_widths[i + 1], 0)
-            if batch_norm:
+            if batch_norm and i < len(u_hidden) - 1:  # after activated u-layers only, as src/models/picnn.ts
                 self.batch_norm_params(f'u{i}.bn', self.u_widths[i + 1])
         for i, m in enumerate(self.z_widths):
             n = self.u_widths[i]
@@ -141,8 +141,8 @@ class PICNN(_Base):
                 nxt = torch.addmm(p(f'u{i}.b'), u, p(f'u{i}.W'))
                 if i < last - 1:
                     nxt = torch.relu(nxt)
-                if self.batch_norm:
-                    nxt = self.bn(f'u{i}.bn', nxt, training)
+                    if self.batch_norm:
+                        nxt = self.bn(f'u{i}.bn', nxt, training)
                 u = nxt
         return z_gates, y_gates, u_terms
 

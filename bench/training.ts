@@ -22,6 +22,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PICNN, Rng, VERSION, backendInfo, createObjective, tf, type Batch, type Objective } from '../src/index.js';
+import { benchGemm, gemmTable } from './gemm.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(HERE, 'results');
@@ -513,6 +514,9 @@ async function main(): Promise<void> {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }
   const loadAtEnd = loadAvg();
+  console.log('\nGEMM on the PICNN\'s shapes (ours, the wasm backend\'s own kernel, OpenBLAS via PyTorch):');
+  const gemm = await benchGemm(workers.length > 0 ? PYTHON : null);
+  const gemmMd = gemmTable(gemm);
   const numTensorsConstant = counts.every((c) => c === tensorsBefore);
 
   // ---- results
@@ -594,12 +598,13 @@ async function main(): Promise<void> {
     `${notes.map((n) => `- ${n}`).join('\n')}\n- Of each step, Adam's applyGradients + model.project() take (median ms): ${updates}; the rest is objective.step.\n` +
     (profileMd.length > 0 ? `\n## Profile\n\ntf.profile of one objective.step per objective (gradients not applied), twice; each kernel call keeps its ` +
       `faster time. Kernel times only (wall clock, so inflated when other processes take the core): ` +
-      `the JavaScript around them (op dispatch, autodiff tape, the bundle-entropy solver) is the rest of the step.\n\n${profileMd.join('\n')}\n` : '');
+      `the JavaScript around them (op dispatch, autodiff tape, the bundle-entropy solver) is the rest of the step.\n\n${profileMd.join('\n')}\n` : '') +
+    `\n## GEMM GFLOP/s on the PICNN's shapes\n\n${gemmMd}\n`;
   fs.mkdirSync(RESULTS, { recursive: true });
   const doc = {
     model: MODEL_OPTIONS, parameters, torchParameters: w1?.parameters ?? null, batch: BATCH, numBatches: NUM_BATCHES,
     xDensity: density(data.raw[0].x), yDensity: density(data.raw[0].y), adamLearningRate: ADAM_LR,
-    objectives: rows, check, numTensors: { before: tensorsBefore, afterEachStep: counts, constant: numTensorsConstant },
+    objectives: rows, check, gemm, numTensors: { before: tensorsBefore, afterEachStep: counts, constant: numTensorsConstant },
     env: {
       date, icnn: VERSION, backend: info, machine: { ...machine, loadAvgAtStart: loadAtStart, loadAvgAtEnd: loadAtEnd },
       torch: workers.length > 0 ? Object.fromEntries(workers.map((w) => [w.config.key, { label: w.config.label, env: w.config.env, ...w.env }])) :
@@ -611,7 +616,7 @@ async function main(): Promise<void> {
   writeAtomic(path.join(RESULTS, 'training.md'), summary);
   for (const t of trainers) t.dispose();
   for (const b of data.batches) tf.dispose([b.x, b.y, b.target]);
-  console.log(`\n${md}\n\n${notes.join('\n')}\nAdam + project (median ms): ${updates}\n\nwrote bench/results/training.json, bench/results/training.md`);
+  console.log(`\n${md}\n\n${notes.join('\n')}\nAdam + project (median ms): ${updates}\n\n${gemmMd}\n\nwrote bench/results/training.json, bench/results/training.md`);
 }
 
 await main();
