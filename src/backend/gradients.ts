@@ -2,8 +2,8 @@
  * Gradient overrides registered once for every backend (see ../shared/dependencies.md, appendices A and B).
  *
  * 1. BatchMatMul: tfjs's default gradient multiplies with transposeA/transposeB flags, which the wasm backend
- *    runs on a scalar fallback loop (5-7x slower than XNNPACK). We transpose explicitly and multiply untransposed,
- *    and sum the gradients over batch dims that the forward pass broadcast (tfjs's own rule returns the broadcast
+ *    runs on a scalar fallback loop (5-7x slower than XNNPACK). We transpose explicitly and multiply untransposed
+ *    (unless the native kernels of ./nativeKernels.ts are active: they take the flags at full speed), and sum the gradients over batch dims that the forward pass broadcast (tfjs's own rule returns the broadcast
  *    shape there, which the engine rejects).
  * 2. Conv2D: wasm has no Conv2DBackpropFilter kernel, and tfjs's Conv2DBackpropInput gradient needs it too, so
  *    second-order gradients through a conv fail on every backend. The filter gradient is a forward conv (dilated
@@ -12,6 +12,7 @@
  *    forward convs. So ∇_θ(∇_y f · v) works through convolutions on wasm and cpu.
  */
 import * as tf from '@tensorflow/tfjs';
+import { nativeStatus } from './nativeKernels.js';
 
 type Pair = [number, number];
 
@@ -46,6 +47,15 @@ function unbroadcast(g: tf.Tensor, shape: readonly number[]): tf.Tensor {
   return tf.reshape(axes.length > 0 ? tf.sum(g, axes) : g, shape as number[]);
 }
 
+/**
+ * x·y with either operand transposed: by the matMul flags where the active kernel handles them at full speed (the
+ * native kernels pack transposed operands at no cost), else by explicit transposes and an untransposed product.
+ */
+function matMulTransposed(x: tf.Tensor, transposeX: boolean, y: tf.Tensor, transposeY: boolean): tf.Tensor {
+  if (nativeStatus().enabled && tf.getBackend() === 'wasm') return tf.matMul(x, y, transposeX, transposeY);
+  return tf.matMul(transposeX ? transposeLast2(x) : x, transposeY ? transposeLast2(y) : y);
+}
+
 function registerBatchMatMulGradient(): void {
   tf.registerGradient({
     kernelName: 'BatchMatMul',
@@ -54,21 +64,21 @@ function registerBatchMatMulGradient(): void {
       const dyT = dy as tf.Tensor;
       const [a, b] = saved;
       const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
-      const T = transposeLast2;
+      const mm = matMulTransposed;
       let ga: () => tf.Tensor;
       let gb: () => tf.Tensor;
       if (!transposeA && !transposeB) {
-        ga = () => tf.matMul(dyT, T(b));
-        gb = () => tf.matMul(T(a), dyT);
+        ga = () => mm(dyT, false, b, true);
+        gb = () => mm(a, true, dyT, false);
       } else if (!transposeA && transposeB) {
-        ga = () => tf.matMul(dyT, b);
-        gb = () => tf.matMul(T(dyT), a);
+        ga = () => mm(dyT, false, b, false);
+        gb = () => mm(dyT, true, a, false);
       } else if (transposeA && !transposeB) {
-        ga = () => tf.matMul(b, T(dyT));
-        gb = () => tf.matMul(a, dyT);
+        ga = () => mm(b, false, dyT, true);
+        gb = () => mm(a, false, dyT, false);
       } else {
-        ga = () => tf.matMul(T(b), T(dyT));
-        gb = () => tf.matMul(T(dyT), T(a));
+        ga = () => mm(b, true, dyT, true);
+        gb = () => mm(dyT, true, a, true);
       }
       // Batch dims may have been broadcast in the forward pass (e.g. [2,3,m,k]·[3,k,n]): reduce them back.
       return { a: () => unbroadcast(ga(), a.shape), b: () => unbroadcast(gb(), b.shape) };

@@ -6,7 +6,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { setBackend, registerGradientOverrides } from '../../src/backend/index.js';
+import { setBackend, registerGradientOverrides, disableNativeKernels, enableNativeKernels, nativeStatus } from '../../src/backend/index.js';
 import {
   centralDiff, conv2dGradRef, conv2dRef, dot, matMulGradRef, matMulRef, maxAbs, randomArray, range, relErr, rng, size,
   type ConvSpec, type MatMulSpec, type Pad,
@@ -157,27 +157,38 @@ describe('BatchMatMul gradient override', () => {
     }
   }
 
-  test('the gradient dispatches only untransposed BatchMatMul kernels (the XNNPACK path on wasm)', async () => {
+  test('the gradient dispatches untransposed BatchMatMul kernels on plain wasm (XNNPACK), flags without Transpose kernels with the native ones', async () => {
     await setBackend('wasm');
-    for (const [tA, tB] of FLAGS) {
-      for (const batch of [[], [2]]) {
-        const spec = matMulSpec(batch, batch, 4, 3, 5, tA, tB);
-        const kernels = recordKernels(() => {
-          const A = tf.ones(spec.aShape);
-          const B = tf.ones(spec.bShape);
-          tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x, y, tA, tB)))([A, B]);
-        });
-        const mm = kernels.filter((k) => k.name === 'BatchMatMul');
-        // one forward + two backward multiplications
-        assert.equal(mm.length, 3, `tA=${tA} tB=${tB} batch=${JSON.stringify(batch)}: ${mm.length} BatchMatMul kernels`);
-        // the recorder sees the attributes: the forward multiplication carries the flags it was called with
-        assert.equal(mm[0].attrs.transposeA, tA);
-        assert.equal(mm[0].attrs.transposeB, tB);
-        const backward = mm.slice(1);
-        for (const k of backward) {
-          assert.equal(k.attrs.transposeA, false, `tA=${tA} tB=${tB}: backward matmul with transposeA`);
-          assert.equal(k.attrs.transposeB, false, `tA=${tA} tB=${tB}: backward matmul with transposeB`);
+    const nativeAvailable = nativeStatus().enabled;
+    for (const useNative of nativeAvailable ? [false, true] : [false]) {
+      if (!useNative) disableNativeKernels('test: plain wasm');
+      try {
+        for (const [tA, tB] of FLAGS) {
+          for (const batch of [[], [2]]) {
+            const spec = matMulSpec(batch, batch, 4, 3, 5, tA, tB);
+            const kernels = recordKernels(() => {
+              const A = tf.ones(spec.aShape);
+              const B = tf.ones(spec.bShape);
+              tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x, y, tA, tB)))([A, B]);
+            });
+            const mm = kernels.filter((k) => k.name === 'BatchMatMul');
+            // one forward + two backward multiplications
+            assert.equal(mm.length, 3, `tA=${tA} tB=${tB} batch=${JSON.stringify(batch)}: ${mm.length} BatchMatMul kernels`);
+            // the recorder sees the attributes: the forward multiplication carries the flags it was called with
+            assert.equal(mm[0].attrs.transposeA, tA);
+            assert.equal(mm[0].attrs.transposeB, tB);
+            if (useNative) {
+              assert.ok(!kernels.some((k) => k.name === 'Transpose'), `tA=${tA} tB=${tB}: Transpose kernels with the native path`);
+              continue;
+            }
+            for (const k of mm.slice(1)) {
+              assert.equal(k.attrs.transposeA, false, `tA=${tA} tB=${tB}: backward matmul with transposeA`);
+              assert.equal(k.attrs.transposeB, false, `tA=${tA} tB=${tB}: backward matmul with transposeB`);
+            }
+          }
         }
+      } finally {
+        if (!useNative && nativeAvailable) enableNativeKernels();
       }
     }
   });
