@@ -18,6 +18,9 @@ struct ThreadPool::State {
   const std::function<void(int)>* job = nullptr;
   int tasks = 0;
   std::atomic<int> remaining{0};
+  // Held by the caller of run() for the whole job: callers on other threads (Node worker threads each run GEMMs)
+  // then compute their job alone instead of sharing the workers.
+  std::mutex busy;
 };
 
 namespace {
@@ -88,8 +91,9 @@ void ThreadPool::workerLoop(int index) {
 
 void ThreadPool::run(int tasks, const std::function<void(int)>& fn) {
   if (tasks > threads_) tasks = threads_;
-  if (tasks <= 1) {
-    fn(0);
+  std::unique_lock<std::mutex> owner(state_->busy, std::try_to_lock);
+  if (tasks <= 1 || !owner.owns_lock()) {
+    for (int t = 0; t < tasks; t++) fn(t);
     return;
   }
   {

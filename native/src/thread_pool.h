@@ -1,5 +1,6 @@
 // A small persistent thread pool: `run(tasks, fn)` calls fn(0..tasks-1), task 0 on the calling thread and the others
-// on workers that live for the whole process, so a GEMM call pays a wake-up, not a thread start.
+// on workers that live for the whole process, so a GEMM call pays a wake-up, not a thread start. One caller at a
+// time: while the pool is busy, another thread's run() calls all of its tasks itself.
 #pragma once
 
 #include <functional>
