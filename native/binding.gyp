@@ -4,6 +4,7 @@
       "target_name": "icnn_native",
       "sources": [
         "src/addon.cc",
+        "src/conv.cc",
         "src/gemm.cc",
         "src/kernel_avx512.cc",
         "src/kernel_avx2.cc",

@@ -2,9 +2,11 @@
 // ArrayBuffer (the wasm backend's heap), at byte offsets the caller takes from the backend's tensor table.
 #include <node_api.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "conv.h"
 #include "gemm.h"
 #include "thread_pool.h"
 
@@ -108,12 +110,44 @@ napi_value gemm(napi_env env, napi_callback_info cbinfo) {
   return nullptr;
 }
 
+// conv2d(heap, xByteOffset, filterByteOffset, outByteOffset, dims: Int32Array of 15: batch, inH, inW, inC,
+//        filterH, filterW, outC, outH, outW, strideH, strideW, dilationH, dilationW, padTop, padLeft)
+napi_value conv2d(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
+  void* heap = nullptr;
+  size_t heapSize = 0;
+  double xOff, fOff, oOff;
+  const int* d;
+  size_t nd;
+  const bool ok = argc == 5 && napi_get_arraybuffer_info(env, argv[0], &heap, &heapSize) == napi_ok &&
+                  getDouble(env, argv[1], &xOff) && getDouble(env, argv[2], &fOff) && getDouble(env, argv[3], &oOff) &&
+                  getInt32Array(env, argv[4], &d, &nd) && nd == 15 && std::all_of(d, d + 15, [](int v) { return v >= 0; });
+  if (!ok) return throwError(env, "icnn native conv2d: bad arguments");
+  const double inSize = static_cast<double>(d[0]) * d[1] * d[2] * d[3];
+  const double filterSize = static_cast<double>(d[4]) * d[5] * d[3] * d[6];
+  const double outSize = static_cast<double>(d[0]) * d[7] * d[8] * d[6];
+  if (!fits(xOff, inSize, heapSize) || !fits(fOff, filterSize, heapSize) || !fits(oOff, outSize, heapSize)) {
+    return throwError(env, "icnn native conv2d: a tensor lies outside the heap buffer");
+  }
+  auto* base = static_cast<char*>(heap);
+  icnn::ConvArgs args{reinterpret_cast<const float*>(base + static_cast<size_t>(xOff)),
+                      reinterpret_cast<const float*>(base + static_cast<size_t>(fOff)),
+                      reinterpret_cast<float*>(base + static_cast<size_t>(oOff)),
+                      d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14]};
+  icnn::conv2d(args);
+  return nullptr;
+}
+
 napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "info", NAPI_AUTO_LENGTH, info, nullptr, &fn);
   napi_set_named_property(env, exports, "info", fn);
   napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, gemm, nullptr, &fn);
   napi_set_named_property(env, exports, "gemm", fn);
+  napi_create_function(env, "conv2d", NAPI_AUTO_LENGTH, conv2d, nullptr, &fn);
+  napi_set_named_property(env, exports, "conv2d", fn);
   return exports;
 }
 

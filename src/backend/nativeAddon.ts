@@ -20,6 +20,11 @@ export interface NativeAddon {
     bBatchOffsets: Int32Array, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean,
     biasOffset: number, biasLength: number, activation: number, alpha: number, preluOffset: number,
     preluLength: number): void;
+  /**
+   * NHWC convolution in place inside `heap` (byte offsets of x, the [kh, kw, c, f] filter and the output); `dims`:
+   * batch, inH, inW, inC, filterH, filterW, outC, outH, outW, strideH, strideW, dilationH, dilationW, padTop, padLeft.
+   */
+  conv2d(heap: ArrayBuffer, xOffset: number, filterOffset: number, outOffset: number, dims: Int32Array): void;
 }
 
 export type NativeLoad = { addon: NativeAddon; reason: null } | { addon: null; reason: string };

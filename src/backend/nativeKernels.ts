@@ -1,11 +1,12 @@
 /**
- * Registration of the native matmul kernels on the wasm backend, and what `icnn status` reports about them. tfjs
+ * Registration of the native matmul and convolution kernels on the wasm backend, and what `icnn status` reports about them. tfjs
  * looks a kernel up on every call, so swapping the registered config switches paths at once; the wasm backend's own
  * configs are kept to restore them and to serve the cases the addon does not cover.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadNativeAddon, type NativeLoad } from './nativeAddon.js';
+import { nativeConv2D } from './nativeConv2D.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul.js';
 
 export interface NativeStatus {
@@ -24,6 +25,7 @@ export interface NativeStatus {
 const KERNELS = {
   BatchMatMul: nativeBatchMatMul,
   _FusedMatMul: nativeFusedMatMul,
+  Conv2D: nativeConv2D,
 } as const;
 
 const originals = new Map<string, tf.KernelConfig>();

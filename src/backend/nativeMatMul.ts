@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './nativeAddon.js';
 
 /** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */
-interface WasmBackend {
+export interface WasmBackend {
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   wasm: { HEAPU8: Uint8Array };
@@ -21,7 +21,7 @@ interface KernelArgs {
   attrs?: Record<string, unknown>;
 }
 
-type KernelFunc = (args: KernelArgs) => tf.TensorInfo;
+export type KernelFunc = (args: KernelArgs) => tf.TensorInfo;
 
 /** tfjs's FusableActivation numbering, shared with native/src/gemm.h. */
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, prelu: 3, leakyrelu: 4, sigmoid: 5, elu: 6 };
@@ -77,7 +77,8 @@ function planMatMul(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, tra
   };
 }
 
-function heapOffset(backend: WasmBackend, t: tf.TensorInfo): number {
+/** Byte offset of a tensor's data in the wasm heap. */
+export function heapOffset(backend: WasmBackend, t: tf.TensorInfo): number {
   const data = backend.dataIdMap.get(t.dataId);
   if (data === undefined) throw new Error('native matMul: tensor data not on the wasm backend');
   return data.memoryOffset;

@@ -1,0 +1,57 @@
+#include "conv.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "gemm.h"
+#include "thread_pool.h"
+
+namespace icnn {
+namespace {
+
+// Rows [r0, r1) of the im2col matrix: row (n, oh, ow), columns (kh, kw, c) in the filter's order.
+void im2colRows(const ConvArgs& g, float* col, long r0, long r1) {
+  const long k = static_cast<long>(g.filterH) * g.filterW * g.inC;
+  for (long r = r0; r < r1; r++) {
+    const int ow = static_cast<int>(r % g.outW);
+    const int oh = static_cast<int>((r / g.outW) % g.outH);
+    const int n = static_cast<int>(r / (static_cast<long>(g.outW) * g.outH));
+    float* dst = col + r * k;
+    for (int kh = 0; kh < g.filterH; kh++) {
+      const int ih = oh * g.strideH + kh * g.dilationH - g.padTop;
+      for (int kw = 0; kw < g.filterW; kw++, dst += g.inC) {
+        const int iw = ow * g.strideW + kw * g.dilationW - g.padLeft;
+        if (ih < 0 || ih >= g.inH || iw < 0 || iw >= g.inW) {
+          std::fill(dst, dst + g.inC, 0.f);
+        } else {
+          std::memcpy(dst, g.x + ((static_cast<long>(n) * g.inH + ih) * g.inW + iw) * g.inC, sizeof(float) * g.inC);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void conv2d(const ConvArgs& g) {
+  const long rows = static_cast<long>(g.batch) * g.outH * g.outW;
+  const long k = static_cast<long>(g.filterH) * g.filterW * g.inC;
+  if (rows == 0 || g.outC == 0) return;
+  thread_local std::vector<float> col;
+  col.resize(static_cast<size_t>(rows * k));
+  ThreadPool& pool = ThreadPool::instance();
+  const int threads = rows * k < (1 << 16) ? 1 : pool.threads();
+  // The pointer, not `col`: inside the lambda a worker thread would name its own (empty) thread_local vector.
+  float* colData = col.data();
+  pool.run(threads, [=, &g](int t) { im2colRows(g, colData, rows * t / threads, rows * (t + 1) / threads); });
+  const int zero = 0;
+  GemmArgs gemmArgs{colData, g.filter, g.out, 1, &zero, &zero, static_cast<int>(rows), g.outC, static_cast<int>(k),
+                    false, false, nullptr, 0, kLinear, 0.f, nullptr, 0};
+  gemm(gemmArgs);
+  // Keep the buffer for the next call (page-faulting a fresh one costs as much as the im2col itself) unless it is
+  // very large.
+  if (col.size() > (size_t{64} << 20)) std::vector<float>().swap(col);
+}
+
+}  // namespace icnn
