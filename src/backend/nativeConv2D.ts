@@ -18,14 +18,15 @@ interface Conv2DAttrs {
 
 /**
  * Whether the native convolution beats XNNPACK on this shape. Measured on the Olivetti ConvPICNN's 28 distinct
- * convolutions (batch 70, forward and gradient convolutions; fastest of 30 runs, 2 cores): the GEMM wins 1.2-4x
- * when there are at least 8 input and 16 output channels; with fewer, the im2col copy (one value per pixel) or a
- * one-column GEMM loses 2-6x to XNNPACK's direct kernels; tiny convolutions do not pay for the threads.
+ * convolutions (batch 70, forward and gradient convolutions; fastest of 30 runs, 2 cores): the GEMM wins 1.3-3x
+ * when there are at least 8 input and 16 output channels and 32 output pixels; with fewer channels, the im2col copy
+ * (one value per pixel) or a one-column GEMM loses 2-6x to XNNPACK's direct kernels, and convolutions with a
+ * handful of output pixels or under 2 MFLOP do not pay for the threads.
  */
 export function nativeConvPays(info: tf.backend_util.Conv2DInfo): boolean {
-  const flops = 2 * info.batchSize * info.outHeight * info.outWidth * info.outChannels
-    * info.filterHeight * info.filterWidth * info.inChannels;
-  return info.inChannels >= 8 && info.outChannels >= 16 && flops >= 2e6;
+  const rows = info.batchSize * info.outHeight * info.outWidth;
+  const flops = 2 * rows * info.outChannels * info.filterHeight * info.filterWidth * info.inChannels;
+  return info.inChannels >= 8 && info.outChannels >= 16 && rows >= 32 && flops >= 2e6;
 }
 
 /** The Conv2D kernel; `fallback` is the wasm backend's own. */
