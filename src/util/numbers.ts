@@ -90,3 +90,11 @@ export function stringifyFinite(what: string, value: unknown, space?: number): s
     return v;
   }, space);
 }
+
+/**
+ * Whether a solver's failure comes from values out of range (messages of the LP, bundle and dual solvers, which
+ * name their internal variables): callers replace it with a message in the user's terms.
+ */
+export function isOutOfRangeMessage(message: string): boolean {
+  return /NaN|Infinity|not finite|must be a (finite )?number|passModel|unbounded|HiGHS/.test(message);
+}

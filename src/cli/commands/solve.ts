@@ -11,7 +11,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { IcnnError, fail } from '../../util/errors.js';
-import { ANY, POSITIVE_INT, numberOption, parseFiniteNumber, stringifyFinite } from '../../util/numbers.js';
+import { ANY, POSITIVE_INT, isOutOfRangeMessage, numberOption, parseFiniteNumber, stringifyFinite } from '../../util/numbers.js';
 import { probeOutputFile } from '../../util/outputDir.js';
 import type { EnergyModel } from '../../models/energyModel.js';
 import type { Tensor2D } from '@tensorflow/tfjs';
@@ -152,9 +152,6 @@ export function solveCommand(): Command {
     .action(async (opts: SolveOptions) => runSolve(opts));
 }
 
-/** Solver failures that come from values out of range (messages of the LP, bundle and dual solvers). */
-const OUT_OF_RANGE = /NaN|Infinity|not finite|must be a (finite )?number|passModel|unbounded|HiGHS/;
-
 function nonFiniteMessage(method: string, row: number | string): string {
   return `--method ${method}: row ${row}: the energy, its gradient or the solution is not finite (float32 overflow); scale x or the --domain bounds down`;
 }
@@ -227,7 +224,7 @@ async function runSolve(opts: SolveOptions): Promise<void> {
       const row = firstNonFiniteRow(model, x, N, opts.domain);
       if (row !== null) fail(nonFiniteMessage(method, row));
       const message = (e as Error).message;
-      if (OUT_OF_RANGE.test(message)) fail(nonFiniteMessage(method, /row (\d+)/.exec(message)?.[1] ?? '?'));
+      if (isOutOfRangeMessage(message)) fail(nonFiniteMessage(method, /row (\d+)/.exec(message)?.[1] ?? '?'));
       if (e instanceof IcnnError) throw e;
       fail(`--method ${method} failed: ${message}`);
     }
