@@ -18,7 +18,8 @@ export function reproduceCommand(): Command {
     .option('--models <list>', 'comma-separated subset of the experiment\'s models (bibtex: ff, picnn-gd, picnn-bundle; olivetti: bundle-entropy, gd, nonconvex)')
     .option('--json', 'print results.json instead of the table')
     .option('--force', 'overwrite the report of an earlier run in --out')
-    .action(async (name: string, opts: { quick?: boolean; out?: string; seed: string; epochs?: string; dataDir?: string; models?: string; json?: boolean; force?: boolean }) => {
+    .option('--no-verify', 'use local data files without checking their size and sha256 against the published ones')
+    .action(async (name: string, opts: { quick?: boolean; out?: string; seed: string; epochs?: string; dataDir?: string; models?: string; json?: boolean; force?: boolean; verify: boolean }) => {
       const seed = parseNumberArg('reproduce: --seed', opts.seed, NON_NEGATIVE_INT);
       const epochs = opts.epochs === undefined ? undefined : parseNumberArg('reproduce: --epochs', opts.epochs, POSITIVE_INT);
       const outDir = path.resolve(opts.out ?? path.join('out', name));
@@ -29,11 +30,12 @@ export function reproduceCommand(): Command {
       const { getExperiment, writeReport } = await import('../../experiments/index.js');
       const experiment = getExperiment(name);
       const ctx = {
-        outDir, quick: Boolean(opts.quick), seed, epochs, dataDir: opts.dataDir,
+        outDir, quick: Boolean(opts.quick), seed, epochs, dataDir: opts.dataDir, verify: opts.verify,
         models: opts.models === undefined ? undefined : opts.models.split(',').map((m) => m.trim()).filter((m) => m !== ''),
         log: (line: string) => process.stderr.write(`${line}\n`),
       };
       ctx.log(`icnn reproduce ${name}${ctx.quick ? ' --quick' : ''}: writing to ${outDir}`);
+      if (!opts.verify) ctx.log('--no-verify: local data files are used without checking their size and sha256');
       const report = await experiment.run(ctx);
       const files = await writeReport(ctx, report);
       if (opts.json) {
