@@ -36,7 +36,7 @@ function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
 /** Start `icnn ...args`; the caller may kill the child. */
 export function startCli(args: string[], env: Record<string, string | undefined> = {}): { child: ChildProcess; done: Promise<CliRun> } {
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SCRIPT, ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SCRIPT, '--', ...args], {
     cwd: REPO, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

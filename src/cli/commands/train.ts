@@ -440,7 +440,8 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   if (flags.resume !== undefined) config.resume = path.resolve(flags.resume);
   if (flags.out !== undefined) config.out = path.resolve(flags.out);
   // Nothing lost, and fail before work: see ../runGuard.ts and ../../util/outputDir.ts.
-  await guardFinishedOutput(config.out, ['model', 'history.json'], flags.force === true);
+  // history.json is written last: without it the run did not finish, and a resumed run may replace its model.
+  await guardFinishedOutput(config.out, config.resume ? ['history.json'] : ['model', 'history.json'], flags.force === true);
   if (config.checkpoint) await guardCheckpointRoot(config.checkpoint.dir, config.resume, flags.force === true);
   await probeOutputDir(flags.out !== undefined ? '--out' : 'config.out', config.out);
   if (config.checkpoint) await probeOutputDir('config.checkpoint.dir', config.checkpoint.dir);
