@@ -96,5 +96,5 @@ export function stringifyFinite(what: string, value: unknown, space?: number): s
  * name their internal variables): callers replace it with a message in the user's terms.
  */
 export function isOutOfRangeMessage(message: string): boolean {
-  return /NaN|Infinity|not finite|must be a (finite )?number|passModel|unbounded|HiGHS/.test(message);
+  return /\bis (NaN|[-+]?Infinity)\b|\[\d+\] must be a (finite )?number|passModel|HiGHS/.test(message);
 }

@@ -278,7 +278,8 @@ function checkJsonRows(what: string, v: unknown, width: number): Float32Array {
     if (!Array.isArray(row)) fail(`${what}[${i}] is not an array of numbers`);
     if (row.length !== width) fail(`${what}[${i}] has ${row.length} values, the model needs ${width}`);
     row.forEach((e: unknown, j: number) => {
-      out[i * width + j] = checkNumber(`${what}[${i}][${j}]`, e);
+      if (typeof e !== 'number' || parseFiniteNumber(String(e)) === null) fail(`${what}[${i}][${j}] is ${JSON.stringify(e)}, not a finite number within float32 range`);
+      out[i * width + j] = e;
     });
   });
   return out;
@@ -439,12 +440,6 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   const config = await readConfigFile(flags.config);
   if (flags.resume !== undefined) config.resume = path.resolve(flags.resume);
   if (flags.out !== undefined) config.out = path.resolve(flags.out);
-  // Nothing lost, and fail before work: see ../runGuard.ts and ../../util/outputDir.ts.
-  // history.json is written last: without it the run did not finish, and a resumed run may replace its model.
-  await guardFinishedOutput(config.out, config.resume ? ['history.json'] : ['model', 'history.json'], flags.force === true);
-  if (config.checkpoint) await guardCheckpointRoot(config.checkpoint.dir, config.resume, flags.force === true);
-  await probeOutputDir(flags.out !== undefined ? '--out' : 'config.out', config.out);
-  if (config.checkpoint) await probeOutputDir('config.checkpoint.dir', config.checkpoint.dir);
   const { ready } = await import('../../backend/backend.js');
   await ready();
   const { fit } = await import('../../learning/fit.js');
@@ -452,6 +447,12 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   const { writeFileAtomic } = await import('../../util/atomicFile.js');
   // Check the objective and its options before the (possibly slow) data loading.
   createObjective(config.objective, config.objectiveOptions, 'config.objectiveOptions');
+  // Nothing lost, and fail before work: see ../runGuard.ts and ../../util/outputDir.ts.
+  // history.json is written last: without it the run did not finish, and a resumed run may replace its model.
+  await guardFinishedOutput(config.out, config.resume ? ['history.json'] : ['model', 'history.json'], flags.force === true);
+  if (config.checkpoint) await guardCheckpointRoot(config.checkpoint.dir, config.resume, flags.force === true);
+  await probeOutputDir(flags.out !== undefined ? '--out' : 'config.out', config.out);
+  if (config.checkpoint) await probeOutputDir('config.checkpoint.dir', config.checkpoint.dir);
   const model = await modelFromConfig(config.model);
   let data: Dataset | null = null;
   let validation: Dataset | null = null;
