@@ -32,6 +32,24 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * The first word that is neither a global option nor its value, when it names no command. Checked before commander
+ * parses: `icnn rl-sweeps --help` would otherwise print the global help and exit 0.
+ */
+function unknownCommand(program: Command, args: string[]): string | null {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--backend') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('-')) continue;
+    const known = a === 'help' || program.commands.some((c) => c.name() === a || c.aliases().includes(a));
+    return known ? null : a;
+  }
+  return null;
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   program.hook('preAction', async (cmd) => {
@@ -44,6 +62,12 @@ export async function main(argv: string[]): Promise<void> {
     }
     process.env.ICNN_BACKEND = backend;
   });
+  const unknown = unknownCommand(program, argv.slice(2));
+  if (unknown !== null) {
+    process.stderr.write(`error: unknown command '${unknown}' (expected one of: ${program.commands.map((c) => c.name()).join(', ')}; see icnn --help)\n`);
+    process.exitCode = 1;
+    return;
+  }
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -19,6 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fail } from '../util/errors.js';
+import { FLOAT32_MAX } from '../util/numbers.js';
 
 export interface ArffAttribute {
   name: string;
@@ -47,6 +48,11 @@ export type LabelSpec =
 export type ReadArffOptions = (LabelSpec | { labelCount?: undefined; labelNames?: undefined; labelsAt?: undefined }) & {
   /** Name used in error messages (default: the path, or 'ARFF text'). */
   source?: string;
+  /**
+   * Missing (`?`) and non-finite values (NaN, ±Infinity, numbers beyond float32 such as 1e999): 'keep' as NaN or
+   * ±Infinity (default), or 'error' (file:line:column), as the data loaders ask: a model cannot train on them.
+   */
+  nonFinite?: 'keep' | 'error';
 };
 
 const C_TAB = 9;
@@ -334,6 +340,7 @@ function planColumns(header: ArffHeader, options: ReadArffOptions, source: strin
 /** Parse ARFF text into features and labels. */
 export function parseMultiLabelArff(text: string, options: ReadArffOptions = {}): MultiLabelData {
   const source = options.source ?? 'ARFF text';
+  const strict = options.nonFinite === 'error';
   const lines = splitLines(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   const { header, dataStart } = parseHeader(lines, source);
   const plan = planColumns(header, options, source);
@@ -367,10 +374,14 @@ export function parseMultiLabelArff(text: string, options: ReadArffOptions = {})
       const map = maps[a];
       let v: number;
       if (!tok.quoted && tok.value === '?') {
+        if (strict) cur.error(`missing value '?' for attribute ${a} '${attrs[a].name}' (fill it in or drop the row)`, tok.start);
         v = NaN;
       } else if (map.numeric) {
         const parsed = parseNumberStrict(tok.value);
         if (parsed === null) cur.error(`expected a number for attribute ${a} '${attrs[a].name}', got '${tok.value}'`, tok.start);
+        if (strict && !(Math.abs(parsed) <= FLOAT32_MAX)) {
+          cur.error(`attribute ${a} '${attrs[a].name}' is '${tok.value}', not a finite number within float32 range`, tok.start);
+        }
         v = parsed;
       } else {
         const mapped = (map.nominal as Map<string, number>).get(tok.value);

@@ -40,8 +40,8 @@ export async function loadBibtex(options: DataLocationOptions = {}): Promise<Bib
   const trainPath = await resolveDataFile(BIBTEX_TRAIN_FILE, options);
   const testPath = await resolveDataFile(BIBTEX_TEST_FILE, options);
   const labelNames = parseMulanLabelsXml(await readFile(xmlPath, 'utf8'), xmlPath);
-  const train = parseMultiLabelArff(decodeArffBytes(await readFile(trainPath)), { labelNames, source: trainPath });
-  const test = parseMultiLabelArff(decodeArffBytes(await readFile(testPath)), { labelNames, source: testPath });
+  const train = parseMultiLabelArff(decodeArffBytes(await readFile(trainPath)), { labelNames, source: trainPath, nonFinite: 'error' });
+  const test = parseMultiLabelArff(decodeArffBytes(await readFile(testPath)), { labelNames, source: testPath, nonFinite: 'error' });
   const diff = sameNames(train.featureNames, test.featureNames);
   if (diff >= 0) {
     fail(

@@ -36,13 +36,19 @@ export interface DataLocationOptions {
   onProgress?: (progress: DownloadProgress) => void;
   /** Give up a download when no data arrives for this long (ms, default 60 000). */
   timeoutMs?: number;
-  /** Also check the sha256 of files found locally (default false; downloads are always checked). */
+  /**
+   * Check the size and sha256 of files found locally (data dir, ICNN_DATA_DIR, cache) against the sources table
+   * (default true; the CLI's --no-verify sets false). Downloads are always checked.
+   */
   verify?: boolean;
 }
 
 export const DATA_LOCATION_OPTION_KEYS = ['dataDir', 'cacheDir', 'download', 'sources', 'onProgress', 'timeoutMs', 'verify'] as const;
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** A download of a file whose size is not in the sources table stops at this many bytes. */
+export const DOWNLOAD_SIZE_CAP = 64 * 1024 * 1024;
 
 /** The per-user cache directory. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -98,7 +104,7 @@ export async function verifyDataFile(p: string, source: DataFileSource): Promise
   if (sha256 === source.sha256 && (source.bytes === undefined || bytes === source.bytes)) return;
   if (source.equivalents?.some((e) => e.sha256 === sha256 && e.bytes === bytes)) return;
   const known = [source.sha256, ...(source.equivalents ?? []).map((e) => e.sha256)].join(' or ');
-  fail(`${p}: sha256 ${sha256} (${bytes} bytes) does not match the expected ${known}; replace the file or delete it to download it again`);
+  fail(`${p}: sha256 ${sha256} (${bytes} bytes) does not match the expected ${known}; replace the file, delete it to download it again, or pass --no-verify to use it as it is`);
 }
 
 /**
@@ -114,7 +120,7 @@ export async function resolveDataFile(file: string, options: DataLocationOptions
   const places = [...searchDirs.flatMap((d) => candidatesIn(d, file)), cachePath];
   for (const p of places) {
     if (await isFile(p)) {
-      if (options.verify && source) await verifyDataFile(p, source);
+      if (options.verify !== false && source) await verifyDataFile(p, source);
       return p;
     }
   }
@@ -190,6 +196,12 @@ export async function downloadFile(
     const lengthHeader = response.headers.get('content-length');
     const announced = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
     const totalBytes = announced ?? source.bytes;
+    // The cap: the published size where known (a longer answer is wrong anyway), else DOWNLOAD_SIZE_CAP.
+    const cap = source.bytes ?? DOWNLOAD_SIZE_CAP;
+    if (announced !== undefined && announced > cap) {
+      await response.body.cancel().catch(() => undefined);
+      return failDownload(`the server announces ${announced} bytes, more than the ${cap} expected; nothing was written`);
+    }
     const hash = createHash('sha256');
     let received = 0;
     handle = await fs.open(tmp, 'w');
@@ -197,6 +209,7 @@ export async function downloadFile(
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         arm();
+        if (received + chunk.length > cap) throw new Error(`more than ${cap} bytes, the expected size; stopped`);
         hash.update(chunk);
         await handle.write(chunk);
         received += chunk.length;

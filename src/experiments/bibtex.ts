@@ -74,7 +74,7 @@ export async function runBibtex(ctx: ExperimentContext): Promise<ExperimentRepor
   const start = Date.now();
   const s = bibtexSettings(ctx.quick, ctx.epochs);
   const models = selectModels('bibtex', ctx, BIBTEX_MODELS);
-  const data = await loadBibtex({ dataDir: ctx.dataDir });
+  const data = await loadBibtex({ dataDir: ctx.dataDir, ...(ctx.verify === false ? { verify: false } : {}) });
   const xDim = data.featureNames.length;
   const yDim = data.labelNames.length;
   const subset = (d: { x: Float32Array; y: Float32Array; n: number }, n: number) => {

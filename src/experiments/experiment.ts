@@ -17,6 +17,8 @@ export interface ExperimentContext {
   epochs?: number;
   /** Where datasets are looked up first (else ICNN_DATA_DIR, the per-user cache, then a download). */
   dataDir?: string;
+  /** Check local data files against their published size and sha256 (default true; --no-verify: false). */
+  verify?: boolean;
   /** Run only these of the experiment's models (default: all; see `selectModels`). */
   models?: string[];
   /** Progress lines for humans (stderr in the CLI). */

@@ -157,7 +157,7 @@ async function curves(runs: OlivettiRun[], s: OlivettiSettings, meanBaseline: nu
 export async function runOlivetti(ctx: ExperimentContext): Promise<ExperimentReport> {
   const start = Date.now();
   const s = olivettiSettings(ctx.quick, ctx.epochs);
-  const data = await loadOlivetti({ dataDir: ctx.dataDir });
+  const data = await loadOlivetti({ dataDir: ctx.dataDir, ...(ctx.verify === false ? { verify: false } : {}) });
   const split = olivettiCompletionSplit(data.images);
   const item = split.itemShape[0] * split.itemShape[1] * split.itemShape[2];
   const subset = (d: CompletionSet, n: number): CompletionSet => {

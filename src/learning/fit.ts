@@ -20,10 +20,12 @@
  * applied, so the model keeps the parameters of the previous step, and no checkpoint is written after it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
 import type { EnergyModel } from '../models/energyModel.js';
 import type { Batch, Objective } from './objectives/objective.js';
 import { createObjective, OBJECTIVE_NAMES, type ObjectiveName } from './objectives/index.js';
 import { evaluate, isRegressionObjective, LOWER_IS_BETTER, metricNamesFor, type Metrics } from './metrics.js';
+import { isOutOfRangeMessage } from '../util/numbers.js';
 import { CheckpointWriter, readCheckpoint, restoreModel, restoreOptimizer } from './checkpoint.js';
 import { checkProgressMode, Progress, type ProgressMode } from './progress.js';
 import { Rng } from '../util/random.js';
@@ -167,6 +169,8 @@ export interface TrainingState {
   batchSize: number | null;
   /** Rows of the in-memory training set (null for streams). */
   dataRows: number | null;
+  /** sha256 of the in-memory training set (x, y, target as float32); null for streams. Absent in older checkpoints. */
+  dataDigest?: string | null;
   learningRate: number;
   step: number;
   /** Completed epochs. */
@@ -353,6 +357,7 @@ export function epochPermutation(n: number, seed: number, epoch: number): Int32A
 interface Source {
   stepsPerEpoch: number | null;
   rows: number | null;
+  digest: string | null;
   /** The batches of `epoch` (0-based), skipping the first `skip`; the caller disposes each batch's tensors. */
   batches(epoch: number, skip: number): AsyncGenerator<Batch>;
 }
@@ -363,6 +368,7 @@ function memorySource(d: Dataset, batchSize: number, seed: number): Source {
   return {
     stepsPerEpoch: steps,
     rows: n,
+    digest: datasetDigest(d),
     async *batches(epoch, skip) {
       const perm = epochPermutation(n, seed, epoch);
       for (let b = skip; b < steps; b++) {
@@ -379,6 +385,17 @@ function memorySource(d: Dataset, batchSize: number, seed: number): Source {
   };
 }
 
+/** sha256 of a data set's values, so that a resume can tell other data of the same size (a row count cannot). */
+function datasetDigest(d: Dataset): string {
+  const hash = createHash('sha256');
+  for (const t of [d.x, d.y, d.target]) {
+    if (!t) continue;
+    const v = t.dataSync();
+    hash.update(`${t.shape.join('x')};`).update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  }
+  return hash.digest('hex');
+}
+
 function disposeBatch(b: Batch): void {
   tf.dispose([b.y, ...(b.x ? [b.x] : []), ...(b.target ? [b.target] : [])]);
 }
@@ -387,6 +404,7 @@ function streamSource(model: EnergyModel, s: BatchStream, needTarget: boolean): 
   return {
     stepsPerEpoch: null,
     rows: null,
+    digest: null,
     async *batches(epoch, skip) {
       const iterable = typeof s === 'function' ? s() : s;
       if (typeof iterable !== 'object' || iterable === null || !(Symbol.asyncIterator in iterable)) {
@@ -441,7 +459,7 @@ function checkStreamBatch(where: string, model: EnergyModel, raw: unknown, needT
 
 function initialState(o: Resolved, source: Source): TrainingState {
   return {
-    objective: o.objective.name, seed: o.seed, batchSize: o.batchSize, dataRows: source.rows, learningRate: o.learningRate,
+    objective: o.objective.name, seed: o.seed, batchSize: o.batchSize, dataRows: source.rows, dataDigest: source.digest, learningRate: o.learningRate,
     step: 0, epoch: 0, batchInEpoch: 0, epochLossSum: 0, epochRows: 0, epochSeconds: 0,
     history: [], best: null, wait: 0, stoppedEarly: false,
   };
@@ -458,6 +476,10 @@ function checkResumable(saved: TrainingState, fresh: TrainingState, dir: string)
       fail(`${where}: the checkpoint was trained with ${k} ${JSON.stringify(saved[k])}, this run has ${JSON.stringify(fresh[k])}; ` +
         'resuming needs the same objective, seed, batch size and training data');
     }
+  }
+  if (typeof saved.dataDigest === 'string' && saved.dataDigest !== fresh.dataDigest) {
+    fail(`${where}: the training data differ from the checkpoint's (same ${fresh.dataRows} rows, other values: sha256 ${String(fresh.dataDigest).slice(0, 12)}…, ` +
+      `the checkpoint's ${saved.dataDigest.slice(0, 12)}…); resume with the data it was trained on, or start over with --force`);
   }
 }
 
@@ -481,6 +503,20 @@ function allFinite(tensors: tf.Tensor[]): boolean {
   const ok = Number.isFinite(probe.dataSync()[0]);
   probe.dispose();
   return ok;
+}
+
+/**
+ * Run one objective step; a solver inside it that fails on values out of float32 range (the parameters diverged,
+ * e.g. after too large a learning rate) is reported as the training failure it is, not as the solver's message.
+ */
+async function stepOrExplain<T>(step: () => Promise<T>, stepNo: number, epoch: number, lastCheckpoint: string | null): Promise<T> {
+  try {
+    return await step();
+  } catch (e) {
+    if (!isOutOfRangeMessage((e as Error).message)) throw e;
+    fail(`fit: the loss or its gradient is not finite at step ${stepNo} (epoch ${epoch}): the parameters left the float32 range; ` +
+      `lower the learning rate (config.optimizer.learningRate); last good checkpoint: ${lastCheckpoint ?? 'none written'}`);
+  }
 }
 
 /**
@@ -511,7 +547,7 @@ export async function fit(model: EnergyModel, data: FitData, options: FitOptions
       checkResumable(ckpt.document.training, state, ckpt.dir);
       await restoreModel(model, ckpt.dir);
       await restoreOptimizer(optimizer, model, ckpt);
-      state = { ...ckpt.document.training, learningRate: o.learningRate };
+      state = { ...ckpt.document.training, learningRate: o.learningRate, dataDigest: source.digest };
       // The best value and the patience counter follow this run's watched metric (it may differ from the saved run's).
       state.best = null;
       state.wait = 0;
@@ -540,7 +576,7 @@ export async function fit(model: EnergyModel, data: FitData, options: FitOptions
         const rows = batch.y.shape[0];
         let loss: number;
         try {
-          const result = await o.objective.step(model, batch);
+          const result = await stepOrExplain(() => o.objective.step(model, batch), state.step + 1, epoch + 1, lastCheckpoint);
           loss = result.loss;
           const grads = vars.map((v) => ({ name: v.name, tensor: result.grads[v.name] }));
           const present = grads.map((g) => g.tensor).filter((t): t is tf.Tensor => t !== undefined);

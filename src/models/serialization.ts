@@ -119,7 +119,40 @@ function checkDocument(doc: unknown, where: string): ModelJSON {
     if (!ok) fail(`${where}: weights manifest entry ${i} is malformed (expected { name, shape, offset }), got ${JSON.stringify(t)}`);
   });
   if (typeof d.config !== 'object' || d.config === null || Array.isArray(d.config)) fail(`${where}: the config is missing`);
+  checkManifestSizes(d as ModelJSON, where);
   return d as ModelJSON;
+}
+
+/** The largest weight buffer this library loads (1 GiB of float32): beyond it a manifest is taken as damaged. */
+export const MAX_WEIGHT_BYTES = 2 ** 30;
+
+/** Config keys that give sizes (widths, shapes, channels): each must fit in the stored parameters. */
+const SIZE_KEY = /(Dim|Shape|hidden|Hidden|channels|filters|size)$/;
+
+/** Every number under a size key of `config`, with its path. */
+function sizeEntries(config: unknown, at: string, underSize: boolean, out: [string, unknown][]): [string, unknown][] {
+  if (Array.isArray(config)) config.forEach((v, i) => sizeEntries(v, `${at}[${i}]`, underSize, out));
+  else if (typeof config === 'object' && config !== null) {
+    for (const [k, v] of Object.entries(config)) sizeEntries(v, `${at}.${k}`, underSize || SIZE_KEY.test(k), out);
+  } else if (underSize) out.push([at, config]);
+  return out;
+}
+
+/**
+ * Check the manifest before anything is allocated: the buffer is within MAX_WEIGHT_BYTES, and no size in the config exceeds the parameters stored (a model.json with xDim 2e7
+ * would otherwise build gigabytes of tensors before failing).
+ */
+function checkManifestSizes(doc: ModelJSON, where: string): void {
+  const w = doc.weights;
+  if (!Number.isSafeInteger(w.byteLength) || w.byteLength < 0 || w.byteLength > MAX_WEIGHT_BYTES || w.byteLength % 4 !== 0) {
+    fail(`${where}: the weights manifest's byteLength ${JSON.stringify(w.byteLength)} is not a float32 buffer size up to ${MAX_WEIGHT_BYTES} bytes; the file is damaged`);
+  }
+  const stored = w.byteLength / 4;
+  for (const [at, v] of sizeEntries(doc.config, 'config', false, [])) {
+    if (typeof v === 'number' && (!Number.isFinite(v) || v > Math.max(stored, 1))) {
+      fail(`${where}: ${at} is ${v}, more than the ${stored} parameters stored in the weights; the model.json is damaged`);
+    }
+  }
 }
 
 /** Build the model of `doc` and fill its parameters from `buffer`, checking size, checksum and shapes. */

@@ -38,6 +38,7 @@ import { makeEnv, resolveEnvName, type MakeEnvOptions } from './envs/registry.js
 import type { Env } from './envs/env.js';
 import { AGENT_KINDS, createAgent, NormalizedEnv, type Agent, type AgentKind, type AgentOptions, type UpdateStats } from './agents/index.js';
 import { deriveSeed } from './noise.js';
+import { previousCompleteRun, readJsonFileIfExists } from './previousRun.js';
 
 export const RL_PROGRESS_MODES = ['auto', 'bar', 'lines', 'none'] as const;
 export type RlProgressMode = (typeof RL_PROGRESS_MODES)[number];
@@ -81,10 +82,18 @@ export interface RunRlOptions {
   updatesPerStep?: number;
   /** Directory for results.json, learning-curve.png and checkpoints. */
   outDir?: string;
-  /** Steps between checkpoints (at block boundaries; default 10·testInterval; 0: none). Needs outDir. */
+  /**
+   * Steps between checkpoints (at block boundaries; default 10·testInterval, at most half the run so that a short
+   * run checkpoints too; 0: none). Needs outDir.
+   */
   checkpointInterval?: number;
   /** Resume from outDir's checkpoint when there is one (default true). */
   resume?: boolean;
+  /**
+   * Replace a complete run in outDir (default false: a complete run of the same settings is returned as it is,
+   * one of other settings is an error; see ./previousRun.ts).
+   */
+  overwrite?: boolean;
   /** Write learning-curve.png (default true with outDir). */
   chart?: boolean;
   /** 'auto' (bar on a TTY, else one line per test), 'bar', 'lines', 'none' (default). */
@@ -178,7 +187,7 @@ export interface RlResult {
 }
 
 const KEYS = ['env', 'envOptions', 'agent', 'agentOptions', 'steps', 'seed', 'testInterval', 'testEpisodes', 'maxEpisodeSteps', 'rewardScale',
-  'updatesPerStep', 'outDir', 'checkpointInterval', 'resume', 'chart', 'progress', 'progressStream', 'onProgress'];
+  'updatesPerStep', 'outDir', 'checkpointInterval', 'resume', 'overwrite', 'chart', 'progress', 'progressStream', 'onProgress'];
 
 const STREAM_TRAIN_RESET = 3;
 const STREAM_TEST_RESET = 4;
@@ -269,13 +278,9 @@ function checkNumberOption(name: string, v: unknown, ok: (v: number) => boolean,
   return v;
 }
 
-async function readJsonIfExists(file: string): Promise<unknown | null> {
-  try {
-    return JSON.parse(await fs.readFile(file, 'utf8'));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
+/** Default checkpoint interval: 10 test intervals, but at most half the run (whole blocks), so short runs checkpoint. */
+function defaultCheckpointInterval(steps: number, testInterval: number): number {
+  return Math.min(10 * testInterval, Math.max(testInterval, Math.floor(steps / 2 / testInterval) * testInterval));
 }
 
 /** Run (or resume) one training run; see the module comment. */
@@ -295,7 +300,7 @@ export async function runRl(options: RunRlOptions): Promise<RlResult> {
   const updatesPerStep = checkNonNegativeInt(where, 'updatesPerStep', options.updatesPerStep ?? 1);
   const outDir = options.outDir;
   if (outDir !== undefined && (typeof outDir !== 'string' || outDir === '')) fail(`${where}: outDir must be a non-empty string`);
-  const checkpointInterval = checkNonNegativeInt(where, 'checkpointInterval', options.checkpointInterval ?? (outDir ? 10 * testInterval : 0));
+  const checkpointInterval = checkNonNegativeInt(where, 'checkpointInterval', options.checkpointInterval ?? (outDir ? defaultCheckpointInterval(steps, testInterval) : 0));
   if (checkpointInterval > 0 && outDir === undefined) fail(`${where}: checkpointInterval needs outDir`);
   const progressMode = checkOneOf(where, 'progress', options.progress ?? 'none', RL_PROGRESS_MODES);
   const chart = options.chart ?? outDir !== undefined;
@@ -325,6 +330,14 @@ export async function runRl(options: RunRlOptions): Promise<RlResult> {
     const agentOptions = { ...(a.options as unknown as Record<string, unknown>) };
     const header = { env: envName, agent: a.kind, seed, testInterval, testEpisodes, maxEpisodeSteps, rewardScale, updatesPerStep, agentOptions };
 
+    if (outDir !== undefined) {
+      const done = await previousCompleteRun<RlResult>(outDir, { ...header, steps }, options.overwrite === true);
+      if (done !== null) {
+        (options.progressStream ?? process.stderr).write(`${envName}/${a.kind} seed ${seed}: reusing ${outDir}/results.json (a complete run with these settings)\n`);
+        return done;
+      }
+    }
+
     // ---- resume ----------------------------------------------------------------------------------------------
     let state: RunnerState = {
       t: 0, trainEpisodes: 0, testEpisodes: 0, tests: [], train: [],
@@ -332,12 +345,12 @@ export async function runRl(options: RunRlOptions): Promise<RlResult> {
     };
     let resumedAt = 0;
     if (outDir !== undefined && options.resume !== false) {
-      const ck = await readJsonIfExists(path.join(outDir, 'checkpoint.json')) as Checkpoint | null;
+      const ck = await readJsonFileIfExists(path.join(outDir, 'checkpoint.json'), 'checkpoint') as Checkpoint | null;
       if (ck !== null) {
         if (ck.format !== 'icnn-rl-checkpoint') fail(`${where}: ${outDir}/checkpoint.json is not an RL checkpoint`);
         const mine = JSON.stringify(header);
         const theirs = JSON.stringify({ env: ck.env, agent: ck.agent, seed: ck.seed, testInterval: ck.testInterval, testEpisodes: ck.testEpisodes, maxEpisodeSteps: ck.maxEpisodeSteps, rewardScale: ck.rewardScale, updatesPerStep: ck.updatesPerStep, agentOptions: ck.agentOptions });
-        if (mine !== theirs) fail(`${where}: ${outDir} holds a checkpoint of another run (${theirs}); this run is ${mine}. Use another outDir or resume: false`);
+        if (mine !== theirs) fail(`${where}: ${outDir} holds a checkpoint of another run (${theirs}); this run is ${mine}. Choose another --out, or give --force to start over (API: resume: false)`);
         await a.load(path.join(outDir, ck.agentFile));
         state = ck.state;
         resumedAt = state.t;

@@ -196,3 +196,20 @@ test('malformed label XML is refused with the line and the problem', () => {
   bad('<labels>\n<label name="a&bogus;"/></labels>', /^l\.xml:2: unknown XML entity &bogus;/);
   bad('<labels>\n<label name="a"/>\n< label/></labels>', /^l\.xml:3: malformed XML tag/);
 });
+
+test("nonFinite: 'error' (as the data loaders ask) refuses '?', NaN, infinities and 1e999 with source:line:column", () => {
+  const head = ['@relation r', '@attribute f numeric', '@attribute l {0,1}', '@data', '1,0'];
+  for (const [value, why] of [['?', /missing value '\?'/], ['NaN', /'NaN', not a finite number/], ['-inf', /'-inf', not a finite number/], ['1e999', /'1e999', not a finite number/], ['4e38', /'4e38', not a finite number within float32/]] as const) {
+    const text = [...head, `${value},1`].join('\n');
+    assert.throws(() => parseMultiLabelArff(text, { labelCount: 1, source: 'bad.arff', nonFinite: 'error' }), (e: Error) => {
+      assert.ok(e instanceof IcnnError);
+      assert.match(e.message, /^bad\.arff:6:1: /);
+      assert.match(e.message, why);
+      return true;
+    });
+    const kept = parseMultiLabelArff(text, { labelCount: 1 });
+    assert.ok(!Number.isFinite(kept.x[1]), `by default ${value} is kept as a non-finite value`);
+  }
+  const sparse = [...head.slice(0, 4), '{0 1e999,1 1}'].join('\n');
+  assert.throws(() => parseMultiLabelArff(sparse, { labelCount: 1, source: 'bad.arff', nonFinite: 'error' }), /bad\.arff:5:\d+: .*'1e999'/);
+});

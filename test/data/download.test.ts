@@ -52,6 +52,19 @@ before(async () => {
     } else if (url === '/chunked') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.end(BODY);
+    } else if (url === '/endless') {
+      // No Content-Length, and more bytes than the sources table says: the download must stop at the cap.
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const pump = (): void => {
+        if (res.destroyed || res.writableEnded) return;
+        if (res.write(BODY)) setImmediate(pump);
+        else res.once('drain', pump);
+      };
+      res.on('close', () => res.destroy());
+      pump();
+    } else if (url === '/too-big') {
+      res.writeHead(200, { 'content-length': BODY.length * 1000 });
+      res.write(BODY.subarray(0, 1000));
     } else if (url === '/redirect') {
       res.writeHead(302, { location: '/redirect2' });
       res.end();
@@ -178,23 +191,43 @@ test('a response cut off before its Content-Length, or one that stalls, leaves n
   assert.deepEqual(cacheFiles(cacheDir), []);
 });
 
-test('local files come first: dataDir (nested or flat), then ICNN_DATA_DIR, then the cache', async (t) => {
+test('local files come first: dataDir (nested or flat), then ICNN_DATA_DIR, then the cache (verification off)', async (t) => {
   const dataDir = tempDirFor(t);
   const envDir = tempDirFor(t);
   const cacheDir = tempDirFor(t);
   const sources = sourcesFor('/missing');
+  const unverified = { verify: false } as const;
   mkdirSync(path.join(cacheDir, 'toy'));
   writeFileSync(path.join(cacheDir, 'toy', 'data.bin'), 'cached');
-  assert.equal(await resolveIsolated(FILE, { cacheDir, sources }), path.join(cacheDir, 'toy', 'data.bin'));
+  assert.equal(await resolveIsolated(FILE, { cacheDir, sources, ...unverified }), path.join(cacheDir, 'toy', 'data.bin'));
   writeFileSync(path.join(envDir, 'data.bin'), 'env, flat');
   await withEnv({ ICNN_DATA_DIR: envDir }, async () => {
-    assert.equal(await resolveDataFile(FILE, { cacheDir, sources }), path.join(envDir, 'data.bin'));
+    assert.equal(await resolveDataFile(FILE, { cacheDir, sources, ...unverified }), path.join(envDir, 'data.bin'));
     mkdirSync(path.join(dataDir, 'toy'));
     writeFileSync(path.join(dataDir, 'toy', 'data.bin'), 'explicit, nested');
-    assert.equal(await resolveDataFile(FILE, { dataDir, cacheDir, sources }), path.join(dataDir, 'toy', 'data.bin'));
+    assert.equal(await resolveDataFile(FILE, { dataDir, cacheDir, sources, ...unverified }), path.join(dataDir, 'toy', 'data.bin'));
     assert.deepEqual(dataSearchDirs({ dataDir }), [dataDir, envDir]);
   });
   assert.equal(hits.get('/missing') ?? 0, 1); // only the 404 test above asked for it
+});
+
+test('downloads stop at the published size while streaming: an endless body or a too large announcement leaves nothing behind', async (t) => {
+  const cacheDir = tempDirFor(t);
+  await expectDownloadError(resolveIsolated(FILE, { cacheDir, sources: sourcesFor('/endless') }), /\/endless: the transfer broke off after \d+ bytes \(more than 300000 bytes, the expected size; stopped\)/);
+  assert.deepEqual(cacheFiles(cacheDir), []);
+  await expectDownloadError(resolveIsolated(FILE, { cacheDir, sources: sourcesFor('/too-big') }), /the server announces 300000000 bytes, more than the 300000 expected; nothing was written/);
+  assert.deepEqual(cacheFiles(cacheDir), []);
+});
+
+test('local files are verified by default, the cache included: a tampered or truncated copy is refused naming the file', async (t) => {
+  const dataDir = tempDirFor(t);
+  const cacheDir = tempDirFor(t);
+  const sources = sourcesFor('/missing');
+  mkdirSync(path.join(cacheDir, 'toy'));
+  writeFileSync(path.join(cacheDir, 'toy', 'data.bin'), 'tampered');
+  await assert.rejects(resolveIsolated(FILE, { cacheDir, sources }), /toy\/data\.bin: sha256 [0-9a-f]{64} \(8 bytes\) does not match the expected .*--no-verify/);
+  writeFileSync(path.join(dataDir, 'data.bin'), OTHER.subarray(0, 1000));
+  await assert.rejects(resolveIsolated(FILE, { dataDir, cacheDir, sources }), /data\.bin: sha256 [0-9a-f]{64} \(1000 bytes\) does not match/);
 });
 
 test('download: false, unknown files, verification of local files', async (t) => {

@@ -8,6 +8,7 @@
  * from `--objective` / `--objective-options`, else from the config.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { POSITIVE_INT, numberOption } from '../../util/numbers.js';
 import path from 'node:path';
 import { fail } from '../../util/errors.js';
 import { disposeDataset, loadDataSource, readConfigFile, type DataSource } from './train.js';
@@ -27,16 +28,8 @@ interface EvaluateFlags {
   json?: boolean;
 }
 
-function positiveInt(v: string): number {
-  if (!/^\s*\d+\s*$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError('expected a positive integer.');
-  return Number(v);
-}
-
-function unitInterval(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !(n > 0 && n < 1)) throw new InvalidArgumentError('expected a number in (0, 1).');
-  return n;
-}
+const positiveInt = numberOption(POSITIVE_INT);
+const unitInterval = numberOption({ min: 0, exclusiveMin: true, max: 1, exclusiveMax: true });
 
 function jsonObject(v: string): Record<string, unknown> {
   let o: unknown;

@@ -2,6 +2,9 @@
 import { Command } from 'commander';
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
+import { NON_NEGATIVE_INT, POSITIVE_INT, parseNumberArg } from '../../util/numbers.js';
+import { probeOutputDir } from '../../util/outputDir.js';
+import { guardFinishedOutput } from '../runGuard.js';
 
 export function reproduceCommand(): Command {
   return new Command('reproduce')
@@ -14,24 +17,25 @@ export function reproduceCommand(): Command {
     .option('--data-dir <dir>', 'where datasets are looked up first (else ICNN_DATA_DIR, cache, download)')
     .option('--models <list>', 'comma-separated subset of the experiment\'s models (bibtex: ff, picnn-gd, picnn-bundle; olivetti: bundle-entropy, gd, nonconvex)')
     .option('--json', 'print results.json instead of the table')
-    .action(async (name: string, opts: { quick?: boolean; out?: string; seed: string; epochs?: string; dataDir?: string; models?: string; json?: boolean }) => {
+    .option('--force', 'overwrite the report of an earlier run in --out')
+    .option('--no-verify', 'use local data files without checking their size and sha256 against the published ones')
+    .action(async (name: string, opts: { quick?: boolean; out?: string; seed: string; epochs?: string; dataDir?: string; models?: string; json?: boolean; force?: boolean; verify: boolean }) => {
+      const seed = parseNumberArg('reproduce: --seed', opts.seed, NON_NEGATIVE_INT);
+      const epochs = opts.epochs === undefined ? undefined : parseNumberArg('reproduce: --epochs', opts.epochs, POSITIVE_INT);
+      const outDir = path.resolve(opts.out ?? path.join('out', name));
+      await guardFinishedOutput(outDir, ['results.json', 'report.md'], opts.force === true);
+      await probeOutputDir('--out', outDir);
       const { ready } = await import('../../backend/backend.js');
       await ready();
       const { getExperiment, writeReport } = await import('../../experiments/index.js');
-      const { fail } = await import('../../util/errors.js');
       const experiment = getExperiment(name);
-      const seed = Number(opts.seed);
-      if (!Number.isInteger(seed)) fail(`reproduce: --seed must be an integer, got '${opts.seed}'`);
-      const epochs = opts.epochs === undefined ? undefined : Number(opts.epochs);
-      if (epochs !== undefined && !(Number.isInteger(epochs) && epochs > 0)) fail(`reproduce: --epochs must be a positive integer, got '${opts.epochs}'`);
-      const outDir = path.resolve(opts.out ?? path.join('out', name));
-      await fs.mkdir(outDir, { recursive: true });
       const ctx = {
-        outDir, quick: Boolean(opts.quick), seed, epochs, dataDir: opts.dataDir,
+        outDir, quick: Boolean(opts.quick), seed, epochs, dataDir: opts.dataDir, verify: opts.verify,
         models: opts.models === undefined ? undefined : opts.models.split(',').map((m) => m.trim()).filter((m) => m !== ''),
         log: (line: string) => process.stderr.write(`${line}\n`),
       };
       ctx.log(`icnn reproduce ${name}${ctx.quick ? ' --quick' : ''}: writing to ${outDir}`);
+      if (!opts.verify) ctx.log('--no-verify: local data files are used without checking their size and sha256');
       const report = await experiment.run(ctx);
       const files = await writeReport(ctx, report);
       if (opts.json) {

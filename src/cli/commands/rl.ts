@@ -15,26 +15,17 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fail } from '../../util/errors.js';
+import { NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, numberOption } from '../../util/numbers.js';
+import { probeOutputDir } from '../../util/outputDir.js';
+import { readJsonFileIfExists } from '../../rl/previousRun.js';
 import type { AgentKind, AgentOptions } from '../../rl/agents/index.js';
 import type { RlResult, RlProgressMode } from '../../rl/runner.js';
 
 const AGENTS = ['ddpg', 'naf', 'icnn'] as const;
 
-function positiveInt(v: string): number {
-  if (!/^\s*\d+\s*$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError('expected a positive integer.');
-  return Number(v);
-}
-
-function nonNegativeInt(v: string): number {
-  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError('expected a non-negative integer.');
-  return Number(v);
-}
-
-function positiveNumber(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a finite number > 0.');
-  return n;
-}
+const positiveInt = numberOption(POSITIVE_INT);
+const nonNegativeInt = numberOption(NON_NEGATIVE_INT);
+const positiveNumber = numberOption(POSITIVE);
 
 function intList(v: string): number[] {
   const parts = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -77,6 +68,7 @@ interface SharedOptions {
   maxEpisodeSteps?: number;
   checkpointInterval?: number;
   mujocoDir?: string;
+  force?: boolean;
   progress: RlProgressMode;
 }
 
@@ -91,6 +83,7 @@ function addShared(cmd: Command): Command {
     .option('--agent-options <json>', 'further agent options as JSON, e.g. \'{"solver":"bundle-entropy","actIterations":10}\'', jsonObject)
     .option('--max-episode-steps <n>', 'cap on a training episode (default 1000)', positiveInt)
     .option('--checkpoint-interval <n>', 'steps between checkpoints with --out (default 10 test intervals; 0: none)', nonNegativeInt)
+    .option('--force', 'overwrite a complete run of other settings in --out (or retrain one of the same settings), and start over instead of resuming a checkpoint of other settings')
     .option('--mujoco-dir <dir>', 'directory of the MuJoCo model files (default: ICNN_MUJOCO_DIR, ICNN_DATA_DIR/mujoco, the cache, a download)')
     .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'lines', 'none']).default('auto'));
 }
@@ -108,7 +101,7 @@ function agentOptionsOf(o: SharedOptions): AgentOptions {
 async function run(env: string, agent: AgentKind, steps: number, seed: number, o: SharedOptions, out: string | undefined, progress: RlProgressMode): Promise<RlResult> {
   const { runRl } = await import('../../rl/runner.js');
   return runRl({
-    env, agent, steps, seed, outDir: out, progress,
+    env, agent, steps, seed, outDir: out, progress, ...(o.force ? { overwrite: true, resume: false } : {}),
     agentOptions: { ...agentOptionsOf(o), seed },
     ...(o.testInterval !== undefined ? { testInterval: o.testInterval } : {}),
     ...(o.rewardScale !== undefined ? { rewardScale: o.rewardScale } : {}),
@@ -146,6 +139,7 @@ export function rlCommand(): Command {
     .option('--out <dir>', 'write results.json, learning-curve.png and checkpoints here (resumes when present)')
     .option('--json', 'print the results as JSON'))
     .action(async (opts: SharedOptions & { env: string; agent: AgentKind; steps: number; seed: number; out?: string; json?: boolean }) => {
+      if (opts.out !== undefined) await probeOutputDir('--out', opts.out);
       const { ready } = await import('../../backend/backend.js');
       await ready();
       const r = await run(opts.env, opts.agent, opts.steps, opts.seed, opts, opts.out, opts.json && opts.progress === 'auto' ? 'none' : opts.progress);
@@ -153,13 +147,14 @@ export function rlCommand(): Command {
     });
 }
 
-async function readResults(file: string): Promise<RlResult | null> {
-  try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as RlResult;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+/** A results.json, or null when there is none; a damaged one is an error naming the file. */
+async function readResults(file: string, where: string): Promise<RlResult | null> {
+  const r = await readJsonFileIfExists(file, `${where}: results`);
+  if (r === null) return null;
+  if (typeof r !== 'object' || Array.isArray(r) || (r as RlResult).format !== 'icnn-rl-results') {
+    fail(`${where}: ${file} is not an icnn rl results file (format ${JSON.stringify((r as Partial<RlResult> | null)?.format)}); move it away`);
   }
+  return r as RlResult;
 }
 
 export function rlTableCommand(): Command {
@@ -171,6 +166,7 @@ export function rlTableCommand(): Command {
     .requiredOption('--steps <n>', 'training steps per run', positiveInt)
     .requiredOption('--out <dir>', 'directory for the runs and table.md'))
     .action(async (opts: SharedOptions & { envs: string; agents: AgentKind[]; seeds: number[]; steps: number; out: string }) => {
+      await probeOutputDir('--out', opts.out);
       const { ready } = await import('../../backend/backend.js');
       await ready();
       const { resolveEnvName } = await import('../../rl/envs/registry.js');
@@ -183,17 +179,6 @@ export function rlTableCommand(): Command {
         for (const agent of opts.agents) {
           for (const seed of opts.seeds) {
             const dir = path.join(opts.out, env, agent, `seed-${seed}`);
-            const previous = await readResults(path.join(dir, 'results.json'));
-            const wanted = { ...agentOptionsOf(opts), seed };
-            const same = previous !== null && previous.complete && previous.steps === opts.steps &&
-              Object.entries(wanted).every(([k, v]) => JSON.stringify(previous.agentOptions[k]) === JSON.stringify(v)) &&
-              (opts.testInterval === undefined || previous.testInterval === opts.testInterval) &&
-              (opts.rewardScale === undefined || previous.rewardScale === opts.rewardScale);
-            if (same) {
-              process.stderr.write(`${env}/${agent} seed ${seed}: reusing ${dir}/results.json\n`);
-              results.push(previous);
-              continue;
-            }
             const r = await run(env, agent, opts.steps, seed, opts, dir, opts.progress);
             process.stderr.write(formatRunSummary(r));
             results.push(r);
@@ -239,14 +224,11 @@ export async function collectRuns(dir: string, log: (line: string) => void = () 
         .sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
       for (const s of seeds) {
         const file = path.join(dir, env, agent, s, 'results.json');
-        let r: RlResult | null;
-        try {
-          r = await readResults(file);
-        } catch (e) {
-          fail(`rl-collect: ${file} is not readable JSON (${(e as Error).message})`);
-        }
+        const r = await readResults(file, 'rl-collect');
         if (r === null) continue;
-        if (r.format !== 'icnn-rl-results') fail(`rl-collect: ${file} is not an icnn rl results file (format ${JSON.stringify(r.format)})`);
+        if (!Array.isArray(r.tests) || typeof r.metrics !== 'object' || r.metrics === null || typeof r.timing !== 'object' || r.timing === null) {
+          fail(`rl-collect: ${file} lacks tests, metrics or timing; it is not a results file this version wrote (move it away)`);
+        }
         if (!r.complete) {
           log(`rl-collect: skipping ${file}: the run is not complete (resume it with icnn rl --out ${path.dirname(file)})`);
           continue;
@@ -267,6 +249,7 @@ export function rlCollectCommand(): Command {
       const { writeFileAtomic } = await import('../../util/atomicFile.js');
       const results = await collectRuns(dir, (line) => process.stderr.write(`${line}\n`));
       if (results.length === 0) fail(`rl-collect: no complete runs under ${dir} (expected ${dir}/<env>/<agent>/seed-<s>/results.json)`);
+      await probeOutputDir('rl-collect', dir);
       const agents = AGENTS.filter((a) => results.some((r) => r.agent === a));
       const md = rlTableMarkdown(results, { agents, notes: results.map(runNote) });
       await writeFileAtomic(path.join(dir, 'table.md'), md);

@@ -10,7 +10,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fail } from '../../util/errors.js';
+import { IcnnError, fail } from '../../util/errors.js';
+import { ANY, POSITIVE_INT, isOutOfRangeMessage, numberOption, parseFiniteNumber, stringifyFinite } from '../../util/numbers.js';
+import { probeOutputFile } from '../../util/outputDir.js';
+import type { EnergyModel } from '../../models/energyModel.js';
+import type { Tensor2D } from '@tensorflow/tfjs';
 
 export type DomainArg = 'unit-box' | 'simplex' | 'unbounded' | { lower: number; upper: number };
 
@@ -28,24 +32,9 @@ interface SolveOptions {
   show: number;
 }
 
-function positiveInt(v: string): number {
-  if (!/^\s*\d+\s*$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError('expected a positive integer.');
-  return Number(v);
-}
-
-function finiteNumber(v: string): number {
-  const n = parseNumber(v);
-  if (n === null) throw new InvalidArgumentError('expected a finite number.');
-  return n;
-}
-
-/** A finite number written in full (no empty string, no 'Infinity', no hex), or null. */
-function parseNumber(s: string): number | null {
-  const t = s.trim();
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return null;
-  const n = Number(t);
-  return Number.isFinite(n) ? n : null;
-}
+const positiveInt = numberOption(POSITIVE_INT);
+const finiteNumber = numberOption(ANY);
+const parseNumber = parseFiniteNumber;
 
 /** `unit-box`, `simplex`, `unbounded`, or `L:U` (the box [L, U]^n). */
 export function parseDomain(v: string): DomainArg {
@@ -53,7 +42,7 @@ export function parseDomain(v: string): DomainArg {
   const m = /^([^:]+):([^:]+)$/.exec(v);
   const lower = m ? parseNumber(m[1]) : null;
   const upper = m ? parseNumber(m[2]) : null;
-  if (lower === null || upper === null) throw new InvalidArgumentError("expected unit-box, simplex, unbounded or L:U (a box, e.g. -1:1).");
+  if (lower === null || upper === null) throw new InvalidArgumentError('expected unit-box, simplex, unbounded or L:U (a box, e.g. -1:1, with finite bounds within float32 range).');
   if (!(lower < upper)) throw new InvalidArgumentError(`the box L:U needs L < U, got ${lower}:${upper}.`);
   return { lower, upper };
 }
@@ -81,7 +70,7 @@ export function parseRows(text: string, file: string, width: number): Float32Arr
       if (!Array.isArray(row)) fail(`${where}: rows[${i}] is not an array of numbers (got ${JSON.stringify(row)?.slice(0, 40)})`);
       checkWidth(row.length, `rows[${i}]`);
       row.forEach((v: unknown, j: number) => {
-        if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${where}: rows[${i}][${j}] is ${JSON.stringify(v)}, not a finite number`);
+        if (typeof v !== 'number' || parseFiniteNumber(String(v)) === null) fail(`${where}: rows[${i}][${j}] is ${JSON.stringify(v)}, not a finite number within float32 range`);
       });
       rows.push(Float32Array.from(row as number[]));
     });
@@ -163,6 +152,33 @@ export function solveCommand(): Command {
     .action(async (opts: SolveOptions) => runSolve(opts));
 }
 
+function nonFiniteMessage(method: string, row: number | string): string {
+  return `--method ${method}: row ${row}: the energy, its gradient or the solution is not finite (float32 overflow); scale x or the --domain bounds down`;
+}
+
+/** The first row whose y or energies are not finite, or null. */
+function firstNonFinite(y: ArrayLike<number>, width: number, ...perRow: (ArrayLike<number> | undefined)[]): number | null {
+  for (let i = 0; i < y.length; i++) if (!Number.isFinite(y[i])) return Math.floor(i / width);
+  for (const a of perRow) {
+    if (a === undefined) continue;
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
+  }
+  return null;
+}
+
+/** The first row whose energy or its gradient at the domain's centre is not finite, or null. */
+function firstNonFiniteRow(model: EnergyModel, x: Tensor2D | null, rows: number, domain: DomainArg): number | null {
+  const centre = domain === 'unit-box' ? 0.5 : domain === 'simplex' ? 1 / model.yDim : domain === 'unbounded' ? 0 : (domain.lower + domain.upper) / 2;
+  const y = Array.from({ length: rows }, () => new Array<number>(model.yDim).fill(centre));
+  const { energy, grad } = model.energyAndGradY(x, y);
+  try {
+    return firstNonFinite(grad.dataSync(), model.yDim, energy.dataSync());
+  } finally {
+    energy.dispose();
+    grad.dispose();
+  }
+}
+
 async function runSolve(opts: SolveOptions): Promise<void> {
   const { ready } = await import('../../backend/backend.js');
   await ready();
@@ -174,6 +190,7 @@ async function runSolve(opts: SolveOptions): Promise<void> {
   if ((opts.learningRate !== undefined || opts.momentum !== undefined) && method !== 'gd') {
     fail(`--learning-rate and --momentum apply to --method gd only (got --method ${method})`);
   }
+  if (opts.out !== undefined) await probeOutputFile('--out', opts.out);
   const tf = await import('@tensorflow/tfjs');
   const { loadModel } = await import('../../models/index.js');
   const model = await loadModel(opts.model);
@@ -197,13 +214,25 @@ async function runSolve(opts: SolveOptions): Promise<void> {
       ? { optimizer: 'momentum' as const, learningRate: opts.learningRate ?? 0.01, momentum: opts.momentum ?? 0.9 }
       : {};
     const t0 = performance.now();
-    result = await argmin(model, x, {
-      method, domain: opts.domain, ...(opts.iterations !== undefined ? { iterations: opts.iterations } : {}),
-      ...(x === null ? { batch: N } : {}), ...gd,
-    });
+    try {
+      result = await argmin(model, x, {
+        method, domain: opts.domain, ...(opts.iterations !== undefined ? { iterations: opts.iterations } : {}),
+        ...(x === null ? { batch: N } : {}), ...gd,
+      });
+    } catch (e) {
+      // A solver fed non-finite energies fails inside (e.g. an LP's bounds): say so in the user's terms.
+      const row = firstNonFiniteRow(model, x, N, opts.domain);
+      if (row !== null) fail(nonFiniteMessage(method, row));
+      const message = (e as Error).message;
+      if (isOutOfRangeMessage(message)) fail(nonFiniteMessage(method, /row (\d+)/.exec(message)?.[1] ?? '?'));
+      if (e instanceof IcnnError) throw e;
+      fail(`--method ${method} failed: ${message}`);
+    }
     const seconds = (performance.now() - t0) / 1000;
     const n = model.yDim;
     const yFlat = result.y.dataSync();
+    const badRow = firstNonFinite(yFlat, n, result.energy, result.objective, result.lowerBound);
+    if (badRow !== null) fail(nonFiniteMessage(method, badRow));
     const yRows = Array.from({ length: N }, (_, r) => Array.from(yFlat.subarray(r * n, (r + 1) * n), f32));
     const domainLabel = typeof opts.domain === 'string' ? opts.domain : `${opts.domain.lower}:${opts.domain.upper}`;
     if (opts.out !== undefined) {
@@ -213,7 +242,7 @@ async function runSolve(opts: SolveOptions): Promise<void> {
     const r = result;
     if (opts.json) {
       const arr = (a: ArrayLike<number> | undefined) => (a === undefined ? null : Array.from(a));
-      process.stdout.write(`${JSON.stringify({
+      process.stdout.write(`${stringifyFinite('solve --json', {
         method, model: model.kind, domain: domainLabel, rows: N, yDim: n,
         y: yRows, energy: arr(r.energy), objective: arr(r.objective), lowerBound: arr(r.lowerBound), gap: arr(r.gap),
         iterations: arr(r.iterations), evaluations: r.evaluations, seconds,

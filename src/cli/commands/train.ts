@@ -29,6 +29,9 @@ import type { EnergyModel } from '../../models/energyModel.js';
 import type { Dataset, FitHistory, FitOptions } from '../../learning/fit.js';
 import { IcnnError, fail } from '../../util/errors.js';
 import { Rng } from '../../util/random.js';
+import { POSITIVE, checkNumber, parseFiniteNumber, stringifyFinite } from '../../util/numbers.js';
+import { probeOutputDir } from '../../util/outputDir.js';
+import { guardCheckpointRoot, guardFinishedOutput } from '../runGuard.js';
 
 // ---- small validators that name the config path ----------------------------------------------------------
 
@@ -65,8 +68,7 @@ function integer(p: string, v: unknown): number {
 }
 
 function positive(p: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(`${p} must be a positive number, got ${JSON.stringify(v)}`);
-  return v;
+  return checkNumber(p, v, POSITIVE);
 }
 
 // ---- config -------------------------------------------------------------------------------------------------
@@ -268,13 +270,6 @@ async function readText(file: string, what: string): Promise<string> {
   }
 }
 
-function parseNumber(s: string): number | null {
-  const t = s.trim();
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return null;
-  const n = Number(t);
-  return Number.isFinite(n) ? n : null;
-}
-
 function checkJsonRows(what: string, v: unknown, width: number): Float32Array {
   if (!Array.isArray(v)) fail(`${what} must be an array of rows (arrays of numbers)`);
   if (v.length === 0) fail(`${what} has no rows`);
@@ -283,7 +278,7 @@ function checkJsonRows(what: string, v: unknown, width: number): Float32Array {
     if (!Array.isArray(row)) fail(`${what}[${i}] is not an array of numbers`);
     if (row.length !== width) fail(`${what}[${i}] has ${row.length} values, the model needs ${width}`);
     row.forEach((e: unknown, j: number) => {
-      if (typeof e !== 'number' || !Number.isFinite(e)) fail(`${what}[${i}][${j}] is ${JSON.stringify(e)}, not a finite number`);
+      if (typeof e !== 'number' || parseFiniteNumber(String(e)) === null) fail(`${what}[${i}][${j}] is ${JSON.stringify(e)}, not a finite number within float32 range`);
       out[i * width + j] = e;
     });
   });
@@ -309,7 +304,7 @@ export function parseRowsText(text: string, file: string, width: number): Float3
   body.split(/\r?\n/).forEach((line, k) => {
     if (line.trim() === '') return;
     const fields = line.split(',');
-    const nums = fields.map(parseNumber);
+    const nums = fields.map(parseFiniteNumber);
     if (first) {
       first = false;
       if (nums.every((n) => n === null)) return; // header
@@ -415,6 +410,7 @@ interface TrainFlags {
   out?: string;
   progress: string;
   json?: boolean;
+  force?: boolean;
 }
 
 function progressMode(v: string): string {
@@ -430,6 +426,7 @@ export function trainCommand(): Command {
     .option('--out <dir>', 'output directory (overrides config.out)')
     .option('--progress <mode>', 'auto (a bar on a terminal, else one line per epoch), bar, lines or none', progressMode, 'auto')
     .option('--json', 'print the history as JSON on stdout')
+    .option('--force', 'start over even if the checkpoint dir holds an earlier run (its checkpoints get pruned), and overwrite a finished --out')
     .action(async (flags: TrainFlags) => runTrain(flags));
 }
 
@@ -450,6 +447,12 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   const { writeFileAtomic } = await import('../../util/atomicFile.js');
   // Check the objective and its options before the (possibly slow) data loading.
   createObjective(config.objective, config.objectiveOptions, 'config.objectiveOptions');
+  // Nothing lost, and fail before work: see ../runGuard.ts and ../../util/outputDir.ts.
+  // history.json is written last: without it the run did not finish, and a resumed run may replace its model.
+  await guardFinishedOutput(config.out, config.resume ? ['history.json'] : ['model', 'history.json'], flags.force === true);
+  if (config.checkpoint) await guardCheckpointRoot(config.checkpoint.dir, config.resume, flags.force === true);
+  await probeOutputDir(flags.out !== undefined ? '--out' : 'config.out', config.out);
+  if (config.checkpoint) await probeOutputDir('config.checkpoint.dir', config.checkpoint.dir);
   const model = await modelFromConfig(config.model);
   let data: Dataset | null = null;
   let validation: Dataset | null = null;
@@ -473,13 +476,13 @@ async function runTrain(flags: TrainFlags): Promise<void> {
     const modelDir = path.join(config.out, 'model');
     await model.save(modelDir);
     const historyFile = path.join(config.out, 'history.json');
-    await writeFileAtomic(historyFile, `${JSON.stringify({
+    await writeFileAtomic(historyFile, `${stringifyFinite(historyFile, {
       format: 'icnn-training-history', model: { kind: model.kind, config: model.config },
       objective: config.objective, objectiveOptions: config.objectiveOptions ?? {}, learningRate: config.learningRate,
       batchSize: config.batchSize, seed: config.seed, history,
-    }, null, 2)}\n`);
+    }, 2)}\n`);
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify(history)}\n`);
+      process.stdout.write(`${stringifyFinite('train --json', history)}\n`);
       return;
     }
     const last = history.epochs[history.epochs.length - 1];
