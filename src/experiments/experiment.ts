@@ -17,8 +17,15 @@ export interface ExperimentContext {
   epochs?: number;
   /** Where datasets are looked up first (else ICNN_DATA_DIR, the per-user cache, then a download). */
   dataDir?: string;
-  /** Run only these of the experiment's models (default: all; see `selectModels`). */
+  /** Run only these of the experiment's models (default: all; see `selectModels`); with `seeds`, its variants. */
   models?: string[];
+  /**
+   * bibtex, olivetti: run every (variant, seed) as its own resumable run under outDir/runs/ (two at a time), then
+   * collect the tables over seeds (./seedRuns.ts, ./seedTable.ts).
+   */
+  seeds?: number[];
+  /** With seeds' layout: only build the tables from the runs already under outDir (finished or not); no training. */
+  collectOnly?: boolean;
   /** Progress lines for humans (stderr in the CLI). */
   log: (line: string) => void;
 }

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
+import { intList } from './rl.js';
 
 export function reproduceCommand(): Command {
   return new Command('reproduce')
@@ -10,11 +11,16 @@ export function reproduceCommand(): Command {
     .option('--quick', 'tiny data and few epochs (smoke test; numbers not comparable with the paper)')
     .option('--out <dir>', 'output directory (default: out/<experiment>)')
     .option('--seed <n>', 'random seed', '0')
+    .option('--seeds <list>', 'bibtex, olivetti: run every variant for each seed (e.g. 0,1,2), each in its own resumable run ' +
+      'directory under --out/runs/, two at a time, then write the tables over seeds', intList)
+    .option('--collect', 'bibtex, olivetti: only build the tables over seeds from the runs under --out (finished or not)')
     .option('--epochs <n>', "training epochs (default: the paper's)")
     .option('--data-dir <dir>', 'where datasets are looked up first (else ICNN_DATA_DIR, cache, download)')
     .option('--models <list>', 'comma-separated subset of the experiment\'s models (bibtex: ff, picnn-gd, picnn-bundle; olivetti: bundle-entropy, gd, nonconvex)')
     .option('--json', 'print results.json instead of the table')
-    .action(async (name: string, opts: { quick?: boolean; out?: string; seed: string; epochs?: string; dataDir?: string; models?: string; json?: boolean }) => {
+    .action(async (name: string, opts: {
+      quick?: boolean; out?: string; seed: string; seeds?: number[]; collect?: boolean; epochs?: string; dataDir?: string; models?: string; json?: boolean;
+    }) => {
       const { ready } = await import('../../backend/backend.js');
       await ready();
       const { getExperiment, writeReport } = await import('../../experiments/index.js');
@@ -26,8 +32,11 @@ export function reproduceCommand(): Command {
       if (epochs !== undefined && !(Number.isInteger(epochs) && epochs > 0)) fail(`reproduce: --epochs must be a positive integer, got '${opts.epochs}'`);
       const outDir = path.resolve(opts.out ?? path.join('out', name));
       await fs.mkdir(outDir, { recursive: true });
+      if ((opts.seeds !== undefined || opts.collect) && name !== 'bibtex' && name !== 'olivetti') {
+        fail(`reproduce: --seeds and --collect apply to bibtex and olivetti, not ${name}`);
+      }
       const ctx = {
-        outDir, quick: Boolean(opts.quick), seed, epochs, dataDir: opts.dataDir,
+        outDir, quick: Boolean(opts.quick), seed, epochs, dataDir: opts.dataDir, seeds: opts.seeds, collectOnly: Boolean(opts.collect),
         models: opts.models === undefined ? undefined : opts.models.split(',').map((m) => m.trim()).filter((m) => m !== ''),
         log: (line: string) => process.stderr.write(`${line}\n`),
       };

@@ -36,7 +36,7 @@ function positiveNumber(v: string): number {
   return n;
 }
 
-function intList(v: string): number[] {
+export function intList(v: string): number[] {
   const parts = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (parts.length === 0 || parts.some((p) => !/^\d+$/.test(p))) throw new InvalidArgumentError('expected a comma-separated list of non-negative integers, e.g. 0,1,2.');
   return parts.map(Number);
