@@ -18,7 +18,7 @@ import { writeSvgAsPng } from '../report/png.js';
 import { runParallel, siblingModule } from './parallel.js';
 import { collectSeedRuns, runSeedGrid, type SeedGridTask } from './seedRuns.js';
 import {
-  meanCurve, SEED_TABLE_NOTE, seedAblationTable, seedMainTable, seedResultRows, seedTable, unfinishedLines, type AblationLine, type SeedTableSpec,
+  finalMean, SEED_TABLE_NOTE, seedAblationTable, seedMainTable, seedResultRows, seedTable, unfinishedLines, writeSeedCurves, type AblationLine, type SeedTableSpec,
 } from './seedTable.js';
 import {
   mse255, OLIVETTI_DEFAULT_VARIANT, OLIVETTI_LABELS, OLIVETTI_METHODS, OLIVETTI_VARIANTS, olivettiSettings, type OlivettiMethod,
@@ -302,25 +302,15 @@ async function olivettiSeeds(ctx: ExperimentContext): Promise<ExperimentReport> 
   const records = await collectSeedRuns(ctx.outDir, 'olivetti');
   const t = seedTable(records, OLIVETTI_TABLE);
   const table = seedMainTable(t, OLIVETTI_TABLE, MAIN_VARIANTS);
-  const figure = 'olivetti-seed-curves.png';
-  const shown = MAIN_VARIANTS.filter((v) => t.rows.some((r) => r.variant === v));
-  const series: Series[] = shown.map((v) => ({ name: v, points: meanCurve(records, v, 'testMse') }));
-  const last = Math.max(2, ...series.map((x) => x.points.length));
-  const refs: [string, number][] = (['bundle-entropy', 'gd', 'nonconvex'] as const).map((m) => [`paper: ${m} ${OLIVETTI_PAPER[m]}`, OLIVETTI_PAPER[m]]);
-  for (const [name, v] of refs) series.push({ name, points: [[1, v], [last, v]] });
-  await writeSvgAsPng(path.join(ctx.outDir, figure), await lineChart({
-    title: 'Olivetti face completion (§5.3): test MSE per epoch, mean over complete seeds',
-    subtitle: `${records.some((r) => r.quick) ? 'QUICK MODE, not comparable with the paper; ' : ''}0–255 scale; dashed: Table 2`,
-    xLabel: 'epoch', yLabel: 'test MSE (0–255 scale)', series, dashed: refs.map(([n]) => n), markPoints: last <= 60,
-  }), { scale: 1.5 });
-  const finalMean = (v: string) => {
-    const r = t.rows.find((x) => x.variant === v);
-    return r ? r.final.reduce((a, b) => a + b, 0) / r.final.length : null;
-  };
-  const be = finalMean('bundle-entropy');
+  const figure = await writeSeedCurves(path.join(ctx.outDir, 'olivetti-seed-curves.png'), records, MAIN_VARIANTS, 'testMse', {
+    title: 'Olivetti face completion (§5.3): test MSE per epoch, mean over complete seeds', subtitle: '0–255 scale; dashed: Table 2',
+    yLabel: 'test MSE (0–255 scale)',
+    paper: (['bundle-entropy', 'gd', 'nonconvex'] as const).map((m) => [`paper: ${m} ${OLIVETTI_PAPER[m]}`, OLIVETTI_PAPER[m]]),
+  });
+  const be = finalMean(t, 'bundle-entropy');
   const targets = [5, 30].map((k) => {
-    const gd = finalMean(`gd-${k}`);
-    const nc = finalMean(`nonconvex-${k}`);
+    const gd = finalMean(t, `gd-${k}`);
+    const nc = finalMean(t, `nonconvex-${k}`);
     return be === null || gd === null || nc === null ? `- order with ${k} GD steps: not all rows finished`
       : `- order with ${k} GD steps (paper: bundle entropy < nonconvex < GD): ${be.toFixed(1)} / ${nc.toFixed(1)} / ${gd.toFixed(1)} → ` +
         `${be < nc && nc < gd ? 'holds' : 'does not hold'}`;

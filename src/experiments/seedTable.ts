@@ -8,7 +8,10 @@
  * and an ablation table with one line per change against its reference row. Unfinished runs are listed, never
  * averaged in. results.json keeps the per-seed arrays.
  */
+import path from 'node:path';
 import { summarize } from '../rl/table.js';
+import { lineChart, type Series } from '../report/charts.js';
+import { writeSvgAsPng } from '../report/png.js';
 import { markdownTable } from './experiment.js';
 import type { SeedRunRecord } from './seedRuns.js';
 
@@ -115,7 +118,8 @@ const mean = (v: readonly number[]) => summarize(v).mean;
 /** The main table: one line per (method, setting). */
 export function seedMainTable(t: SeedTable, spec: SeedTableSpec, variants: readonly string[]): string {
   const d = spec.digits;
-  const rows = t.rows.filter((r) => variants.includes(r.variant)).map((r) => [
+  const ordered = variants.flatMap((v) => t.rows.filter((r) => r.variant === v));
+  const rows = ordered.map((r) => [
     spec.label(r.method), r.setting, r.seeds.join(', '), meanSd(r.final, d), meanSd(r.last5, d),
     `${meanSd(r.best, d)} (epochs ${r.bestEpoch.join(', ')}; optimistic)`,
     ...spec.alsoShow.map((m) => meanSd(r.also[m.key], d)),
@@ -155,6 +159,25 @@ export function meanCurve(records: readonly SeedRunRecord[], variant: string, me
   const n = Math.min(...runs.map((r) => r.epochRecords.length));
   if (runs.length === 0) return [];
   return Array.from({ length: n }, (_, i) => [runs[0].epochRecords[i].epoch, runs.reduce((a, r) => a + r.epochRecords[i].metrics[metric], 0) / runs.length]);
+}
+
+/** The mean over seeds of a row's final values (null when the row has no complete run). */
+export function finalMean(t: SeedTable, variant: string): number | null {
+  const r = t.rows.find((x) => x.variant === variant);
+  return r ? summarize(r.final).mean : null;
+}
+
+/** A PNG of the mean learning curves of `variants` (complete seeds) with the paper's values dashed. */
+export async function writeSeedCurves(file: string, records: readonly SeedRunRecord[], variants: readonly string[], metric: string,
+  o: { title: string; subtitle: string; yLabel: string; paper: [string, number][] }): Promise<string> {
+  const series: Series[] = variants.map((v) => ({ name: v, points: meanCurve(records, v, metric) })).filter((x) => x.points.length > 0);
+  const last = Math.max(2, ...series.map((x) => x.points.length));
+  for (const [name, v] of o.paper) series.push({ name, points: [[1, v], [last, v]] });
+  const quick = records.some((r) => r.quick) ? 'QUICK MODE, not comparable with the paper; ' : '';
+  await writeSvgAsPng(file, await lineChart({
+    title: o.title, subtitle: `${quick}${o.subtitle}`, xLabel: 'epoch', yLabel: o.yLabel, series, dashed: o.paper.map(([n]) => n), markPoints: last <= 60,
+  }), { scale: 1.5 });
+  return path.basename(file);
 }
 
 /** Lines naming the unfinished runs (empty when all finished). */

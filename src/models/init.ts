@@ -40,6 +40,15 @@ export function uniformScaling(rng: Rng, fanIn: number, count: number): Float32A
   return rng.fillUniform(count, -limit, limit);
 }
 
+/**
+ * U(±1/√fan_out), for weights and biases alike: the authors' BibTeX feed-forward baseline (multi-label-cls/ff.py
+ * draws every layer of width sz from tflearn's uniform(-1/√sz, 1/√sz)).
+ */
+export function fanOutUniform(rng: Rng, fanOut: number, count: number): Float32Array {
+  const limit = 1 / Math.sqrt(fanOut);
+  return rng.fillUniform(count, -limit, limit);
+}
+
 /** How a group of weight tensors is drawn (ConvPICNN lets its conv and FC layers differ, as the authors' model). */
 export const WEIGHT_INITS = ['lecun-normal', 'truncated-normal', 'uniform-scaling'] as const;
 export type WeightInit = (typeof WEIGHT_INITS)[number];
