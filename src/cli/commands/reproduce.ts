@@ -16,7 +16,9 @@ export function reproduceCommand(): Command {
     .option('--collect', 'bibtex, olivetti: only build the tables over seeds from the runs under --out (finished or not)')
     .option('--epochs <n>', "training epochs (default: the paper's)")
     .option('--data-dir <dir>', 'where datasets are looked up first (else ICNN_DATA_DIR, cache, download)')
-    .option('--models <list>', 'comma-separated subset of the experiment\'s models (bibtex: ff, picnn-gd, picnn-bundle; olivetti: bundle-entropy, gd, nonconvex)')
+    .option('--models <list>', 'comma-separated subset of the experiment\'s models (bibtex: ff, picnn-gd, picnn-bundle; olivetti: bundle-entropy, gd, nonconvex); ' +
+      'with --seeds, of its variants (bibtex: ff, picnn-gd-0.1, picnn-gd-0.01, picnn-bundle, ff.library; olivetti: bundle-entropy, gd-5, gd-30, ' +
+      'nonconvex-5, nonconvex-30, bundle-entropy.library-init, bundle-entropy.conv-gate, bundle-entropy.moving-stats, gd-5.library-init)')
     .option('--json', 'print results.json instead of the table')
     .action(async (name: string, opts: {
       quick?: boolean; out?: string; seed: string; seeds?: number[]; collect?: boolean; epochs?: string; dataDir?: string; models?: string; json?: boolean;
