@@ -21,7 +21,7 @@ import { loadBibtex } from '../data/index.js';
 import { lineChart, type Series } from '../report/charts.js';
 import { writeSvgAsPng } from '../report/png.js';
 import { runParallel, siblingModule } from './parallel.js';
-import { collectSeedRuns, runSeedGrid, type SeedGridTask } from './seedRuns.js';
+import { seedGridAndCollect, type SeedGridTask } from './seedRuns.js';
 import {
   finalMean, SEED_TABLE_NOTE, seedAblationTable, seedMainTable, seedResultRows, seedTable, unfinishedLines, writeSeedCurves, type AblationLine, type SeedTableSpec,
 } from './seedTable.js';
@@ -201,17 +201,12 @@ const BIBTEX_TABLE: SeedTableSpec = {
 /** `reproduce bibtex --seeds …` (and `--collect`): the variant grid over seeds, then the tables. */
 async function bibtexSeeds(ctx: ExperimentContext): Promise<ExperimentReport> {
   const start = Date.now();
-  if (!ctx.collectOnly) {
-    const s = bibtexSettings(ctx.quick, ctx.epochs);
-    const variants = selectModels('bibtex', ctx, BIBTEX_VARIANTS.map((v) => v.id));
-    const { xDim, yDim, train, test } = await bibtexData(ctx, s);
-    const progressFile = path.join(ctx.outDir, 'progress.log');
-    ctx.log(`bibtex: ${variants.length} variants × seeds ${ctx.seeds!.join(', ')}; per-epoch progress in ${progressFile}`);
-    await runSeedGrid<BibtexTask & SeedGridTask>(siblingModule(import.meta.url, 'bibtexTask'), ctx.outDir, variants, ctx.seeds!,
-      (variant, seed, runDir) => ({ variant, seed, settings: s, xDim, yDim, train, test, progressFile, runDir }),
-      { log: (line) => ctx.log(`bibtex: ${line}`) });
-  }
-  const records = await collectSeedRuns(ctx.outDir, 'bibtex');
+  const records = await seedGridAndCollect<BibtexTask & SeedGridTask>(ctx, 'bibtex', BIBTEX_VARIANTS.map((v) => v.id),
+    siblingModule(import.meta.url, 'bibtexTask'), async (progressFile) => {
+      const s = bibtexSettings(ctx.quick, ctx.epochs);
+      const { xDim, yDim, train, test } = await bibtexData(ctx, s);
+      return (variant, seed, runDir) => ({ variant, seed, settings: s, xDim, yDim, train, test, progressFile, runDir });
+    });
   const t = seedTable(records, BIBTEX_TABLE);
   const table = seedMainTable(t, BIBTEX_TABLE, BIBTEX_MAIN_VARIANTS);
   const figure = await writeSeedCurves(path.join(ctx.outDir, 'bibtex-seed-curves.png'), records, BIBTEX_MAIN_VARIANTS, 'exampleF1', {

@@ -16,7 +16,7 @@ import { loadOlivetti, olivettiCompletionSplit, OLIVETTI_SIZE, type CompletionSe
 import { lineChart, type Series } from '../report/charts.js';
 import { writeSvgAsPng } from '../report/png.js';
 import { runParallel, siblingModule } from './parallel.js';
-import { collectSeedRuns, runSeedGrid, type SeedGridTask } from './seedRuns.js';
+import { seedGridAndCollect, type SeedGridTask } from './seedRuns.js';
 import {
   finalMean, SEED_TABLE_NOTE, seedAblationTable, seedMainTable, seedResultRows, seedTable, unfinishedLines, writeSeedCurves, type AblationLine, type SeedTableSpec,
 } from './seedTable.js';
@@ -289,17 +289,12 @@ const OLIVETTI_TABLE: SeedTableSpec = {
 /** `reproduce olivetti --seeds …` (and `--collect`): the variant grid over seeds, then the tables. */
 async function olivettiSeeds(ctx: ExperimentContext): Promise<ExperimentReport> {
   const start = Date.now();
-  if (!ctx.collectOnly) {
-    const s = olivettiSettings(ctx.quick, ctx.epochs);
-    const variants = selectModels('olivetti', ctx, OLIVETTI_VARIANTS.map((v) => v.id));
-    const { split, train, test, meanY } = await olivettiData(ctx, s);
-    const progressFile = path.join(ctx.outDir, 'progress.log');
-    ctx.log(`olivetti: ${variants.length} variants × seeds ${ctx.seeds!.join(', ')}; ${s.epochs} epochs; per-epoch progress in ${progressFile}`);
-    await runSeedGrid<OlivettiTask & SeedGridTask>(siblingModule(import.meta.url, 'olivettiTask'), ctx.outDir, variants, ctx.seeds!,
-      (variant, seed, runDir) => ({ variant, seed, settings: s, itemShape: split.itemShape, train, test, meanY, progressFile, runDir }),
-      { log: (line) => ctx.log(`olivetti: ${line}`) });
-  }
-  const records = await collectSeedRuns(ctx.outDir, 'olivetti');
+  const records = await seedGridAndCollect<OlivettiTask & SeedGridTask>(ctx, 'olivetti', OLIVETTI_VARIANTS.map((v) => v.id),
+    siblingModule(import.meta.url, 'olivettiTask'), async (progressFile) => {
+      const s = olivettiSettings(ctx.quick, ctx.epochs);
+      const { split, train, test, meanY } = await olivettiData(ctx, s);
+      return (variant, seed, runDir) => ({ variant, seed, settings: s, itemShape: split.itemShape, train, test, meanY, progressFile, runDir });
+    });
   const t = seedTable(records, OLIVETTI_TABLE);
   const table = seedMainTable(t, OLIVETTI_TABLE, MAIN_VARIANTS);
   const figure = await writeSeedCurves(path.join(ctx.outDir, 'olivetti-seed-curves.png'), records, MAIN_VARIANTS, 'testMse', {

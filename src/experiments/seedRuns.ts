@@ -14,6 +14,7 @@ import type { EpochEndInfo, EpochRecord } from '../learning/fit.js';
 import { writeFileAtomic } from '../util/atomicFile.js';
 import { fail } from '../util/errors.js';
 import { runParallel } from './parallel.js';
+import { selectModels, type ExperimentContext } from './experiment.js';
 
 export const SEED_RUN_FORMAT = 'icnn-seed-run';
 
@@ -171,6 +172,23 @@ export async function runSeedGrid<T extends SeedGridTask>(moduleUrl: string, out
     concurrency: o.concurrency ?? 2,
     onResult: (i) => o.log(`${tasks[i].variant} seed ${tasks[i].seed}: done`),
   });
+}
+
+/**
+ * An experiment's `--seeds` / `--collect` step: unless collecting only, run the variants `ctx.models` picks (all by
+ * default) for every seed through `moduleUrl`, with tasks from `prepare` (given the shared progress file, it loads
+ * the data once); then every run record under ctx.outDir.
+ */
+export async function seedGridAndCollect<T extends SeedGridTask>(ctx: ExperimentContext, experiment: string, variantIds: readonly string[],
+  moduleUrl: string, prepare: (progressFile: string) => Promise<(variant: string, seed: number, runDir: string) => T>): Promise<SeedRunRecord[]> {
+  if (!ctx.collectOnly) {
+    const variants = selectModels(experiment, ctx, variantIds);
+    const progressFile = path.join(ctx.outDir, 'progress.log');
+    const makeTask = await prepare(progressFile);
+    ctx.log(`${experiment}: ${variants.length} variants × seeds ${(ctx.seeds ?? []).join(', ')}; per-epoch progress in ${progressFile}`);
+    await runSeedGrid(moduleUrl, ctx.outDir, variants, ctx.seeds ?? [ctx.seed], makeTask, { log: (line) => ctx.log(`${experiment}: ${line}`) });
+  }
+  return collectSeedRuns(ctx.outDir, experiment);
 }
 
 /** Every run.json under `<outDir>/runs/<variant>/seed-<s>/`, complete or not, in a stable order. */
