@@ -45,7 +45,12 @@ export interface SeedRunRecord extends SeedRunHeader {
   seconds: number;
   /** Anything else the experiment keeps (parameter count, settings). */
   extra: Record<string, unknown>;
+  /** Why the run's last session failed (from its error.txt), if it did. */
+  error?: string;
 }
+
+/** Written into a run's directory when its session fails; removed when the run starts again. */
+const ERROR_FILE = 'error.txt';
 
 export function runDirectory(outDir: string, variant: string, seed: number): string {
   return path.join(outDir, 'runs', variant, `seed-${seed}`);
@@ -88,6 +93,7 @@ export class SeedRunLog {
           'use another --out or remove it');
       }
     }
+    await fs.rm(path.join(dir, ERROR_FILE), { force: true });
     const checkpoints = path.join(dir, 'checkpoints');
     const resume = existsSync(path.join(checkpoints, 'LATEST')) ? checkpoints : undefined;
     const record: SeedRunRecord = {
@@ -148,12 +154,13 @@ export interface SeedGridTask {
 }
 
 /**
- * Run every (variant, seed) not yet complete under `outDir`, `concurrency` at a time in worker threads running
- * `moduleUrl`'s runTask; complete runs are kept as they are.
+ * Run every (variant, seed) not yet complete under `outDir`, `concurrency` at a time, each in a fresh worker thread
+ * running `moduleUrl`'s runTask (a run that aborts its wasm instance cannot take the next one down); complete runs are
+ * kept as they are. A failed run leaves error.txt in its directory and the others go on; their count is returned.
  */
 export async function runSeedGrid<T extends SeedGridTask>(moduleUrl: string, outDir: string, variants: readonly string[],
   seeds: readonly number[], makeTask: (variant: string, seed: number, runDir: string) => T,
-  o: { concurrency?: number; log: (line: string) => void }): Promise<void> {
+  o: { concurrency?: number; log: (line: string) => void }): Promise<number> {
   const tasks: T[] = [];
   for (const variant of variants) {
     for (const seed of seeds) {
@@ -166,12 +173,28 @@ export async function runSeedGrid<T extends SeedGridTask>(moduleUrl: string, out
       tasks.push(makeTask(variant, seed, dir));
     }
   }
-  if (tasks.length === 0) return;
-  o.log(`${tasks.length} runs to do, ${Math.min(o.concurrency ?? 2, tasks.length)} at a time: ${tasks.map((t) => `${t.variant}/seed-${t.seed}`).join(', ')}`);
-  await runParallel<T, unknown>(moduleUrl, tasks, {
-    concurrency: o.concurrency ?? 2,
-    onResult: (i) => o.log(`${tasks[i].variant} seed ${tasks[i].seed}: done`),
-  });
+  if (tasks.length === 0) return 0;
+  const concurrency = Math.min(o.concurrency ?? 2, tasks.length);
+  o.log(`${tasks.length} runs to do, ${concurrency} at a time: ${tasks.map((t) => `${t.variant}/seed-${t.seed}`).join(', ')}`);
+  let next = 0;
+  let failed = 0;
+  const slot = async () => {
+    while (next < tasks.length) {
+      const t = tasks[next++];
+      try {
+        await runParallel<T, unknown>(moduleUrl, [t], { concurrency: 1 });
+        o.log(`${t.variant} seed ${t.seed}: done`);
+      } catch (e) {
+        failed++;
+        const message = (e as Error).message.split('\n')[0];
+        o.log(`${t.variant} seed ${t.seed}: FAILED (${message}); see ${path.join(t.runDir, ERROR_FILE)}`);
+        await fs.mkdir(t.runDir, { recursive: true });
+        await writeFileAtomic(path.join(t.runDir, ERROR_FILE), `${(e as Error).message}\n`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, slot));
+  return failed;
 }
 
 /**
@@ -186,7 +209,8 @@ export async function seedGridAndCollect<T extends SeedGridTask>(ctx: Experiment
     const progressFile = path.join(ctx.outDir, 'progress.log');
     const makeTask = await prepare(progressFile);
     ctx.log(`${experiment}: ${variants.length} variants × seeds ${(ctx.seeds ?? []).join(', ')}; per-epoch progress in ${progressFile}`);
-    await runSeedGrid(moduleUrl, ctx.outDir, variants, ctx.seeds ?? [ctx.seed], makeTask, { log: (line) => ctx.log(`${experiment}: ${line}`) });
+    const failed = await runSeedGrid(moduleUrl, ctx.outDir, variants, ctx.seeds ?? [ctx.seed], makeTask, { log: (line) => ctx.log(`${experiment}: ${line}`) });
+    if (failed > 0) ctx.log(`${experiment}: ${failed} runs failed (listed in the report as unfinished, with the error)`);
   }
   return collectSeedRuns(ctx.outDir, experiment);
 }
@@ -206,10 +230,21 @@ export async function collectSeedRuns(outDir: string, experiment: string): Promi
   for (const v of variants) {
     const seeds = (await dirs(path.join(root, v))).filter((s) => /^seed-\d+$/.test(s)).sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
     for (const s of seeds) {
-      const r = await readSeedRun(path.join(root, v, s, 'run.json'));
-      if (r === null) continue;
-      if (r.experiment !== experiment) fail(`collect: ${path.join(root, v, s, 'run.json')} is a ${r.experiment} run, not ${experiment}`);
-      out.push(r);
+      const dir = path.join(root, v, s);
+      const error = await fs.readFile(path.join(dir, ERROR_FILE), 'utf8').then((t) => t.split('\n')[0], () => null);
+      const r = await readSeedRun(path.join(dir, 'run.json'));
+      if (r === null) {
+        // Failed before its first epoch: a record of nothing but the error.
+        if (error !== null) {
+          out.push({
+            format: SEED_RUN_FORMAT, experiment, variant: v, method: v, setting: '', seed: Number(s.slice(5)), quick: false, epochs: 0,
+            complete: false, epochRecords: [], seconds: 0, extra: {}, error,
+          });
+        }
+        continue;
+      }
+      if (r.experiment !== experiment) fail(`collect: ${path.join(dir, 'run.json')} is a ${r.experiment} run, not ${experiment}`);
+      out.push(error === null ? r : { ...r, error });
     }
   }
   return out;

@@ -56,6 +56,8 @@ export interface UnfinishedRun {
   seed: number;
   epochsDone: number;
   epochs: number;
+  /** The error of its last session, if it failed. */
+  error?: string;
 }
 
 export interface SeedTable {
@@ -78,7 +80,7 @@ export function seedTable(records: readonly SeedRunRecord[], spec: SeedTableSpec
   const unfinished: UnfinishedRun[] = [];
   for (const r of records) {
     if (!r.complete || r.epochRecords.length === 0) {
-      unfinished.push({ variant: r.variant, seed: r.seed, epochsDone: r.epochRecords.length, epochs: r.epochs });
+      unfinished.push({ variant: r.variant, seed: r.seed, epochsDone: r.epochRecords.length, epochs: r.epochs, ...(r.error ? { error: r.error } : {}) });
       continue;
     }
     let row = rows.get(r.variant);
@@ -184,5 +186,5 @@ export async function writeSeedCurves(file: string, records: readonly SeedRunRec
 export function unfinishedLines(t: SeedTable): string[] {
   if (t.unfinished.length === 0) return [];
   return ['', '**Unfinished runs** (not in the tables; run the same command again to resume them):', '',
-    ...t.unfinished.map((u) => `- ${u.variant} seed ${u.seed}: ${u.epochsDone} of ${u.epochs} epochs`)];
+    ...t.unfinished.map((u) => `- ${u.variant} seed ${u.seed}: ${u.epochsDone} of ${u.epochs || '?'} epochs${u.error ? `; FAILED: ${u.error}` : ''}`)];
 }

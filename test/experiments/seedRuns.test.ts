@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import '../../src/index.js';
 import { getExperiment, writeReport } from '../../src/experiments/index.js';
-import { collectSeedRuns, runDirectory, SeedRunLog, type SeedRunHeader } from '../../src/experiments/seedRuns.js';
+import { collectSeedRuns, runDirectory, runSeedGrid, SeedRunLog, type SeedRunHeader } from '../../src/experiments/seedRuns.js';
 import { seedAblationTable, seedMainTable, seedTable, unfinishedLines, type SeedTableSpec } from '../../src/experiments/seedTable.js';
 import type { EpochRecord } from '../../src/learning/fit.js';
 
@@ -99,6 +99,27 @@ test('run log: another run in the same directory is refused; a resumed run keeps
     assert.deepEqual(read.epochRecords.map((e) => e.metrics.testMse), [900, 880, 870]);
     await assert.rejects(collectSeedRuns(out, 'bibtex'), /is a olivetti run, not bibtex/);
     await assert.rejects(collectSeedRuns(path.join(out, 'none'), 'olivetti'), /no runs under/);
+  } finally {
+    await fs.rm(out, { recursive: true, force: true });
+  }
+});
+
+test('the grid runs every (variant, seed) in a fresh worker; a failing run leaves error.txt, the rest go on and are collected', async () => {
+  const out = await fs.mkdtemp(path.join(os.tmpdir(), 'icnn-seeds-'));
+  const moduleUrl = new URL('../helpers/seedTaskFixture.ts', import.meta.url).href;
+  const lines: string[] = [];
+  try {
+    const make = (variant: string, seed: number, runDir: string) => ({ variant, seed, runDir });
+    const failed = await runSeedGrid(moduleUrl, out, ['bad', 'good'], [0, 1], make, { log: (l) => lines.push(l) });
+    assert.equal(failed, 2);
+    const t = seedTable(await collectSeedRuns(out, 'olivetti'), SPEC);
+    assert.deepEqual(t.rows.map((r) => [r.variant, r.seeds, r.final]), [['good', [0, 1], [99, 100]]]);
+    assert.deepEqual(t.unfinished.map((u) => [u.variant, u.seed, u.error]), [['bad', 0, 'task 0 failed: fixture failure'], ['bad', 1, 'task 0 failed: fixture failure']]);
+    assert.match(unfinishedLines(t).join('\n'), /bad seed 1: 0 of \? epochs; FAILED: task 0 failed: fixture failure/);
+    // Again: complete runs are kept, the failed ones tried again.
+    lines.length = 0;
+    assert.equal(await runSeedGrid(moduleUrl, out, ['bad', 'good'], [0, 1], make, { log: (l) => lines.push(l) }), 2);
+    assert.ok(lines.some((l) => /good seed 0: complete in .*, kept/.test(l)), lines.join('\n'));
   } finally {
     await fs.rm(out, { recursive: true, force: true });
   }
