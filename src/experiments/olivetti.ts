@@ -1,13 +1,15 @@
 /**
- * §5.3: Olivetti face completion, the paper's Table 2. A convolutional PICNN (the DQN architecture of the authors'
- * completion scripts, |W|/2 init) predicts the left half of a face y from the mirrored right half x; ŷ is the
- * minimizer of f(x, ·) found by
+ * §5.3: Olivetti face completion, the paper's Table 2. A convolutional PICNN (the DQN architecture and init of the
+ * authors' completion scripts; see OlivettiVariant) predicts the left half of a face y from the mirrored right half
+ * x; ŷ is the minimizer of f(x, ·) found by
  * - bundle entropy, 5 iterations, trained by argmin differentiation with MSE (icnn_ebundle.py --nBundleIter 5);
  * - unrolled momentum GD, 5 steps, lr 0.01, momentum 0.9, trained through the steps with MSE (icnn.back.py; the
  *   paper implies five steps, the script default is 30);
  * - the same GD with the non-negativity constraint dropped (no |W| init, no projection): the nonconvex ablation.
  * Both inference procedures start from the mean training left half. Data: the first 350 images train, the last 50
  * test. Adam 1e-3, batch 70. Metric: test MSE on the 0–255 scale, mean((255(ŷ − y))²).
+ * With --seeds, every variant (GD with 5 and 30 steps, one-change ablations) runs per seed in its own resumable
+ * directory and the report gives each row over seeds (./seedRuns.ts, ./seedTable.ts).
  */
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
