@@ -20,7 +20,7 @@ export { fit } from './learning/fit.js';
 export type { FitOptions, FitHistory, FitData, Dataset, EpochRecord } from './learning/fit.js';
 export { createObjective, availableObjectives, registerObjective, OBJECTIVE_NAMES } from './learning/objectives/index.js';
 export type { Objective, Batch, StepResult } from './learning/objectives/objective.js';
-export { exampleF1, labelMacroF1, multiLabelMetrics, regressionMetrics } from './learning/metrics.js';
+export { exampleF1, labelMacroF1, microF1, multiLabelMetrics, regressionMetrics } from './learning/metrics.js';
 export { unrolledGd } from './learning/unrolledGd.js';
 export { argminAdjoint, argminSurrogate } from './learning/argminDifferentiation.js';
 export { IcnnError } from './util/errors.js';

@@ -13,6 +13,8 @@ import { fit } from '../learning/fit.js';
 import { evaluate } from '../learning/metrics.js';
 import { createObjective } from '../learning/objectives/index.js';
 import type { Batch, Objective, StepResult } from '../learning/objectives/objective.js';
+import { SeedRunLog } from './seedRuns.js';
+import { fail } from '../util/errors.js';
 
 export const BIBTEX_MODELS = ['ff', 'picnn-gd', 'picnn-bundle'] as const;
 export type BibtexModel = (typeof BIBTEX_MODELS)[number];
@@ -22,6 +24,38 @@ export const BIBTEX_LABELS: Record<BibtexModel, string> = {
   'picnn-gd': 'PICNN, unrolled GD',
   'picnn-bundle': 'PICNN, bundle entropy',
 };
+
+/**
+ * One model and setting of the BibTeX grid (`reproduce bibtex --seeds`): the main rows are the authors' scripts
+ * (ff.py's init and loss; icnn-back.py's PICNN with the paper's inner lr 0.1 and the script default 0.01;
+ * icnn_ebundle.py), the rest change one thing.
+ */
+export interface BibtexVariant {
+  id: string;
+  model: BibtexModel;
+  setting: string;
+  /** ff: ff.py's U(±1/√fan-out) init and summed BCE with log(σ + 1e-10), else the library's init and stable mean BCE. */
+  ffAuthors: boolean;
+  /** picnn-gd: inner GD learning rate. */
+  gdLearningRate: number;
+}
+
+export const BIBTEX_VARIANTS: readonly BibtexVariant[] = [
+  { id: 'ff', model: 'ff', setting: 'ff.py (U(±1/√fan-out) init, summed BCE)', ffAuthors: true, gdLearningRate: 0.1 },
+  { id: 'picnn-gd-0.1', model: 'picnn-gd', setting: 'inner lr 0.1 (paper text)', ffAuthors: true, gdLearningRate: 0.1 },
+  { id: 'picnn-gd-0.01', model: 'picnn-gd', setting: 'inner lr 0.01 (icnn-back.py default)', ffAuthors: true, gdLearningRate: 0.01 },
+  { id: 'picnn-bundle', model: 'picnn-bundle', setting: 'icnn_ebundle.py, 10 iterations', ffAuthors: true, gdLearningRate: 0.1 },
+  { id: 'ff.library', model: 'ff', setting: 'library init (LeCun normal), stable mean BCE', ffAuthors: false, gdLearningRate: 0.1 },
+];
+
+/** The variant of each model in single-seed runs (`reproduce bibtex` without --seeds). */
+export const BIBTEX_DEFAULT_VARIANT: Record<BibtexModel, string> = { ff: 'ff', 'picnn-gd': 'picnn-gd-0.1', 'picnn-bundle': 'picnn-bundle' };
+
+export function bibtexVariant(id: string): BibtexVariant {
+  const v = BIBTEX_VARIANTS.find((x) => x.id === id);
+  if (!v) fail(`bibtex: unknown variant ${JSON.stringify(id)} (expected one of: ${BIBTEX_VARIANTS.map((x) => x.id).join(', ')})`);
+  return v;
+}
 
 export interface PicnnInit {
   weightStd: number | null;
@@ -86,7 +120,8 @@ export interface MultiLabelArrays {
 }
 
 export interface BibtexTask {
-  model: BibtexModel;
+  /** A BIBTEX_VARIANTS id. */
+  variant: string;
   seed: number;
   settings: BibtexSettings;
   xDim: number;
@@ -96,6 +131,8 @@ export interface BibtexTask {
   /** Append one line per epoch to this file (long runs; the worker cannot reach the experiment's log, and a
    * worker's stderr is flushed lazily and lost when the worker ends). */
   progressFile: string | null;
+  /** A seeded run's directory (./seedRuns.ts): record every epoch there and resume from its checkpoints. */
+  runDir?: string;
 }
 
 export interface BibtexEpoch {
@@ -105,6 +142,8 @@ export interface BibtexEpoch {
   testExampleF1: number;
   /** Test mean over labels of the per-label F1. */
   testLabelMacroF1: number;
+  /** Test F1 of the counts pooled over the whole matrix. */
+  testMicroF1: number;
   testHammingAccuracy: number;
   /** Example-F1 on the first `trainEvalRows` training rows. */
   trainExampleF1: number;
@@ -114,6 +153,7 @@ export interface BibtexEpoch {
 
 export interface BibtexRun {
   model: BibtexModel;
+  variant: string;
   epochs: BibtexEpoch[];
   parameters: number;
   steps: number;
@@ -121,13 +161,15 @@ export interface BibtexRun {
   objective: { name: string; options: Record<string, unknown> };
 }
 
-function buildModel(task: BibtexTask): EnergyModel {
+function buildModel(task: BibtexTask, v: BibtexVariant): EnergyModel {
   const s = task.settings;
   const seed = task.seed + 1;
-  if (task.model === 'ff') {
-    return new FeedForward({ xDim: task.xDim, yDim: task.yDim, hidden: s.ffHidden, batchNorm: true, seed });
+  if (v.model === 'ff') {
+    return new FeedForward({
+      xDim: task.xDim, yDim: task.yDim, hidden: s.ffHidden, batchNorm: true, seed, init: v.ffAuthors ? 'fan-out-uniform' : 'lecun-normal',
+    });
   }
-  const init = s.picnnInit[task.model];
+  const init = s.picnnInit[v.model];
   return new PICNN({
     xDim: task.xDim, yDim: task.yDim, hidden: s.picnnHidden, uHidden: s.picnnUHidden, batchNorm: true, absScale: 1, seed,
     weightStd: init.weightStd, gateBias: init.gateBias,
@@ -148,6 +190,12 @@ function buildModel(task: BibtexTask): EnergyModel {
 export class LinearEnergySigmoid implements Objective {
   readonly name = 'linear-energy-sigmoid';
 
+  /**
+   * `authorsLoss`: ff.py's loss, −Σ [y log(σ + 1e-10) + (1 − y) log(1 − σ + 1e-10)] summed over the batch and
+   * labels, in float32 (it saturates where σ rounds to 0 or 1); else the stable softplus form averaged over rows.
+   */
+  constructor(private readonly authorsLoss = false) {}
+
   /** The logits −∇_y f(x, ·) (ŷ = σ(logits)). */
   private logits(model: EnergyModel, x: tf.Tensor2D | null, batch: number, training: boolean): tf.Tensor2D {
     const ctx = model.context(x, { training, batch });
@@ -157,9 +205,10 @@ export class LinearEnergySigmoid implements Objective {
 
   async step(model: EnergyModel, batch: Batch): Promise<StepResult> {
     const rows = batch.y.shape[0];
-    // Summed BCE per row from the logits, softplus(z) − t·z (stable; see the report on lossTensor's clipping).
     const { value, grads } = tf.variableGrads(() => {
       const z = this.logits(model, batch.x, rows, true);
+      if (this.authorsLoss) return ffPyLoss(tf.sigmoid(z) as tf.Tensor2D, batch.y);
+      // Summed BCE per row from the logits, softplus(z) − t·z (stable; see the report on lossTensor's clipping).
       return tf.mean(tf.sum(tf.sub(tf.softplus(z), tf.mul(batch.y, z)), 1)) as tf.Scalar;
     }, model.trainableVariables);
     const loss = (await value.data())[0];
@@ -172,18 +221,31 @@ export class LinearEnergySigmoid implements Objective {
   }
 }
 
+/** ff.py's loss of predictions σ against targets y: BCE with log(· + 1e-10), summed over the whole batch. */
+export function ffPyLoss(yHat: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.neg(tf.add(
+    tf.sum(tf.mul(y, tf.log(tf.add(yHat, 1e-10)))),
+    tf.sum(tf.mul(tf.sub(1, y), tf.log(tf.add(tf.sub(1, yHat), 1e-10)))),
+  )) as tf.Scalar);
+}
+
 /** The training objective of each model. */
-export function bibtexObjective(model: BibtexModel, s: BibtexSettings): { name: string; options: Record<string, unknown> } {
-  if (model === 'ff') return { name: 'linear-energy-sigmoid', options: { loss: 'bce' } };
-  if (model === 'picnn-gd') return { name: 'unrolled-gd', options: { ...s.gd, loss: 'mse' } };
+export function bibtexObjective(model: BibtexModel, s: BibtexSettings, v: BibtexVariant = bibtexVariant(BIBTEX_DEFAULT_VARIANT[model])):
+  { name: string; options: Record<string, unknown> } {
+  if (model === 'ff') return { name: 'linear-energy-sigmoid', options: { loss: v.ffAuthors ? 'bce-summed (ff.py)' : 'bce' } };
+  if (model === 'picnn-gd') return { name: 'unrolled-gd', options: { ...s.gd, learningRate: v.gdLearningRate, loss: 'mse' } };
   return { name: 'argmin-bundle-entropy', options: { iterations: s.bundleIterations, loss: 'bce' } };
 }
 
 export async function runTask(task: BibtexTask): Promise<BibtexRun> {
   const s = task.settings;
-  const net = buildModel(task);
-  const { name, options } = bibtexObjective(task.model, s);
-  const objective = task.model === 'ff' ? new LinearEnergySigmoid() : createObjective(name as 'unrolled-gd' | 'argmin-bundle-entropy', options);
+  const v = bibtexVariant(task.variant);
+  const net = buildModel(task, v);
+  const { name, options } = bibtexObjective(v.model, s, v);
+  const objective = v.model === 'ff' ? new LinearEnergySigmoid(v.ffAuthors) : createObjective(name as 'unrolled-gd' | 'argmin-bundle-entropy', options);
+  const log = task.runDir === undefined ? null : await SeedRunLog.open(task.runDir, {
+    experiment: 'bibtex', variant: v.id, method: v.model, setting: v.setting, seed: task.seed, quick: s.quick, epochs: s.epochs[v.model],
+  }, { parameters: net.numParameters, objective: { name, options } });
   const tensors = {
     x: tf.tensor2d(task.train.x, [task.train.n, task.xDim]),
     y: tf.tensor2d(task.train.y, [task.train.n, task.yDim]),
@@ -200,25 +262,28 @@ export async function runTask(task: BibtexTask): Promise<BibtexRun> {
   const ends: number[] = [];
   try {
     const history = await fit(net, { x: tensors.x, y: tensors.y }, {
-      objective, epochs: s.epochs[task.model], batchSize: s.batchSize, learningRate: s.learningRate, seed: task.seed,
-      validation: { x: tensors.xTest, y: tensors.yTest }, metrics: ['exampleF1', 'labelMacroF1', 'hammingAccuracy'],
+      objective, epochs: s.epochs[v.model], batchSize: s.batchSize, learningRate: s.learningRate, seed: task.seed,
+      validation: { x: tensors.xTest, y: tensors.yTest }, metrics: ['exampleF1', 'labelMacroF1', 'microF1', 'hammingAccuracy'],
+      ...(log ? log.fitOptions : {}),
       onEpochEnd: async (info) => {
         trainF1.push((await evaluate(net, objective, trainEval, { metrics: ['exampleF1'] })).exampleF1);
         ends.push(Date.now());
+        await log?.epochEnd(info, { trainExampleF1: trainF1[trainF1.length - 1] });
         if (task.progressFile !== null) {
           const m = info.metrics;
-          appendFileSync(task.progressFile, `bibtex: ${task.model} epoch ${info.epoch}: loss ${info.trainLoss.toFixed(4)}, test example-F1 ` +
-            `${m.exampleF1.toFixed(4)}, label-macro F1 ${m.labelMacroF1.toFixed(4)}, train(sub) example-F1 ` +
+          appendFileSync(task.progressFile, `bibtex: ${v.id}${log ? ` seed ${task.seed}` : ''} epoch ${info.epoch}: loss ${info.trainLoss.toFixed(4)}, test example-F1 ` +
+            `${m.exampleF1.toFixed(4)}, micro-F1 ${m.microF1.toFixed(4)}, label-macro F1 ${m.labelMacroF1.toFixed(4)}, train(sub) example-F1 ` +
             `${trainF1[trainF1.length - 1].toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
         }
       },
     });
     const epochs = history.epochs.map((r, i): BibtexEpoch => ({
-      epoch: r.epoch, trainLoss: r.trainLoss, testExampleF1: r.metrics.exampleF1, testLabelMacroF1: r.metrics.labelMacroF1,
+      epoch: r.epoch, trainLoss: r.trainLoss, testExampleF1: r.metrics.exampleF1, testLabelMacroF1: r.metrics.labelMacroF1, testMicroF1: r.metrics.microF1,
       testHammingAccuracy: r.metrics.hammingAccuracy, trainExampleF1: trainF1[i], seconds: (ends[i] - (i === 0 ? t0 : ends[i - 1])) / 1000,
     }));
+    await log?.complete({ steps: history.steps });
     return {
-      model: task.model, epochs, parameters: net.numParameters, steps: history.steps, seconds: (Date.now() - t0) / 1000,
+      model: v.model, variant: v.id, epochs, parameters: net.numParameters, steps: history.steps, seconds: (Date.now() - t0) / 1000,
       objective: { name, options },
     };
   } finally {

@@ -19,8 +19,15 @@ export interface ExperimentContext {
   dataDir?: string;
   /** Check local data files against their published size and sha256 (default true; --no-verify: false). */
   verify?: boolean;
-  /** Run only these of the experiment's models (default: all; see `selectModels`). */
+  /** Run only these of the experiment's models (default: all; see `selectModels`); with `seeds`, its variants. */
   models?: string[];
+  /**
+   * bibtex, olivetti: run every (variant, seed) as its own resumable run under outDir/runs/ (two at a time), then
+   * collect the tables over seeds (./seedRuns.ts, ./seedTable.ts).
+   */
+  seeds?: number[];
+  /** With seeds' layout: only build the tables from the runs already under outDir (finished or not); no training. */
+  collectOnly?: boolean;
   /** Progress lines for humans (stderr in the CLI). */
   log: (line: string) => void;
 }

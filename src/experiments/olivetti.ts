@@ -1,13 +1,15 @@
 /**
- * §5.3: Olivetti face completion, the paper's Table 2. A convolutional PICNN (the DQN architecture of the authors'
- * completion scripts, |W|/2 init) predicts the left half of a face y from the mirrored right half x; ŷ is the
- * minimizer of f(x, ·) found by
+ * §5.3: Olivetti face completion, the paper's Table 2. A convolutional PICNN (the DQN architecture and init of the
+ * authors' completion scripts; see OlivettiVariant) predicts the left half of a face y from the mirrored right half
+ * x; ŷ is the minimizer of f(x, ·) found by
  * - bundle entropy, 5 iterations, trained by argmin differentiation with MSE (icnn_ebundle.py --nBundleIter 5);
  * - unrolled momentum GD, 5 steps, lr 0.01, momentum 0.9, trained through the steps with MSE (icnn.back.py; the
  *   paper implies five steps, the script default is 30);
  * - the same GD with the non-negativity constraint dropped (no |W| init, no projection): the nonconvex ablation.
  * Both inference procedures start from the mean training left half. Data: the first 350 images train, the last 50
  * test. Adam 1e-3, batch 70. Metric: test MSE on the 0–255 scale, mean((255(ŷ − y))²).
+ * With --seeds, every variant (GD with 5 and 30 steps, one-change ablations) runs per seed in its own resumable
+ * directory and the report gives each row over seeds (./seedRuns.ts, ./seedTable.ts).
  */
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
@@ -16,8 +18,13 @@ import { loadOlivetti, olivettiCompletionSplit, OLIVETTI_SIZE, type CompletionSe
 import { lineChart, type Series } from '../report/charts.js';
 import { writeSvgAsPng } from '../report/png.js';
 import { runParallel, siblingModule } from './parallel.js';
+import { seedGridAndCollect, type SeedGridTask } from './seedRuns.js';
 import {
-  mse255, OLIVETTI_LABELS, OLIVETTI_METHODS, olivettiSettings, type OlivettiRun, type OlivettiSettings, type OlivettiTask,
+  finalMean, SEED_TABLE_NOTE, seedAblationTable, seedMainTable, seedResultRows, seedTable, unfinishedLines, writeSeedCurves, type AblationLine, type SeedTableSpec,
+} from './seedTable.js';
+import {
+  mse255, OLIVETTI_DEFAULT_VARIANT, OLIVETTI_LABELS, OLIVETTI_METHODS, OLIVETTI_VARIANTS, olivettiSettings, type OlivettiMethod,
+  type OlivettiRun, type OlivettiSettings, type OlivettiTask,
 } from './olivettiTask.js';
 import { markdownTable, selectModels, type ExperimentContext, type ExperimentReport } from './experiment.js';
 import { registerExperiment } from './registry.js';
@@ -154,9 +161,8 @@ async function curves(runs: OlivettiRun[], s: OlivettiSettings, meanBaseline: nu
   });
 }
 
-export async function runOlivetti(ctx: ExperimentContext): Promise<ExperimentReport> {
-  const start = Date.now();
-  const s = olivettiSettings(ctx.quick, ctx.epochs);
+/** The data of a run: the split cut to the settings' sizes, the mean training left half and its test MSE. */
+async function olivettiData(ctx: ExperimentContext, s: OlivettiSettings) {
   const data = await loadOlivetti({ dataDir: ctx.dataDir, ...(ctx.verify === false ? { verify: false } : {}) });
   const split = olivettiCompletionSplit(data.images);
   const item = split.itemShape[0] * split.itemShape[1] * split.itemShape[2];
@@ -169,6 +175,14 @@ export async function runOlivetti(ctx: ExperimentContext): Promise<ExperimentRep
   const meanY = new Float32Array(item);
   for (let i = 0; i < train.n; i++) for (let j = 0; j < item; j++) meanY[j] += train.y[i * item + j] / train.n;
   const meanBaseline = mse255(Array.from({ length: test.n * item }, (_, k) => meanY[k % item]), test.y);
+  return { split, train, test, meanY, meanBaseline };
+}
+
+export async function runOlivetti(ctx: ExperimentContext): Promise<ExperimentReport> {
+  if (ctx.seeds !== undefined || ctx.collectOnly) return olivettiSeeds(ctx);
+  const start = Date.now();
+  const s = olivettiSettings(ctx.quick, ctx.epochs);
+  const { split, train, test, meanY, meanBaseline } = await olivettiData(ctx, s);
   ctx.log(`olivetti: ${train.n} training and ${test.n} test faces; ${s.epochs} epochs; mean-face baseline test MSE ${meanBaseline.toFixed(1)}`);
   // Per-epoch lines from the workers (long runs only): tail -f <outDir>/progress.log.
   const progressFile = ctx.quick ? null : path.join(ctx.outDir, 'progress.log');
@@ -178,12 +192,12 @@ export async function runOlivetti(ctx: ExperimentContext): Promise<ExperimentRep
   }
   const methods = selectModels('olivetti', ctx, OLIVETTI_METHODS);
   const tasks: OlivettiTask[] = methods.map((method) => ({
-    method, seed: ctx.seed, settings: s, itemShape: split.itemShape, train, test, meanY, progressFile,
+    variant: OLIVETTI_DEFAULT_VARIANT[method], seed: ctx.seed, settings: s, itemShape: split.itemShape, train, test, meanY, progressFile,
   }));
   // One worker per method (each trains on one thread of the wasm backend).
   const runs = await runParallel<OlivettiTask, OlivettiRun>(siblingModule(import.meta.url, 'olivettiTask'), tasks, {
     concurrency: tasks.length,
-    onResult: (i) => ctx.log(`olivetti: ${OLIVETTI_LABELS[tasks[i].method]} done`),
+    onResult: (i) => ctx.log(`olivetti: ${OLIVETTI_LABELS[methods[i]]} done`),
   });
   for (const r of runs) {
     ctx.log(`olivetti: ${OLIVETTI_LABELS[r.method]}: test MSE ${r.testMse.toFixed(1)} after ${r.epochs.length} epochs (${r.seconds.toFixed(0)} s)`);
@@ -230,8 +244,8 @@ export async function runOlivetti(ctx: ExperimentContext): Promise<ExperimentRep
     '',
     `${train.n} training and ${test.n} test faces${s.quick ? ' (quick mode: subsets and a small network)' : ' (images 0–349 / 350–399)'}, x = the right`,
     'half mirrored, y = the left half, pixel values /255. Convolutional PICNN: conv layers ' + convLine + ',',
-    `then FC [${s.fcHidden.join(', ')}] → 1; ReLU + batch norm on the x-path; |W|·${s.absScale} init; projection after every step`,
-    '(not for the nonconvex ablation, which also skips the |W| init).',
+    `then FC [${s.fcHidden.join(', ')}] → 1; ReLU + batch norm on the x-path; ${AUTHORS_MODEL_TEXT}; |W|·${s.absScale} on W^(z);`,
+    'projection after every step (not for the nonconvex ablation, which also skips the |W| init).',
     `Adam lr ${s.learningRate}, batch ${s.batchSize} (a fresh permutation each epoch; the authors sampled with replacement), ${s.epochs} epochs`,
     `(the authors: 50). Bundle entropy: ${s.bundleIterations} iterations on [0, 1]^2048, MSE through the argmin (Prop. 3). GD: ${s.gd.steps}`,
     `steps, lr ${s.gd.learningRate}, momentum ${s.gd.momentum}, MSE on y_${s.gd.steps}, differentiated through the steps. Both start from the mean`,
@@ -250,6 +264,83 @@ export async function runOlivetti(ctx: ExperimentContext): Promise<ExperimentRep
       settings: s, paper: OLIVETTI_PAPER, data: { train: train.n, test: test.n }, meanFaceBaselineMse: meanBaseline, shownTestImages: shown.map((k) => firstTestImage + k),
       runs: runs.map(({ predictions: _p, ...rest }) => rest),
     },
+  };
+}
+
+const AUTHORS_MODEL_TEXT = "the authors' model: gate biases 0, conv weights uniform scaling (variance 1/fan-in), FC weights " +
+  'truncated normal std 0.02, an FC gate (flattened map onto itself, 2048 → 2048) on the first FC z-layer, and bundle entropy ' +
+  'trained with batch statistics in batch norm (inner solve and Prop. 3 surrogate), moving statistics at test time';
+
+const MAIN_VARIANTS = ['bundle-entropy', 'gd-5', 'gd-30', 'nonconvex-5', 'nonconvex-30'];
+
+const OLIVETTI_ABLATIONS: AblationLine[] = [
+  { variant: 'bundle-entropy.library-init', reference: 'bundle-entropy', change: "bundle entropy: the authors' init → the library's (LeCun normal, gate biases 1)" },
+  { variant: 'bundle-entropy.conv-gate', reference: 'bundle-entropy', change: 'bundle entropy: FC gate on the first FC layer → 3×3 conv gate' },
+  { variant: 'bundle-entropy.moving-stats', reference: 'bundle-entropy', change: 'bundle entropy: batch statistics in training → moving statistics' },
+  { variant: 'gd-5.library-init', reference: 'gd-5', change: "GD (5 steps): the authors' init → the library's" },
+  { variant: 'gd-30', reference: 'gd-5', change: 'GD: 5 → 30 inner steps' },
+  { variant: 'nonconvex-30', reference: 'nonconvex-5', change: 'nonconvex GD: 5 → 30 inner steps' },
+];
+
+const OLIVETTI_TABLE: SeedTableSpec = {
+  metric: 'testMse', lowerIsBetter: true, digits: 1, alsoShow: [{ key: 'trainMse', label: 'train MSE' }],
+  paper: (method, setting) => (setting.startsWith("authors' model") ? OLIVETTI_PAPER[method as OlivettiMethod] ?? null : null),
+  label: (method) => OLIVETTI_LABELS[method as OlivettiMethod] ?? method,
+};
+
+/** `reproduce olivetti --seeds …` (and `--collect`): the variant grid over seeds, then the tables. */
+async function olivettiSeeds(ctx: ExperimentContext): Promise<ExperimentReport> {
+  const start = Date.now();
+  const records = await seedGridAndCollect<OlivettiTask & SeedGridTask>(ctx, 'olivetti', OLIVETTI_VARIANTS.map((v) => v.id),
+    siblingModule(import.meta.url, 'olivettiTask'), async (progressFile) => {
+      const s = olivettiSettings(ctx.quick, ctx.epochs);
+      const { split, train, test, meanY } = await olivettiData(ctx, s);
+      return (variant, seed, runDir) => ({ variant, seed, settings: s, itemShape: split.itemShape, train, test, meanY, progressFile, runDir });
+    });
+  const t = seedTable(records, OLIVETTI_TABLE);
+  const table = seedMainTable(t, OLIVETTI_TABLE, MAIN_VARIANTS);
+  const figure = await writeSeedCurves(path.join(ctx.outDir, 'olivetti-seed-curves.png'), records, MAIN_VARIANTS, 'testMse', {
+    title: 'Olivetti face completion (§5.3): test MSE per epoch, mean over complete seeds', subtitle: '0–255 scale; dashed: Table 2',
+    yLabel: 'test MSE (0–255 scale)',
+    paper: (['bundle-entropy', 'gd', 'nonconvex'] as const).map((m) => [`paper: ${m} ${OLIVETTI_PAPER[m]}`, OLIVETTI_PAPER[m]]),
+  });
+  const be = finalMean(t, 'bundle-entropy');
+  const targets = [5, 30].map((k) => {
+    const gd = finalMean(t, `gd-${k}`);
+    const nc = finalMean(t, `nonconvex-${k}`);
+    return be === null || gd === null || nc === null ? `- order with ${k} GD steps: not all rows finished`
+      : `- order with ${k} GD steps (paper: bundle entropy < nonconvex < GD): ${be.toFixed(1)} / ${nc.toFixed(1)} / ${gd.toFixed(1)} → ` +
+        `${be < nc && nc < gd ? 'holds' : 'does not hold'}`;
+  });
+  const markdown = [
+    '',
+    '## Test MSE over seeds (0–255 scale; lower is better)',
+    '',
+    table,
+    '',
+    ...SEED_TABLE_NOTE,
+    'Paper: Table 2 (given on the rows of the authors\' model).',
+    ...unfinishedLines(t),
+    '',
+    '## Targets (final-epoch means)',
+    '',
+    `- bundle entropy ≤ ${OLIVETTI_PAPER['bundle-entropy']}: ${be === null ? 'not finished' : `${be.toFixed(1)} → ${be <= OLIVETTI_PAPER['bundle-entropy'] ? 'met' : 'missed'}`}`,
+    ...targets,
+    '',
+    '## Ablations (one change each against its reference row)',
+    '',
+    seedAblationTable(t, OLIVETTI_TABLE, OLIVETTI_ABLATIONS),
+    '',
+    `![test MSE per epoch](${figure})`,
+    '',
+    '## Setup',
+    '',
+    `Convolutional PICNN, ${AUTHORS_MODEL_TEXT}; settings of each run in its run.json. Runs: ${records.length} ` +
+      `(${records.filter((r) => r.complete).length} complete) under ${path.join(ctx.outDir, 'runs')}.`,
+  ].join('\n');
+  return {
+    name: 'Olivetti face completion over seeds (paper §5.3)', markdown, table, figures: [figure], wallSeconds: (Date.now() - start) / 1000,
+    results: { rows: seedResultRows(t), unfinished: t.unfinished, metric: 'test MSE, 0–255 scale' },
   };
 }
 

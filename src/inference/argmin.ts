@@ -35,6 +35,11 @@ export interface ArgminOptions extends GdOptions {
   init?: number | number[] | number[][] | tf.Tensor;
   /** Batch size when the model takes no x (default 1); when x is given it may be left out or must match its rows. */
   batch?: number;
+  /**
+   * Evaluate the x-path in training mode: batch norm on this batch's statistics (and its moving averages updated
+   * once), as the authors' bundle-entropy training under tflearn.is_training(True). Default false (moving averages).
+   */
+  training?: boolean;
 }
 
 export interface ArgminResult {
@@ -58,7 +63,8 @@ export interface ArgminResult {
   bundles?: ActiveBundle[];
 }
 
-const KEYS = ['method', 'domain', 'iterations', 'tolerance', 'init', 'batch', 'optimizer', 'learningRate', 'momentum', 'decay', 'entropyWeight'];
+const KEYS = ['method', 'domain', 'iterations', 'tolerance', 'init', 'batch', 'training', 'optimizer', 'learningRate', 'momentum', 'decay',
+  'entropyWeight'];
 /** A value as a message shows it (NaN and ±Infinity by name, which JSON.stringify would turn into null). */
 function show(v: unknown): string {
   return typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
@@ -143,6 +149,7 @@ export async function argmin(model: EnergyModel, x: BatchInput | null, options: 
     fail(`${where}: tolerance must be a finite number ≥ 0, got ${show(o.tolerance)}`);
   }
   const batch = o.batch === undefined ? undefined : checkPositiveInt(where, 'batch', o.batch);
+  if (o.training !== undefined && typeof o.training !== 'boolean') fail(`${where}: training must be a boolean, got ${show(o.training)}`);
   let xFlat: tf.Tensor2D | null = null;
   let N: number;
   if (model.xDim === 0) {
@@ -174,7 +181,7 @@ export async function argmin(model: EnergyModel, x: BatchInput | null, options: 
       };
     }
     const y0 = initialPoint(where, o.init, N, n, domain.center());
-    oracle = new EnergyOracle(model, xFlat, N);
+    oracle = new EnergyOracle(model, xFlat, N, o.training === true);
     if (method === 'bundle') {
       const r = await bundleMethod(oracle, domain, y0, iterations, o.tolerance ?? 1e-6);
       return {

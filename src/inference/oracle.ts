@@ -12,10 +12,11 @@ export class EnergyOracle {
   evaluations = 0;
   private readonly ctx: EnergyContext;
 
-  constructor(readonly model: EnergyModel, x: tf.Tensor2D | null, batch: number) {
+  /** `training`: the context in training mode (batch statistics in batch norm; see ArgminOptions.training). */
+  constructor(readonly model: EnergyModel, x: tf.Tensor2D | null, batch: number, training = false) {
     this.batch = batch;
     this.n = model.yDim;
-    this.ctx = model.context(x, { batch });
+    this.ctx = model.context(x, { batch, training });
   }
 
   /** Energies [N] and gradients [N·n] (row-major) at the rows of y [N·n]. */

@@ -95,10 +95,11 @@ export interface SurrogateRow {
 
 /**
  * The surrogate F = Σ_rows c·f(x, y^i) + ∇_y f(x, y^i)·v (call inside tf.variableGrads: its θ-gradient is the sum
- * over examples of ∇_θ ℓ by Prop. 3). Batch normalization runs in inference mode here, as in the inference that
- * produced the bundles, so the gradient is that of the same function.
+ * over examples of ∇_θ ℓ by Prop. 3). Batch normalization runs in inference mode by default, as in the inference
+ * that produced the bundles, so the gradient is that of the same function; `training: true` uses the statistics of
+ * the surrogate's rows (x repeated once per active cut), as the authors' train step under is_training(True).
  */
-export function argminSurrogate(model: EnergyModel, x: tf.Tensor2D | null, rows: SurrogateRow[]): tf.Scalar {
+export function argminSurrogate(model: EnergyModel, x: tf.Tensor2D | null, rows: SurrogateRow[], { training = false } = {}): tf.Scalar {
   const n = model.yDim;
   const R = rows.length;
   const points = new Float32Array(R * n);
@@ -113,7 +114,7 @@ export function argminSurrogate(model: EnergyModel, x: tf.Tensor2D | null, rows:
   const vT = tf.tensor2d(v, [R, n]);
   const cT = tf.tensor1d(c);
   const xRep = x === null ? null : tf.gather(x, tf.tensor1d(rows.map((r) => r.example), 'int32'));
-  const ctx = model.context(xRep, { batch: R });
+  const ctx = model.context(xRep, { batch: R, training });
   const { energy, grad } = model.energyAndGradFromContext(ctx, yPts);
   return tf.add(tf.sum(tf.mul(cT, energy)), tf.sum(tf.mul(grad, vT))) as tf.Scalar;
 }

@@ -7,6 +7,8 @@
  *   BibTeX table calls "macro-F1" (§5.2: sklearn `f1_score(trueY.T, predY.T, average='macro')` on transposed
  *   matrices averages over examples).
  * - `labelMacroF1`: the usual macro-F1, mean over labels of the per-label F1.
+ * - `microF1`: one F1 of the counts pooled over the whole matrix, 2ΣTP / (2ΣTP + ΣFP + ΣFN): what the authors'
+ *   BibTeX scripts scored before their commit d956176 (reproduction-audit.md, BibTeX #5).
  * - `hammingAccuracy`: fraction of label entries predicted correctly; `subsetAccuracy`: fraction of examples with
  *   every label right; `mse`: mean squared error of the unthresholded ŷ against the targets.
  * An F1 with nothing to count (truth and prediction both empty, so 0/0) is `zeroDivision`, default 0: sklearn's
@@ -19,7 +21,7 @@ import type { EnergyModel } from '../models/energyModel.js';
 import type { Objective } from './objectives/objective.js';
 import { fail } from '../util/errors.js';
 
-export const MULTILABEL_METRICS = ['exampleF1', 'labelMacroF1', 'hammingAccuracy', 'subsetAccuracy', 'mse'] as const;
+export const MULTILABEL_METRICS = ['exampleF1', 'labelMacroF1', 'microF1', 'hammingAccuracy', 'subsetAccuracy', 'mse'] as const;
 export const REGRESSION_METRICS = ['mse', 'rmse', 'mae'] as const;
 export type MultiLabelMetricName = (typeof MULTILABEL_METRICS)[number];
 export type RegressionMetricName = (typeof REGRESSION_METRICS)[number];
@@ -96,6 +98,14 @@ export function labelMacroF1(pred: ArrayLike<number>, truth: ArrayLike<number>, 
   return meanF1(counts(pred, truth, rows, cols, false), o.zeroDivision ?? 0);
 }
 
+/** F1 of the counts pooled over every entry of binary row-major matrices [rows, cols] (micro-averaged F1). */
+export function microF1(pred: ArrayLike<number>, truth: ArrayLike<number>, rows: number, cols: number, o: F1Options = {}): number {
+  checkSizes('microF1', pred, truth, rows, cols);
+  const c = counts(pred, truth, rows, cols, true);
+  const sum = (v: Float64Array) => v.reduce((a, x) => a + x, 0);
+  return f1(sum(c.tp), sum(c.fp), sum(c.fn), o.zeroDivision ?? 0);
+}
+
 /** Binarize continuous predictions: 1 where ŷ ≥ threshold. */
 export function threshold(pred: ArrayLike<number>, t = 0.5): Uint8Array {
   const out = new Uint8Array(pred.length);
@@ -128,6 +138,7 @@ export function multiLabelMetrics(pred: ArrayLike<number>, truth: ArrayLike<numb
   return {
     exampleF1: exampleF1(bin, truth, rows, cols, zd),
     labelMacroF1: labelMacroF1(bin, truth, rows, cols, zd),
+    microF1: microF1(bin, truth, rows, cols, zd),
     hammingAccuracy: correct / (rows * cols),
     subsetAccuracy: exact / rows,
     mse: sq / (rows * cols),

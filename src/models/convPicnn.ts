@@ -3,7 +3,7 @@
  * x and y are images of the same height and width (x: one half of a face, mirrored; y: the other half).
  *
  * u-path: conv layers (default 32@8×8/4, 64@4×4/2, 64@3×3/1, 'same' padding), each conv + g̃ (+ batch norm),
- *   then fully connected layers (default 512), the last of them linear.
+ *   then fully connected layers (default 512), each FC + g̃ (+ batch norm): bn(relu(fc)) as the authors'.
  * z-path, conv layer l (kernel k_l, stride s_l):
  *   z_{l+1} = g( conv_{k,s}^{W(z)≥0}(z_l ∘ [conv3×3(u_l)]_+)            (l ≥ 1)
  *              + conv_{k,s}(ŷ_l ∘ conv3×3(u_l))                          (y passthrough, gate of any sign)
@@ -11,7 +11,8 @@
  *   where ŷ_0 = y and ŷ_{l+1} = conv_{k,s}(ŷ_l) + b (one channel, affine in y: the "S y" rescaling of §1.3).
  * z-path, fully connected layers and the final scalar (no y term, as in the authors' code):
  *   z_{j+1} = g( W^(z)(z_j ∘ gate_j) + W^(u) u_j + b ),  gate_j = [conv3×3(u_L)]_+ on the last conv map for the
- *   first FC layer (then flattened) and [W^(zu) u_j + b^(z)]_+ after it; the final layer is linear, width 1.
+ *   first FC layer (then flattened; with firstFcGate 'fc', the authors' [W^(zu) flat(u_L) + b^(z)]_+) and
+ *   [W^(zu) u_j + b^(z)]_+ after it; the final layer is linear, width 1.
  * Every y-dependence is affine before a non-negative combination and convex non-decreasing g, so f is convex in y.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -19,7 +20,8 @@ import { activate, checkFreeActivation, type FreeActivation } from './activation
 import { addBatchNorm, applyBatchNorm } from './batchNorm.js';
 import { CONVEX_OPTION_KEYS, resolveConvexOptions, type ConvexOptions, type ResolvedConvexOptions } from './common.js';
 import { EnergyModel, type EnergyContext } from './energyModel.js';
-import { checkIntArray, checkNumberInRange, checkOptionKeys, checkPositiveInt } from '../util/options.js';
+import { WEIGHT_INITS, type WeightDraw, type WeightInit } from './init.js';
+import { checkIntArray, checkNumberInRange, checkOneOf, checkOptionKeys, checkPositiveInt } from '../util/options.js';
 import { fail } from '../util/errors.js';
 import { registerModelKind } from './registry.js';
 
@@ -44,7 +46,25 @@ export interface ConvPICNNOptions extends ConvexOptions {
   batchNorm?: boolean;
   /** Initial value of the gate biases b^(z), b^(y) (default 1, §1.4; the authors' Olivetti code leaves them at 0). */
   gateBias?: number;
+  /**
+   * Draw of the conv layers' weights (W^(z) then |·|·absScale): 'lecun-normal', 'truncated-normal' (std weightStd,
+   * 0.02 when unset) or 'uniform-scaling' (variance 1/fan_in, the authors' tflearn conv default). Default: as weightStd.
+   */
+  convInit?: WeightInit;
+  /** Draw of the fully connected layers' weights (the authors': 'truncated-normal', std 0.02). Default: as weightStd. */
+  fcInit?: WeightInit;
+  /**
+   * Gate of the first FC z-layer, [·]_+ of a function of the last conv map u_L: 'conv3x3' (default, a 3×3 conv
+   * keeping its channels) or 'fc' (the authors' FC layer of the flattened map onto itself, 2048 → 2048 on Olivetti).
+   */
+  firstFcGate?: FirstFcGate;
 }
+
+export const FIRST_FC_GATES = ['conv3x3', 'fc'] as const;
+export type FirstFcGate = (typeof FIRST_FC_GATES)[number];
+
+/** The authors' truncated-normal std (tflearn's default), used by 'truncated-normal' when weightStd is unset. */
+const TFLEARN_STD = 0.02;
 
 export type ConvPICNNConfig = Required<ConvPICNNOptions>;
 
@@ -54,7 +74,8 @@ export const DQN_CONV_LAYERS: ConvLayerSpec[] = [
   { filters: 64, kernel: 3, stride: 1 },
 ];
 
-const KEYS = ['xShape', 'yShape', 'conv', 'fcHidden', 'uActivation', 'batchNorm', 'gateBias', ...CONVEX_OPTION_KEYS] as const;
+const KEYS = ['xShape', 'yShape', 'conv', 'fcHidden', 'uActivation', 'batchNorm', 'gateBias', 'convInit', 'fcInit', 'firstFcGate',
+  ...CONVEX_OPTION_KEYS] as const;
 const GATE_KERNEL = 3;
 
 interface ConvContext extends EnergyContext {
@@ -112,9 +133,16 @@ export class ConvPICNN extends EnergyModel {
     const batchNorm = options.batchNorm ?? true;
     if (typeof batchNorm !== 'boolean') fail(`ConvPICNN: batchNorm must be a boolean, got ${JSON.stringify(batchNorm)}`);
     const gateBias = options.gateBias === undefined ? 1 : checkNumberInRange('ConvPICNN', 'gateBias', options.gateBias, -1e6, 1e6);
+    const byStd: WeightInit = o.weightStd === null ? 'lecun-normal' : 'truncated-normal';
+    const convInit = checkOneOf('ConvPICNN', 'convInit', options.convInit ?? byStd, WEIGHT_INITS);
+    const fcInit = checkOneOf('ConvPICNN', 'fcInit', options.fcInit ?? byStd, WEIGHT_INITS);
+    const firstFcGate = checkOneOf('ConvPICNN', 'firstFcGate', options.firstFcGate ?? 'conv3x3', FIRST_FC_GATES);
     super(o.positivity, o.seed, o.weightStd);
     this.o = o;
-    this.config = { xShape, yShape, conv, fcHidden, uActivation, batchNorm, gateBias, ...o };
+    this.config = { xShape, yShape, conv, fcHidden, uActivation, batchNorm, gateBias, convInit, fcInit, firstFcGate, ...o };
+    // Per-layer-group draws (the authors' Olivetti model: FC truncated normal 0.02, convs uniform scaling).
+    const convDraw: WeightDraw = { scheme: convInit, std: o.weightStd ?? TFLEARN_STD };
+    const fcDraw: WeightDraw = { scheme: fcInit, std: o.weightStd ?? TFLEARN_STD };
     this.xShape = xShape;
     this.yShape = yShape;
 
@@ -129,22 +157,22 @@ export class ConvPICNN extends EnergyModel {
     let yc = yShape[2];
     for (let l = 0; l < L; l++) {
       const { filters: f, kernel: k } = conv[l];
-      this.addFreeWeight(`u${l}.W`, [k, k, uc, f], k * k * uc);
+      this.addFreeWeight(`u${l}.W`, [k, k, uc, f], k * k * uc, convDraw);
       this.addConstant(`u${l}.b`, [f], 0);
       if (batchNorm) addBatchNorm(this.store, `u${l}.bn`, f);
       if (l > 0) {
-        this.addFreeWeight(`z${l}.Wzu`, [GATE_KERNEL, GATE_KERNEL, uc, zc], GATE_KERNEL * GATE_KERNEL * uc);
+        this.addFreeWeight(`z${l}.Wzu`, [GATE_KERNEL, GATE_KERNEL, uc, zc], GATE_KERNEL * GATE_KERNEL * uc, convDraw);
         this.addConstant(`z${l}.bz`, [zc], gateBias);
-        this.addConvexWeight(`z${l}.Wz`, [k, k, zc, f], k * k * zc, o, `z${l}.b`);
+        this.addConvexWeight(`z${l}.Wz`, [k, k, zc, f], k * k * zc, o, `z${l}.b`, convDraw);
       } else {
         this.addConstant(`z${l}.b`, [f], 0);
       }
-      this.addFreeWeight(`z${l}.Wyu`, [GATE_KERNEL, GATE_KERNEL, uc, yc], GATE_KERNEL * GATE_KERNEL * uc);
+      this.addFreeWeight(`z${l}.Wyu`, [GATE_KERNEL, GATE_KERNEL, uc, yc], GATE_KERNEL * GATE_KERNEL * uc, convDraw);
       this.addConstant(`z${l}.by`, [yc], gateBias);
-      this.addFreeWeight(`z${l}.Wy`, [k, k, yc, f], k * k * yc);
-      this.addFreeWeight(`z${l}.Wu`, [k, k, uc, f], k * k * uc);
+      this.addFreeWeight(`z${l}.Wy`, [k, k, yc, f], k * k * yc, convDraw);
+      this.addFreeWeight(`z${l}.Wu`, [k, k, uc, f], k * k * uc, convDraw);
       if (l + 1 < L) {
-        this.addFreeWeight(`yr${l}.W`, [k, k, yc, 1], k * k * yc);
+        this.addFreeWeight(`yr${l}.W`, [k, k, yc, 1], k * k * yc, convDraw);
         this.addConstant(`yr${l}.b`, [1], 0);
       }
       uc = f;
@@ -160,17 +188,17 @@ export class ConvPICNN extends EnergyModel {
     for (let j = 0; j < fcWidths.length; j++) {
       const m = fcWidths[j];
       const name = `fc${j}`;
-      if (j === 0) {
-        this.addFreeWeight(`${name}.Wzu`, [GATE_KERNEL, GATE_KERNEL, uc, zc], GATE_KERNEL * GATE_KERNEL * uc);
+      if (j === 0 && firstFcGate === 'conv3x3') {
+        this.addFreeWeight(`${name}.Wzu`, [GATE_KERNEL, GATE_KERNEL, uc, zc], GATE_KERNEL * GATE_KERNEL * uc, convDraw);
         this.addConstant(`${name}.bz`, [zc], gateBias);
       } else {
-        this.addFreeWeight(`${name}.Wzu`, [uIn, zIn], uIn);
+        this.addFreeWeight(`${name}.Wzu`, [uIn, zIn], uIn, fcDraw);
         this.addConstant(`${name}.bz`, [zIn], gateBias);
       }
-      this.addConvexWeight(`${name}.Wz`, [zIn, m], zIn, o, `${name}.b`);
-      this.addFreeWeight(`${name}.Wu`, [uIn, m], uIn);
+      this.addConvexWeight(`${name}.Wz`, [zIn, m], zIn, o, `${name}.b`, fcDraw);
+      this.addFreeWeight(`${name}.Wu`, [uIn, m], uIn, fcDraw);
       if (j + 1 < fcWidths.length) {
-        this.addFreeWeight(`ufc${j}.W`, [uIn, m], uIn);
+        this.addFreeWeight(`ufc${j}.W`, [uIn, m], uIn, fcDraw);
         this.addConstant(`ufc${j}.b`, [m], 0);
         if (batchNorm) addBatchNorm(this.store, `ufc${j}.bn`, m);
       }
@@ -189,7 +217,7 @@ export class ConvPICNN extends EnergyModel {
 
   protected buildContext(x: tf.Tensor2D | null, batch: number, training: boolean): ConvContext {
     if (x === null) fail('ConvPICNN: x is required');
-    const { conv, fcHidden, batchNorm, uActivation } = this.config;
+    const { conv, fcHidden, batchNorm, uActivation, firstFcGate } = this.config;
     const terms = tf.tidy(() => {
       const convZGates: tf.Tensor4D[] = [];
       const yGates: tf.Tensor4D[] = [];
@@ -207,16 +235,19 @@ export class ConvPICNN extends EnergyModel {
         if (batchNorm) next = applyBatchNorm(this.store, `u${l}.bn`, next, training);
         u = next as tf.Tensor4D;
       }
-      // First FC layer's gate lives on the last conv map.
-      convZGates.push(tf.relu(tf.add(this.conv(u, 'fc0.Wzu', 1), this.p('fc0.bz'))) as tf.Tensor4D);
       let uf = tf.reshape(u, [batch, -1]) as tf.Tensor2D;
+      // First FC layer's gate, on the last conv map: a 3×3 conv (kept as a map), or FC on the flattened map.
+      if (firstFcGate === 'conv3x3') convZGates.push(tf.relu(tf.add(this.conv(u, 'fc0.Wzu', 1), this.p('fc0.bz'))) as tf.Tensor4D);
       const J = fcHidden.length;
       for (let j = 0; j <= J; j++) {
-        if (j > 0) fcZGates.push(tf.relu(tf.add(tf.matMul(uf, this.p(`fc${j}.Wzu`) as tf.Tensor2D), this.p(`fc${j}.bz`))) as tf.Tensor2D);
+        if (j > 0 || firstFcGate === 'fc') {
+          fcZGates.push(tf.relu(tf.add(tf.matMul(uf, this.p(`fc${j}.Wzu`) as tf.Tensor2D), this.p(`fc${j}.bz`))) as tf.Tensor2D);
+        }
         fcUTerms.push(tf.add(tf.matMul(uf, this.p(`fc${j}.Wu`) as tf.Tensor2D), this.p(`fc${j}.b`)) as tf.Tensor2D);
         if (j < J) {
           let next: tf.Tensor = tf.add(tf.matMul(uf, this.p(`ufc${j}.W`) as tf.Tensor2D), this.p(`ufc${j}.b`));
-          if (j + 1 < J) next = activate(uActivation, next, this.o.leakySlope);
+          // Every hidden FC u-layer is bn(g̃(·)) as the authors' (icnn_ebundle.py); only the scalar output is linear.
+          next = activate(uActivation, next, this.o.leakySlope);
           if (batchNorm) next = applyBatchNorm(this.store, `ufc${j}.bn`, next, training);
           uf = next as tf.Tensor2D;
         }
@@ -232,7 +263,7 @@ export class ConvPICNN extends EnergyModel {
 
   protected networkEnergy(context: EnergyContext, y: tf.Tensor2D): tf.Tensor1D {
     const ctx = context as ConvContext;
-    const { conv, fcHidden } = this.config;
+    const { conv, fcHidden, firstFcGate } = this.config;
     const n = y.shape[0];
     const g = (t: tf.Tensor) => activate(this.o.activation, t, this.o.leakySlope);
     let yr: tf.Tensor4D = tf.reshape(y, [n, ...this.yShape] as [number, number, number, number]) as tf.Tensor4D;
@@ -244,11 +275,14 @@ export class ConvPICNN extends EnergyModel {
       if (l + 1 < conv.length) yr = tf.add(this.conv(yr, `yr${l}.W`, stride), this.p(`yr${l}.b`)) as tf.Tensor4D;
       z = g(s) as tf.Tensor4D;
     }
-    const gatedLast = tf.mul(z as tf.Tensor4D, ctx.convZGates[conv.length - 1]);
+    const convGate = firstFcGate === 'conv3x3';
+    const gatedLast = convGate ? tf.mul(z as tf.Tensor4D, ctx.convZGates[conv.length - 1]) : (z as tf.Tensor4D);
     let zf = tf.reshape(gatedLast, [n, -1]) as tf.Tensor2D;
     const J = fcHidden.length;
+    // fcZGates[i] gates FC layer i + 1 with the conv gate, layer i with the FC gate.
+    const gateOffset = convGate ? 1 : 0;
     for (let j = 0; j <= J; j++) {
-      const gated = j === 0 ? zf : tf.mul(zf, ctx.fcZGates[j - 1]) as tf.Tensor2D;
+      const gated = j === 0 && convGate ? zf : tf.mul(zf, ctx.fcZGates[j - gateOffset]) as tf.Tensor2D;
       const s = tf.add(tf.matMul(gated, this.p(`fc${j}.Wz`) as tf.Tensor2D), ctx.fcUTerms[j]) as tf.Tensor2D;
       zf = j === J ? s : g(s) as tf.Tensor2D;
     }
@@ -261,7 +295,8 @@ export class ConvPICNN extends EnergyModel {
     const maps = this.spatial.map(([h, w]) => `${h}×${w}`).join(' → ');
     return [
       `conv layers ${convs} ('same' padding; maps ${maps}), then FC ${[...c.fcHidden, 1].join(' → ')}`,
-      `u-path ${c.uActivation}${c.batchNorm ? ' + batch norm' : ''}; z-path ${this.o.activation}; init ${this.o.init}` +
+      `u-path ${c.uActivation}${c.batchNorm ? ' + batch norm' : ''}; z-path ${this.o.activation}; init ${this.o.init} ` +
+        `(conv ${c.convInit}, FC ${c.fcInit}); first FC gate ${c.firstFcGate}` +
         `${this.o.strongConvexity > 0 ? `, + (${this.o.strongConvexity}/2)||y||²` : ''}`,
     ];
   }

@@ -11,7 +11,7 @@ import { fail } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { assertFinite, batchShapeOf, toFlatBatch, sizeOf, type BatchInput } from '../util/tensors.js';
 import { checkOptionKeys } from '../util/options.js';
-import { absInit, freeInit, principledConvexInit, filled } from './init.js';
+import { absInit, drawFromStd, drawWeights, freeInit, principledConvexInit, filled, type WeightDraw } from './init.js';
 import { ParameterStore, type Positivity } from './parameters.js';
 import type { ResolvedConvexOptions } from './common.js';
 import { loadModel, modelFromJSON, modelToJSON, saveModel, type ModelJSON } from './serialization.js';
@@ -267,9 +267,10 @@ export abstract class EnergyModel {
     if (this.disposed) fail(`${this.kind}: the model has been disposed`);
   }
 
-  /** An unconstrained weight, LeCun normal. */
-  protected addFreeWeight(name: string, shape: number[], fanIn: number): void {
-    this.store.add(name, 'free', shape, freeInit(this.rng, fanIn, sizeOf(shape), this.weightStd));
+  /** An unconstrained weight: LeCun normal or `weightStd`'s truncated normal, unless `draw` says otherwise. */
+  protected addFreeWeight(name: string, shape: number[], fanIn: number, draw?: WeightDraw): void {
+    const count = sizeOf(shape);
+    this.store.add(name, 'free', shape, draw ? drawWeights(this.rng, draw, fanIn, count) : freeInit(this.rng, fanIn, count, this.weightStd));
   }
 
   protected addConstant(name: string, shape: number[], value: number): void {
@@ -280,10 +281,11 @@ export abstract class EnergyModel {
    * A convex-path weight W^(z) (and the bias of its layer when `biasName` is given, which the principled scheme
    * shifts). Under positivity 'none' it is drawn like a free weight (no |W|, no projection: the ablation).
    */
-  protected addConvexWeight(name: string, shape: number[], fanIn: number, o: ResolvedConvexOptions, biasName?: string): void {
+  protected addConvexWeight(name: string, shape: number[], fanIn: number, o: ResolvedConvexOptions, biasName?: string,
+    draw: WeightDraw = drawFromStd(this.weightStd)): void {
     const count = sizeOf(shape);
     if (o.positivity === 'none') {
-      this.store.add(name, 'convex', shape, freeInit(this.rng, fanIn, count, this.weightStd));
+      this.store.add(name, 'convex', shape, drawWeights(this.rng, draw, fanIn, count));
       if (biasName) this.addConstant(biasName, [shape[shape.length - 1]], 0);
       return;
     }
@@ -294,7 +296,7 @@ export abstract class EnergyModel {
       if (biasName) this.addConstant(biasName, [shape[shape.length - 1]], bias);
       return;
     }
-    this.store.add(name, 'convex', shape, absInit(this.rng, fanIn, count, o.absScale, this.weightStd));
+    this.store.add(name, 'convex', shape, absInit(this.rng, fanIn, count, o.absScale, null, draw));
     if (biasName) this.addConstant(biasName, [shape[shape.length - 1]], 0);
   }
 

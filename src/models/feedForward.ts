@@ -12,6 +12,7 @@ import { EnergyModel, type EnergyContext } from './energyModel.js';
 import { checkIntArray, checkNonNegativeInt, checkOneOf, checkOptionKeys, checkPositiveInt } from '../util/options.js';
 import { fail } from '../util/errors.js';
 import { registerModelKind } from './registry.js';
+import { fanOutUniform } from './init.js';
 
 export interface FeedForwardOptions {
   xDim: number;
@@ -25,11 +26,19 @@ export interface FeedForwardOptions {
   energy?: 'linear' | 'joint';
   leakySlope?: number;
   seed?: number;
+  /**
+   * 'lecun-normal' (default): LeCun normal weights, zero biases. 'fan-out-uniform': weights and biases
+   * U(±1/√fan_out), as the authors' ff.py baseline (reproduction-audit.md, BibTeX #4).
+   */
+  init?: FeedForwardInit;
 }
+
+export const FEED_FORWARD_INITS = ['lecun-normal', 'fan-out-uniform'] as const;
+export type FeedForwardInit = (typeof FEED_FORWARD_INITS)[number];
 
 export type FeedForwardConfig = Required<FeedForwardOptions>;
 
-const KEYS = ['xDim', 'yDim', 'hidden', 'activation', 'batchNorm', 'energy', 'leakySlope', 'seed'] as const;
+const KEYS = ['xDim', 'yDim', 'hidden', 'activation', 'batchNorm', 'energy', 'leakySlope', 'seed', 'init'] as const;
 
 interface FeedForwardContext extends EnergyContext {
   /** 'linear': logits g(x) [N, yDim]; 'joint': x itself. */
@@ -55,17 +64,24 @@ export class FeedForward extends EnergyModel {
     const batchNorm = options.batchNorm ?? false;
     const leakySlope = options.leakySlope ?? 0.01;
     const seed = options.seed ?? 0;
+    const init = checkOneOf('FeedForward', 'init', options.init ?? 'lecun-normal', FEED_FORWARD_INITS);
     if (energy === 'linear' && xDim === 0) fail("FeedForward: energy 'linear' needs xDim > 0 (logits are a function of x)");
     super('clip', seed);
-    this.config = { xDim, yDim, hidden, activation, batchNorm, energy, leakySlope, seed };
+    this.config = { xDim, yDim, hidden, activation, batchNorm, energy, leakySlope, seed, init };
     this.xShape = xDim === 0 ? [] : [xDim];
     this.yShape = [yDim];
     const inDim = energy === 'linear' ? xDim : xDim + yDim;
     const outDim = energy === 'linear' ? yDim : 1;
     this.widths = [inDim, ...hidden, outDim];
     for (let i = 0; i + 1 < this.widths.length; i++) {
-      this.addFreeWeight(`fc${i}.W`, [this.widths[i], this.widths[i + 1]], this.widths[i]);
-      this.addConstant(`fc${i}.b`, [this.widths[i + 1]], 0);
+      const [fanIn, fanOut] = [this.widths[i], this.widths[i + 1]];
+      if (init === 'fan-out-uniform') {
+        this.store.add(`fc${i}.W`, 'free', [fanIn, fanOut], fanOutUniform(this.rng, fanOut, fanIn * fanOut));
+        this.store.add(`fc${i}.b`, 'free', [fanOut], fanOutUniform(this.rng, fanOut, fanOut));
+      } else {
+        this.addFreeWeight(`fc${i}.W`, [fanIn, fanOut], fanIn);
+        this.addConstant(`fc${i}.b`, [fanOut], 0);
+      }
       if (batchNorm && i + 2 < this.widths.length) addBatchNorm(this.store, `fc${i}.bn`, this.widths[i + 1]);
     }
   }

@@ -31,13 +31,52 @@ export function truncatedNormal(rng: Rng, std: number, count: number): Float32Ar
   return w;
 }
 
-/** A free weight: LeCun normal, or the truncated normal of std `weightStd` when that is given. */
-export function freeInit(rng: Rng, fanIn: number, count: number, weightStd: number | null): Float32Array {
-  return weightStd === null ? lecunNormal(rng, fanIn, count) : truncatedNormal(rng, weightStd, count);
+/**
+ * U(±√(3/fan_in)), variance 1/fan_in: tflearn's 'uniform_scaling' (factor 1), the authors' conv-layer default
+ * (completion/icnn_ebundle.py builds its convs with tflearn.conv_2d).
+ */
+export function uniformScaling(rng: Rng, fanIn: number, count: number): Float32Array {
+  const limit = Math.sqrt(3 / fanIn);
+  return rng.fillUniform(count, -limit, limit);
 }
 
-export function absInit(rng: Rng, fanIn: number, count: number, scale: number, weightStd: number | null = null): Float32Array {
-  const w = freeInit(rng, fanIn, count, weightStd);
+/**
+ * U(±1/√fan_out), for weights and biases alike: the authors' BibTeX feed-forward baseline (multi-label-cls/ff.py
+ * draws every layer of width sz from tflearn's uniform(-1/√sz, 1/√sz)).
+ */
+export function fanOutUniform(rng: Rng, fanOut: number, count: number): Float32Array {
+  const limit = 1 / Math.sqrt(fanOut);
+  return rng.fillUniform(count, -limit, limit);
+}
+
+/** How a group of weight tensors is drawn (ConvPICNN lets its conv and FC layers differ, as the authors' model). */
+export const WEIGHT_INITS = ['lecun-normal', 'truncated-normal', 'uniform-scaling'] as const;
+export type WeightInit = (typeof WEIGHT_INITS)[number];
+
+/** A weight draw: the scheme and, for 'truncated-normal', its std. */
+export interface WeightDraw {
+  scheme: WeightInit;
+  std: number;
+}
+
+/** The draw `weightStd` implies: its truncated normal when given, else LeCun normal. */
+export function drawFromStd(weightStd: number | null): WeightDraw {
+  return weightStd === null ? { scheme: 'lecun-normal', std: 0 } : { scheme: 'truncated-normal', std: weightStd };
+}
+
+export function drawWeights(rng: Rng, draw: WeightDraw, fanIn: number, count: number): Float32Array {
+  if (draw.scheme === 'uniform-scaling') return uniformScaling(rng, fanIn, count);
+  return draw.scheme === 'truncated-normal' ? truncatedNormal(rng, draw.std, count) : lecunNormal(rng, fanIn, count);
+}
+
+/** A free weight: LeCun normal, or the truncated normal of std `weightStd` when that is given. */
+export function freeInit(rng: Rng, fanIn: number, count: number, weightStd: number | null): Float32Array {
+  return drawWeights(rng, drawFromStd(weightStd), fanIn, count);
+}
+
+export function absInit(rng: Rng, fanIn: number, count: number, scale: number, weightStd: number | null = null,
+  draw: WeightDraw = drawFromStd(weightStd)): Float32Array {
+  const w = drawWeights(rng, draw, fanIn, count);
   for (let i = 0; i < w.length; i++) w[i] = Math.abs(w[i]) * scale;
   return w;
 }

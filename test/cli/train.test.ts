@@ -100,7 +100,7 @@ async function defineTests(): Promise<void> {
       assert.equal(h.history.epochs.length, 2);
       assert.equal(h.history.steps, 8);
       const last = h.history.epochs[1].metrics;
-      assert.deepEqual(Object.keys(last).sort(), ['exampleF1', 'hammingAccuracy', 'labelMacroF1', 'mse', 'subsetAccuracy']);
+      assert.deepEqual(Object.keys(last).sort(), ['exampleF1', 'hammingAccuracy', 'labelMacroF1', 'microF1', 'mse', 'subsetAccuracy']);
 
       const model = await loadModel(path.join(work, 'out/model'));
       assert.equal(model.kind, 'PICNN');

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ready } from '../../src/backend/backend.js';
 import { FeedForward } from '../../src/models/feedForward.js';
 import { createObjective } from '../../src/learning/objectives/index.js';
-import { LinearEnergySigmoid } from '../../src/experiments/bibtexTask.js';
+import { ffPyLoss, LinearEnergySigmoid } from '../../src/experiments/bibtexTask.js';
 
 interface Epoch { epoch: number; trainLoss: number; testExampleF1: number; testLabelMacroF1: number; testHammingAccuracy: number; trainExampleF1: number; seconds: number }
 interface Run { model: string; epochs: Epoch[]; parameters: number; steps: number; seconds: number }
@@ -116,5 +116,59 @@ test('the baseline objective predicts σ(logits), as one bundle-entropy step, an
   } finally {
     tf.dispose([x, y]);
     net.dispose();
+  }
+});
+
+test("ff.py's loss: −Σ [y log(σ + 1e-10) + (1 − y) log(1 − σ + 1e-10)] summed over the whole batch", async () => {
+  await ready();
+  const yHat = tf.tensor2d([0.9, 0.2, 0.5, 1, 0.7, 0], [2, 3]);
+  const y = tf.tensor2d([1, 0, 1, 1, 0, 1], [2, 3]);
+  // By hand: −[ln .9 + ln .8 + ln .5 + ln(1 + 1e-10) + ln .3 + ln(1e-10)].
+  const expected = -(Math.log(0.9) + Math.log(0.8) + Math.log(0.5) + Math.log(1 + 1e-10) + Math.log(0.3) + Math.log(1e-10));
+  const loss = ffPyLoss(yHat, y);
+  const v = (await loss.data())[0];
+  assert.ok(Math.abs(v - expected) < 1e-4 * expected, `${v} vs ${expected}`);
+  // Summed, not averaged: twice the batch, twice the loss.
+  const twice = ffPyLoss(tf.concat([yHat, yHat]) as tf.Tensor2D, tf.concat([y, y]) as tf.Tensor2D);
+  assert.ok(Math.abs((await twice.data())[0] - 2 * v) < 1e-3);
+  tf.dispose([yHat, y, loss, twice]);
+  // The objective with authorsLoss trains on it: its step loss is ffPyLoss of σ(logits) in training mode.
+  const net = new FeedForward({ xDim: 6, yDim: 4, hidden: [5], batchNorm: true, seed: 3, init: 'fan-out-uniform' });
+  const x = tf.randomUniform([8, 6], 0, 1, 'float32', 2) as tf.Tensor2D;
+  const t = tf.tensor2d(Array.from({ length: 32 }, (_, i) => (i * 7) % 3 === 0 ? 1 : 0), [8, 4]);
+  try {
+    const { loss: stepLoss, grads } = await new LinearEnergySigmoid(true).step(net, { x, y: t });
+    const ref = ffPyLoss(tf.sigmoid(net.logits(x, { training: true })) as tf.Tensor2D, t);
+    assert.ok(Math.abs(stepLoss - (await ref.data())[0]) < 1e-3, `${stepLoss} vs ${(await ref.data())[0]}`);
+    tf.dispose([ref, ...Object.values(grads)]);
+  } finally {
+    tf.dispose([x, t]);
+    net.dispose();
+  }
+});
+
+test("ff.py's init: weights and biases U(±1/√fan-out) (variance 1/(3·fan-out)); the default stays LeCun normal, zero biases", async () => {
+  await ready();
+  const net = new FeedForward({ xDim: 400, yDim: 159, hidden: [600], batchNorm: true, seed: 1, init: 'fan-out-uniform' });
+  const lib = new FeedForward({ xDim: 400, yDim: 159, hidden: [600], batchNorm: true, seed: 1 });
+  try {
+    for (const [name, fanOut] of [['fc0.W', 600], ['fc0.b', 600], ['fc1.W', 159], ['fc1.b', 159]] as const) {
+      const v = Array.from(net.parameters().find((p) => p.name === name)!.variable.dataSync());
+      const limit = 1 / Math.sqrt(fanOut);
+      assert.ok(v.every((w) => Math.abs(w) <= limit), `${name} within ±${limit}`);
+      const mean = v.reduce((a, w) => a + w, 0) / v.length;
+      const sd = Math.sqrt(v.reduce((a, w) => a + (w - mean) ** 2, 0) / v.length);
+      const tol = v.length > 10000 ? 0.02 : 0.15;
+      assert.ok(Math.abs(sd - limit / Math.sqrt(3)) < tol * limit / Math.sqrt(3), `${name}: sd ${sd} vs ${limit / Math.sqrt(3)}`);
+      assert.ok(Math.abs(mean) < 0.1 * limit, `${name}: mean ${mean}`);
+    }
+    assert.ok(Array.from(lib.parameters().find((p) => p.name === 'fc0.b')!.variable.dataSync()).every((b) => b === 0));
+    const copy = FeedForward.fromJSON(net.toJSON());
+    assert.equal(copy.config.init, 'fan-out-uniform');
+    copy.dispose();
+    assert.throws(() => new FeedForward({ xDim: 2, yDim: 2, hidden: [], init: 'glorot' as never }), /FeedForward.*init/);
+  } finally {
+    net.dispose();
+    lib.dispose();
   }
 });

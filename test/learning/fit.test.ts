@@ -251,7 +251,7 @@ describe('structured objectives learn a synthetic multi-label task (x 10-D, y 6-
       assert.deepEqual(seen.map((s) => s.epoch), [1, 2, 3, 4]);
       assert.ok(seen.every((s) => s.model === model));
       for (const s of seen) {
-        assert.deepEqual(Object.keys(s.metrics).sort(), ['exampleF1', 'hammingAccuracy', 'labelMacroF1', 'mse', 'subsetAccuracy']);
+        assert.deepEqual(Object.keys(s.metrics).sort(), ['exampleF1', 'hammingAccuracy', 'labelMacroF1', 'microF1', 'mse', 'subsetAccuracy']);
         for (const v of Object.values(s.metrics)) assert.ok(Number.isFinite(v) && v >= 0 && v <= 1);
       }
       assert.deepEqual(history.epochs.map((e) => e.metrics), seen.map((s) => s.metrics));

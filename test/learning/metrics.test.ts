@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IcnnError, PICNN, tf, type EnergyModel } from '../../src/index.js';
 import {
-  evaluate, exampleF1, labelMacroF1, multiLabelMetrics, regressionMetrics, threshold,
+  evaluate, exampleF1, labelMacroF1, microF1, multiLabelMetrics, regressionMetrics, threshold,
 } from '../../src/learning/metrics.js';
 import type { Objective } from '../../src/learning/objectives/objective.js';
 import { createObjective } from '../../src/learning/objectives/index.js';
@@ -29,6 +29,17 @@ describe('multi-label F1', () => {
     // Label 2: truth 1,0,1, pred 0,0,0 → 0.
     close(labelMacroF1(PRED, TRUTH, 3, 3), (2 / 3 + 1 / 2 + 0) / 3);
     assert.notEqual(labelMacroF1(PRED, TRUTH, 3, 3), exampleF1(PRED, TRUTH, 3, 3));
+  });
+
+  test('micro-F1 pools TP, FP, FN over the whole matrix (the authors\' score before d956176)', () => {
+    // Pooled over PRED/TRUTH: TP 1 + 1 + 0 = 2, FP 1 + 0 + 0 = 1, FN 1 + 0 + 3 = 4 → 2·2 / (2·2 + 1 + 4) = 4/9,
+    // unlike example-F1 (1/2) and label macro-F1 (7/18).
+    close(microF1(PRED, TRUTH, 3, 3), 4 / 9);
+    close(multiLabelMetrics(PRED, TRUTH, 3, 3).microF1, 4 / 9);
+    assert.equal(microF1(TRUTH, TRUTH, 3, 3), 1);
+    assert.equal(microF1([0, 0], [0, 0], 1, 2), 0);
+    assert.equal(microF1([0, 0], [0, 0], 1, 2, { zeroDivision: 1 }), 1);
+    assert.throws(() => microF1([1], [1, 0], 1, 2), /microF1/);
   });
 
   test('example-F1 is label macro-F1 of the transposed matrices (what the authors computed with sklearn)', () => {

@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import { NON_NEGATIVE_INT, POSITIVE_INT, parseNumberArg } from '../../util/numbers.js';
 import { probeOutputDir } from '../../util/outputDir.js';
 import { guardFinishedOutput } from '../runGuard.js';
+import { intList } from './rl.js';
 
 export function reproduceCommand(): Command {
   return new Command('reproduce')
@@ -13,24 +14,38 @@ export function reproduceCommand(): Command {
     .option('--quick', 'tiny data and few epochs (smoke test; numbers not comparable with the paper)')
     .option('--out <dir>', 'output directory (default: out/<experiment>)')
     .option('--seed <n>', 'random seed', '0')
+    .option('--seeds <list>', 'bibtex, olivetti: run every variant for each seed (e.g. 0,1,2), each in its own resumable run ' +
+      'directory under --out/runs/, two at a time, then write the tables over seeds', intList)
+    .option('--collect', 'bibtex, olivetti: only build the tables over seeds from the runs under --out (finished or not)')
     .option('--epochs <n>', "training epochs (default: the paper's)")
     .option('--data-dir <dir>', 'where datasets are looked up first (else ICNN_DATA_DIR, cache, download)')
-    .option('--models <list>', 'comma-separated subset of the experiment\'s models (bibtex: ff, picnn-gd, picnn-bundle; olivetti: bundle-entropy, gd, nonconvex)')
+    .option('--models <list>', 'comma-separated subset of the experiment\'s models (bibtex: ff, picnn-gd, picnn-bundle; olivetti: bundle-entropy, gd, nonconvex); ' +
+      'with --seeds, of its variants (bibtex: ff, picnn-gd-0.1, picnn-gd-0.01, picnn-bundle, ff.library; olivetti: bundle-entropy, gd-5, gd-30, ' +
+      'nonconvex-5, nonconvex-30, bundle-entropy.library-init, bundle-entropy.conv-gate, bundle-entropy.moving-stats, gd-5.library-init)')
     .option('--json', 'print results.json instead of the table')
     .option('--force', 'overwrite the report of an earlier run in --out')
     .option('--no-verify', 'use local data files without checking their size and sha256 against the published ones')
-    .action(async (name: string, opts: { quick?: boolean; out?: string; seed: string; epochs?: string; dataDir?: string; models?: string; json?: boolean; force?: boolean; verify: boolean }) => {
+    .action(async (name: string, opts: {
+      quick?: boolean; out?: string; seed: string; seeds?: number[]; collect?: boolean; epochs?: string; dataDir?: string; models?: string; json?: boolean;
+      force?: boolean; verify: boolean;
+    }) => {
       const seed = parseNumberArg('reproduce: --seed', opts.seed, NON_NEGATIVE_INT);
       const epochs = opts.epochs === undefined ? undefined : parseNumberArg('reproduce: --epochs', opts.epochs, POSITIVE_INT);
       const outDir = path.resolve(opts.out ?? path.join('out', name));
-      await guardFinishedOutput(outDir, ['results.json', 'report.md'], opts.force === true);
+      const seeded = opts.seeds !== undefined || opts.collect === true;
+      // Seeded runs resume and collect rebuilds its tables from the runs, so only a plain run guards its report.
+      if (!seeded) await guardFinishedOutput(outDir, ['results.json', 'report.md'], opts.force === true);
       await probeOutputDir('--out', outDir);
       const { ready } = await import('../../backend/backend.js');
       await ready();
       const { getExperiment, writeReport } = await import('../../experiments/index.js');
       const experiment = getExperiment(name);
+      const { fail } = await import('../../util/errors.js');
+      if ((opts.seeds !== undefined || opts.collect) && name !== 'bibtex' && name !== 'olivetti') {
+        fail(`reproduce: --seeds and --collect apply to bibtex and olivetti, not ${name}`);
+      }
       const ctx = {
-        outDir, quick: Boolean(opts.quick), seed, epochs, dataDir: opts.dataDir, verify: opts.verify,
+        outDir, quick: Boolean(opts.quick), seed, epochs, dataDir: opts.dataDir, verify: opts.verify, seeds: opts.seeds, collectOnly: Boolean(opts.collect),
         models: opts.models === undefined ? undefined : opts.models.split(',').map((m) => m.trim()).filter((m) => m !== ''),
         log: (line: string) => process.stderr.write(`${line}\n`),
       };

@@ -27,7 +27,7 @@ const positiveInt = numberOption(POSITIVE_INT);
 const nonNegativeInt = numberOption(NON_NEGATIVE_INT);
 const positiveNumber = numberOption(POSITIVE);
 
-function intList(v: string): number[] {
+export function intList(v: string): number[] {
   const parts = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (parts.length === 0 || parts.some((p) => !/^\d+$/.test(p))) throw new InvalidArgumentError('expected a comma-separated list of non-negative integers, e.g. 0,1,2.');
   return parts.map(Number);
