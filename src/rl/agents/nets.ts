@@ -175,17 +175,19 @@ export class Adam {
 }
 
 /**
- * One Adam step on the regression loss mean((q − y)²) + l2·Σ½‖θ‖² over `vars` (`q` is evaluated inside the
- * gradient tape; `y` is a constant). Returns the TD loss (without the L2 term) and the mean of q.
+ * One Adam step over `vars` on the regression loss mean((q − y)²) + l2·Σ½‖θ‖² with θ the `penalized` variables
+ * (default: all of `vars`; `q` is evaluated inside the gradient tape; `y` is a constant). Returns the TD loss
+ * (without the L2 term) and the mean of q.
  */
-export function regressionStep(opt: Adam, vars: tf.Variable[], l2: number, q: () => tf.Tensor1D, y: tf.Tensor1D): { loss: number; q: number } {
+export function regressionStep(opt: Adam, vars: tf.Variable[], l2: number, q: () => tf.Tensor1D, y: tf.Tensor1D,
+  penalized: tf.Variable[] = vars): { loss: number; q: number } {
   let td!: tf.Scalar;
   let meanQ!: tf.Scalar;
   const g = tf.variableGrads(() => {
     const qv = q();
     td = tf.keep(tf.mean(tf.square(tf.sub(qv, y))));
     meanQ = tf.keep(tf.mean(qv));
-    return (l2 > 0 ? tf.add(td, tf.mul(l2, l2Loss(vars))) : td) as tf.Scalar;
+    return (l2 > 0 ? tf.add(td, tf.mul(l2, l2Loss(penalized))) : td) as tf.Scalar;
   }, vars);
   opt.apply(vars.map((v) => g.grads[v.name]));
   tf.dispose([...Object.values(g.grads), ...(g.value === td ? [] : [g.value])]);
