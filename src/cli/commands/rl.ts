@@ -77,13 +77,15 @@ interface SharedOptions {
   maxEpisodeSteps?: number;
   checkpointInterval?: number;
   mujocoDir?: string;
+  preset?: 'none' | 'paper';
   progress: RlProgressMode;
 }
 
 function addShared(cmd: Command): Command {
   return cmd
     .option('--test-interval <n>', "training steps between test episodes (default: the paper's for the task, else 1000)", positiveInt)
-    .option('--reward-scale <k>', 'reward multiplier for learning (the authors\' reward_k; default 1)', positiveNumber)
+    .option('--reward-scale <k>', 'reward multiplier for learning (the authors\' reward_k; default: the preset\'s, else 1)', positiveNumber)
+    .addOption(new Option('--preset <name>', "settings: 'paper' is the authors' per-task table of RL/run-exp.py and their ICNN inner loop (README); explicit options override it").choices(['none', 'paper']))
     .option('--hidden <l1,l2>', 'hidden layer widths of every network (default 200,200)', hiddenPair)
     .option('--batch-size <n>', 'minibatch size (default 256)', positiveInt)
     .option('--warmup <n>', 'transitions before learning starts (default 1000)', nonNegativeInt)
@@ -112,6 +114,7 @@ async function run(env: string, agent: AgentKind, steps: number, seed: number, o
     agentOptions: { ...agentOptionsOf(o), seed },
     ...(o.testInterval !== undefined ? { testInterval: o.testInterval } : {}),
     ...(o.rewardScale !== undefined ? { rewardScale: o.rewardScale } : {}),
+    ...(o.preset !== undefined ? { preset: o.preset } : {}),
     ...(o.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: o.maxEpisodeSteps } : {}),
     ...(o.checkpointInterval !== undefined && out !== undefined ? { checkpointInterval: o.checkpointInterval } : {}),
     ...(o.mujocoDir !== undefined ? { envOptions: { mujocoDir: o.mujocoDir } } : {}),
