@@ -61,6 +61,7 @@ import { ActionCache } from './actionCache.js';
 import { INNER_STOP_RULES, innerAdam, type InnerStopRule, type RowOracle } from './innerAdam.js';
 import { EnergyOracle } from '../../inference/oracle.js';
 import { Adam, softUpdate, type NamedVariable } from './nets.js';
+import { FlatParams } from './flatParams.js';
 
 export const ICNN_SOLVERS = ['adam', 'bundle-entropy'] as const;
 export type ICNNSolver = (typeof ICNN_SOLVERS)[number];
@@ -199,6 +200,10 @@ export class ICNNAgent extends BaseAgent {
   readonly target: PICNN;
   private readonly opt: Adam;
   private readonly pairs: { name: string; online: tf.Variable; target: tf.Variable }[];
+  /** Batch-norm statistics (`batchNorm`): soft-updated by tfjs; everything else goes through `flat`. */
+  private readonly statePairs: { name: string; online: tf.Variable; target: tf.Variable }[];
+  /** Online and target parameters in flat JS mirrors: Adam, projection and soft update in three loops. */
+  private readonly flat: FlatParams;
   /** Multiply-adds of one z-path evaluation (one row), for the 'auto' engine. */
   private readonly zPathMacs: number;
   /** Last TD-target argmax per replay slot (`warmStart`). */
@@ -259,7 +264,11 @@ export class ICNNAgent extends BaseAgent {
       t.assign(p.variable);
       return { name: p.name, online: p.variable, target: t };
     });
-    this.opt = new Adam(this.model.trainableVariables, resolved.learningRate, resolved.adamEpsilon);
+    const roles = new Map(this.model.parameters().map((p) => [p.name, p.role]));
+    const trained = this.pairs.filter((p) => roles.get(p.name) !== 'state');
+    this.statePairs = this.pairs.filter((p) => roles.get(p.name) === 'state');
+    this.opt = new Adam(trained.map((p) => p.online), resolved.learningRate, resolved.adamEpsilon);
+    this.flat = new FlatParams(trained.map((p) => ({ ...p, convex: roles.get(p.name) === 'convex' })), this.opt);
     const d = actionSize;
     this.zPathMacs = h[0] * d + h[1] * (h[0] + d) + (h[1] + d);
     this.cache = new ActionCache(d);
@@ -389,7 +398,7 @@ export class ICNNAgent extends BaseAgent {
     for (let i = 0; i < batch.size; i++) raw[i] = batch.rewards[i] + (batch.terminals[i] > 0 ? 0 : o.gamma * -next.objective[i]);
     const t = this.batchTensors(batch);
     const y = tf.tensor1d(raw);
-    const vars = this.model.trainableVariables;
+    const vars = this.opt.variables as tf.Variable[];
     const weights = this.model.parameters().filter((p) => p.role !== 'state' && /\.W/.test(p.name)).map((p) => p.variable);
     let td!: tf.Scalar;
     let meanQ!: tf.Scalar;
@@ -410,10 +419,9 @@ export class ICNNAgent extends BaseAgent {
         if (o.l2 === 0) return td;
         return tf.add(td, tf.mul(o.l2, tf.mul(0.5, tf.addN(weights.map((w) => tf.sum(tf.square(w))))))) as tf.Scalar;
       }, vars);
-      this.opt.apply(vars.map((v) => g.grads[v.name]));
+      this.flat.step(vars.map((v) => g.grads[v.name]), o.tau);
       tf.dispose([...Object.values(g.grads), ...(g.value === td ? [] : [g.value])]);
-      this.model.project();
-      softUpdate(this.pairs.map((p) => p.target), this.pairs.map((p) => p.online), o.tau);
+      if (this.statePairs.length > 0) softUpdate(this.statePairs.map((p) => p.target), this.statePairs.map((p) => p.online), o.tau);
       const stats = {
         loss: td.dataSync()[0], q: meanQ.dataSync()[0], clippedFraction: clippedCount.dataSync()[0] / batch.size,
         targetIterations: next.iterations, innerIterations: next.meanIterations, saturatedFraction: saturatedFraction(next.actions),
@@ -434,6 +442,11 @@ export class ICNNAgent extends BaseAgent {
 
   protected namedOptimizers(): [string, Adam][] {
     return [['q', this.opt]];
+  }
+
+  override async load(file: string): Promise<void> {
+    await super.load(file);
+    this.flat.sync();
   }
 
   protected override disposeResources(): void {

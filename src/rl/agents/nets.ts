@@ -121,13 +121,25 @@ export function disposeVariables(vars: readonly NamedVariable[]): void {
  */
 export class Adam {
   private t = 0;
+  /** The moments of all variables back to back (for `step`), and per-variable views of them. */
+  private readonly mFlat: Float32Array;
+  private readonly vFlat: Float32Array;
   private readonly m: Float32Array[];
   private readonly v: Float32Array[];
 
   constructor(readonly variables: readonly tf.Variable[], readonly learningRate: number, readonly epsilon: number,
     readonly beta1 = 0.9, readonly beta2 = 0.999) {
-    this.m = variables.map((x) => new Float32Array(x.size));
-    this.v = variables.map((x) => new Float32Array(x.size));
+    const total = variables.reduce((n, x) => n + x.size, 0);
+    this.mFlat = new Float32Array(total);
+    this.vFlat = new Float32Array(total);
+    let off = 0;
+    this.m = [];
+    this.v = [];
+    for (const x of variables) {
+      this.m.push(this.mFlat.subarray(off, off + x.size));
+      this.v.push(this.vFlat.subarray(off, off + x.size));
+      off += x.size;
+    }
   }
 
   /** Steps taken. */
@@ -156,6 +168,25 @@ export class Adam {
       variable.assign(next);
       next.dispose();
     });
+  }
+
+  /**
+   * One step on flat arrays: `params` (all variables back to back, in order) is updated in place from `grad` (same
+   * layout); the variables themselves are not touched (see ./flatParams.ts, which uploads them).
+   */
+  step(grad: Float32Array, params: Float32Array): void {
+    if (grad.length !== this.mFlat.length || params.length !== this.mFlat.length) throw new Error(`internal: Adam.step on ${grad.length} values, expected ${this.mFlat.length}`);
+    this.t++;
+    const { beta1: b1, beta2: b2, epsilon: eps } = this;
+    const lrT = (this.learningRate * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t);
+    const m = this.mFlat;
+    const v = this.vFlat;
+    for (let k = 0; k < params.length; k++) {
+      const gk = grad[k];
+      m[k] = b1 * m[k] + (1 - b1) * gk;
+      v[k] = b2 * v[k] + (1 - b2) * gk * gk;
+      params[k] -= (lrT * m[k]) / (Math.sqrt(v[k]) + eps);
+    }
   }
 
   /** (t, m, v) for checkpoints. */
