@@ -58,7 +58,7 @@ import {
 } from './agent.js';
 import { LayerOracle } from './layerOracle.js';
 import { ActionCache } from './actionCache.js';
-import { INNER_STOP_RULES, innerAdam, type InnerStopRule, type RowOracle } from './innerAdam.js';
+import { CompactingOracle, INNER_STOP_RULES, innerAdam, type InnerStopRule, type RowOracle } from './innerAdam.js';
 import { EnergyOracle } from '../../inference/oracle.js';
 import { Adam, softUpdate, type NamedVariable } from './nets.js';
 import { FlatParams } from './flatParams.js';
@@ -155,6 +155,17 @@ export interface InnerSolution {
   iterations: number;
   /** Iterations used, mean over rows. */
   meanIterations: number;
+}
+
+/** The tfjs oracle of `net` over the rows `subset` of the observations `x`. */
+function tfjsOracle(net: PICNN, x: tf.Tensor2D, subset: Int32Array): EnergyOracle {
+  if (subset.length === x.shape[0]) return new EnergyOracle(net, x, subset.length);
+  const xs = tf.tidy(() => tf.gather(x, tf.tensor1d(subset, 'int32')) as tf.Tensor2D);
+  try {
+    return new EnergyOracle(net, xs, subset.length);
+  } finally {
+    xs.dispose();
+  }
 }
 
 /** Max and mean of per-row iteration counts. */
@@ -291,7 +302,9 @@ export class ICNNAgent extends BaseAgent {
     const x = tf.tensor2d(observations, [rows, this.observationSize]);
     try {
       if (o.solver === 'adam' && o.innerAdam === 'authors') {
-        const oracle: RowOracle & { dispose(): void } = engine === 'js' ? new LayerOracle(net, x, rows) : new EnergyOracle(net, x, rows);
+        // tfjs evaluates the whole batch per call: with the row rule, compact it as rows stop.
+        const oracle: RowOracle & { dispose(): void } = engine === 'js' ? new LayerOracle(net, x, rows)
+          : o.innerStop === 'row' ? new CompactingOracle(rows, d, (subset) => tfjsOracle(net, x, subset)) : new EnergyOracle(net, x, rows);
         try {
           const starts = [new Float64Array(rows * d), ...(warmStart ? [warmStart] : [])];
           const r = innerAdam(oracle, starts, {

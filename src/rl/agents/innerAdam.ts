@@ -165,3 +165,44 @@ export function innerAdam(oracle: RowOracle, starts: readonly Float64Array[], o:
   }
   return { actions: best, objective: bestObjective, iterations, startIndex };
 }
+
+/**
+ * A RowOracle that stops paying for converged rows on a batched oracle (tfjs, where every call costs the whole
+ * batch): when the active rows fall to half of those the current oracle holds, it builds a new one over the active
+ * rows only (`make(rows)`), and maps rows in and out. Inactive rows come back as 0.
+ */
+export class CompactingOracle implements RowOracle {
+  private rows: Int32Array;
+  private inner: RowOracle & { dispose(): void };
+
+  constructor(readonly batch: number, readonly n: number, private readonly make: (rows: Int32Array) => RowOracle & { dispose(): void }) {
+    this.rows = Int32Array.from({ length: batch }, (_, i) => i);
+    this.inner = make(this.rows);
+  }
+
+  evaluate(y: Float64Array, active?: Uint8Array): { energy: Float64Array; grad: Float64Array } {
+    const n = this.n;
+    if (active !== undefined) {
+      const live = this.rows.filter((r) => active[r] === 1);
+      if (live.length > 0 && live.length <= this.rows.length / 2) {
+        this.inner.dispose();
+        this.rows = live;
+        this.inner = this.make(live);
+      }
+    }
+    const sub = new Float64Array(this.rows.length * n);
+    this.rows.forEach((r, i) => sub.set(y.subarray(r * n, (r + 1) * n), i * n));
+    const out = this.inner.evaluate(sub);
+    const energy = new Float64Array(this.batch);
+    const grad = new Float64Array(this.batch * n);
+    this.rows.forEach((r, i) => {
+      energy[r] = out.energy[i];
+      grad.set(out.grad.subarray(i * n, (i + 1) * n), r * n);
+    });
+    return { energy, grad };
+  }
+
+  dispose(): void {
+    this.inner.dispose();
+  }
+}

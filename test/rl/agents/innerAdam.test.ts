@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PICNN, tf } from '../../../src/index.js';
 import { ICNNAgent, LayerOracle } from '../../../src/rl/agents/index.js';
-import { innerAdam, type RowOracle } from '../../../src/rl/agents/innerAdam.js';
+import { CompactingOracle, innerAdam, type RowOracle } from '../../../src/rl/agents/innerAdam.js';
 import { Rng } from '../../../src/util/random.js';
 
 /** f(a) = Σ c·a per row (constant gradient c), recording every point it is asked about and which rows were active. */
@@ -110,8 +110,8 @@ test('innerAdam: a warm start from the previous solution reaches the same optimu
   }
 });
 
-test('ICNNAgent with the authors\' inner Adam and warm starts: fewer target iterations once the cache is filled', async () => {
-  const agent = new ICNNAgent(3, 2, { hidden: [16, 16], batchSize: 32, warmup: 0, seed: 1, innerAdam: 'authors', warmStart: true, innerStop: 'row', targetIterations: 500 });
+for (const innerEngine of ['js', 'tfjs'] as const) test(`ICNNAgent with the authors' inner Adam and warm starts (${innerEngine}): fewer target iterations once the cache is filled`, async () => {
+  const agent = new ICNNAgent(3, 2, { hidden: [16, 16], batchSize: 32, warmup: 0, seed: 1, innerAdam: 'authors', warmStart: true, innerStop: 'row', targetIterations: 500, innerEngine });
   try {
     const rng = new Rng(3);
     for (let i = 0; i < 32; i++) {
@@ -132,4 +132,30 @@ test('ICNNAgent: the inner-Adam options are refused where they would be ignored'
   assert.throws(() => new ICNNAgent(3, 1, { innerAdam: 'authors', innerStop: 'sometimes' as never }), /innerStop must be one of/);
   assert.throws(() => new ICNNAgent(3, 1, { innerAdam: 'authors', entropyGradientClip: 1 as never }), /entropyGradientClip must be true or false, got 1/);
   assert.throws(() => new ICNNAgent(3, 1, { batchNorm: 'yes' as never }), /batchNorm must be true or false/);
+});
+
+test('CompactingOracle: the row rule gives the same solution on a compacting batched oracle, over fewer rows as they stop', () => {
+  const model = new PICNN({ xDim: 4, yDim: 2, hidden: [16, 16], activation: 'leaky-relu', leakySlope: 0.01, seed: 8 });
+  const rows = 12;
+  const x = tf.tensor2d(new Rng(9).fillNormal(rows * 4), [rows, 4]);
+  const sizes: number[] = [];
+  const make = (subset: Int32Array) => {
+    sizes.push(subset.length);
+    const xs = tf.tidy(() => tf.gather(x, tf.tensor1d(subset, 'int32')) as tf.Tensor2D);
+    const o = new LayerOracle(model, xs, subset.length);
+    xs.dispose();
+    return o;
+  };
+  const options = { learningRate: 0.01, cap: 300, entropyWeight: 1, stop: 'row' as const };
+  const full = innerAdam(new LayerOracle(model, x, rows), [new Float64Array(rows * 2)], options);
+  const compact = new CompactingOracle(rows, 2, make);
+  const r = innerAdam(compact, [new Float64Array(rows * 2)], options);
+  compact.dispose();
+  const tensors = tf.memory().numTensors;
+  x.dispose();
+  model.dispose();
+  assert.ok(tf.memory().numTensors < tensors);
+  assert.deepEqual(Array.from(r.iterations), Array.from(full.iterations));
+  r.actions.forEach((a, i) => assert.ok(Math.abs(a - full.actions[i]) < 1e-9));
+  assert.ok(sizes.length > 1 && sizes[sizes.length - 1] < rows, `oracle sizes ${sizes}`);
 });
