@@ -21,7 +21,8 @@
  *   bootstraps past the 1000th step).
  * - Tests run on a second instance of the environment when it is given by name.
  *
- * With `outDir`, the run writes (each atomically) `results.json`, `learning-curve.png` and, every
+ * With `outDir`, the run writes (each atomically) `results.json`, `learning-curve.png`, `diagnostics.png`
+ * (./diagnosticsChart.ts, once there are updates) and, every
  * `checkpointInterval` steps at a block boundary, `checkpoint.json` + `checkpoint-<t>.bin` (agent weights, target
  * weights, optimizer moments, replay, counters). A run started again with the same outDir resumes from the
  * checkpoint and, because every random stream is derived from the seed and the counters (./noise.ts), continues
@@ -39,6 +40,7 @@ import type { Env } from './envs/env.js';
 import { AGENT_KINDS, createAgent, NormalizedEnv, type Agent, type AgentKind, type AgentOptions, type UpdateStats } from './agents/index.js';
 import { deriveSeed } from './noise.js';
 import { presetSettings, type RlPreset } from './presets.js';
+import { writeDiagnosticsChart } from './diagnosticsChart.js';
 
 export const RL_PROGRESS_MODES = ['auto', 'bar', 'lines', 'none'] as const;
 export type RlProgressMode = (typeof RL_PROGRESS_MODES)[number];
@@ -449,6 +451,7 @@ export async function runRl(options: RunRlOptions): Promise<RlResult> {
       if (outDir !== undefined) {
         await writeFileAtomic(path.join(outDir, 'results.json'), `${JSON.stringify(r, null, 2)}\n`);
         if (chart && r.tests.length > 0) await writeLearningCurve(path.join(outDir, 'learning-curve.png'), r);
+        if (chart && r.train.some((e) => e.updates !== undefined)) await writeDiagnosticsChart(path.join(outDir, 'diagnostics.png'), r);
       }
       return r;
     };
