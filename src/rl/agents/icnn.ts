@@ -20,7 +20,8 @@
  *   y   = r + γ(1 − terminal)·Q̃'(s', a')                (Q̃'(s', a') = −(f' − wH)(s', a'), the argmin's objective)
  *   y   ← clip(y, Q̃(s, a) − tdClip, Q̃(s, a) + tdClip)   (tdClip = 1; no gradient through y)
  *   L   = mean((Q̃(s, a) − y)²) + l2·Σ½‖W‖²
- * then Adam (lr 1e-3), projection of W^(z), and the soft target update θ' ← θ' − τ(θ' − θ).
+ * then Adam (lr 1e-3), projection of W^(z), and the soft target update θ' ← θ' − τ(θ' − θ), all three as loops over
+ * flat JavaScript mirrors of the parameters (./flatParams.ts).
  *
  * Deviations from the authors' code, all options:
  * - By default (`innerAdam: 'library'`) inner iterations are a fixed budget (`actIterations`, `targetIterations`;
