@@ -179,6 +179,7 @@ export function rlTableCommand(): Command {
       const { resolveEnvName } = await import('../../rl/envs/registry.js');
       const { rlTableMarkdown } = await import('../../rl/table.js');
       const { writeFileAtomic } = await import('../../util/atomicFile.js');
+      const { presetSettings } = await import('../../rl/presets.js');
       const envs = opts.envs.split(',').map((s) => s.trim()).filter((s) => s !== '').map((e) => resolveEnvName(e));
       if (envs.length === 0) fail('--envs: expected a comma-separated list of environments');
       const results: RlResult[] = [];
@@ -187,11 +188,13 @@ export function rlTableCommand(): Command {
           for (const seed of opts.seeds) {
             const dir = path.join(opts.out, env, agent, `seed-${seed}`);
             const previous = await readResults(path.join(dir, 'results.json'));
-            const wanted = { ...agentOptionsOf(opts), seed };
+            const preset = presetSettings(opts.preset, env, agent);
+            const wanted = { ...preset.agentOptions, ...agentOptionsOf(opts), seed };
+            const rewardScale = opts.rewardScale ?? preset.rewardScale;
             const same = previous !== null && previous.complete && previous.steps === opts.steps &&
               Object.entries(wanted).every(([k, v]) => JSON.stringify(previous.agentOptions[k]) === JSON.stringify(v)) &&
               (opts.testInterval === undefined || previous.testInterval === opts.testInterval) &&
-              (opts.rewardScale === undefined || previous.rewardScale === opts.rewardScale);
+              (rewardScale === undefined || previous.rewardScale === rewardScale);
             if (same) {
               process.stderr.write(`${env}/${agent} seed ${seed}: reusing ${dir}/results.json\n`);
               results.push(previous);
@@ -205,7 +208,7 @@ export function rlTableCommand(): Command {
       }
       const notes = [
         `Budget: ${opts.steps} training steps per run; seeds ${opts.seeds.join(', ')}.`,
-        `Agent options: ${JSON.stringify(agentOptionsOf(opts))}; reward scale ${opts.rewardScale ?? 1}; test interval ${opts.testInterval ?? 'paper default'}.`,
+        `Preset ${opts.preset ?? 'none'}; agent options: ${JSON.stringify(agentOptionsOf(opts))}; reward scale ${opts.rewardScale ?? (opts.preset === 'paper' ? 'per the preset' : 1)}; test interval ${opts.testInterval ?? 'paper default'}.`,
         ...[...new Set(results.map((r) => `${r.env}/${r.agent}: ${r.timing.stepsPerSecond.toFixed(1)} steps/s, ${r.timing.actMs.toFixed(2)} ms per action, ${r.timing.updateMs.toFixed(1)} ms per update (seed ${r.seed})`))],
       ];
       const md = rlTableMarkdown(results, { agents: opts.agents, notes });
