@@ -5,12 +5,15 @@
  *
  *   npx tsx bench/rl.ts                                   # InvertedPendulum sizes (4 → 1)
  *   npx tsx bench/rl.ts --obs 17 --act 6                  # HalfCheetah sizes
- *   npx tsx bench/rl.ts --act-iterations 100 --target-iterations 100 --inner-lr 0.01   # the faithful ICNN inner loop
+ *   npx tsx bench/rl.ts --obs 17 --act 6 --inner-adam library --act-iterations 40 --target-iterations 20 --inner-lr 0.05
  *   npx tsx bench/rl.ts --batch 64 --no-torch --reps 10
  *
- * ICNN: the TD target needs argmin_a' of the target network's −Q̃ on the whole minibatch (Adam, `--target-iterations`
- * steps, tfjs through argmin), and acting needs the same for one state (`--act-iterations`, the plain-JS oracle of
- * src/rl/agents/layerOracle.ts). Rounds alternate our side and PyTorch's (`--rounds`), so that other load on the machine
+ * ICNN: the TD target needs argmin_a' of the target network's −Q̃ on the whole minibatch (`--target-iterations`
+ * Adam steps through tfjs), and acting needs the same for one state (`--act-iterations`, the plain-JS oracle of
+ * src/rl/agents/layerOracle.ts). By default the authors' inner Adam (src/rl/agents/innerAdam.ts, lr 0.01) runs a
+ * fixed number of iterations on both sides (its adaptive stop switched off, so that both sides do the same work;
+ * pick the counts that the stop gives in training, `innerIterations` in results.json). The table also gives the
+ * ICNN-to-DDPG ratio of the cost of one environment step (one action plus one update). Rounds alternate our side and PyTorch's (`--rounds`), so that other load on the machine
  * affects both alike. Writes bench/results/rl.json and bench/results/rl.md (atomically) and prints the table.
  */
 import { spawnSync } from 'node:child_process';
@@ -35,6 +38,7 @@ interface Args {
   actIterations: number;
   targetIterations: number;
   innerLr: number;
+  innerAdam: 'authors' | 'library';
   warmup: number;
   reps: number;
   actReps: number;
@@ -45,12 +49,12 @@ interface Args {
 
 function usage(msg: string): never {
   console.error(`bench/rl: ${msg}\nusage: npx tsx bench/rl.ts [--obs N] [--act N] [--hidden L1,L2] [--batch N] [--act-iterations N] ` +
-    '[--target-iterations N] [--inner-lr X] [--warmup N] [--reps N] [--act-reps N] [--rounds N] [--agents ddpg,naf,icnn] [--no-torch]');
+    '[--target-iterations N] [--inner-lr X] [--inner-adam authors|library] [--warmup N] [--reps N] [--act-reps N] [--rounds N] [--agents ddpg,naf,icnn] [--no-torch]');
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { obs: 4, act: 1, hidden: [200, 200], batch: 256, actIterations: 40, targetIterations: 20, innerLr: 0.05, warmup: 2, reps: 12, actReps: 30, rounds: 3, torch: true, agents: ['ddpg', 'naf', 'icnn'] };
+  const a: Args = { obs: 4, act: 1, hidden: [200, 200], batch: 256, actIterations: 10, targetIterations: 10, innerLr: 0.01, innerAdam: 'authors', warmup: 2, reps: 12, actReps: 30, rounds: 3, torch: true, agents: ['ddpg', 'naf', 'icnn'] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const num = (min: number, int = true): number => {
@@ -65,6 +69,12 @@ function parseArgs(argv: string[]): Args {
       case '--act-iterations': a.actIterations = num(1); break;
       case '--target-iterations': a.targetIterations = num(1); break;
       case '--inner-lr': a.innerLr = num(1e-9, false); break;
+      case '--inner-adam': {
+        const v = argv[++i];
+        if (v !== 'authors' && v !== 'library') usage(`--inner-adam needs authors or library, got ${v}`);
+        a.innerAdam = v;
+        break;
+      }
       case '--warmup': a.warmup = num(0); break;
       case '--reps': a.reps = num(1); break;
       case '--act-reps': a.actReps = num(1); break;
@@ -129,7 +139,10 @@ async function ours(a: Args, reps: number, actReps: number): Promise<Cases> {
   for (const kind of a.agents) {
     const options: AgentOptions = {
       hidden: a.hidden, batchSize: a.batch, warmup: 0,
-      ...(kind === 'icnn' ? { actIterations: a.actIterations, targetIterations: a.targetIterations, innerLearningRate: a.innerLr } : {}),
+      ...(kind === 'icnn' ? {
+        actIterations: a.actIterations, targetIterations: a.targetIterations, innerLearningRate: a.innerLr,
+        ...(a.innerAdam === 'authors' ? { innerAdam: 'authors' as const, innerStop: 'none' as const } : {}),
+      } : {}),
     };
     const agent = createAgent(kind, a.obs, a.act, options);
     try {
@@ -148,7 +161,7 @@ async function ours(a: Args, reps: number, actReps: number): Promise<Cases> {
 function torch(a: Args, reps: number, actReps: number): { cases: Cases; torch: string } | { error: string } {
   const config = {
     agents: a.agents, obs: a.obs, act: a.act, hidden: a.hidden, batch: a.batch, act_iterations: a.actIterations,
-    target_iterations: a.targetIterations, inner_lr: a.innerLr, warmup: a.warmup, reps, act_reps: actReps,
+    target_iterations: a.targetIterations, inner_lr: a.innerLr, authors: a.innerAdam === 'authors', warmup: a.warmup, reps, act_reps: actReps,
   };
   const r = spawnSync(PYTHON, [path.join(HERE, 'torch_rl.py'), '--config', JSON.stringify(config), '--threads', '1'], {
     encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' }, timeout: 1_800_000,
@@ -197,7 +210,7 @@ async function main(): Promise<void> {
   const lines = [
     `# RL step costs: tfjs (${backendInfo().name}) vs PyTorch (1 thread)`,
     '',
-    `Sizes: observation ${a.obs}, action ${a.act}, hidden ${a.hidden.join('/')}, minibatch ${a.batch}. ICNN inner Adam: ${a.targetIterations} ` +
+    `Sizes: observation ${a.obs}, action ${a.act}, hidden ${a.hidden.join('/')}, minibatch ${a.batch}. ICNN inner Adam (update: ${a.innerAdam}): ${a.targetIterations} ` +
       `iterations for the TD targets (whole minibatch), ${a.actIterations} per action, lr ${a.innerLr}. Medians of ${perRound * a.rounds} updates / ` +
       `${actPerRound * a.rounds} actions in ${a.rounds} alternating rounds (${a.warmup} warm-up runs each); load average at start ` +
       `${load.map((v) => v.toFixed(1)).join(' ')} on ${os.cpus().length} cores.`,
@@ -208,6 +221,16 @@ async function main(): Promise<void> {
   for (const k of a.agents) {
     const t = 'cases' in theirs ? theirs.cases[k] : undefined;
     lines.push(`| ${k} | ${f(mine[k].update.median)} | ${f(t?.update.median)} | ${f(mine[k].act.median, 3)} | ${f(t?.act.median, 3)} |`);
+  }
+  const perStep = (c: Cases | undefined, k: string): number | undefined => (c?.[k] ? c[k].update.median + c[k].act.median : undefined);
+  const ratio = (c: Cases | undefined): string => {
+    const i = perStep(c, 'icnn');
+    const d = perStep(c, 'ddpg');
+    return i === undefined || d === undefined ? '–' : (i / d).toFixed(2);
+  };
+  lines.push('', `ICNN / DDPG, ms per environment step (one action + one update): ours ${ratio(mine)}, PyTorch ${ratio('cases' in theirs ? theirs.cases : undefined)}.`);
+  if ('cases' in theirs) {
+    lines.push(`Ours / PyTorch per update: ${a.agents.map((k) => `${k} ${(mine[k].update.median / theirs.cases[k].update.median).toFixed(2)}`).join(', ')}.`);
   }
   if ('error' in theirs) lines.push('', `PyTorch: ${theirs.error}`);
   const md = `${lines.join('\n')}\n`;

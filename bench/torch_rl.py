@@ -154,8 +154,9 @@ def entropy(a):
     return -(p * torch.log(p) + (1 - p) * torch.log(1 - p)).sum(1)
 
 
-def inner_adam(net, s, d, iterations, lr):
-    """argmin_a f(s, a) - H((a+1)/2) over [-1, 1]^d by Adam from 0, best iterate kept (as argmin 'gd'/'adam')."""
+def inner_adam(net, s, d, iterations, lr, authors=False):
+    """argmin_a f(s, a) - H((a+1)/2) over [-1, 1]^d by Adam from 0, best iterate kept (as argmin 'gd'/'adam');
+    authors=True: no second-moment bias correction, iterates clipped to +-(1 - 1e-8) (src/rl/agents/innerAdam.ts)."""
     with torch.no_grad():
         ctx = net.context(s)
     a = torch.zeros(s.shape[0], d, requires_grad=True)
@@ -175,9 +176,9 @@ def inner_adam(net, s, d, iterations, lr):
             m.mul_(0.9).add_(g, alpha=0.1)
             v.mul_(0.999).addcmul_(g, g, value=0.001)
             mh = m / (1 - 0.9 ** (t + 1))
-            vh = v / (1 - 0.999 ** (t + 1))
+            vh = v if authors else v / (1 - 0.999 ** (t + 1))
             a -= lr * mh / (vh.sqrt() + 1e-8)
-            a.clamp_(-1, 1)
+            a.clamp_(-1 + 1e-8, 1 - 1e-8) if authors else a.clamp_(-1, 1)
     return best, best_f
 
 
@@ -191,10 +192,10 @@ class ICNN:
         self.c = c
 
     def act(self, s):
-        return inner_adam(self.net, s, self.a, self.c['act_iterations'], self.c['inner_lr'])[0]
+        return inner_adam(self.net, s, self.a, self.c['act_iterations'], self.c['inner_lr'], self.c.get('authors', False))[0]
 
     def update(self, s, a, r, s2, d):
-        _, f2 = inner_adam(self.target, s2, self.a, self.c['target_iterations'], self.c['inner_lr'])
+        _, f2 = inner_adam(self.target, s2, self.a, self.c['target_iterations'], self.c['inner_lr'], self.c.get('authors', False))
         y = r + 0.99 * (1 - d) * (-f2)
         q = -self.net.energy(self.net.context(s), a) + entropy(a)
         qs = q.detach()

@@ -10,5 +10,8 @@ export { OrnsteinUhlenbeckNoise, deriveSeed } from './noise.js';
 export type { OrnsteinUhlenbeckOptions } from './noise.js';
 export { runRl, testMetrics, writeLearningCurve, PAPER_BUDGETS, RL_PROGRESS_MODES } from './runner.js';
 export type { RunRlOptions, RlResult, RlMetrics, RlTiming, RlProgress, RlProgressMode, TestPoint, EpisodeRecord } from './runner.js';
+export { RL_PRESETS, PAPER_TABLE, PAPER_ICNN_OPTIONS, presetSettings } from './presets.js';
+export type { RlPreset } from './presets.js';
+export { writeDiagnosticsChart, diagnosticSeries, DIAGNOSTIC_LABELS } from './diagnosticsChart.js';
 export { PAPER_RL_TABLES, formatRlTable, rlTableMarkdown, cellsFromResults, summarize } from './table.js';
 export type { PaperStatistic, TableCell, SummaryStats } from './table.js';

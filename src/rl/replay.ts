@@ -21,6 +21,8 @@ export interface Batch {
   readonly nextObservations: Float32Array;
   /** 1 where the transition ended the episode (no bootstrapping), else 0. */
   readonly terminals: Float32Array;
+  /** The storage slot of each row (set by `sample` and `gather`; lets an agent cache per-transition work). */
+  readonly indices?: Int32Array;
 }
 
 /** The serializable contents of a buffer (only the filled part). */
@@ -72,6 +74,11 @@ export class ReplayBuffer {
     return this.count;
   }
 
+  /** The storage slot the next `add` writes to. */
+  get nextSlot(): number {
+    return this.head;
+  }
+
   /** Transitions ever added (including overwritten ones). */
   get added(): number {
     return this.total;
@@ -117,7 +124,7 @@ export class ReplayBuffer {
     const b = {
       size: n, observationSize: o, actionSize: a,
       observations: new Float32Array(n * o), actions: new Float32Array(n * a), rewards: new Float32Array(n),
-      nextObservations: new Float32Array(n * o), terminals: new Float32Array(n),
+      nextObservations: new Float32Array(n * o), terminals: new Float32Array(n), indices: Int32Array.from(indices),
     };
     for (let r = 0; r < n; r++) {
       const i = indices[r];

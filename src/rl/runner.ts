@@ -21,7 +21,8 @@
  *   bootstraps past the 1000th step).
  * - Tests run on a second instance of the environment when it is given by name.
  *
- * With `outDir`, the run writes (each atomically) `results.json`, `learning-curve.png` and, every
+ * With `outDir`, the run writes (each atomically) `results.json`, `learning-curve.png`, `diagnostics.png`
+ * (./diagnosticsChart.ts, once there are updates) and, every
  * `checkpointInterval` steps at a block boundary, `checkpoint.json` + `checkpoint-<t>.bin` (agent weights, target
  * weights, optimizer moments, replay, counters). A run started again with the same outDir resumes from the
  * checkpoint and, because every random stream is derived from the seed and the counters (./noise.ts), continues
@@ -39,6 +40,8 @@ import type { Env } from './envs/env.js';
 import { AGENT_KINDS, createAgent, NormalizedEnv, type Agent, type AgentKind, type AgentOptions, type UpdateStats } from './agents/index.js';
 import { deriveSeed } from './noise.js';
 import { previousCompleteRun, readJsonFileIfExists } from './previousRun.js';
+import { presetSettings, type RlPreset } from './presets.js';
+import { writeDiagnosticsChart } from './diagnosticsChart.js';
 
 export const RL_PROGRESS_MODES = ['auto', 'bar', 'lines', 'none'] as const;
 export type RlProgressMode = (typeof RL_PROGRESS_MODES)[number];
@@ -76,8 +79,10 @@ export interface RunRlOptions {
   testEpisodes?: number;
   /** Cap on a training episode's length (default 1000, the authors' `tmax`; the env's own limit also applies). */
   maxEpisodeSteps?: number;
-  /** Reward multiplier for learning (default 1, the authors' `reward_k`). */
+  /** Reward multiplier for learning (default: the preset's, else 1; the authors' `reward_k`). */
   rewardScale?: number;
+  /** Named settings (./presets.ts): 'paper' is the authors' per-task table; explicit options override it (default 'none'). */
+  preset?: RlPreset;
   /** Gradient steps per environment step once warm (default 1). */
   updatesPerStep?: number;
   /** Directory for results.json, learning-curve.png and checkpoints. */
@@ -187,7 +192,7 @@ export interface RlResult {
 }
 
 const KEYS = ['env', 'envOptions', 'agent', 'agentOptions', 'steps', 'seed', 'testInterval', 'testEpisodes', 'maxEpisodeSteps', 'rewardScale',
-  'updatesPerStep', 'outDir', 'checkpointInterval', 'resume', 'overwrite', 'chart', 'progress', 'progressStream', 'onProgress'];
+  'preset', 'updatesPerStep', 'outDir', 'checkpointInterval', 'resume', 'overwrite', 'chart', 'progress', 'progressStream', 'onProgress'];
 
 const STREAM_TRAIN_RESET = 3;
 const STREAM_TEST_RESET = 4;
@@ -296,7 +301,9 @@ export async function runRl(options: RunRlOptions): Promise<RlResult> {
   const testInterval = checkPositiveInt(where, 'testInterval', options.testInterval ?? PAPER_BUDGETS[envName]?.testInterval ?? 1000);
   const testEpisodes = checkPositiveInt(where, 'testEpisodes', options.testEpisodes ?? 1);
   const maxEpisodeSteps = checkPositiveInt(where, 'maxEpisodeSteps', options.maxEpisodeSteps ?? 1000);
-  const rewardScale = checkNumberOption('rewardScale', options.rewardScale ?? 1, (v) => v > 0, 'a number > 0');
+  if (options.preset !== undefined && options.preset !== 'none' && typeof options.agent !== 'string') fail(`${where}: preset applies only when agent is a kind`);
+  const preset = presetSettings(options.preset, envName, options.agent as AgentKind);
+  const rewardScale = checkNumberOption('rewardScale', options.rewardScale ?? preset.rewardScale ?? 1, (v) => v > 0, 'a number > 0');
   const updatesPerStep = checkNonNegativeInt(where, 'updatesPerStep', options.updatesPerStep ?? 1);
   const outDir = options.outDir;
   if (outDir !== undefined && (typeof outDir !== 'string' || outDir === '')) fail(`${where}: outDir must be a non-empty string`);
@@ -318,7 +325,7 @@ export async function runRl(options: RunRlOptions): Promise<RlResult> {
     const testEnv = rawTestEnv === rawEnv ? env : new NormalizedEnv(rawTestEnv);
     if (typeof options.agent === 'string') {
       if (!(AGENT_KINDS as readonly string[]).includes(options.agent)) fail(`${where}: unknown agent '${options.agent}' (expected one of: ${AGENT_KINDS.join(', ')})`);
-      agent = createAgent(options.agent, env.observationSize, env.actionSize, { seed, ...options.agentOptions });
+      agent = createAgent(options.agent, env.observationSize, env.actionSize, { seed, ...preset.agentOptions, ...options.agentOptions } as AgentOptions);
     } else {
       if (options.agentOptions !== undefined) fail(`${where}: agentOptions apply only when agent is a kind, not an Agent instance`);
       agent = options.agent;
@@ -457,6 +464,7 @@ export async function runRl(options: RunRlOptions): Promise<RlResult> {
       if (outDir !== undefined) {
         await writeFileAtomic(path.join(outDir, 'results.json'), `${JSON.stringify(r, null, 2)}\n`);
         if (chart && r.tests.length > 0) await writeLearningCurve(path.join(outDir, 'learning-curve.png'), r);
+        if (chart && r.train.some((e) => e.updates !== undefined)) await writeDiagnosticsChart(path.join(outDir, 'diagnostics.png'), r);
       }
       return r;
     };

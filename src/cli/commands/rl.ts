@@ -69,13 +69,15 @@ interface SharedOptions {
   checkpointInterval?: number;
   mujocoDir?: string;
   force?: boolean;
+  preset?: 'none' | 'paper';
   progress: RlProgressMode;
 }
 
 function addShared(cmd: Command): Command {
   return cmd
     .option('--test-interval <n>', "training steps between test episodes (default: the paper's for the task, else 1000)", positiveInt)
-    .option('--reward-scale <k>', 'reward multiplier for learning (the authors\' reward_k; default 1)', positiveNumber)
+    .option('--reward-scale <k>', 'reward multiplier for learning (the authors\' reward_k; default: the preset\'s, else 1)', positiveNumber)
+    .addOption(new Option('--preset <name>', "settings: 'paper' is the authors' per-task table of RL/run-exp.py and their ICNN inner loop (README); explicit options override it").choices(['none', 'paper']))
     .option('--hidden <l1,l2>', 'hidden layer widths of every network (default 200,200)', hiddenPair)
     .option('--batch-size <n>', 'minibatch size (default 256)', positiveInt)
     .option('--warmup <n>', 'transitions before learning starts (default 1000)', nonNegativeInt)
@@ -105,6 +107,7 @@ async function run(env: string, agent: AgentKind, steps: number, seed: number, o
     agentOptions: { ...agentOptionsOf(o), seed },
     ...(o.testInterval !== undefined ? { testInterval: o.testInterval } : {}),
     ...(o.rewardScale !== undefined ? { rewardScale: o.rewardScale } : {}),
+    ...(o.preset !== undefined ? { preset: o.preset } : {}),
     ...(o.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: o.maxEpisodeSteps } : {}),
     ...(o.checkpointInterval !== undefined && out !== undefined ? { checkpointInterval: o.checkpointInterval } : {}),
     ...(o.mujocoDir !== undefined ? { envOptions: { mujocoDir: o.mujocoDir } } : {}),
@@ -187,7 +190,7 @@ export function rlTableCommand(): Command {
       }
       const notes = [
         `Budget: ${opts.steps} training steps per run; seeds ${opts.seeds.join(', ')}.`,
-        `Agent options: ${JSON.stringify(agentOptionsOf(opts))}; reward scale ${opts.rewardScale ?? 1}; test interval ${opts.testInterval ?? 'paper default'}.`,
+        `Preset ${opts.preset ?? 'none'}; agent options: ${JSON.stringify(agentOptionsOf(opts))}; reward scale ${opts.rewardScale ?? (opts.preset === 'paper' ? 'per the preset' : 1)}; test interval ${opts.testInterval ?? 'paper default'}.`,
         ...[...new Set(results.map((r) => `${r.env}/${r.agent}: ${r.timing.stepsPerSecond.toFixed(1)} steps/s, ${r.timing.actMs.toFixed(2)} ms per action, ${r.timing.updateMs.toFixed(1)} ms per update (seed ${r.seed})`))],
       ];
       const md = rlTableMarkdown(results, { agents: opts.agents, notes });

@@ -97,6 +97,11 @@ export function checkNumber(where: string, name: string, v: unknown, ok: (v: num
   return v;
 }
 
+export function checkBoolean(where: string, name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') fail(`${where}: ${name} must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
 export function resolveCommonOptions(where: string, o: CommonAgentOptions, defaults: { adamEpsilon: number; l2: number }): ResolvedCommonOptions {
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) fail(`${where}: seed must be an integer in [0, 2^32), got ${JSON.stringify(seed)}`);

@@ -20,17 +20,24 @@
  *   y   = r + γ(1 − terminal)·Q̃'(s', a')                (Q̃'(s', a') = −(f' − wH)(s', a'), the argmin's objective)
  *   y   ← clip(y, Q̃(s, a) − tdClip, Q̃(s, a) + tdClip)   (tdClip = 1; no gradient through y)
  *   L   = mean((Q̃(s, a) − y)²) + l2·Σ½‖W‖²
- * then Adam (lr 1e-3), projection of W^(z), and the soft target update θ' ← θ' − τ(θ' − θ).
+ * then Adam (lr 1e-3), projection of W^(z), and the soft target update θ' ← θ' − τ(θ' − θ), all three as loops over
+ * flat JavaScript mirrors of the parameters (./flatParams.ts).
  *
  * Deviations from the authors' code, all options:
- * - Inner iterations are a fixed budget (`actIterations`, `targetIterations`; optional `innerTolerance` stops a
- *   row early when its step is below tolerance·diameter), not their adaptive rule (stop when an EMA of the change
- *   of the best action is < 1e-3 after 5 iterations, up to 1000). Adam with lr 0.01 moves each coordinate by about
- *   0.01 per iteration, so from a = 0 a budget of k iterations reaches |a| ≲ 0.01·k: 100 covers the whole box;
- *   smaller budgets need a larger `innerLearningRate`, or the bundle-entropy solver.
- * - Adam's second moment is bias-corrected (the authors divide by √v, not √v̂: a larger first step).
+ * - By default (`innerAdam: 'library'`) inner iterations are a fixed budget (`actIterations`, `targetIterations`;
+ *   optional `innerTolerance` stops a row early when its step is below tolerance·diameter) of textbook Adam.
+ *   Adam with lr 0.01 moves each coordinate by about 0.01 per iteration, so from a = 0 a budget of k iterations
+ *   reaches |a| ≲ 0.01·k: 100 covers the whole box; smaller budgets need a larger `innerLearningRate`, or the
+ *   bundle-entropy solver. `innerAdam: 'authors'` runs their update instead (./innerAdam.ts: no second-moment
+ *   bias correction, the adaptive stop `innerStop`, TensorFlow's zero entropy gradient outside the clip with
+ *   `entropyGradientClip`), the iteration counts then being caps; `warmStart` starts each TD target's argmax from
+ *   the last solution for its replay slot when that scores better than a = 0 (./actionCache.ts; the cache is not
+ *   part of checkpoints, so a resumed run starts with an empty cache).
  * - `l2` defaults to 0: the authors' coefficient is l2norm·(tflearn's 0.001 weight decay)/(number of layers), about 5e-9.
- * - No batch normalization (`icnn_bn`). The initialization follows tflearn's (truncated normal, std 0.02) by
+ * - `batchNorm` (`icnn_bn`) normalizes the first u-layer (tflearn's decay 0.9, ε 1e-5): batch statistics in the
+ *   training step, moving averages in the inner argmax (the authors' `is_training(False)` there). The target
+ *   network's moving averages follow the online ones through the soft update (theirs are updated by the target's
+ *   own training-mode evaluation). The initialization follows tflearn's (truncated normal, std 0.02) by
  *   default (`weightInit`).
  * - Batch-1 inner problems (acting) run on a plain-JavaScript oracle over the network's per-state affine layers
  *   (./layerOracle.ts) with the library's own optimizer code; minibatches run through tfjs (`innerEngine`).
@@ -48,10 +55,14 @@ import { Rng } from '../../util/random.js';
 import { deriveSeed } from '../noise.js';
 import type { Batch } from '../replay.js';
 import {
-  BaseAgent, checkNumber, COMMON_OPTION_KEYS, resolveCommonOptions, type CommonAgentOptions, type ResolvedCommonOptions, type UpdateStats,
+  BaseAgent, checkBoolean, checkNumber, COMMON_OPTION_KEYS, resolveCommonOptions, type CommonAgentOptions, type ResolvedCommonOptions, type Transition, type UpdateStats,
 } from './agent.js';
 import { LayerOracle } from './layerOracle.js';
+import { ActionCache } from './actionCache.js';
+import { CompactingOracle, INNER_STOP_RULES, innerAdam, type InnerStopRule, type RowOracle } from './innerAdam.js';
+import { EnergyOracle } from '../../inference/oracle.js';
 import { Adam, softUpdate, type NamedVariable } from './nets.js';
+import { FlatParams } from './flatParams.js';
 
 export const ICNN_SOLVERS = ['adam', 'bundle-entropy'] as const;
 export type ICNNSolver = (typeof ICNN_SOLVERS)[number];
@@ -87,6 +98,16 @@ export interface ICNNOptions extends CommonAgentOptions {
    * network and the minibatches of small networks, where tfjs's per-kernel overhead dominates; 'tfjs' otherwise.
    */
   innerEngine?: InnerEngine;
+  /** Inner Adam of solver 'adam': 'library' (default: textbook Adam, fixed budget) or 'authors' (./innerAdam.ts). */
+  innerAdam?: 'library' | 'authors';
+  /** Stopping rule of innerAdam 'authors': 'batch' (default, the authors'), 'row' (each row stops on its own), 'none'. */
+  innerStop?: InnerStopRule;
+  /** innerAdam 'authors': zero entropy gradient outside [1e-4, 0.9999], as TensorFlow's clip (default true). */
+  entropyGradientClip?: boolean;
+  /** innerAdam 'authors': warm-start each TD target's argmax from its replay slot's last solution (default false). */
+  warmStart?: boolean;
+  /** Batch normalization of the u-path (the authors' `icnn_bn`; default false). */
+  batchNorm?: boolean;
 }
 
 export interface ResolvedICNNOptions extends ResolvedCommonOptions {
@@ -100,6 +121,11 @@ export interface ResolvedICNNOptions extends ResolvedCommonOptions {
   tdClip: number;
   innerEngine: InnerEngine;
   weightInit: 'tflearn' | 'picnn';
+  innerAdam: 'library' | 'authors';
+  innerStop: InnerStopRule;
+  entropyGradientClip: boolean;
+  warmStart: boolean;
+  batchNorm: boolean;
 }
 
 const ENTROPY_CLIP = 1e-4;
@@ -128,6 +154,53 @@ export interface InnerSolution {
   objective: Float64Array;
   /** Iterations used (the largest over rows). */
   iterations: number;
+  /** Iterations used, mean over rows. */
+  meanIterations: number;
+}
+
+/** The tfjs oracle of `net` over the rows `subset` of the observations `x`. */
+function tfjsOracle(net: PICNN, x: tf.Tensor2D, subset: Int32Array): EnergyOracle {
+  if (subset.length === x.shape[0]) return new EnergyOracle(net, x, subset.length);
+  const xs = tf.tidy(() => tf.gather(x, tf.tensor1d(subset, 'int32')) as tf.Tensor2D);
+  try {
+    return new EnergyOracle(net, xs, subset.length);
+  } finally {
+    xs.dispose();
+  }
+}
+
+/** Max and mean of per-row iteration counts. */
+function iterationStats(perRow: ArrayLike<number>): { iterations: number; meanIterations: number } {
+  let max = 0;
+  let sum = 0;
+  for (let i = 0; i < perRow.length; i++) {
+    max = Math.max(max, perRow[i]);
+    sum += perRow[i];
+  }
+  return { iterations: max, meanIterations: perRow.length ? sum / perRow.length : 0 };
+}
+
+/** Fraction of action coordinates with |a| > 0.99 (argmaxes pinned at the box edge: a collapse diagnostic). */
+export function saturatedFraction(actions: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < actions.length; i++) if (Math.abs(actions[i]) > 0.99) n++;
+  return actions.length ? n / actions.length : 0;
+}
+
+/** The options of ./innerAdam.ts, refused where they would be ignored. */
+function resolveInnerAdamOptions(where: string, o: ICNNOptions, solver: ICNNSolver) {
+  const innerAdamKind = checkOneOf(where, 'innerAdam', o.innerAdam ?? 'library', ['library', 'authors'] as const);
+  const authors = solver === 'adam' && innerAdamKind === 'authors';
+  for (const key of ['innerStop', 'entropyGradientClip', 'warmStart'] as const) {
+    if (o[key] !== undefined && !authors) fail(`${where}: ${key} applies to solver 'adam' with innerAdam 'authors' only`);
+  }
+  if (authors && o.innerTolerance !== undefined) fail(`${where}: innerTolerance does not apply to innerAdam 'authors' (it stops by innerStop)`);
+  return {
+    innerAdam: innerAdamKind,
+    innerStop: checkOneOf(where, 'innerStop', o.innerStop ?? 'batch', INNER_STOP_RULES),
+    entropyGradientClip: checkBoolean(where, 'entropyGradientClip', o.entropyGradientClip ?? authors),
+    warmStart: checkBoolean(where, 'warmStart', o.warmStart ?? false),
+  };
 }
 
 export class ICNNAgent extends BaseAgent {
@@ -139,13 +212,20 @@ export class ICNNAgent extends BaseAgent {
   readonly target: PICNN;
   private readonly opt: Adam;
   private readonly pairs: { name: string; online: tf.Variable; target: tf.Variable }[];
+  /** Batch-norm statistics (`batchNorm`): soft-updated by tfjs; everything else goes through `flat`. */
+  private readonly statePairs: { name: string; online: tf.Variable; target: tf.Variable }[];
+  /** Online and target parameters in flat JS mirrors: Adam, projection and soft update in three loops. */
+  private readonly flat: FlatParams;
   /** Multiply-adds of one z-path evaluation (one row), for the 'auto' engine. */
   private readonly zPathMacs: number;
+  /** Last TD-target argmax per replay slot (`warmStart`). */
+  private readonly cache: ActionCache;
 
   constructor(observationSize: number, actionSize: number, options: ICNNOptions = {}) {
     const where = 'ICNNAgent';
     checkOptionKeys(where, options, [...COMMON_OPTION_KEYS, 'solver', 'innerLearningRate', 'actIterations', 'targetIterations',
-      'innerTolerance', 'entropyWeight', 'leakySlope', 'tdClip', 'innerEngine', 'weightInit']);
+      'innerTolerance', 'entropyWeight', 'leakySlope', 'tdClip', 'innerEngine', 'weightInit', 'innerAdam', 'innerStop', 'entropyGradientClip',
+      'warmStart', 'batchNorm']);
     const common = resolveCommonOptions(where, options, { adamEpsilon: 1e-8, l2: 0 });
     const solver = checkOneOf(where, 'solver', options.solver ?? 'adam', ICNN_SOLVERS);
     const actIterations = checkPositiveInt(where, 'actIterations', options.actIterations ?? (solver === 'adam' ? 100 : 10));
@@ -164,6 +244,8 @@ export class ICNNAgent extends BaseAgent {
       tdClip: checkNumber(where, 'tdClip', options.tdClip ?? 1, (v) => v >= 0, 'a number ≥ 0 (0: no clipping)'),
       innerEngine: checkOneOf(where, 'innerEngine', options.innerEngine ?? 'auto', INNER_ENGINES),
       weightInit: checkOneOf(where, 'weightInit', options.weightInit ?? 'tflearn', ['tflearn', 'picnn'] as const),
+      ...resolveInnerAdamOptions(where, options, solver),
+      batchNorm: checkBoolean(where, 'batchNorm', options.batchNorm ?? false),
     };
     checkNonNegativeInt(where, 'warmup', resolved.warmup);
     super(observationSize, actionSize, resolved);
@@ -171,6 +253,7 @@ export class ICNNAgent extends BaseAgent {
     const config = {
       xDim: observationSize, yDim: actionSize, hidden: [h[0], h[1]], uHidden: [h[0], h[1]],
       activation: 'leaky-relu' as const, leakySlope: resolved.leakySlope, seed: deriveSeed(common.seed, 0, 0),
+      ...(resolved.batchNorm ? { batchNorm: true } : {}),
     };
     this.model = new PICNN(config);
     this.target = new PICNN(config);
@@ -193,22 +276,46 @@ export class ICNNAgent extends BaseAgent {
       t.assign(p.variable);
       return { name: p.name, online: p.variable, target: t };
     });
-    this.opt = new Adam(this.model.trainableVariables, resolved.learningRate, resolved.adamEpsilon);
+    const roles = new Map(this.model.parameters().map((p) => [p.name, p.role]));
+    const trained = this.pairs.filter((p) => roles.get(p.name) !== 'state');
+    this.statePairs = this.pairs.filter((p) => roles.get(p.name) === 'state');
+    this.opt = new Adam(trained.map((p) => p.online), resolved.learningRate, resolved.adamEpsilon);
+    this.flat = new FlatParams(trained.map((p) => ({ ...p, convex: roles.get(p.name) === 'convex' })), this.opt);
     const d = actionSize;
     this.zPathMacs = h[0] * d + h[1] * (h[0] + d) + (h[1] + d);
+    this.cache = new ActionCache(d);
+  }
+
+  override observe(t: Transition): void {
+    this.cache.invalidate(this.replay.nextSlot);
+    super.observe(t);
   }
 
   /**
    * argmin_{a ∈ [−1,1]^d} f(s, a) − w·H((a+1)/2) for each row of `observations`, on `net` (the online network or
    * the target), with the configured solver and `iterations`.
    */
-  async solve(net: PICNN, observations: Float32Array, iterations: number): Promise<InnerSolution> {
+  async solve(net: PICNN, observations: Float32Array, iterations: number, warmStart?: Float64Array): Promise<InnerSolution> {
     const o = this.options;
     const rows = observations.length / this.observationSize;
     const d = this.actionSize;
     const engine = o.innerEngine === 'auto' ? (rows * this.zPathMacs <= AUTO_JS_MACS ? 'js' : 'tfjs') : o.innerEngine;
     const x = tf.tensor2d(observations, [rows, this.observationSize]);
     try {
+      if (o.solver === 'adam' && o.innerAdam === 'authors') {
+        // tfjs evaluates the whole batch per call: with the row rule, compact it as rows stop.
+        const oracle: RowOracle & { dispose(): void } = engine === 'js' ? new LayerOracle(net, x, rows)
+          : o.innerStop === 'row' ? new CompactingOracle(rows, d, (subset) => tfjsOracle(net, x, subset)) : new EnergyOracle(net, x, rows);
+        try {
+          const starts = [new Float64Array(rows * d), ...(warmStart ? [warmStart] : [])];
+          const r = innerAdam(oracle, starts, {
+            learningRate: o.innerLearningRate, cap: iterations, entropyWeight: o.entropyWeight, entropyGradientClip: o.entropyGradientClip, stop: o.innerStop,
+          });
+          return { actions: Float32Array.from(r.actions), objective: r.objective, ...iterationStats(r.iterations) };
+        } finally {
+          oracle.dispose();
+        }
+      }
       if (engine === 'js') {
         const oracle = new LayerOracle(net, x, rows).asEnergyOracle();
         const domain = makeDomain('ICNNAgent', { lower: -1, upper: 1 }, d);
@@ -217,10 +324,10 @@ export class ICNNAgent extends BaseAgent {
           const r = gradientDescent(oracle, domain, y0, iterations, o.innerTolerance, {
             optimizer: 'adam', learningRate: o.innerLearningRate, entropyWeight: o.entropyWeight,
           });
-          return { actions: Float32Array.from(r.y), objective: r.objective ?? r.energy, iterations: Math.max(...r.iterations) };
+          return { actions: Float32Array.from(r.y), objective: r.objective ?? r.energy, ...iterationStats(r.iterations) };
         }
         const r = bundleEntropyMethod(oracle, domain, y0, iterations, o.innerTolerance, o.entropyWeight);
-        return { actions: Float32Array.from(r.y), objective: r.objective, iterations: Math.max(...r.iterations) };
+        return { actions: Float32Array.from(r.y), objective: r.objective, ...iterationStats(r.iterations) };
       }
       const r = await argmin(net, x, o.solver === 'adam'
         ? {
@@ -230,7 +337,7 @@ export class ICNNAgent extends BaseAgent {
         : { method: 'bundle-entropy', entropyWeight: o.entropyWeight, domain: { lower: -1, upper: 1 }, iterations, tolerance: o.innerTolerance, init: 0 });
       const actions = Float32Array.from(r.y.dataSync() as Float32Array);
       r.y.dispose();
-      return { actions, objective: r.objective ?? r.energy, iterations: Math.max(...r.iterations) };
+      return { actions, objective: r.objective ?? r.energy, ...iterationStats(r.iterations) };
     } finally {
       x.dispose();
     }
@@ -263,8 +370,8 @@ export class ICNNAgent extends BaseAgent {
   }
 
   /** Q̃(s, a) as a tensor (differentiable in the online network's variables). */
-  private qTilde(s: tf.Tensor2D, a: tf.Tensor2D): tf.Tensor1D {
-    const ctx = this.model.context(s);
+  private qTilde(s: tf.Tensor2D, a: tf.Tensor2D, training = false): tf.Tensor1D {
+    const ctx = this.model.context(s, { training });
     try {
       const q = tf.neg(this.model.energyFromContext(ctx, a));
       return (this.options.entropyWeight === 0 ? q : tf.add(q, tf.mul(this.options.entropyWeight, actionEntropy(a)))) as tf.Tensor1D;
@@ -298,19 +405,21 @@ export class ICNNAgent extends BaseAgent {
 
   protected async train(batch: Batch): Promise<UpdateStats> {
     const o = this.options;
-    const next = await this.solve(this.target, batch.nextObservations, o.targetIterations);
+    const slots = o.warmStart ? batch.indices : undefined;
+    const next = await this.solve(this.target, batch.nextObservations, o.targetIterations, slots ? this.cache.starts(slots).start : undefined);
+    if (slots) this.cache.store(slots, next.actions);
     const raw = new Float32Array(batch.size);
     for (let i = 0; i < batch.size; i++) raw[i] = batch.rewards[i] + (batch.terminals[i] > 0 ? 0 : o.gamma * -next.objective[i]);
     const t = this.batchTensors(batch);
     const y = tf.tensor1d(raw);
-    const vars = this.model.trainableVariables;
+    const vars = this.opt.variables as tf.Variable[];
     const weights = this.model.parameters().filter((p) => p.role !== 'state' && /\.W/.test(p.name)).map((p) => p.variable);
     let td!: tf.Scalar;
     let meanQ!: tf.Scalar;
     let clippedCount!: tf.Scalar;
     try {
       const g = tf.variableGrads(() => {
-        const q = this.qTilde(t.s, t.a);
+        const q = this.qTilde(t.s, t.a, o.batchNorm);
         let target: tf.Tensor1D = y;
         if (o.tdClip > 0) {
           const qs = stopGradient(q) as tf.Tensor1D;
@@ -324,13 +433,12 @@ export class ICNNAgent extends BaseAgent {
         if (o.l2 === 0) return td;
         return tf.add(td, tf.mul(o.l2, tf.mul(0.5, tf.addN(weights.map((w) => tf.sum(tf.square(w))))))) as tf.Scalar;
       }, vars);
-      this.opt.apply(vars.map((v) => g.grads[v.name]));
+      this.flat.step(vars.map((v) => g.grads[v.name]), o.tau);
       tf.dispose([...Object.values(g.grads), ...(g.value === td ? [] : [g.value])]);
-      this.model.project();
-      softUpdate(this.pairs.map((p) => p.target), this.pairs.map((p) => p.online), o.tau);
+      if (this.statePairs.length > 0) softUpdate(this.statePairs.map((p) => p.target), this.statePairs.map((p) => p.online), o.tau);
       const stats = {
         loss: td.dataSync()[0], q: meanQ.dataSync()[0], clippedFraction: clippedCount.dataSync()[0] / batch.size,
-        targetIterations: next.iterations,
+        targetIterations: next.iterations, innerIterations: next.meanIterations, saturatedFraction: saturatedFraction(next.actions),
       };
       return stats;
     } finally {
@@ -348,6 +456,11 @@ export class ICNNAgent extends BaseAgent {
 
   protected namedOptimizers(): [string, Adam][] {
     return [['q', this.opt]];
+  }
+
+  override async load(file: string): Promise<void> {
+    await super.load(file);
+    this.flat.sync();
   }
 
   protected override disposeResources(): void {

@@ -45,11 +45,13 @@ export class LayerOracle {
     return this as unknown as EnergyOracle;
   }
 
-  evaluate(y: Float64Array): { energy: Float64Array; grad: Float64Array } {
+  /** f and ∇_y f per row; rows with `active[r] === 0` are skipped (left 0), so converged rows cost nothing. */
+  evaluate(y: Float64Array, active?: Uint8Array): { energy: Float64Array; grad: Float64Array } {
     this.evaluations++;
     const energy = new Float64Array(this.batch);
     const grad = new Float64Array(this.batch * this.n);
     for (let r = 0; r < this.batch; r++) {
+      if (active !== undefined && !active[r]) continue;
       energy[r] = this.forward(this.rows[r], y, r * this.n);
       this.backward(this.rows[r], grad, y, r * this.n);
     }

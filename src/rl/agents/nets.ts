@@ -121,13 +121,25 @@ export function disposeVariables(vars: readonly NamedVariable[]): void {
  */
 export class Adam {
   private t = 0;
+  /** The moments of all variables back to back (for `step`), and per-variable views of them. */
+  private readonly mFlat: Float32Array;
+  private readonly vFlat: Float32Array;
   private readonly m: Float32Array[];
   private readonly v: Float32Array[];
 
   constructor(readonly variables: readonly tf.Variable[], readonly learningRate: number, readonly epsilon: number,
     readonly beta1 = 0.9, readonly beta2 = 0.999) {
-    this.m = variables.map((x) => new Float32Array(x.size));
-    this.v = variables.map((x) => new Float32Array(x.size));
+    const total = variables.reduce((n, x) => n + x.size, 0);
+    this.mFlat = new Float32Array(total);
+    this.vFlat = new Float32Array(total);
+    let off = 0;
+    this.m = [];
+    this.v = [];
+    for (const x of variables) {
+      this.m.push(this.mFlat.subarray(off, off + x.size));
+      this.v.push(this.vFlat.subarray(off, off + x.size));
+      off += x.size;
+    }
   }
 
   /** Steps taken. */
@@ -158,6 +170,25 @@ export class Adam {
     });
   }
 
+  /**
+   * One step on flat arrays: `params` (all variables back to back, in order) is updated in place from `grad` (same
+   * layout); the variables themselves are not touched (see ./flatParams.ts, which uploads them).
+   */
+  step(grad: Float32Array, params: Float32Array): void {
+    if (grad.length !== this.mFlat.length || params.length !== this.mFlat.length) throw new Error(`internal: Adam.step on ${grad.length} values, expected ${this.mFlat.length}`);
+    this.t++;
+    const { beta1: b1, beta2: b2, epsilon: eps } = this;
+    const lrT = (this.learningRate * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t);
+    const m = this.mFlat;
+    const v = this.vFlat;
+    for (let k = 0; k < params.length; k++) {
+      const gk = grad[k];
+      m[k] = b1 * m[k] + (1 - b1) * gk;
+      v[k] = b2 * v[k] + (1 - b2) * gk * gk;
+      params[k] -= (lrT * m[k]) / (Math.sqrt(v[k]) + eps);
+    }
+  }
+
   /** (t, m, v) for checkpoints. */
   getState(): { t: number; m: Float32Array[]; v: Float32Array[] } {
     return { t: this.t, m: this.m.map((a) => a.slice()), v: this.v.map((a) => a.slice()) };
@@ -175,17 +206,19 @@ export class Adam {
 }
 
 /**
- * One Adam step on the regression loss mean((q − y)²) + l2·Σ½‖θ‖² over `vars` (`q` is evaluated inside the
- * gradient tape; `y` is a constant). Returns the TD loss (without the L2 term) and the mean of q.
+ * One Adam step over `vars` on the regression loss mean((q − y)²) + l2·Σ½‖θ‖² with θ the `penalized` variables
+ * (default: all of `vars`; `q` is evaluated inside the gradient tape; `y` is a constant). Returns the TD loss
+ * (without the L2 term) and the mean of q.
  */
-export function regressionStep(opt: Adam, vars: tf.Variable[], l2: number, q: () => tf.Tensor1D, y: tf.Tensor1D): { loss: number; q: number } {
+export function regressionStep(opt: Adam, vars: tf.Variable[], l2: number, q: () => tf.Tensor1D, y: tf.Tensor1D,
+  penalized: tf.Variable[] = vars): { loss: number; q: number } {
   let td!: tf.Scalar;
   let meanQ!: tf.Scalar;
   const g = tf.variableGrads(() => {
     const qv = q();
     td = tf.keep(tf.mean(tf.square(tf.sub(qv, y))));
     meanQ = tf.keep(tf.mean(qv));
-    return (l2 > 0 ? tf.add(td, tf.mul(l2, l2Loss(vars))) : td) as tf.Scalar;
+    return (l2 > 0 ? tf.add(td, tf.mul(l2, l2Loss(penalized))) : td) as tf.Scalar;
   }, vars);
   opt.apply(vars.map((v) => g.grads[v.name]));
   tf.dispose([...Object.values(g.grads), ...(g.value === td ? [] : [g.value])]);

@@ -1,0 +1,45 @@
+/**
+ * Diagnostics per training episode: results.json's train[].updates carries the ICNN statistics (TD loss, mean Q,
+ * share of |a*| > 0.99, inner iterations) and the NAF ones (‖μ‖, mean log diag L), and diagnostics.png plots them
+ * beside the test returns.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import '../../src/index.js';
+import { readPngInfo } from '../../src/report/index.js';
+import { diagnosticSeries } from '../../src/rl/diagnosticsChart.js';
+import { runRl } from '../../src/rl/runner.js';
+
+test('runRl records the ICNN and NAF diagnostics per training episode and draws diagnostics.png', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'icnn-diag-'));
+  try {
+    const common = { env: 'Pendulum', steps: 120, testInterval: 60, seed: 0, checkpointInterval: 0 };
+    const icnn = await runRl({
+      ...common, agent: 'icnn', outDir: path.join(dir, 'icnn'),
+      agentOptions: { hidden: [8, 8], batchSize: 8, warmup: 20, innerAdam: 'authors', targetIterations: 50, actIterations: 50 },
+    });
+    const withUpdates = icnn.train.filter((e) => e.updates !== undefined);
+    assert.ok(withUpdates.length > 0);
+    for (const e of withUpdates) {
+      const u = e.updates as Record<string, number>;
+      for (const k of ['loss', 'q', 'saturatedFraction', 'innerIterations']) assert.ok(Number.isFinite(u[k]), `${k} in ${JSON.stringify(u)}`);
+      assert.ok(u.saturatedFraction >= 0 && u.saturatedFraction <= 1);
+      assert.ok(u.innerIterations >= 1 && u.innerIterations <= 50);
+    }
+    const png = readPngInfo(await readFile(path.join(dir, 'icnn', 'diagnostics.png')));
+    assert.ok(png.width > png.height, `${png.width}×${png.height}: panels side by side`);
+    const panels = diagnosticSeries(icnn).map((s) => s.panel);
+    assert.equal(panels[0], 'test return (raw reward)');
+    assert.ok(panels.includes("share of |a'*| > 0.99") && panels.includes('inner iterations (mean over rows)'), `${panels}`);
+
+    const naf = await runRl({ ...common, agent: 'naf', agentOptions: { hidden: [8, 8], batchSize: 8, warmup: 20, batchNorm: true } });
+    const u = naf.train.find((e) => e.updates !== undefined)?.updates as Record<string, number>;
+    assert.ok(u.muNorm >= 0 && Number.isFinite(u.logDiagL), JSON.stringify(u));
+    assert.ok(diagnosticSeries(naf).some((s) => s.panel === '‖μ(s)‖'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
