@@ -20,7 +20,7 @@ import type { RlResult, RlProgressMode } from '../../rl/runner.js';
 
 const AGENTS = ['ddpg', 'naf', 'icnn'] as const;
 
-function positiveInt(v: string): number {
+export function positiveInt(v: string): number {
   if (!/^\s*\d+\s*$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError('expected a positive integer.');
   return Number(v);
 }
@@ -36,7 +36,7 @@ function positiveNumber(v: string): number {
   return n;
 }
 
-function intList(v: string): number[] {
+export function intList(v: string): number[] {
   const parts = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (parts.length === 0 || parts.some((p) => !/^\d+$/.test(p))) throw new InvalidArgumentError('expected a comma-separated list of non-negative integers, e.g. 0,1,2.');
   return parts.map(Number);
@@ -48,7 +48,7 @@ function hiddenPair(v: string): [number, number] {
   return [Number(parts[0]), Number(parts[1])];
 }
 
-function agentList(v: string): AgentKind[] {
+export function agentList(v: string): AgentKind[] {
   const parts = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (const p of parts) if (!(AGENTS as readonly string[]).includes(p)) throw new InvalidArgumentError(`unknown agent '${p}' (expected ${AGENTS.join(', ')}).`);
   if (parts.length === 0) throw new InvalidArgumentError(`expected a comma-separated list of ${AGENTS.join(', ')}.`);
