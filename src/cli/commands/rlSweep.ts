@@ -68,6 +68,7 @@ export function rlSweepCommand(): Command {
     .option('--samples <n>', "replace the spec's number of hyperparameter samples", positiveInt)
     .option('--dry-run', 'list the runs without running or enqueueing them')
     .action(async (specArg: string, o: SweepOptions) => {
+      if (o.queue !== undefined && o.workers !== undefined) fail('rl-sweep: --workers applies to the local pool; with --queue give each `icnn worker` --concurrency');
       const { validateSweepSpec } = await import('../../rl/sweep/spec.js');
       const { expandSweep, runDirectory } = await import('../../rl/sweep/expand.js');
       const { runLabel } = await import('../../rl/sweep/pool.js');
@@ -78,8 +79,9 @@ export function rlSweepCommand(): Command {
         for (const run of runs) process.stdout.write(`${runLabel(run)}  ${runDirectory(outRoot, run)}\n`);
         return;
       }
+      const { checkAgentOptions } = await import('../../rl/sweep/execute.js');
+      await checkAgentOptions(runs);
       if (o.queue !== undefined) {
-        if (o.workers !== undefined) fail('rl-sweep: --workers applies to the local pool; with --queue give each `icnn worker` --concurrency');
         const { enqueueRuns } = await import('../../rl/sweep/queue.js');
         const s = await enqueueRuns(o.queue, runs, outRoot);
         process.stdout.write(`${runs.length} runs: ${s.added} enqueued, ${s.existing} already in the queue, ${s.retried} failed before and re-enqueued ` +

@@ -44,6 +44,26 @@ export function checkRun(v: unknown): SweepRun {
   return run;
 }
 
+/**
+ * Refuse a sweep before it starts when an agent refuses its options (a misspelt parameter name, a value out of
+ * range): the first run of each agent builds its agent once (for 1 × 1 sizes), so a typo is one error, not one
+ * failed run per sample. Values drawn later in the sweep are checked when their run starts.
+ */
+export async function checkAgentOptions(runs: readonly SweepRun[]): Promise<void> {
+  const { ready } = await import('../../backend/backend.js');
+  const { createAgent } = await import('../agents/index.js');
+  await ready();
+  for (const kind of AGENT_KINDS) {
+    const run = runs.find((r) => r.agent === kind);
+    if (run === undefined) continue;
+    try {
+      createAgent(kind, 1, 1, { ...run.agentOptions, seed: run.seed } as Parameters<typeof createAgent>[3]).dispose();
+    } catch (e) {
+      fail(`sweep: ${run.task}/${kind} sample ${run.sample}: ${(e as Error).message}`);
+    }
+  }
+}
+
 async function completeResults(file: string): Promise<RlResult | null> {
   try {
     const r = JSON.parse(await fs.readFile(file, 'utf8')) as RlResult;

@@ -7,6 +7,7 @@ import { tempDirFor } from '../../helpers/tmp.js';
 import { validateSweepSpec } from '../../../src/rl/sweep/spec.js';
 import { expandSweep, runDirectory, runKey } from '../../../src/rl/sweep/expand.js';
 import { runSweepLocally } from '../../../src/rl/sweep/pool.js';
+import { checkAgentOptions } from '../../../src/rl/sweep/execute.js';
 import type { RlResult } from '../../../src/rl/runner.js';
 
 test('runSweepLocally runs every run on 2 threads into OUT/<task>/<agent>/<hash>; a bad run fails alone; a rerun reuses the results', async (t) => {
@@ -30,4 +31,12 @@ test('runSweepLocally runs every run on 2 threads into OUT/<task>/<agent>/<hash>
   const second = await runSweepLocally(runs, out, { workers: 2 });
   assert.deepEqual(second.map((s) => s.outcome?.status), ['reused', 'reused']);
   assert.deepEqual(second.map((s) => s.outcome?.maxTestReward), [first[0].outcome?.maxTestReward, first[2].outcome?.maxTestReward]);
+});
+
+test('checkAgentOptions refuses a sweep whose parameter an agent does not know, naming the run; accepts the paper-like options', async () => {
+  const spec = (parameters: Record<string, unknown>) => expandSweep(validateSweepSpec({ tasks: ['Pendulum'], agents: ['ddpg', 'icnn'], samples: 2, steps: 100, parameters }));
+  await checkAgentOptions(spec({ 'hidden.0': { int: [100, 600] }, 'hidden.1': { int: [100, 'hidden.0'] }, leakySlope: { logUniform: [-4, -1], agents: ['icnn'] } }));
+  await assert.rejects(checkAgentOptions(spec({ leakySlope: { value: 0.01 } })),
+    /^IcnnError: sweep: Pendulum\/ddpg sample 0: DDPGAgent: unknown option 'leakySlope' \(expected one of: seed, gamma/);
+  await assert.rejects(checkAgentOptions(spec({ ouTheta: { value: 2 } })), /sweep: Pendulum\/ddpg sample 0: .*ouTheta must be a number in \[0, 1\], got 2/);
 });
