@@ -143,7 +143,13 @@ export async function startQueueWorker(url: string, o: QueueWorkerOptions = {}):
   const worker = new Worker<SweepJobData, RunOutcome>(SWEEP_QUEUE, processJob, {
     connection: connectionOf(address), concurrency, lockDuration: stallMs, stalledInterval: stallMs, maxStalledCount: MAX_STALLS,
   });
-  worker.on('error', (e) => log(`worker: ${firstLine(e)}`));
+  let lastError = '';
+  worker.on('error', (e) => {
+    // While Redis is away, the client retries and reports the same error on each try: report it once.
+    if (firstLine(e) !== lastError) log(`worker: ${firstLine(e)}`);
+    lastError = firstLine(e);
+  });
+  worker.on('completed', () => (lastError = ''));
   await worker.waitUntilReady();
   return {
     close: async (force = false) => {
