@@ -2,9 +2,10 @@
  * `npm run bench:sweep`: the local executor of `icnn rl-sweep` (a pool of worker threads, src/rl/sweep/pool.ts) on a
  * 4-run sweep of Pendulum runs, first on 1 thread (the runs one after another), then on 2 threads, each into a fresh
  * directory. On an otherwise idle 2-core machine the 2-thread wall time should be about half the 1-thread one; the
- * load average before and after is recorded because other work on the machine changes that.
+ * load average before and after, and the CPU time this process got, are recorded because other work on the machine
+ * changes that.
  *
- *   npm run bench:sweep                       # 4 runs of 1000 steps
+ *   npm run bench:sweep                       # 4 runs of 4000 steps
  *   npm run bench:sweep -- --steps 500 --workers 2
  *
  * Writes bench/results/sweep.json and bench/results/sweep.md (atomically) and prints the table.
@@ -28,22 +29,25 @@ function arg(name: string, dflt: number): number {
   return v;
 }
 
-const steps = arg('steps', 1000);
+const steps = arg('steps', 4000);
 const workers = arg('workers', 2);
 const runs = expandSweep(validateSweepSpec({
   tasks: ['Pendulum'], agents: ['ddpg', 'naf'], samples: 2, steps, testInterval: 200, checkpointInterval: 0,
   parameters: { 'hidden.0': { value: 64 }, 'hidden.1': { value: 64 }, batchSize: { value: 64 }, warmup: { value: 100 }, learningRate: { logUniform: [-4, -3] } },
 }));
 
-async function timeSweep(threads: number): Promise<{ threads: number; seconds: number; runSeconds: number[] }> {
+async function timeSweep(threads: number): Promise<{ threads: number; seconds: number; cpuSeconds: number; runSeconds: number[] }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'icnn-bench-sweep-'));
   try {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const outcomes = await runSweepLocally(runs, dir, { workers: threads });
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const failed = outcomes.find((o) => o.error !== undefined);
     if (failed) throw new Error(`a run failed: ${failed.error}`);
-    return { threads, seconds, runSeconds: outcomes.map((o) => o.outcome!.seconds) };
+    return { threads, seconds, cpuSeconds, runSeconds: outcomes.map((o) => o.outcome!.seconds) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -58,8 +62,10 @@ const fmtLoad = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
 const md = [
   '# Sweep executor: a 4-run sweep on the local worker-thread pool', '',
   `${runs.length} Pendulum runs (DDPG and NAF, 2 samples) of ${steps} steps, hidden 64,64, batch 64, no checkpoints.`, '',
-  '| threads | wall time (s) | per-run time (s) |', '|---:|---:|---|',
-  ...[sequential, parallel].map((s) => `| ${s.threads} | ${s.seconds.toFixed(1)} | ${s.runSeconds.map((x) => x.toFixed(1)).join(', ')} |`), '',
+  '| threads | wall time (s) | CPU time (s) | cores used (CPU / wall) | per-run time (s) |', '|---:|---:|---:|---:|---|',
+  ...[sequential, parallel].map((s) => `| ${s.threads} | ${s.seconds.toFixed(1)} | ${s.cpuSeconds.toFixed(1)} | ${(s.cpuSeconds / s.seconds).toFixed(2)} | ` +
+    `${s.runSeconds.map((x) => x.toFixed(1)).join(', ')} |`), '',
+  'Cores used below the thread count means other processes held the cores: the ratio then says little about the pool.', '',
   `${workers} threads / 1 thread wall time: **${ratio.toFixed(2)}** (ideal on ${workers} free cores: ${(1 / workers).toFixed(2)}).`,
   `Machine: ${os.cpus().length} cores, load average (1, 5, 15 min) ${fmtLoad(loadBefore)} before, ${fmtLoad(loadAfter)} after; node ${process.version}.`, '',
 ].join('\n');
