@@ -10,6 +10,7 @@ import { evaluateCommand } from './commands/evaluate.js';
 import { solveCommand } from './commands/solve.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { rlCollectCommand, rlCommand, rlTableCommand } from './commands/rl.js';
+import { rlSweepCommand, workerCommand } from './commands/rlSweep.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -29,6 +30,8 @@ export function buildProgram(): Command {
   program.addCommand(rlCommand());
   program.addCommand(rlTableCommand());
   program.addCommand(rlCollectCommand());
+  program.addCommand(rlSweepCommand());
+  program.addCommand(workerCommand());
   return program;
 }
 

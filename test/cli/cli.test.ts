@@ -181,3 +181,24 @@ describe('icnn summary', () => {
     assert.match(r.stderr, /required option '--model <dir>'/);
   });
 });
+
+describe('icnn rl-sweep', () => {
+  test('runs a sweep on the compiled worker-thread pool into DIR/<task>/<agent>/<hash>; a second call reuses it; bad input is one line', () => {
+    const spec = path.join(work, 'sweep.json');
+    writeFileSync(spec, JSON.stringify({
+      tasks: ['Pendulum'], agents: ['ddpg', 'naf'], steps: 100, testInterval: 50,
+      parameters: { 'hidden.0': { value: 8 }, 'hidden.1': { value: 8 }, batchSize: { value: 16 }, warmup: { value: 50 } },
+    }));
+    const out = path.join(work, 'sweep');
+    const listed = ok(icnn('rl-sweep', spec, '--out', out, '--dry-run')).stdout.trim().split('\n');
+    assert.equal(listed.length, 2);
+    const dirs = listed.map((l) => l.split('  ')[1]);
+    const first = ok(icnn('rl-sweep', spec, '--out', out, '--workers', '2'));
+    assert.match(first.stdout, /^2 runs: 2 done, 0 already complete, 0 failed/);
+    for (const d of dirs) assert.equal(JSON.parse(readFileSync(path.join(d, 'results.json'), 'utf8')).complete, true);
+    assert.match(ok(icnn('rl-sweep', spec, '--out', out)).stdout, /^2 runs: 0 done, 2 already complete, 0 failed/);
+    const bad = icnn('rl-sweep', spec, '--out', out, '--samples', '2', '--agents', 'ddpg', '--workers', '2', '--queue', 'redis://127.0.0.1:1');
+    assert.equal(bad.status, 1);
+    assert.equal(bad.stderr, 'icnn: rl-sweep: --workers applies to the local pool; with --queue give each `icnn worker` --concurrency\n');
+  });
+});

@@ -23,7 +23,7 @@ import type { RlResult, RlProgressMode } from '../../rl/runner.js';
 
 const AGENTS = ['ddpg', 'naf', 'icnn'] as const;
 
-const positiveInt = numberOption(POSITIVE_INT);
+export const positiveInt = numberOption(POSITIVE_INT);
 const nonNegativeInt = numberOption(NON_NEGATIVE_INT);
 const positiveNumber = numberOption(POSITIVE);
 
@@ -39,7 +39,7 @@ function hiddenPair(v: string): [number, number] {
   return [Number(parts[0]), Number(parts[1])];
 }
 
-function agentList(v: string): AgentKind[] {
+export function agentList(v: string): AgentKind[] {
   const parts = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (const p of parts) if (!(AGENTS as readonly string[]).includes(p)) throw new InvalidArgumentError(`unknown agent '${p}' (expected ${AGENTS.join(', ')}).`);
   if (parts.length === 0) throw new InvalidArgumentError(`expected a comma-separated list of ${AGENTS.join(', ')}.`);
@@ -210,8 +210,11 @@ function runNote(r: RlResult): string {
     `${r.tests.length} tests, best single test ${best === null ? '—' : best.toFixed(1)}${reach ? ` (first at step ${reach.step})` : ''}`;
 }
 
-/** Every complete run under DIR/<env>/<agent>/seed-<s>/results.json, in a stable order; incomplete ones are named. */
-export async function collectRuns(dir: string, log: (line: string) => void = () => undefined): Promise<RlResult[]> {
+/**
+ * Every complete run under DIR/<env>/<agent>/seed-<s>/results.json (rl-table) or DIR/<env>/<agent>/<hash>/ (rl-sweep),
+ * in a stable order; incomplete ones are named. `dirs`, when given, gets each result's directory.
+ */
+export async function collectRuns(dir: string, log: (line: string) => void = () => undefined, dirs?: Map<RlResult, string>): Promise<RlResult[]> {
   const entries = async (d: string) => (await fs.readdir(d, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
   let envs: string[];
   try {
@@ -225,7 +228,8 @@ export async function collectRuns(dir: string, log: (line: string) => void = () 
     for (const agent of (await entries(path.join(dir, env))).filter((a) => (AGENTS as readonly string[]).includes(a))) {
       const seeds = (await entries(path.join(dir, env, agent))).filter((s) => /^seed-\d+$/.test(s))
         .sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
-      for (const s of seeds) {
+      const sweepRuns = (await entries(path.join(dir, env, agent))).filter((s) => /^[0-9a-f]{12}$/.test(s));
+      for (const s of [...seeds, ...sweepRuns]) {
         const file = path.join(dir, env, agent, s, 'results.json');
         const r = await readResults(file, 'rl-collect');
         if (r === null) continue;
@@ -237,6 +241,7 @@ export async function collectRuns(dir: string, log: (line: string) => void = () 
           continue;
         }
         out.push(r);
+        dirs?.set(r, path.dirname(file));
       }
     }
   }
@@ -245,16 +250,21 @@ export async function collectRuns(dir: string, log: (line: string) => void = () 
 
 export function rlCollectCommand(): Command {
   return new Command('rl-collect')
-    .description("write DIR/table.md beside the paper's Table 3 from the complete runs under DIR/<env>/<agent>/seed-<s>/ (no training)")
-    .argument('<dir>', 'directory of runs, laid out as rl-table writes them')
+    .description("write DIR/table.md beside the paper's Table 3 from the complete runs under DIR/<env>/<agent>/{seed-<s>,<hash>}/ " +
+      '(no training), with the best run of each cell, its settings and learning curves (DIR/best-curves/)')
+    .argument('<dir>', 'directory of runs, laid out as rl-table or rl-sweep writes them')
     .action(async (dir: string) => {
       const { rlTableMarkdown } = await import('../../rl/table.js');
       const { writeFileAtomic } = await import('../../util/atomicFile.js');
-      const results = await collectRuns(dir, (line) => process.stderr.write(`${line}\n`));
+      const { bestRuns, bestRunsMarkdown, writeBestCurves } = await import('../../rl/sweep/collect.js');
+      const dirs = new Map<RlResult, string>();
+      const results = await collectRuns(dir, (line) => process.stderr.write(`${line}\n`), dirs);
       if (results.length === 0) fail(`rl-collect: no complete runs under ${dir} (expected ${dir}/<env>/<agent>/seed-<s>/results.json)`);
       await probeOutputDir('rl-collect', dir);
       const agents = AGENTS.filter((a) => results.some((r) => r.agent === a));
-      const md = rlTableMarkdown(results, { agents, notes: results.map(runNote) });
+      const best = await bestRuns(results, dirs);
+      const bestSection = bestRunsMarkdown(best, dir, await writeBestCurves(best, dir));
+      const md = rlTableMarkdown(results, { agents, notes: results.map(runNote) }) + `\n${bestSection}`;
       await writeFileAtomic(path.join(dir, 'table.md'), md);
       process.stdout.write(md);
     });
