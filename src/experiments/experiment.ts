@@ -30,6 +30,8 @@ export interface ExperimentContext {
   collectOnly?: boolean;
   /** Progress lines for humans (stderr in the CLI). */
   log: (line: string) => void;
+  /** What determines the report, stored in results.json so a rerun with the same settings reuses it (the CLI's). */
+  runSettings?: unknown;
 }
 
 export interface ExperimentReport {
@@ -59,7 +61,7 @@ export async function writeReport(ctx: ExperimentContext, report: ExperimentRepo
     '',
   ].join('\n');
   await writeFileAtomic(md, `${header}${report.markdown}\n`);
-  await writeFileAtomic(json, `${JSON.stringify({ name: report.name, seed: ctx.seed, quick: ctx.quick, wallSeconds: report.wallSeconds, figures: report.figures, ...report.results }, null, 2)}\n`);
+  await writeFileAtomic(json, `${JSON.stringify({ name: report.name, seed: ctx.seed, quick: ctx.quick, wallSeconds: report.wallSeconds, figures: report.figures, ...report.results, ...(ctx.runSettings !== undefined ? { runSettings: ctx.runSettings } : {}) }, null, 2)}\n`);
   return { markdown: md, json };
 }
 

@@ -34,7 +34,15 @@ export function reproduceCommand(): Command {
       const outDir = path.resolve(opts.out ?? path.join('out', name));
       const seeded = opts.seeds !== undefined || opts.collect === true;
       // Seeded runs resume and collect rebuilds its tables from the runs, so only a plain run guards its report.
-      if (!seeded) await guardFinishedOutput(outDir, ['results.json', 'report.md'], opts.force === true);
+      const models = opts.models === undefined ? undefined : opts.models.split(',').map((m) => m.trim()).filter((m) => m !== '');
+      // What determines the report: a finished one with the same settings is reused, not run again (issue #19).
+      const runSettings = { experiment: name, quick: Boolean(opts.quick), seed, epochs: epochs ?? null, models: models ?? null };
+      if (!seeded && await guardFinishedOutput(outDir, ['results.json', 'report.md'], opts.force === true, { file: 'results.json', value: runSettings })) {
+        process.stderr.write(`reproduce: ${outDir} already holds a finished run with identical settings; reusing it (give --force to run again)\n`);
+        const json = path.join(outDir, 'results.json');
+        process.stdout.write(opts.json ? await fs.readFile(json, 'utf8') : `Report: ${path.join(outDir, 'report.md')}\nResults: ${json}\n`);
+        return;
+      }
       await probeOutputDir('--out', outDir);
       const { ready } = await import('../../backend/backend.js');
       await ready();
@@ -46,7 +54,7 @@ export function reproduceCommand(): Command {
       }
       const ctx = {
         outDir, quick: Boolean(opts.quick), seed, epochs, dataDir: opts.dataDir, verify: opts.verify, seeds: opts.seeds, collectOnly: Boolean(opts.collect),
-        models: opts.models === undefined ? undefined : opts.models.split(',').map((m) => m.trim()).filter((m) => m !== ''),
+        models, runSettings,
         log: (line: string) => process.stderr.write(`${line}\n`),
       };
       ctx.log(`icnn reproduce ${name}${ctx.quick ? ' --quick' : ''}: writing to ${outDir}`);

@@ -436,6 +436,52 @@ function fmt(v: number): string {
   return a === 0 ? '0' : a >= 1e-3 && a < 1e5 ? v.toFixed(4) : v.toExponential(3);
 }
 
+/** sha256 of a file's bytes, or null when it cannot be read (the data loader then names the problem). */
+async function fileDigest(file: string): Promise<string | null> {
+  const { createHash } = await import('node:crypto');
+  return fs.readFile(file).then((b) => createHash('sha256').update(b).digest('hex'), () => null);
+}
+
+/** The files a data source or a saved model reads. */
+async function inputFiles(config: TrainConfig): Promise<string[]> {
+  const files: string[] = [];
+  for (const src of [config.data, config.validation]) {
+    if (src === null) continue;
+    if ('json' in src) files.push(src.json);
+    if ('csv' in src) files.push(...[src.csv.x, src.csv.y, src.csv.target].filter((f): f is string => f !== undefined));
+  }
+  if ('load' in config.model) {
+    const dir = config.model.load;
+    files.push(...(await fs.readdir(dir).catch(() => [] as string[])).sort().map((f) => path.join(dir, f)));
+  }
+  return files;
+}
+
+/**
+ * What determines a training run's result: the config less where it writes and resumes from, and the digests of
+ * the files it reads. A finished run with the same settings is reused rather than retrained (issue #19).
+ */
+async function trainSettings(config: TrainConfig): Promise<Json> {
+  const { out: _out, resume: _resume, baseDir: _base, checkpoint: _checkpoint, ...rest } = config;
+  const files = await inputFiles(config);
+  const digests: Record<string, string | null> = {};
+  for (const f of files) digests[f] = await fileDigest(f);
+  return { ...rest, inputDigests: digests } as unknown as Json;
+}
+
+/** A finished run with identical settings: say so, and print its summary (or its history with --json). */
+async function reportReusedRun(out: string, json: boolean): Promise<void> {
+  const file = path.join(out, 'history.json');
+  const doc = JSON.parse(await fs.readFile(file, 'utf8')) as { history: FitHistory };
+  process.stderr.write(`train: ${out} already holds a finished run with identical settings; reusing it (give --force to train again)\n`);
+  if (json) {
+    process.stdout.write(`${stringifyFinite('train --json', doc.history)}\n`);
+    return;
+  }
+  const h = doc.history;
+  process.stdout.write(`reused ${file}: ${h.epochs.length} epochs, ${h.steps} steps, trained in ${h.seconds.toFixed(1)} s\n`);
+}
+
 async function runTrain(flags: TrainFlags): Promise<void> {
   const config = await readConfigFile(flags.config);
   if (flags.resume !== undefined) config.resume = path.resolve(flags.resume);
@@ -449,7 +495,11 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   createObjective(config.objective, config.objectiveOptions, 'config.objectiveOptions');
   // Nothing lost, and fail before work: see ../runGuard.ts and ../../util/outputDir.ts.
   // history.json is written last: without it the run did not finish, and a resumed run may replace its model.
-  await guardFinishedOutput(config.out, config.resume ? ['history.json'] : ['model', 'history.json'], flags.force === true);
+  const settings = { file: 'history.json', value: await trainSettings(config) };
+  if (await guardFinishedOutput(config.out, config.resume ? ['history.json'] : ['model', 'history.json'], flags.force === true, settings)) {
+    await reportReusedRun(config.out, flags.json === true);
+    return;
+  }
   if (config.checkpoint) await guardCheckpointRoot(config.checkpoint.dir, config.resume, flags.force === true);
   await probeOutputDir(flags.out !== undefined ? '--out' : 'config.out', config.out);
   if (config.checkpoint) await probeOutputDir('config.checkpoint.dir', config.checkpoint.dir);
@@ -479,7 +529,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
     await writeFileAtomic(historyFile, `${stringifyFinite(historyFile, {
       format: 'icnn-training-history', model: { kind: model.kind, config: model.config },
       objective: config.objective, objectiveOptions: config.objectiveOptions ?? {}, learningRate: config.learningRate,
-      batchSize: config.batchSize, seed: config.seed, history,
+      batchSize: config.batchSize, seed: config.seed, runSettings: settings.value, history,
     }, 2)}\n`);
     if (flags.json) {
       process.stdout.write(`${stringifyFinite('train --json', history)}\n`);
