@@ -1,21 +1,39 @@
 /**
- * icnn: Input Convex Neural Networks (Amos, Xu & Kolter, ICML 2017) in TypeScript.
- *
- * Importing the package initializes the default tensor backend (tfjs-node if installed, else wasm, else cpu;
- * `ICNN_BACKEND` overrides), so models can be built right away. `setBackend('cpu')` switches explicitly.
+ * icnn: Input Convex Neural Networks (Amos, Xu & Kolter, ICML 2017) in TypeScript. The core: models, convex
+ * inference, learning and the synthetic data sets. It imports nothing of Node and changes nothing at import: call
+ * `await init()` (or `init({ backend: 'cpu' })`) before building models; `fit`, `argmin` and the other async
+ * entry points also initialize on first use. Files, downloads and the native kernels are in `icnn/node`; continuous
+ * control in `icnn/rl`; the paper's experiments in `icnn/experiments`; charts in `icnn/report`.
  */
-import { ready } from './backend/backend.js';
-
-export * as tf from '@tensorflow/tfjs';
-export { setBackend, ready, backendInfo, BACKEND_NAMES } from './backend/index.js';
-export type { BackendName, BackendInfo } from './backend/index.js';
-export * from './models/index.js';
+export { init, setBackend, ready, backendInfo, BACKEND_NAMES } from './backend/backend.js';
+export type { BackendName, BackendInfo, InitOptions } from './backend/backend.js';
+export type { NativeStatus } from './backend/nativeState.js';
+export { EnergyModel, disposeContext } from './models/energyModel.js';
+export type { EnergyContext, EnergyOptions, ModelKind, ModelConfig } from './models/energyModel.js';
+export { FICNN } from './models/ficnn.js';
+export type { FICNNOptions, FICNNConfig } from './models/ficnn.js';
+export { PICNN } from './models/picnn.js';
+export type { PICNNOptions, PICNNConfig } from './models/picnn.js';
+export { ConvPICNN, DQN_CONV_LAYERS } from './models/convPicnn.js';
+export type { ConvPICNNOptions, ConvPICNNConfig, ConvLayerSpec } from './models/convPicnn.js';
+export { FeedForward } from './models/feedForward.js';
+export type { FeedForwardOptions, FeedForwardConfig } from './models/feedForward.js';
+export { modelFromJSON, MODEL_FORMAT, MODEL_FORMAT_VERSION } from './models/serialization.js';
+export type { ModelJSON } from './models/serialization.js';
+export { CONVEX_ACTIVATIONS, FREE_ACTIVATIONS } from './models/activations.js';
+export type { ConvexActivation, FreeActivation } from './models/activations.js';
+export { POSITIVITY_MODES } from './models/parameters.js';
+export type { Positivity } from './models/parameters.js';
+export { INIT_SCHEMES } from './models/init.js';
+export type { InitScheme } from './models/init.js';
+export type { ConvexOptions } from './models/common.js';
 export { argmin, ARGMIN_METHODS } from './inference/argmin.js';
 export type { ArgminOptions, ArgminResult, ArgminMethod } from './inference/argmin.js';
 export type { DomainSpec } from './inference/domain.js';
 export type { ActiveBundle } from './inference/bundleEntropy.js';
 export { solveLp } from './inference/lp.js';
-export * from './data/index.js';
+export { makeMoons, makeCircles, makeLinear, makeSynthetic } from './data/synthetic.js';
+export type { Synthetic2D, MoonsOptions, CirclesOptions, LinearOptions, SyntheticName } from './data/synthetic.js';
 export { fit } from './learning/fit.js';
 export type { FitOptions, FitHistory, FitData, Dataset, EpochRecord } from './learning/fit.js';
 export { createObjective, availableObjectives, registerObjective, OBJECTIVE_NAMES } from './learning/objectives/index.js';
@@ -26,7 +44,3 @@ export { argminAdjoint, argminSurrogate } from './learning/argminDifferentiation
 export { IcnnError } from './util/errors.js';
 export { Rng } from './util/random.js';
 export { VERSION } from './version.js';
-/** Continuous control (§4.5, §5.4): environments, DDPG / NAF / ICNN agents, the runner and the paper's tables. */
-export * as rl from './rl/index.js';
-
-await ready();

@@ -8,7 +8,8 @@
  * from `--objective` / `--objective-options`, else from the config.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { POSITIVE_INT, numberOption } from '../../util/numbers.js';
+import { POSITIVE_INT } from '../../util/numbers.js';
+import { numberOption } from '../numberOption.js';
 import path from 'node:path';
 import { fail } from '../../util/errors.js';
 import { disposeDataset, loadDataSource, readConfigFile, type DataSource } from './train.js';
