@@ -154,6 +154,17 @@ export async function ensureInit(): Promise<void> {
   if (tf.engine().backendName === null) await ready();
 }
 
+/**
+ * Fail in one line when nothing could run a tensor op yet: the core initializes nothing at import, and tfjs's own
+ * error ("No backend found in registry") does not say what to do.
+ */
+export function assertBackendAvailable(where: string): void {
+  const engine = tf.engine();
+  if (engine.backendName == null && engine.backendNames().length === 0) {
+    fail(`${where}: no tensor backend yet: call \`await init()\` (from 'icnn') before building models`);
+  }
+}
+
 async function initDefault(): Promise<BackendInfo> {
   const fromEnv = isNode() ? process.env.ICNN_BACKEND : undefined;
   if (fromEnv !== undefined && fromEnv !== '') return setBackend(parseBackendName(fromEnv, 'ICNN_BACKEND'));

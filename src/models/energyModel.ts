@@ -16,6 +16,7 @@ import { ParameterStore, type Positivity } from './parameters.js';
 import type { ResolvedConvexOptions } from './common.js';
 import { modelFromJSON, modelToJSON, type ModelJSON } from './serialization.js';
 import { importNodeOnly } from '../util/nodeOnly.js';
+import { assertBackendAvailable } from '../backend/backend.js';
 
 export type ModelKind = 'FICNN' | 'PICNN' | 'ConvPICNN' | 'FeedForward';
 
@@ -64,6 +65,7 @@ export abstract class EnergyModel {
   private readonly weightStd: number | null;
 
   constructor(positivity: Positivity, seed: number, weightStd: number | null = null) {
+    assertBackendAvailable(new.target.name);
     this.store = new ParameterStore(positivity);
     this.rng = new Rng(seed);
     this.weightStd = weightStd;

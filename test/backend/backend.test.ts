@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import * as icnn from '../../src/index.js';
-import { BACKEND_NAMES, backendInfo, ready, setBackend } from '../../src/index.js';
+import * as icnn from '../helpers/icnn.js';
+import { BACKEND_NAMES, backendInfo, ready, setBackend } from '../helpers/icnn.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BANNER = /looks like you are running TensorFlow\.js in Node\.js/;
@@ -52,7 +52,7 @@ function runChild(script: string, icnnBackend: string | undefined): Promise<Chil
 
 /** Child script: import the package, compute on the active backend, print backendInfo() as JSON on the last line. */
 const USE_PACKAGE = `
-import * as icnn from './src/index.ts';
+import * as icnn from './test/helpers/icnn.ts';
 const { tf } = icnn;
 const a = tf.tensor2d([[1, 2], [3, 4]]);
 const s = tf.sum(tf.matMul(a, a)).dataSync()[0];
@@ -66,7 +66,7 @@ function lastJson(stdout: string): { name: string } {
 }
 
 describe('backend selection in this process', () => {
-  test('importing the package initializes the default backend (wasm, unless ICNN_BACKEND is set)', async () => {
+  test('init() (awaited by the test helper) picks the default backend (wasm, unless ICNN_BACKEND is set)', async () => {
     const expected = process.env.ICNN_BACKEND ? process.env.ICNN_BACKEND : 'wasm';
     assert.equal(icnn.tf.getBackend(), expected);
     const info = await ready();
