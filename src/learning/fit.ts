@@ -31,7 +31,7 @@ import { checkProgressMode, Progress, type ProgressMode } from './progress.js';
 import { Rng } from '../util/random.js';
 import { fail } from '../util/errors.js';
 import { checkOptionKeys } from '../util/options.js';
-import { assertFinite, isTensor } from '../util/tensors.js';
+import { assertFinite, isTensor, ownTensor } from '../util/tensors.js';
 import { Sha256 } from '../util/sha256.js';
 
 /** An in-memory dataset. */
@@ -524,8 +524,32 @@ async function stepOrExplain<T>(step: () => Promise<T>, stepNo: number, epoch: n
  * metric). See the module comment for data, determinism and failures.
  */
 export async function fit(model: EnergyModel, data: FitData, options: FitOptions): Promise<FitHistory> {
-  const t0 = performance.now();
   await ensureInit();
+  // Tensors made by another copy of tfjs (see isTensor) are copied into this one for the run, and the copies freed.
+  const adopted: tf.Tensor[] = [];
+  try {
+    const own = typeof options === 'object' && options !== null && options.validation !== undefined
+      ? { ...options, validation: adoptDataset(options.validation, adopted) as Dataset } : options;
+    return await fitOwnTensors(model, adoptDataset(data, adopted) as FitData, own);
+  } finally {
+    tf.dispose(adopted);
+  }
+}
+
+/** `d` with any tensor of another tfjs copy replaced by a copy in this one (added to `adopted`); anything else as is. */
+function adoptDataset(d: unknown, adopted: tf.Tensor[]): unknown {
+  if (typeof d !== 'object' || d === null || isStream(d)) return d;
+  const entries = Object.entries(d).map(([k, v]) => {
+    if (!isTensor(v) || v.isDisposed || v instanceof tf.Tensor) return [k, v];
+    const copy = ownTensor(v);
+    adopted.push(copy);
+    return [k, copy];
+  });
+  return Object.fromEntries(entries);
+}
+
+async function fitOwnTensors(model: EnergyModel, data: FitData, options: FitOptions): Promise<FitHistory> {
+  const t0 = performance.now();
   if (model === null || typeof model !== 'object' || typeof model.project !== 'function') fail('fit: the first argument must be a model');
   const o = resolveOptions(model, data, options);
   const regression = isRegressionObjective(o.objective);
