@@ -9,7 +9,6 @@ export type { ConvPICNNOptions, ConvPICNNConfig, ConvLayerSpec } from './convPic
 export { FeedForward } from './feedForward.js';
 export type { FeedForwardOptions, FeedForwardConfig } from './feedForward.js';
 export { modelFromJSON, MODEL_FORMAT, MODEL_FORMAT_VERSION } from './serialization.js';
-export { loadModel, saveModel } from './modelFiles.js';
 export type { ModelJSON } from './serialization.js';
 export { CONVEX_ACTIVATIONS, FREE_ACTIVATIONS } from './activations.js';
 export type { ConvexActivation, FreeActivation } from './activations.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import '../helpers/icnn.js';
 import { getExperiment, writeReport } from '../../src/experiments/index.js';
 import { readPngInfo } from '../../src/report/png.js';
-import { BIBTEX_TEST_FILE, BIBTEX_TRAIN_FILE, BIBTEX_LABELS_FILE } from '../../src/data/index.js';
+import { BIBTEX_TEST_FILE, BIBTEX_TRAIN_FILE, BIBTEX_LABELS_FILE } from '../../src/data/sources.js';
 import { SHARED_DATA_DIR, haveSharedData } from '../data/helpers.js';
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../../src/backend/backend.js';

@@ -10,14 +10,15 @@ import { FICNN, PICNN, argmin, fit, setBackend, tf } from '../helpers/icnn.js';
 import { isTensor } from '../../src/util/tensors.js';
 
 /** A tensor of "another engine": the fields and methods of a tfjs Tensor, none of its class. */
-function foreign(t: tf.Tensor) {
+function foreign<T extends tf.Tensor>(t: T): T {
   const values = t.dataSync().slice();
-  return {
+  const fake = {
     dataId: {}, id: -1, shape: [...t.shape], dtype: t.dtype, rank: t.rank, size: t.size, strides: [], isDisposed: false,
-    dataSync: () => values, data: async () => values, dispose() {
-      this.isDisposed = true;
+    dataSync: () => values, data: async () => values, dispose: () => {
+      fake.isDisposed = true;
     },
-  } as unknown as tf.Tensor;
+  };
+  return fake as unknown as T;
 }
 
 function values(t: tf.Tensor): number[] {
@@ -57,14 +58,14 @@ describe('tensors of another tfjs copy', () => {
   });
 
   test('fit on a foreign data set trains as on our own tensors, and frees its copies', async () => {
-    const y = tf.randomUniform([24, 2], -1, 1, 'float32', 5);
-    const target = tf.sum(tf.square(y), 1);
+    const y = tf.randomUniform([24, 2], -1, 1, 'float32', 5) as tf.Tensor2D;
+    const target = tf.sum(tf.square(y), 1) as tf.Tensor1D;
     const options = { objective: 'energy-regression' as const, epochs: 2, batchSize: 8, seed: 3 };
     const a = new FICNN({ yDim: 2, hidden: [8], seed: 9 });
     const b = new FICNN({ yDim: 2, hidden: [8], seed: 9 });
     const ha = await fit(a, { x: null, y, target }, options);
     const start = tf.memory().numTensors;
-    const hb = await fit(b, { x: null, y: foreign(y), target: foreign(target) as tf.Tensor1D }, { ...options, validation: { x: null, y: foreign(y), target: foreign(target) as tf.Tensor1D } });
+    const hb = await fit(b, { x: null, y: foreign(y), target: foreign(target) }, { ...options, validation: { x: null, y: foreign(y), target: foreign(target) } });
     assert.equal(tf.memory().numTensors, start, 'the copies were freed');
     assert.deepEqual(hb.epochs.map((e) => e.trainLoss), ha.epochs.map((e) => e.trainLoss));
     const pb = new Map(b.parameters().map((p) => [p.name, values(p.variable)]));

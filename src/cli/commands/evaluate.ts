@@ -92,7 +92,7 @@ async function runEvaluate(flags: EvaluateFlags): Promise<void> {
 
   const { ready } = await import('../../backend/backend.js');
   await ready();
-  const { loadModel } = await import('../../models/index.js');
+  const { loadModel } = await import('../../models/modelFiles.js');
   const { evaluate } = await import('../../learning/metrics.js');
   const model = await loadModel(flags.model);
   let data: Dataset | null = null;

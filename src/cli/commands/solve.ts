@@ -193,7 +193,7 @@ async function runSolve(opts: SolveOptions): Promise<void> {
   }
   if (opts.out !== undefined) await probeOutputFile('--out', opts.out);
   const tf = await import('@tensorflow/tfjs');
-  const { loadModel } = await import('../../models/index.js');
+  const { loadModel } = await import('../../models/modelFiles.js');
   const model = await loadModel(opts.model);
   let x: import('@tensorflow/tfjs').Tensor2D | null = null;
   let result: Awaited<ReturnType<typeof argmin>> | null = null;
