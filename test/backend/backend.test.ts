@@ -4,13 +4,11 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import * as icnn from '../helpers/icnn.js';
 import { BACKEND_NAMES, backendInfo, ready, setBackend } from '../helpers/icnn.js';
+import { runChild } from '../helpers/child.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BANNER = /looks like you are running TensorFlow\.js in Node\.js/;
 
 function tfjsNodeInstalled(): boolean {
@@ -20,34 +18,6 @@ function tfjsNodeInstalled(): boolean {
   } catch {
     return false;
   }
-}
-
-interface ChildResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run `node --import tsx -e script` in the repository root with the given ICNN_BACKEND (undefined: unset). */
-function runChild(script: string, icnnBackend: string | undefined): Promise<ChildResult> {
-  const env = { ...process.env };
-  delete env.ICNN_BACKEND;
-  // Test-runner variables would make the child report to this test run instead of behaving like a user script.
-  delete env.NODE_TEST_CONTEXT;
-  if (icnnBackend !== undefined) env.ICNN_BACKEND = icnnBackend;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 /** Child script: import the package, compute on the active backend, print backendInfo() as JSON on the last line. */

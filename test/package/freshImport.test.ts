@@ -5,29 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runChild } from '../helpers/child.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** Run an ES module script with tsx in the repository root; resolves with the JSON of its last stdout line. */
-function runScript(script: string): Promise<Record<string, unknown>> {
-  const env = { ...process.env };
-  delete env.ICNN_BACKEND;
-  delete env.NODE_TEST_CONTEXT;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`child exited ${code}: ${stderr.trim().split('\n').slice(-5).join('\n')}`));
-      const lines = stdout.trim().split('\n');
-      resolve(JSON.parse(lines[lines.length - 1]) as Record<string, unknown>);
-    });
-  });
+/** Run a script in a fresh process; resolves with the JSON of its last stdout line. */
+async function runScript(script: string): Promise<Record<string, unknown>> {
+  const r = await runChild(script, undefined, 120_000);
+  if (r.code !== 0) throw new Error(`child exited ${r.code}: ${r.stderr.trim().split('\n').slice(-5).join('\n')}`);
+  const lines = r.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
 }
 
 /** A snapshot of tfjs's global state, as the child prints it. */
