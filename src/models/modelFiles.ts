@@ -6,6 +6,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { EnergyModel } from './energyModel.js';
+// The model classes register their kinds when imported: loadModel must be able to build any of them.
+import './index.js';
 import { checkDocument, manifestOf, packWeights, restore } from './serialization.js';
 import { removeStaleTempFiles, writeFileAtomic } from '../util/atomicFile.js';
 import { fail } from '../util/errors.js';
