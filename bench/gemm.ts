@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendInfo, setBackend, tf } from '../src/index.js';
+import { backendInfo, setBackend, tf } from '../test/helpers/icnn.js';
 import { disableNativeKernels, enableNativeKernels } from '../src/backend/nativeKernels.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

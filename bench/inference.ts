@@ -26,7 +26,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PICNN, Rng, VERSION, backendInfo, tf } from '../src/index.js';
+import { PICNN, Rng, VERSION, backendInfo, tf } from '../test/helpers/icnn.js';
 import { argmin, type ArgminOptions } from '../src/inference/argmin.js';
 import { binaryEntropy } from '../src/linalg/stableMath.js';
 import { lineChart, svgToPng, writePngAtomic, type Series } from '../src/report/index.js';

@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendInfo, tf } from '../src/index.js';
+import { backendInfo, tf } from '../test/helpers/icnn.js';
 import { createAgent, type AgentKind, type AgentOptions } from '../src/rl/agents/index.js';
 import { ReplayBuffer } from '../src/rl/replay.js';
 import { Rng } from '../src/util/random.js';

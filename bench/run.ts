@@ -19,7 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ConvPICNN, PICNN, Rng, VERSION, backendInfo, tf, type EnergyModel } from '../src/index.js';
+import { ConvPICNN, PICNN, Rng, VERSION, backendInfo, tf, type EnergyModel } from '../test/helpers/icnn.js';
 import { benchGemm, gemmTable, type GemmResult } from './gemm.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

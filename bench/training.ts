@@ -21,7 +21,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { PICNN, Rng, VERSION, backendInfo, createObjective, tf, type Batch, type Objective } from '../src/index.js';
+import { PICNN, Rng, VERSION, backendInfo, createObjective, tf, type Batch, type Objective } from '../test/helpers/icnn.js';
 import { benchGemm, gemmTable } from './gemm.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

@@ -1,21 +1,21 @@
 /**
- * icnn: Input Convex Neural Networks (Amos, Xu & Kolter, ICML 2017) in TypeScript.
- *
- * Importing the package initializes the default tensor backend (tfjs-node if installed, else wasm, else cpu;
- * `ICNN_BACKEND` overrides), so models can be built right away. `setBackend('cpu')` switches explicitly.
+ * icnn: Input Convex Neural Networks (Amos, Xu & Kolter, ICML 2017) in TypeScript. The core: models, convex
+ * inference, learning and the synthetic data sets. It imports nothing of Node and changes nothing at import: call
+ * `await init()` (or `init({ backend: 'cpu' })`) before building models; `fit`, `argmin` and the other async
+ * entry points also initialize on first use. Files, downloads and the native kernels are in `icnn/node`; continuous
+ * control in `icnn/rl`; the paper's experiments in `icnn/experiments`; charts in `icnn/report`.
  */
-import { ready } from './backend/backend.js';
-
-export * as tf from '@tensorflow/tfjs';
-export { setBackend, ready, backendInfo, BACKEND_NAMES } from './backend/index.js';
-export type { BackendName, BackendInfo } from './backend/index.js';
+export { init, setBackend, ready, backendInfo, BACKEND_NAMES } from './backend/backend.js';
+export type { BackendName, BackendInfo, InitOptions } from './backend/backend.js';
+export type { NativeStatus } from './backend/nativeState.js';
 export * from './models/index.js';
 export { argmin, ARGMIN_METHODS } from './inference/argmin.js';
 export type { ArgminOptions, ArgminResult, ArgminMethod } from './inference/argmin.js';
 export type { DomainSpec } from './inference/domain.js';
 export type { ActiveBundle } from './inference/bundleEntropy.js';
 export { solveLp } from './inference/lp.js';
-export * from './data/index.js';
+export { makeMoons, makeCircles, makeLinear, makeSynthetic } from './data/synthetic.js';
+export type { Synthetic2D, MoonsOptions, CirclesOptions, LinearOptions, SyntheticName } from './data/synthetic.js';
 export { fit } from './learning/fit.js';
 export type { FitOptions, FitHistory, FitData, Dataset, EpochRecord } from './learning/fit.js';
 export { createObjective, availableObjectives, registerObjective, OBJECTIVE_NAMES } from './learning/objectives/index.js';
@@ -26,7 +26,3 @@ export { argminAdjoint, argminSurrogate } from './learning/argminDifferentiation
 export { IcnnError } from './util/errors.js';
 export { Rng } from './util/random.js';
 export { VERSION } from './version.js';
-/** Continuous control (§4.5, §5.4): environments, DDPG / NAF / ICNN agents, the runner and the paper's tables. */
-export * as rl from './rl/index.js';
-
-await ready();

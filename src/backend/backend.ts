@@ -1,19 +1,21 @@
 /**
- * The one place that knows about tfjs backends.
+ * The one place that knows about tfjs backends. Importing it changes nothing: `init()` (or the first call of an
+ * async entry point such as `fit`, through `ensureInit()`) does the one-time setup and picks the backend.
  *
+ * - Setup, once: tfjs's gradient rules and chained ops (registered by the `@tensorflow/tfjs` package, the only
+ *   copy of them that loads in Node), the overrides of ./gradients.ts, the PROD flag (which silences tfjs's console
+ *   banner, "looks like you are running TensorFlow.js in Node.js"), the wasm backend, and in Node the native matmul
+ *   kernels of ./nativeKernels.ts when the addon is built (`ICNN_NATIVE=0` disables them).
  * - Node default: `@tensorflow/tfjs-node` ("tensorflow") when the user has it installed (detected at run time,
  *   never required), else wasm (SIMD, one thread in Node), else cpu.
  * - cpu is the test oracle: slow, but exact reference kernels.
  * - `ICNN_BACKEND=wasm|cpu|tensorflow` overrides the default.
- * The gradient overrides of ./gradients.ts are registered before any backend is used, and tfjs's console
- * banner ("looks like you are running TensorFlow.js in Node.js") is silenced.
- * - The native matmul kernels (./nativeKernels.ts) replace the wasm backend's when the addon is built
- *   (`ICNN_NATIVE=0` disables them).
  */
-import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
 import { registerGradientOverrides } from './gradients.js';
-import { enableNativeKernels, nativeStatus, type NativeStatus } from './nativeKernels.js';
+import { nativeStatus, type NativeStatus } from './nativeState.js';
+import { importNodeOnly, isNode } from '../util/nodeOnly.js';
+import { fail } from '../util/errors.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow';
 export const BACKEND_NAMES: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow'];
@@ -36,11 +38,25 @@ export interface BackendInfo {
 let tfjsNodeTried = false;
 let tfjsNodeLoaded = false;
 let initialization: Promise<BackendInfo> | null = null;
+let setup: Promise<void> | null = null;
+let wasmThreads: () => number = () => 1;
 
-// PROD silences tfjs's warnings (the cpu backend's "install our node backend" banner among them).
-tf.env().set('PROD', true);
-registerGradientOverrides();
-enableNativeKernels();
+/** The one-time setup (see the module comment); idempotent. */
+function setUp(): Promise<void> {
+  setup ??= (async () => {
+    await import('@tensorflow/tfjs');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    wasmThreads = wasm.getThreadsCount;
+    // PROD silences tfjs's warnings (the cpu backend's "install our node backend" banner among them).
+    tf.env().set('PROD', true);
+    registerGradientOverrides();
+    if (isNode()) {
+      const native = await importNodeOnly<typeof import('./nativeKernels.js')>('../backend/nativeKernels.js', 'native kernels');
+      native.enableNativeKernels();
+    }
+  })();
+  return setup;
+}
 
 async function tryLoadTfjsNode(): Promise<boolean> {
   if (tfjsNodeTried) return tfjsNodeLoaded;
@@ -60,6 +76,7 @@ type ProcessEvent = 'uncaughtException' | 'unhandledRejection';
 const PROCESS_EVENTS: ProcessEvent[] = ['uncaughtException', 'unhandledRejection'];
 
 function listenersOf(event: ProcessEvent): Listener[] {
+  if (!isNode()) return [];
   return (event === 'uncaughtException' ? process.listeners('uncaughtException') : process.listeners('unhandledRejection')) as Listener[];
 }
 
@@ -91,6 +108,7 @@ function parseBackendName(name: string, source: string): BackendName {
  */
 export async function setBackend(name: BackendName | string): Promise<BackendInfo> {
   const wanted = parseBackendName(String(name), 'setBackend');
+  await setUp();
   if (wanted === 'tensorflow' && !(await tryLoadTfjsNode())) {
     throw new Error("setBackend: backend 'tensorflow' needs the optional package @tensorflow/tfjs-node, which is not installed");
   }
@@ -103,16 +121,54 @@ export async function setBackend(name: BackendName | string): Promise<BackendInf
   return backendInfo();
 }
 
-/** Initialize the default backend once (idempotent); every entry point of the library awaits this. */
+/** Initialize the default backend once (idempotent). */
 export function ready(): Promise<BackendInfo> {
   if (initialization === null) initialization = initDefault();
   return initialization;
 }
 
+export interface InitOptions {
+  /** The tensor backend; default: as `ready()` picks it (tfjs-node if installed, else wasm, else cpu). */
+  backend?: BackendName;
+}
+
+/**
+ * Set the library up and pick the tensor backend: call once before building models. Idempotent; with `backend`, it
+ * switches to that backend.
+ */
+export async function init(options: InitOptions = {}): Promise<BackendInfo> {
+  if (options === null || typeof options !== 'object') fail(`init: options must be an object like { backend: 'wasm' }, got ${JSON.stringify(options)}`);
+  return options.backend === undefined ? ready() : setBackend(options.backend);
+}
+
+/**
+ * What the library's async entry points await (the lazy first-use init): the one-time setup, and the default backend
+ * unless one is active already (picked by `init`, or by the user's own `tf.setBackend`).
+ */
+export async function ensureInit(): Promise<void> {
+  if (initialization !== null) {
+    await initialization;
+    return;
+  }
+  await setUp();
+  if (tf.engine().backendName === null) await ready();
+}
+
+/**
+ * Fail in one line when nothing could run a tensor op yet: the core initializes nothing at import, and tfjs's own
+ * error ("No backend found in registry") does not say what to do.
+ */
+export function assertBackendAvailable(where: string): void {
+  const engine = tf.engine();
+  if (engine.backendName == null && engine.backendNames().length === 0) {
+    fail(`${where}: no tensor backend yet: call \`await init()\` (from 'icnn') before building models`);
+  }
+}
+
 async function initDefault(): Promise<BackendInfo> {
-  const fromEnv = process.env.ICNN_BACKEND;
+  const fromEnv = isNode() ? process.env.ICNN_BACKEND : undefined;
   if (fromEnv !== undefined && fromEnv !== '') return setBackend(parseBackendName(fromEnv, 'ICNN_BACKEND'));
-  if (await tryLoadTfjsNode()) {
+  if (isNode() && (await tryLoadTfjsNode())) {
     try {
       return await setBackend('tensorflow');
     } catch {
@@ -139,6 +195,6 @@ export function backendInfo(): BackendInfo {
     }
   }
   let threads = 1;
-  if (name === 'wasm') threads = getThreadsCount();
-  return { name, threads, simd, tfjsVersion: tf.version.tfjs, available, native: nativeStatus() };
+  if (name === 'wasm') threads = wasmThreads();
+  return { name, threads, simd, tfjsVersion: tf.version_core, available, native: nativeStatus() };
 }

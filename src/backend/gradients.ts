@@ -11,8 +11,8 @@
  *    inputs the native transposed conv (Conv2DBackpropInput), whose own gradient is re-registered in terms of
  *    forward convs. So ∇_θ(∇_y f · v) works through convolutions on wasm and cpu.
  */
-import * as tf from '@tensorflow/tfjs';
-import { nativeStatus } from './nativeKernels.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { nativeStatus } from './nativeState.js';
 
 type Pair = [number, number];
 

@@ -4,7 +4,7 @@
  * convolutions, so this kernel serves the backward pass too. NCHW or non-float32 inputs, and the shapes where
  * XNNPACK is faster (`nativeConvPays`), go to the wasm kernel.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './nativeAddon.js';
 import { heapOffset, type KernelFunc, type WasmBackend } from './nativeMatMul.js';
 

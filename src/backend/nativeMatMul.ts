@@ -5,7 +5,7 @@
  * previous buffer. Cases the addon does not cover (non-float32, a bias or PReLU slopes that are not a vector) go to the wasm
  * backend's own kernel.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './nativeAddon.js';
 
 /** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */

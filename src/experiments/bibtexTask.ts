@@ -4,7 +4,7 @@
  * example-F1 on a fixed subset of the training set. Runs in a worker thread (see ./parallel.ts); `runTask` is its
  * entry point.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { PICNN } from '../models/picnn.js';
 import { FeedForward } from '../models/feedForward.js';
 import type { EnergyModel } from '../models/energyModel.js';

@@ -8,7 +8,7 @@
  * objectives here are thin variants of them built from the same library parts (unrolledGd, argmin,
  * argminAdjoint, argminSurrogate).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { appendFileSync } from 'node:fs';
 import { ConvPICNN, type ConvLayerSpec, type FirstFcGate } from '../models/convPicnn.js';
 import { disposeContext, type EnergyModel } from '../models/energyModel.js';

@@ -2,7 +2,7 @@
  * One panel of the synthetic experiment (§5.1): train one model on one dataset and predict over the plane.
  * Runs in a worker thread (see ./parallel.ts); `runTask` is its entry point.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { FICNN } from '../models/ficnn.js';
 import { PICNN } from '../models/picnn.js';
 import { FeedForward } from '../models/feedForward.js';

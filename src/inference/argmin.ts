@@ -7,7 +7,8 @@
  * method validates the model/domain combination and its options before any work, and refuses what does not apply
  * (or would be silently ignored, or would certify a wrong bound on a nonconvex model) with a clear IcnnError.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import { ensureInit } from '../backend/backend.js';
 import { EnergyModel } from '../models/energyModel.js';
 import { makeDomain, type Domain, type DomainSpec } from './domain.js';
 import { EnergyOracle } from './oracle.js';
@@ -17,7 +18,7 @@ import { bundleEntropyMethod, type ActiveBundle } from './bundleEntropy.js';
 import { solveLp } from './lp.js';
 import { fail } from '../util/errors.js';
 import { checkOptionKeys, checkPositiveInt } from '../util/options.js';
-import { assertFinite, toFlatBatch, type BatchInput } from '../util/tensors.js';
+import { assertFinite, isTensor, toFlatBatch, type BatchInput } from '../util/tensors.js';
 
 export const ARGMIN_METHODS = ['gd', 'bundle', 'bundle-entropy', 'lp'] as const;
 export type ArgminMethod = (typeof ARGMIN_METHODS)[number];
@@ -87,7 +88,7 @@ function initialPoint(where: string, init: ArgminOptions['init'], N: number, n: 
       if (typeof e !== 'number' || !Number.isFinite(e)) fail(`${where}: init[${i}] must be a finite number, got ${show(e)}`);
     });
     for (let r = 0; r < N; r++) y.set(init as number[], r * n);
-  } else if (Array.isArray(init) || init instanceof tf.Tensor) {
+  } else if (Array.isArray(init) || isTensor(init)) {
     // One row per batch row: [N, n] as a tensor or nested arrays.
     const t = toFlatBatch(where, 'init', init as tf.Tensor | number[][], [n]);
     try {
@@ -132,6 +133,7 @@ function checkMethod(where: string, method: ArgminMethod, model: EnergyModel, do
 }
 
 export async function argmin(model: EnergyModel, x: BatchInput | null, options: ArgminOptions = {}): Promise<ArgminResult> {
+  await ensureInit();
   const where = 'argmin';
   if (!(model instanceof EnergyModel)) fail(`${where}: model must be an EnergyModel (FICNN, PICNN, ConvPICNN or FeedForward)`);
   if (model.isDisposed) fail(`${where}: the ${model.kind} has been disposed`);

@@ -17,7 +17,8 @@
  * energy 'linear' (f = -g(x)ᵀy, no hidden units). Refused: softplus activations (not piecewise linear),
  * positivity 'none' (the LP is only a relaxation), FeedForward 'joint' (nonconvex), ConvPICNN.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import { ensureInit } from '../backend/backend.js';
 import type { Highs, ModelData } from 'highs';
 import type { EnergyModel } from '../models/energyModel.js';
 import { fail } from '../util/errors.js';
@@ -207,6 +208,7 @@ export function buildLpModel(layers: LpLayer[], yDim: number, leakySlope: number
  * f(x, y), and the minimum. `x` is [N, xDim], or null for a model without x (then `options.batch` rows, default 1).
  */
 export async function solveLp(model: EnergyModel, x: tf.Tensor2D | BatchInput | null, options: LpOptions = {}): Promise<LpResult> {
+  await ensureInit();
   checkOptionKeys('solveLp', options, OPTION_KEYS);
   if (model === null || typeof model !== 'object' || typeof model.energy !== 'function') {
     fail('solveLp: model must be an EnergyModel (FICNN, PICNN or FeedForward)');

@@ -12,7 +12,7 @@
  *
  * Matrices are row-major Float64Array: A_i is [m_{i+1} × m_i], B_i is [m_{i+1} × yDim].
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { disposeContext, type EnergyContext, type EnergyModel } from '../models/energyModel.js';
 import { FICNN } from '../models/ficnn.js';
 import { PICNN } from '../models/picnn.js';

@@ -2,7 +2,7 @@
  * First-order oracle over a batch: f(x_r, y_r) and ∇_y f(x_r, y_r) for every row r, on float64 arrays.
  * The x-only part of the network (the context, §1.2's u-path) is computed once per inference call.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { disposeContext, type EnergyContext, type EnergyModel } from '../models/energyModel.js';
 
 export class EnergyOracle {

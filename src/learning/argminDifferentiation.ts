@@ -13,7 +13,7 @@
  * The k×k system is solved in float64; M = G Z⁻¹ Gᵀ is only PSD (duplicate or dependent cuts), so it is factored
  * with the smallest diagonal shift that works and c^t is eliminated: c^λ = M⁻¹(b − c^t 1), 1ᵀc^λ = 0.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ActiveBundle } from '../inference/bundleEntropy.js';
 import type { EnergyModel } from '../models/energyModel.js';
 import { choleskyRegularized, choleskySolve } from '../linalg/cholesky.js';

@@ -18,12 +18,12 @@
  * β₂ᵗ as accumulated products, which setWeights recomputes with pow() (not always the same float32), so they are
  * saved and restored exactly: a resumed run then matches an uninterrupted one bit for bit.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { EnergyModel } from '../models/energyModel.js';
-import { loadModel } from '../models/serialization.js';
+import { loadModel } from '../models/modelFiles.js';
 import { processIsAlive, syncDirectory, writeFileAtomic } from '../util/atomicFile.js';
 import { fail } from '../util/errors.js';
 import { VERSION } from '../version.js';

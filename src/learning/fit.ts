@@ -19,19 +19,20 @@
  * Failure: a NaN or infinite loss (or gradient) stops training with an IcnnError naming the step; the step is not
  * applied, so the model keeps the parameters of the previous step, and no checkpoint is written after it.
  */
-import * as tf from '@tensorflow/tfjs';
-import { createHash } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs-core';
 import type { EnergyModel } from '../models/energyModel.js';
 import type { Batch, Objective } from './objectives/objective.js';
 import { createObjective, OBJECTIVE_NAMES, type ObjectiveName } from './objectives/index.js';
 import { evaluate, isRegressionObjective, LOWER_IS_BETTER, metricNamesFor, type Metrics } from './metrics.js';
 import { isOutOfRangeMessage } from '../util/numbers.js';
-import { CheckpointWriter, readCheckpoint, restoreModel, restoreOptimizer } from './checkpoint.js';
+import { importNodeOnly } from '../util/nodeOnly.js';
+import { ensureInit } from '../backend/backend.js';
 import { checkProgressMode, Progress, type ProgressMode } from './progress.js';
 import { Rng } from '../util/random.js';
 import { fail } from '../util/errors.js';
 import { checkOptionKeys } from '../util/options.js';
-import { assertFinite } from '../util/tensors.js';
+import { assertFinite, isTensor, ownTensor } from '../util/tensors.js';
+import { Sha256 } from '../util/sha256.js';
 
 /** An in-memory dataset. */
 export interface Dataset {
@@ -199,7 +200,7 @@ function checkDataset(name_: 'data' | 'validation', model: EnergyModel, d: unkno
   if (typeof d !== 'object' || d === null) fail(`${where} must be { x, y, target? }, got ${d === null ? 'null' : typeof d}`);
   checkOptionKeys(where, d, ['x', 'y', 'target']);
   const { x, y, target } = d as Partial<Dataset>;
-  if (!(y instanceof tf.Tensor) || y.isDisposed) fail(`${where}.y must be a tensor [N, ${model.yDim}]`);
+  if (!isTensor(y) || y.isDisposed) fail(`${where}.y must be a tensor [N, ${model.yDim}]`);
   if (y.rank !== 2 || y.shape[1] !== model.yDim || y.shape[0] === 0) {
     fail(`${where}.y must have shape [N, ${model.yDim}] with N > 0, got [${y.shape.join(', ')}]`);
   }
@@ -207,13 +208,13 @@ function checkDataset(name_: 'data' | 'validation', model: EnergyModel, d: unkno
   if (model.xDim === 0) {
     if (x !== null && x !== undefined) fail(`${where}.x must be null: this ${model.kind} takes no x`);
   } else {
-    if (!(x instanceof tf.Tensor) || x.isDisposed) fail(`${where}.x must be a tensor [N, ${model.xDim}] (this ${model.kind} takes x)`);
+    if (!isTensor(x) || x.isDisposed) fail(`${where}.x must be a tensor [N, ${model.xDim}] (this ${model.kind} takes x)`);
     if (x.rank !== 2 || x.shape[0] !== rows || x.shape[1] !== model.xDim) {
       fail(`${where}.x must have shape [${rows}, ${model.xDim}] (as many rows as y), got [${x.shape.join(', ')}]`);
     }
   }
   if (target !== undefined) {
-    if (!(target instanceof tf.Tensor) || target.isDisposed || target.rank !== 1 || target.shape[0] !== rows) {
+    if (!isTensor(target) || target.isDisposed || target.rank !== 1 || target.shape[0] !== rows) {
       fail(`${where}.target must be a tensor [${rows}] (one energy per row)`);
     }
   } else if (needTarget) {
@@ -387,13 +388,12 @@ function memorySource(d: Dataset, batchSize: number, seed: number): Source {
 
 /** sha256 of a data set's values, so that a resume can tell other data of the same size (a row count cannot). */
 function datasetDigest(d: Dataset): string {
-  const hash = createHash('sha256');
+  const hash = new Sha256();
   for (const t of [d.x, d.y, d.target]) {
     if (!t) continue;
-    const v = t.dataSync();
-    hash.update(`${t.shape.join('x')};`).update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    hash.update(new TextEncoder().encode(`${t.shape.join('x')};`)).update(t.dataSync());
   }
-  return hash.digest('hex');
+  return hash.hex();
 }
 
 function disposeBatch(b: Batch): void {
@@ -439,16 +439,16 @@ function streamSource(model: EnergyModel, s: BatchStream, needTarget: boolean): 
 function checkStreamBatch(where: string, model: EnergyModel, raw: unknown, needTarget: boolean): Batch {
   if (typeof raw !== 'object' || raw === null) fail(`${where} must be { x, y, target? }, got ${raw === null ? 'null' : typeof raw}`);
   const { x, y, target } = raw as Partial<Batch>;
-  if (!(y instanceof tf.Tensor) || y.rank !== 2 || y.shape[1] !== model.yDim || y.shape[0] === 0) {
+  if (!isTensor(y) || y.rank !== 2 || y.shape[1] !== model.yDim || y.shape[0] === 0) {
     fail(`${where}: y must be a tensor [B, ${model.yDim}] with B > 0`);
   }
   const rows = y.shape[0];
   if (model.xDim === 0) {
     if (x !== null && x !== undefined) fail(`${where}: x must be null, this ${model.kind} takes no x`);
-  } else if (!(x instanceof tf.Tensor) || x.rank !== 2 || x.shape[0] !== rows || x.shape[1] !== model.xDim) {
+  } else if (!isTensor(x) || x.rank !== 2 || x.shape[0] !== rows || x.shape[1] !== model.xDim) {
     fail(`${where}: x must be a tensor [${rows}, ${model.xDim}]`);
   }
-  if (target !== undefined && (!(target instanceof tf.Tensor) || target.rank !== 1 || target.shape[0] !== rows)) {
+  if (target !== undefined && (!isTensor(target) || target.rank !== 1 || target.shape[0] !== rows)) {
     fail(`${where}: target must be a tensor [${rows}]`);
   }
   if (needTarget && target === undefined) fail(`${where}: target is required by energy regression`);
@@ -524,6 +524,31 @@ async function stepOrExplain<T>(step: () => Promise<T>, stepNo: number, epoch: n
  * metric). See the module comment for data, determinism and failures.
  */
 export async function fit(model: EnergyModel, data: FitData, options: FitOptions): Promise<FitHistory> {
+  await ensureInit();
+  // Tensors made by another copy of tfjs (see isTensor) are copied into this one for the run, and the copies freed.
+  const adopted: tf.Tensor[] = [];
+  try {
+    const own = typeof options === 'object' && options !== null && options.validation !== undefined
+      ? { ...options, validation: adoptDataset(options.validation, adopted) as Dataset } : options;
+    return await fitOwnTensors(model, adoptDataset(data, adopted) as FitData, own);
+  } finally {
+    tf.dispose(adopted);
+  }
+}
+
+/** `d` with any tensor of another tfjs copy replaced by a copy in this one (added to `adopted`); anything else as is. */
+function adoptDataset(d: unknown, adopted: tf.Tensor[]): unknown {
+  if (typeof d !== 'object' || d === null || isStream(d)) return d;
+  const entries = Object.entries(d).map(([k, v]) => {
+    if (!isTensor(v) || v.isDisposed || v instanceof tf.Tensor) return [k, v];
+    const copy = ownTensor(v);
+    adopted.push(copy);
+    return [k, copy];
+  });
+  return Object.fromEntries(entries);
+}
+
+async function fitOwnTensors(model: EnergyModel, data: FitData, options: FitOptions): Promise<FitHistory> {
   const t0 = performance.now();
   if (model === null || typeof model !== 'object' || typeof model.project !== 'function') fail('fit: the first argument must be a model');
   const o = resolveOptions(model, data, options);
@@ -534,6 +559,7 @@ export async function fit(model: EnergyModel, data: FitData, options: FitOptions
   let state = initialState(o, source);
   const optimizer = tf.train.adam(o.learningRate);
   const progress = new Progress({ mode: o.progress, stream: options.progressStream, epochs: o.epochs, stepsPerEpoch: source.stepsPerEpoch });
+  await progress.prepare();
   let resumedFrom: FitHistory['resumedFrom'] = null;
   let lastCheckpoint: string | null = null;
   const vars = model.trainableVariables;
@@ -541,8 +567,11 @@ export async function fit(model: EnergyModel, data: FitData, options: FitOptions
     objective: o.objective.name, epochs: state.history.map((r) => ({ ...r, metrics: { ...r.metrics } })), steps: state.step,
     stoppedEarly: state.stoppedEarly, best: state.best && { ...state.best }, resumedFrom, lastCheckpoint, seconds: (performance.now() - t0) / 1000,
   });
+  // Checkpoints live on disk: their module is loaded only when asked for (Node only), so the core imports no files.
+  const checkpoints = o.resume || o.checkpoint ? await importNodeOnly<typeof import('./checkpoint.js')>('../learning/checkpoint.js', 'fit: checkpoint/resume') : null;
   try {
-    if (o.resume) {
+    if (o.resume && checkpoints) {
+      const { readCheckpoint, restoreModel, restoreOptimizer } = checkpoints;
       const ckpt = await readCheckpoint<TrainingState>(o.resume);
       checkResumable(ckpt.document.training, state, ckpt.dir);
       await restoreModel(model, ckpt.dir);
@@ -557,7 +586,7 @@ export async function fit(model: EnergyModel, data: FitData, options: FitOptions
       lastCheckpoint = ckpt.dir;
       progress.message(`resumed from ${ckpt.dir} (step ${state.step}, epoch ${state.epoch})`);
     }
-    const writer = o.checkpoint ? new CheckpointWriter(o.checkpoint.dir, o.checkpoint.keep, resumedFrom?.dir) : null;
+    const writer = o.checkpoint && checkpoints ? new checkpoints.CheckpointWriter(o.checkpoint.dir, o.checkpoint.keep, resumedFrom?.dir) : null;
     const saveCheckpoint = async () => {
       if (!writer) return;
       if (!allFinite(model.parameters().map((p) => p.variable))) {

@@ -1,5 +1,5 @@
 /** Losses on predictions ŷ ∈ [0,1]^n against targets y*: as tfjs ops (differentiable) and as float64 values/gradients. */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { StructuredLoss } from './objectives/objective.js';
 
 const EPS = 1e-8;

@@ -16,7 +16,7 @@
  *
  * Regression (energy regression, §4.1): `mse`, `rmse`, `mae` of the predicted energies against the targets.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { EnergyModel } from '../models/energyModel.js';
 import type { Objective } from './objectives/objective.js';
 import { fail } from '../util/errors.js';

@@ -2,9 +2,11 @@
  * Progress reporting for the training loop: a cli-progress bar per epoch ('bar'), one plain line per epoch
  * ('lines', for logs and non-TTY streams), or nothing ('none', the library default so that tests stay quiet).
  * 'auto' picks 'bar' when the stream is a TTY and the number of steps per epoch is known, else 'lines'.
+ * The bar (cli-progress, a Node module) is loaded by `prepare()` only when a bar is shown.
  */
-import cliProgress from 'cli-progress';
+import type cliProgressModule from 'cli-progress';
 import { fail } from '../util/errors.js';
+import { importNodeOnly, isNode } from '../util/nodeOnly.js';
 
 export const PROGRESS_MODES = ['auto', 'bar', 'lines', 'none'] as const;
 export type ProgressMode = (typeof PROGRESS_MODES)[number];
@@ -49,15 +51,22 @@ export function formatEpochLine(s: EpochSummary, epochs: number): string {
   return [`epoch ${s.epoch}/${epochs}`, `step ${s.steps}`, `loss ${formatNumber(s.trainLoss)}`, ...metrics, `${s.seconds.toFixed(1)} s`].join('  ');
 }
 
+/** Where lines go without a stream: stderr in Node, the console elsewhere. */
+function defaultStream(): NodeJS.WritableStream {
+  if (isNode()) return process.stderr;
+  return { write: (text: string) => (console.log(text.replace(/\n$/, '')), true) } as unknown as NodeJS.WritableStream;
+}
+
 export class Progress {
-  readonly mode: Exclude<ProgressMode, 'auto'>;
+  mode: Exclude<ProgressMode, 'auto'>;
   private readonly stream: NodeJS.WritableStream;
   private readonly epochs: number;
   private readonly stepsPerEpoch: number | null;
-  private bar: cliProgress.SingleBar | null = null;
+  private cliProgress: typeof cliProgressModule | null = null;
+  private bar: cliProgressModule.SingleBar | null = null;
 
   constructor(o: ProgressOptions) {
-    this.stream = o.stream ?? process.stderr;
+    this.stream = o.stream ?? defaultStream();
     this.epochs = o.epochs;
     this.stepsPerEpoch = o.stepsPerEpoch;
     const tty = (this.stream as NodeJS.WriteStream).isTTY === true;
@@ -66,8 +75,20 @@ export class Progress {
     else this.mode = o.mode;
   }
 
+  /** Load the bar's module when a bar is shown; outside Node the bar becomes plain lines. */
+  async prepare(): Promise<void> {
+    if (this.mode !== 'bar' || this.cliProgress !== null) return;
+    if (!isNode()) {
+      this.mode = 'lines';
+      return;
+    }
+    this.cliProgress = (await importNodeOnly<{ default: typeof cliProgressModule }>('cli-progress', 'progress bar')).default;
+  }
+
   startEpoch(epoch: number, done: number): void {
     if (this.mode !== 'bar' || this.stepsPerEpoch === null) return;
+    const cliProgress = this.cliProgress;
+    if (cliProgress === null) fail('Progress: call prepare() before the first epoch');
     this.bar = new cliProgress.SingleBar({
       stream: this.stream,
       format: `epoch ${epoch}/${this.epochs} [{bar}] {value}/{total} | loss {loss} | {duration_formatted} (eta {eta_formatted})`,

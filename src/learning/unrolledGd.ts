@@ -4,7 +4,7 @@
  * from y0, with no projection inside the loop, built from differentiable tfjs ops so that a loss on y_N can be
  * differentiated with respect to θ through every step (second-order autodiff through ∇_y f).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { EnergyContext, EnergyModel } from '../models/energyModel.js';
 
 export interface UnrolledGdOptions {

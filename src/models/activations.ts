@@ -5,7 +5,7 @@
  * Leaky relu is computed as α·x + (1-α)·relu(x): tfjs's own leakyRelu gradient builds a `greater` mask that has no
  * gradient, which would break second-order derivatives (∇_θ(∇_y f·v), needed by argmin differentiation, §4.3).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { fail } from '../util/errors.js';
 
 export const CONVEX_ACTIVATIONS = ['relu', 'leaky-relu', 'softplus'] as const;

@@ -4,7 +4,7 @@
  * Training mode normalizes with batch moments and updates moving averages (decay 0.9, ε 1e-5, as tflearn);
  * inference mode uses the moving averages.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { filled } from './init.js';
 import type { ParameterStore } from './parameters.js';
 

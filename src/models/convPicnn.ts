@@ -15,7 +15,7 @@
  *   [W^(zu) u_j + b^(z)]_+ after it; the final layer is linear, width 1.
  * Every y-dependence is affine before a non-negative combination and convex non-decreasing g, so f is convex in y.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { activate, checkFreeActivation, type FreeActivation } from './activations.js';
 import { addBatchNorm, applyBatchNorm } from './batchNorm.js';
 import { CONVEX_OPTION_KEYS, resolveConvexOptions, type ConvexOptions, type ResolvedConvexOptions } from './common.js';

@@ -6,7 +6,7 @@
  * as an optimizer over y needs. The convenience methods `energy`, `gradY` and `energyAndGradY` validate their
  * inputs (shapes, finiteness) and do both steps.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { fail } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { assertFinite, batchShapeOf, toFlatBatch, sizeOf, type BatchInput } from '../util/tensors.js';
@@ -14,7 +14,9 @@ import { checkOptionKeys } from '../util/options.js';
 import { absInit, drawFromStd, drawWeights, freeInit, principledConvexInit, filled, type WeightDraw } from './init.js';
 import { ParameterStore, type Positivity } from './parameters.js';
 import type { ResolvedConvexOptions } from './common.js';
-import { loadModel, modelFromJSON, modelToJSON, saveModel, type ModelJSON } from './serialization.js';
+import { modelFromJSON, modelToJSON, type ModelJSON } from './serialization.js';
+import { importNodeOnly } from '../util/nodeOnly.js';
+import { assertBackendAvailable } from '../backend/backend.js';
 
 export type ModelKind = 'FICNN' | 'PICNN' | 'ConvPICNN' | 'FeedForward';
 
@@ -38,6 +40,11 @@ export interface EnergyOptions {
 
 const ENERGY_OPTION_KEYS = ['training', 'checkFinite'] as const;
 
+/** The disk half of serialization, loaded on first use (Node only) so that the core imports nothing of Node. */
+function modelFiles(method: string): Promise<typeof import('./modelFiles.js')> {
+  return importNodeOnly('../models/modelFiles.js', `EnergyModel.${method}`);
+}
+
 /** A serializable description of a model's configuration (all defaults filled in). */
 export type ModelConfig = Record<string, unknown>;
 
@@ -58,6 +65,7 @@ export abstract class EnergyModel {
   private readonly weightStd: number | null;
 
   constructor(positivity: Positivity, seed: number, weightStd: number | null = null) {
+    assertBackendAvailable(new.target.name);
     this.store = new ParameterStore(positivity);
     this.rng = new Rng(seed);
     this.weightStd = weightStd;
@@ -231,12 +239,12 @@ export abstract class EnergyModel {
   /** Save to a directory (model.json + weights file), atomically: a killed save leaves the previous model intact. */
   async save(dir: string): Promise<void> {
     this.assertAlive();
-    await saveModel(this, dir);
+    await (await modelFiles('save')).saveModel(this, dir);
   }
 
   /** Load a model saved with `save`; refuses truncated, corrupted or mismatched files, and other model kinds. */
   static async load<T extends EnergyModel>(this: abstract new (...args: never[]) => T, dir: string): Promise<T> {
-    return expectKind(this, await loadModel(dir), `load(${dir})`);
+    return expectKind(this, await (await modelFiles('load')).loadModel(dir), `load(${dir})`);
   }
 
   /** Rebuild a model from `toJSON()` output (object or string). */

@@ -5,7 +5,7 @@
  *   in y. By §1.2 ("trivial PICNN", Prop. 2) its entropy-regularized argmin is σ(g(x)): a sigmoid classifier.
  * energy 'joint': a scalar MLP of [x, y], a nonconvex energy (isConvex = false), for ablations.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { activate, checkFreeActivation, type FreeActivation } from './activations.js';
 import { addBatchNorm, applyBatchNorm } from './batchNorm.js';
 import { EnergyModel, type EnergyContext } from './energyModel.js';

@@ -5,7 +5,7 @@
  * (x, y), as the paper's synthetic FICNN (§5.1). The x-part of every passthrough W^(y)_i v is computed once per
  * context, so inner loops over y only pay for the y-part.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { activate } from './activations.js';
 import { CONVEX_OPTION_KEYS, resolveConvexOptions, type ConvexOptions, type ResolvedConvexOptions } from './common.js';
 import { EnergyModel, type EnergyContext } from './energyModel.js';

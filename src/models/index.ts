@@ -8,7 +8,7 @@ export { ConvPICNN, DQN_CONV_LAYERS } from './convPicnn.js';
 export type { ConvPICNNOptions, ConvPICNNConfig, ConvLayerSpec } from './convPicnn.js';
 export { FeedForward } from './feedForward.js';
 export type { FeedForwardOptions, FeedForwardConfig } from './feedForward.js';
-export { loadModel, modelFromJSON, MODEL_FORMAT, MODEL_FORMAT_VERSION } from './serialization.js';
+export { modelFromJSON, MODEL_FORMAT, MODEL_FORMAT_VERSION } from './serialization.js';
 export type { ModelJSON } from './serialization.js';
 export { CONVEX_ACTIVATIONS, FREE_ACTIVATIONS } from './activations.js';
 export type { ConvexActivation, FreeActivation } from './activations.js';

@@ -6,7 +6,7 @@
  * - 'softplus' (reparametrization): stored V, the forward pass uses softplus(V) ≥ 0; nothing to project.
  * - 'none'     (the paper's nonconvex ablation): no constraint at all.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 export const POSITIVITY_MODES = ['clip', 'softplus', 'none'] as const;
 export type Positivity = (typeof POSITIVITY_MODES)[number];

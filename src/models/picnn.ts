@@ -9,7 +9,7 @@
  * the authors' multi-label and RL code. Gate biases b^(z), b^(y) start at 1 (§1.4), so a fresh PICNN behaves
  * like an FICNN in y (`gateBias` changes that start). All x-only terms (u-path, gates, W^(u) u + b) live in the context.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { activate, checkFreeActivation, type FreeActivation } from './activations.js';
 import { addBatchNorm, applyBatchNorm } from './batchNorm.js';
 import { CONVEX_OPTION_KEYS, resolveConvexOptions, type ConvexOptions, type ResolvedConvexOptions } from './common.js';

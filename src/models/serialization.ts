@@ -1,5 +1,5 @@
 /**
- * Saving and loading models.
+ * Saving and loading models: the documents and the weight buffer (./modelFiles.ts puts them on disk).
  *
  * A saved model is a directory with `model.json` (format tag, kind, full config, weight manifest with sha256)
  * and `weights-<hash>.bin` (float32 little-endian, tensors back to back). The weights file is written first
@@ -7,13 +7,11 @@
  * a killed save leaves the previous model intact. `load` refuses truncated, corrupted or mismatched files.
  * `toJSON` gives the same document with the weights inline (base64) instead of a file.
  */
-import * as tf from '@tensorflow/tfjs';
-import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import type { EnergyModel } from './energyModel.js';
 import { buildModel } from './registry.js';
-import { removeStaleTempFiles, writeFileAtomic } from '../util/atomicFile.js';
+import { base64ToBytes, bytesToBase64 } from '../util/base64.js';
+import { sha256Hex } from '../util/sha256.js';
 import { IcnnError, fail } from '../util/errors.js';
 import { VERSION } from '../version.js';
 
@@ -48,12 +46,8 @@ export interface ModelJSON {
   weights: WeightManifest;
 }
 
-function sha256(buf: Uint8Array): string {
-  return createHash('sha256').update(buf).digest('hex');
-}
-
 /** Pack every parameter into one little-endian float32 buffer. */
-function packWeights(model: EnergyModel): { buffer: Uint8Array; tensors: TensorEntry[] } {
+export function packWeights(model: EnergyModel): { buffer: Uint8Array; tensors: TensorEntry[] } {
   const params = model.parameters();
   const total = params.reduce((n, p) => n + p.variable.size, 0);
   const floats = new Float32Array(total);
@@ -67,40 +61,25 @@ function packWeights(model: EnergyModel): { buffer: Uint8Array; tensors: TensorE
   return { buffer: new Uint8Array(floats.buffer), tensors };
 }
 
-function manifestOf(model: EnergyModel, buffer: Uint8Array, tensors: TensorEntry[]): Omit<ModelJSON, 'weights'> & { weights: WeightManifest } {
+export function manifestOf(model: EnergyModel, buffer: Uint8Array, tensors: TensorEntry[]): Omit<ModelJSON, 'weights'> & { weights: WeightManifest } {
   return {
     format: MODEL_FORMAT,
     formatVersion: MODEL_FORMAT_VERSION,
     library: `icnn@${VERSION}`,
     kind: model.kind,
     config: JSON.parse(JSON.stringify(model.config)) as Record<string, unknown>,
-    weights: { dtype: 'float32', byteLength: buffer.byteLength, sha256: sha256(buffer), tensors },
+    weights: { dtype: 'float32', byteLength: buffer.byteLength, sha256: sha256Hex(buffer), tensors },
   };
 }
 
 export function modelToJSON(model: EnergyModel): ModelJSON {
   const { buffer, tensors } = packWeights(model);
   const doc = manifestOf(model, buffer, tensors);
-  doc.weights.data = Buffer.from(buffer).toString('base64');
+  doc.weights.data = bytesToBase64(buffer);
   return doc;
 }
 
-export async function saveModel(model: EnergyModel, dir: string): Promise<void> {
-  const { buffer, tensors } = packWeights(model);
-  const doc = manifestOf(model, buffer, tensors);
-  const file = `weights-${doc.weights.sha256.slice(0, 16)}.bin`;
-  doc.weights.file = file;
-  await fs.mkdir(dir, { recursive: true });
-  await writeFileAtomic(path.join(dir, file), buffer);
-  await writeFileAtomic(path.join(dir, 'model.json'), `${JSON.stringify(doc, null, 2)}\n`);
-  for (const entry of await fs.readdir(dir)) {
-    if (entry !== file && /^weights-[0-9a-f]{16}\.bin$/.test(entry)) await fs.rm(path.join(dir, entry), { force: true });
-  }
-  // Temporary files of saves that were killed mid-write (their process is gone) would otherwise pile up.
-  await removeStaleTempFiles(dir);
-}
-
-function checkDocument(doc: unknown, where: string): ModelJSON {
+export function checkDocument(doc: unknown, where: string): ModelJSON {
   if (typeof doc !== 'object' || doc === null) fail(`${where}: expected a JSON object, got ${doc === null ? 'null' : typeof doc}`);
   const d = doc as Partial<ModelJSON>;
   if (d.format !== MODEL_FORMAT) fail(`${where}: not an icnn model (format ${JSON.stringify(d.format)}, expected '${MODEL_FORMAT}')`);
@@ -156,12 +135,12 @@ function checkManifestSizes(doc: ModelJSON, where: string): void {
 }
 
 /** Build the model of `doc` and fill its parameters from `buffer`, checking size, checksum and shapes. */
-function restore(doc: ModelJSON, buffer: Uint8Array, where: string): EnergyModel {
+export function restore(doc: ModelJSON, buffer: Uint8Array, where: string): EnergyModel {
   const w = doc.weights;
   if (buffer.byteLength !== w.byteLength) {
     fail(`${where}: weights are truncated or padded: expected ${w.byteLength} bytes, found ${buffer.byteLength}`);
   }
-  const digest = sha256(buffer);
+  const digest = sha256Hex(buffer);
   if (digest !== w.sha256) fail(`${where}: weights are corrupted: sha256 ${digest} does not match the manifest's ${w.sha256}`);
   let model: EnergyModel;
   try {
@@ -211,40 +190,11 @@ export function modelFromJSON(json: unknown): EnergyModel {
   }
   const doc = checkDocument(parsed, where);
   if (typeof doc.weights.data !== 'string') fail(`${where}: the document has no inline weights (use loadModel for a saved directory)`);
-  return restore(doc, new Uint8Array(Buffer.from(doc.weights.data, 'base64')), where);
-}
-
-export async function loadModel(dir: string): Promise<EnergyModel> {
-  const jsonPath = path.join(dir, 'model.json');
-  const where = `loadModel(${dir})`;
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await fs.readFile(jsonPath, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      const dirExists = await fs.stat(dir).then((st) => st.isDirectory(), () => false);
-      if (!dirExists) fail(`${where}: no saved model there: directory ${dir} does not exist (ENOENT)`);
-      fail(`${where}: no saved model there: ${jsonPath} not found (ENOENT)`);
-    }
-    fail(`${where}: cannot read ${jsonPath}: ${code ?? (e as Error).message}`);
+    bytes = base64ToBytes(doc.weights.data);
+  } catch {
+    fail(`${where}: the inline weights are not valid base64`);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    fail(`${where}: model.json is not valid JSON (${(e as Error).message})`);
-  }
-  const doc = checkDocument(parsed, where);
-  const file = doc.weights.file;
-  if (typeof file !== 'string' || file.includes('/') || file.includes('\\')) fail(`${where}: model.json names no valid weights file`);
-  let buffer: Uint8Array;
-  try {
-    buffer = new Uint8Array(await fs.readFile(path.join(dir, file)));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') fail(`${where}: the weights file ${file} named by model.json is missing (ENOENT)`);
-    fail(`${where}: cannot read weights file ${file}: ${code ?? (e as Error).message}`);
-  }
-  return restore(doc, buffer, where);
+  return restore(doc, bytes, where);
 }

@@ -1,7 +1,6 @@
 /**
  * Reports: charts (vega-lite → SVG, headless) and SVG → PNG (resvg), for experiments and benchmarks.
- * Node only (resvg is a native addon). Not re-exported from the package root, so the core library stays
- * browser-friendly: import from this module.
+ * Node only (resvg is a native addon): the package's `icnn/report` entry, kept out of the core `icnn`.
  */
 export { lineChart, scatter, heatmap, renderVegaLite, CHART_FONT } from './charts.js';
 export type { Point, Series, XYChartOptions, LineChartOptions, HeatmapOptions } from './charts.js';

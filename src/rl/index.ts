@@ -1,9 +1,14 @@
 /**
- * Continuous-action reinforcement learning (§4.5, §5.4): environments, the DDPG / NAF / ICNN agents, replay,
- * exploration noise, the experiment runner and the paper's tables.
+ * icnn/rl: continuous-action reinforcement learning (§4.5, §5.4): environments, the DDPG / NAF / ICNN agents, replay,
+ * exploration noise, the experiment runner and the paper's tables. Node only (MuJoCo model files, run directories).
  */
 export * from './envs/index.js';
-export * from './agents/index.js';
+export { createAgent, AGENT_KINDS, BaseAgent, DDPGAgent, NAFAgent, ICNNAgent, ICNN_SOLVERS, INNER_ENGINES, INNER_STOP_RULES, actionEntropy } from './agents/index.js';
+export type {
+  AgentOptions, Agent, AgentKind, ActOptions, Transition, UpdateStats, CommonAgentOptions, DDPGOptions, NAFOptions, ICNNOptions, ICNNSolver,
+  InnerEngine, InnerStopRule,
+} from './agents/index.js';
+export { NormalizedEnv, ActionScaling, ObservationScaling } from './agents/normalizedEnv.js';
 export { ReplayBuffer } from './replay.js';
 export type { Batch as ReplayBatch, ReplayState } from './replay.js';
 export { OrnsteinUhlenbeckNoise, deriveSeed } from './noise.js';

@@ -3,13 +3,13 @@
  * in full: no empty string, no hex (`0x10`), no `Infinity`/`NaN`, nothing beyond float32 (the tensors are float32,
  * so 1e39 would silently become Infinity there). Errors name the flag or field and say what was expected.
  */
-import { InvalidArgumentError } from 'commander';
 import { fail } from './errors.js';
 
 /** Largest finite float32. */
 export const FLOAT32_MAX = 3.4028234663852886e38;
 
-const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+/** A decimal written in full (what every parser here accepts). */
+export const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 export interface NumberRule {
   integer?: boolean;
@@ -39,7 +39,7 @@ export function describeRule(rule: NumberRule): string {
 }
 
 /** The reason `v` breaks `rule`, or null when it is fine. */
-function violation(v: number, rule: NumberRule): string | null {
+export function violation(v: number, rule: NumberRule): string | null {
   if (!Number.isFinite(v)) return 'not a finite number';
   if (Math.abs(v) > FLOAT32_MAX) return 'beyond the float32 range (±3.4e38)';
   if (rule.integer && !Number.isSafeInteger(v)) return 'not an integer';
@@ -70,17 +70,6 @@ export function checkNumber(name: string, v: unknown, rule: NumberRule = ANY): n
   const why = typeof v !== 'number' ? 'not a number' : violation(v, rule);
   if (why !== null) fail(`${name} must be ${describeRule(rule)}, got ${JSON.stringify(v) ?? String(v)} (${why})`);
   return v as number;
-}
-
-/** A commander argument parser for `rule`; commander prefixes the message with the option's name. */
-export function numberOption(rule: NumberRule): (text: string) => number {
-  return (text: string) => {
-    const t = text.trim();
-    const n = DECIMAL.test(t) ? Number(t) : NaN;
-    const why = DECIMAL.test(t) ? violation(n, rule) : 'not a decimal number';
-    if (why !== null) throw new InvalidArgumentError(`expected ${describeRule(rule)} (${why}).`);
-    return n;
-  };
 }
 
 /** JSON text with every number checked finite: NaN and ±Infinity would be printed as null, hiding them. */

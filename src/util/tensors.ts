@@ -1,9 +1,31 @@
 /** Validation and conversion of user-supplied batches (shapes, finiteness). */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { fail } from './errors.js';
 
 /** A batch given by the user: a tensor, or nested arrays of numbers. */
 export type BatchInput = tf.Tensor | number[][] | number[][][][];
+
+/**
+ * Whether `v` is a tensor, by its structure rather than `instanceof`: a tensor made by another copy of tfjs (the
+ * user's own, when theirs and ours are not deduplicated) is a tensor too.
+ */
+export function isTensor(v: unknown): v is tf.Tensor {
+  if (v instanceof tf.Tensor) return true;
+  if (typeof v !== 'object' || v === null) return false;
+  const t = v as Partial<Record<keyof tf.Tensor, unknown>>;
+  return typeof t.dataId === 'object' && t.dataId !== null && Array.isArray(t.shape) && typeof t.dtype === 'string' &&
+    typeof t.rank === 'number' && typeof t.isDisposed === 'boolean' && typeof t.dataSync === 'function' && typeof t.dispose === 'function';
+}
+
+/**
+ * `t` as a tensor of this library's tfjs engine: itself, or for a tensor of another tfjs copy (see `isTensor`) a
+ * new copy of its values, which the caller disposes.
+ */
+export function ownTensor(t: tf.Tensor): tf.Tensor {
+  if (t instanceof tf.Tensor) return t;
+  const foreign = t as tf.Tensor;
+  return tf.tensor(foreign.dataSync(), [...foreign.shape], foreign.dtype);
+}
 
 function shapeStr(s: readonly number[]): string {
   return `[${s.join(', ')}]`;
@@ -17,9 +39,9 @@ function shapeStr(s: readonly number[]): string {
 export function toFlatBatch(where: string, argName: string, input: BatchInput, itemShape: readonly number[]): tf.Tensor2D {
   const width = itemShape.reduce((a, b) => a * b, 1);
   let t: tf.Tensor;
-  if (input instanceof tf.Tensor) {
+  if (isTensor(input)) {
     if (input.isDisposed) fail(`${where}: ${argName} is a disposed tensor`);
-    t = input;
+    t = ownTensor(input);
   } else if (Array.isArray(input)) {
     // tfjs (in PROD mode) checks neither rectangularity nor element types: [[1], [2, 3]] would become [[1], [2]].
     const shape = nestedShape(where, argName, input);
@@ -61,7 +83,7 @@ function isRow(v: unknown): v is Row {
  * unchecked), so that results can be returned in the caller's layout; null for anything else.
  */
 export function batchShapeOf(input: unknown): number[] | null {
-  if (input instanceof tf.Tensor) return [...input.shape];
+  if (isTensor(input)) return [...input.shape];
   if (!Array.isArray(input)) return null;
   const shape: number[] = [];
   for (let level: unknown = input; isRow(level); level = level[0]) {

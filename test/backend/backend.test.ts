@@ -4,13 +4,11 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import * as icnn from '../../src/index.js';
-import { BACKEND_NAMES, backendInfo, ready, setBackend } from '../../src/index.js';
+import * as icnn from '../helpers/icnn.js';
+import { BACKEND_NAMES, backendInfo, ready, setBackend } from '../helpers/icnn.js';
+import { runChild } from '../helpers/child.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BANNER = /looks like you are running TensorFlow\.js in Node\.js/;
 
 function tfjsNodeInstalled(): boolean {
@@ -22,37 +20,9 @@ function tfjsNodeInstalled(): boolean {
   }
 }
 
-interface ChildResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run `node --import tsx -e script` in the repository root with the given ICNN_BACKEND (undefined: unset). */
-function runChild(script: string, icnnBackend: string | undefined): Promise<ChildResult> {
-  const env = { ...process.env };
-  delete env.ICNN_BACKEND;
-  // Test-runner variables would make the child report to this test run instead of behaving like a user script.
-  delete env.NODE_TEST_CONTEXT;
-  if (icnnBackend !== undefined) env.ICNN_BACKEND = icnnBackend;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 /** Child script: import the package, compute on the active backend, print backendInfo() as JSON on the last line. */
 const USE_PACKAGE = `
-import * as icnn from './src/index.ts';
+import * as icnn from './test/helpers/icnn.ts';
 const { tf } = icnn;
 const a = tf.tensor2d([[1, 2], [3, 4]]);
 const s = tf.sum(tf.matMul(a, a)).dataSync()[0];
@@ -66,7 +36,7 @@ function lastJson(stdout: string): { name: string } {
 }
 
 describe('backend selection in this process', () => {
-  test('importing the package initializes the default backend (wasm, unless ICNN_BACKEND is set)', async () => {
+  test('init() (awaited by the test helper) picks the default backend (wasm, unless ICNN_BACKEND is set)', async () => {
     const expected = process.env.ICNN_BACKEND ? process.env.ICNN_BACKEND : 'wasm';
     assert.equal(icnn.tf.getBackend(), expected);
     const info = await ready();

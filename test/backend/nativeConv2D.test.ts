@@ -6,7 +6,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backendInfo, setBackend, tf } from '../../src/index.js';
+import { backendInfo, setBackend, tf } from '../helpers/icnn.js';
 import { nativeConvPays } from '../../src/backend/nativeConv2D.js';
 import { Rng } from '../../src/util/random.js';
 import { relErr } from './reference.js';

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendInfo, setBackend, tf } from '../../src/index.js';
+import { backendInfo, setBackend, tf } from '../helpers/icnn.js';
 import { loadNativeAddon, NATIVE_ADDON_PATH } from '../../src/backend/nativeAddon.js';
 import { disableNativeKernels, enableNativeKernels, nativeStatus } from '../../src/backend/nativeKernels.js';
 import { relErr } from './reference.js';

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ZOO, randomInputs } from '../models/modelZoo.js';
-import { backendInfo, setBackend, tf } from '../../src/index.js';
+import { backendInfo, setBackend, tf } from '../helpers/icnn.js';
 import { Rng } from '../../src/util/random.js';
 import { disableNativeKernels, enableNativeKernels } from '../../src/backend/nativeKernels.js';
 import { build, gradDot, probeIndices, relErr, secondOrderGrads, thetaGrads, totalEnergy, withPerturbed } from '../helpers/gradients.js';

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backendInfo, setBackend, tf } from '../../src/index.js';
+import { backendInfo, setBackend, tf } from '../helpers/icnn.js';
 import { Rng } from '../../src/util/random.js';
 import { relErr } from './reference.js';
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { backendInfo, PICNN, setBackend, tf } from '../../src/index.js';
+import { backendInfo, PICNN, setBackend, tf } from '../helpers/icnn.js';
 import { Rng } from '../../src/util/random.js';
 
 const native = backendInfo().native;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { backendInfo } from '../../src/index.js';
+import { backendInfo } from '../helpers/icnn.js';
 
 const native = backendInfo().native;
 const skip = native.enabled ? false : `native addon not active: ${native.reason}`;

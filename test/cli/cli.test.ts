@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { FICNN, PICNN, VERSION } from '../../src/index.js';
+import { FICNN, PICNN, VERSION } from '../helpers/icnn.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FICNN, PICNN } from '../../src/index.js';
+import { FICNN, PICNN } from '../helpers/icnn.js';
 import { argmin } from '../../src/inference/argmin.js';
 import { parseDomain, parseRows } from '../../src/cli/commands/solve.js';
 import { IcnnError } from '../../src/util/errors.js';

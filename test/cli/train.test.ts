@@ -26,7 +26,7 @@ interface Run {
 }
 
 async function defineTests(): Promise<void> {
-  const { IcnnError, tf, loadModel } = await import('../../src/index.js');
+  const { IcnnError, tf, loadModel } = await import('../helpers/icnn.js');
   const {
     parseTrainConfig, parseRowsText, loadDataSource, modelFromConfig, syntheticMultilabel,
   } = await import('../../src/cli/commands/train.js');
@@ -183,7 +183,7 @@ async function defineTests(): Promise<void> {
       assert.throws(() => parseRowsText('1,2\n3,abc\n', 'x.csv', 2), /x\.csv: line 2, column 2: "abc" is not a finite number/);
       assert.throws(() => parseRowsText('[[1,2],[3,null]]', 'x.json', 2), /x\.json\[1\]\[1\] is null, not a finite number/);
       const dir = makeTempDir('icnn-cli-data-');
-      const { FICNN } = await import('../../src/index.js');
+      const { FICNN } = await import('../helpers/icnn.js');
       const model = new FICNN({ xDim: 2, yDim: 3, hidden: [4] });
       try {
         writeFileSync(path.join(dir, 'x.csv'), 'x1,x2\n1,2\n3,4\n');
@@ -213,7 +213,7 @@ async function defineTests(): Promise<void> {
       const freq = a.y.reduce((s, v) => s + v, 0) / a.y.length;
       assert.ok(freq > 0.15 && freq < 0.7, `label frequency ${freq}`);
       assert.ok(a.y.every((v) => v === 0 || v === 1));
-      const { PICNN } = await import('../../src/index.js');
+      const { PICNN } = await import('../helpers/icnn.js');
       const model = new PICNN({ xDim: 10, yDim: 6, hidden: [8], seed: 1 });
       const d = await loadDataSource({ 'synthetic-multilabel': { n: 20, xDim: 10, yDim: 6, seed: 1, sampleSeed: 5 } }, model, 'v');
       try {

@@ -12,12 +12,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  BIBTEX_LABELS_FILE,
-  BIBTEX_TEST_FILE,
-  BIBTEX_TRAIN_FILE,
   DATA_SOURCES,
   DownloadError,
-  OLIVETTI_MAT_FILE,
   dataSearchDirs,
   defaultCacheDir,
   loadBibtex,
@@ -26,6 +22,7 @@ import {
   type DataSources,
   type DownloadProgress,
 } from '../../src/data/index.js';
+import { BIBTEX_LABELS_FILE, BIBTEX_TEST_FILE, BIBTEX_TRAIN_FILE, OLIVETTI_MAT_FILE } from '../../src/data/sources.js';
 import { IcnnError } from '../../src/util/errors.js';
 import { tempDirFor } from '../helpers/tmp.js';
 import { MI, MX, compressed, matFile, matrix, withEnv } from './helpers.js';

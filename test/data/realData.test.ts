@@ -8,10 +8,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  BIBTEX_LABELS_FILE,
-  BIBTEX_TEST_FILE,
-  BIBTEX_TRAIN_FILE,
-  OLIVETTI_MAT_FILE,
   loadBibtex,
   loadOlivetti,
   olivettiCompletionSplit,
@@ -20,6 +16,7 @@ import {
   type BibtexData,
   type OlivettiData,
 } from '../../src/data/index.js';
+import { BIBTEX_LABELS_FILE, BIBTEX_TEST_FILE, BIBTEX_TRAIN_FILE, OLIVETTI_MAT_FILE } from '../../src/data/sources.js';
 import { SHARED_DATA_DIR, haveSharedData } from './helpers.js';
 
 const local = { dataDir: SHARED_DATA_DIR, download: false } as const;

@@ -1,7 +1,7 @@
 /** §5.1 toy sets: shapes, seeding, exact geometry without noise, noise moments, the paper's label flip. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeCircles, makeLinear, makeMoons, makeSynthetic } from '../../src/data/index.js';
+import { makeCircles, makeLinear, makeMoons, makeSynthetic } from '../../src/data/synthetic.js';
 
 function moments(v: ArrayLike<number>, stride: number, offset: number): { mean: number; variance: number } {
   let s = 0;

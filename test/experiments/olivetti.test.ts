@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import '../../src/index.js';
+import '../helpers/icnn.js';
 import { getExperiment, writeReport } from '../../src/experiments/index.js';
 import { greyPng } from '../../src/experiments/olivetti.js';
 import { mse255 } from '../../src/experiments/olivettiTask.js';
 import { readPngInfo } from '../../src/report/png.js';
-import { OLIVETTI_MAT_FILE } from '../../src/data/index.js';
+import { OLIVETTI_MAT_FILE } from '../../src/data/sources.js';
 import { SHARED_DATA_DIR, haveSharedData } from '../data/helpers.js';
 import { inflateSync } from 'node:zlib';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { promises as fs, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import '../../src/index.js';
+import '../helpers/icnn.js';
 import { getExperiment, writeReport } from '../../src/experiments/index.js';
 import { collectSeedRuns, runDirectory, runSeedGrid, SeedRunLog, type SeedRunHeader } from '../../src/experiments/seedRuns.js';
 import { seedAblationTable, seedMainTable, seedTable, unfinishedLines, type SeedTableSpec } from '../../src/experiments/seedTable.js';

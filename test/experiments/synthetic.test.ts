@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import '../../src/index.js';
+import '../helpers/icnn.js';
 import { getExperiment, writeReport } from '../../src/experiments/index.js';
 import { readPngInfo } from '../../src/report/png.js';
 

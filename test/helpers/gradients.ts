@@ -3,7 +3,7 @@
  * gradients as plain numbers, one-entry perturbations of a variable, and which entries to probe.
  */
 import type { ZooEntry } from '../models/modelZoo.js';
-import { tf, type EnergyModel } from '../../src/index.js';
+import { tf, type EnergyModel } from './icnn.js';
 import type { Rng } from '../../src/util/random.js';
 
 export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -2,7 +2,7 @@
  * Shared helpers of the inference tests (not a test file itself): random non-trivial networks, brute-force
  * references (dense grids, nested zoom searches of f − w·H) and a spy on the points an optimizer evaluates.
  */
-import { tf, type EnergyModel } from '../../src/index.js';
+import { tf, type EnergyModel } from './icnn.js';
 import { Rng } from '../../src/util/random.js';
 
 /**

@@ -3,7 +3,7 @@
  * different weights (bias z0.b filled with the iteration number), printing `start k` before and `saved k` after
  * each save. The parent kills it with SIGKILL at a random moment.
  */
-import { PICNN, tf } from '../../src/index.js';
+import { PICNN, tf } from './icnn.js';
 
 const dir = process.argv[2];
 const first = Number(process.argv[3] ?? 1);

@@ -10,7 +10,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FICNN, FeedForward, IcnnError, PICNN, tf, type EnergyModel } from '../../src/index.js';
+import { FICNN, FeedForward, IcnnError, PICNN, tf, type EnergyModel } from '../helpers/icnn.js';
 import { argmin, ARGMIN_METHODS, type ArgminOptions, type ArgminResult } from '../../src/inference/argmin.js';
 import { gridBox, perturb, randomX, rowOf } from '../helpers/inference.js';
 

@@ -12,7 +12,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FICNN, FeedForward, PICNN, tf, type EnergyModel } from '../../src/index.js';
+import { FICNN, FeedForward, PICNN, tf, type EnergyModel } from '../helpers/icnn.js';
 import { argmin, type ArgminResult } from '../../src/inference/argmin.js';
 import {
   entropyObjective, perturb, randomX, rowOf, scaleParameters, sigmoid, spyEvaluations, zoomMinimum,

@@ -9,7 +9,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FICNN, IcnnError, PICNN, tf, type EnergyModel } from '../../src/index.js';
+import { FICNN, IcnnError, PICNN, tf, type EnergyModel } from '../helpers/icnn.js';
 import { argmin } from '../../src/inference/argmin.js';
 import { Rng } from '../../src/util/random.js';
 

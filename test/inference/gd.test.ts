@@ -11,7 +11,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FICNN, PICNN, tf, type EnergyModel } from '../../src/index.js';
+import { FICNN, PICNN, tf, type EnergyModel } from '../helpers/icnn.js';
 import { argmin, type ArgminOptions } from '../../src/inference/argmin.js';
 import {
   entropyObjective, evaluatePoints, gridSimplex2, perturb, randomX, rowOf, scaleParameters, sigmoid, spyEvaluations,

@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConvPICNN, FICNN, FeedForward, IcnnError, PICNN, tf, type EnergyModel } from '../../src/index.js';
+import { ConvPICNN, FICNN, FeedForward, IcnnError, PICNN, tf, type EnergyModel } from '../helpers/icnn.js';
 import { Rng } from '../../src/util/random.js';
 import { solveLp } from '../../src/inference/lp.js';
 import { evaluateLpLayers, extractLpStructure } from '../../src/inference/lpStructure.js';

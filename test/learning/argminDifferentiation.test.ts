@@ -9,7 +9,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PICNN, setBackend, tf, type EnergyModel } from '../../src/index.js';
+import { PICNN, setBackend, tf, type EnergyModel } from '../helpers/icnn.js';
 import { argmin } from '../../src/inference/argmin.js';
 import { argminAdjoint, argminSurrogate, type SurrogateRow } from '../../src/learning/argminDifferentiation.js';
 import { Rng } from '../../src/util/random.js';

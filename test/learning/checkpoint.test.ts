@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { IcnnError, PICNN, setBackend, tf, type EnergyModel } from '../../src/index.js';
+import { IcnnError, PICNN, setBackend, tf, type EnergyModel } from '../helpers/icnn.js';
 import { fit, type Dataset, type TrainingState } from '../../src/learning/fit.js';
 import { latestCheckpoint, readCheckpoint } from '../../src/learning/checkpoint.js';
 import { Rng } from '../../src/util/random.js';
@@ -123,7 +123,7 @@ function defineTests(): void {
 
         // Control: the same weights without the optimizer state and counters do not reproduce the run, so the
         // equality above depends on what the checkpoint restores.
-        const { loadModel } = await import('../../src/models/serialization.js');
+        const { loadModel } = await import('../../src/models/modelFiles.js');
         const w = await loadModel(path.join(dir, 'ckpt-00000005', 'model'));
         naive.parameters().forEach((p) => p.variable.assign(w.parameters().find((q) => q.name === p.name)!.variable));
         w.dispose();

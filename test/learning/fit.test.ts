@@ -6,7 +6,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FICNN, IcnnError, PICNN, tf, type EnergyModel } from '../../src/index.js';
+import { FICNN, IcnnError, PICNN, tf, type EnergyModel } from '../helpers/icnn.js';
 import { epochPermutation, fit, type Dataset, type EpochEndInfo } from '../../src/learning/fit.js';
 import { availableObjectives, type ObjectiveName } from '../../src/learning/objectives/index.js';
 import { readCheckpoint } from '../../src/learning/checkpoint.js';

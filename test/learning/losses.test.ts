@@ -1,7 +1,7 @@
 /** Losses: binary cross-entropy stays finite when predictions saturate at 0 or 1 in float32. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../src/index.js';
+import { tf } from '../helpers/icnn.js';
 import { lossTensor, lossAndGradRow } from '../../src/learning/losses.js';
 
 test('BCE is finite for saturated predictions (ŷ = 1 with y* = 1 and y* = 0, ŷ = 0)', () => {

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PICNN, tf } from '../../src/index.js';
+import { PICNN, tf } from '../helpers/icnn.js';
 import { MaxMargin } from '../../src/learning/objectives/maxMargin.js';
 import { Rng } from '../../src/util/random.js';
 

@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IcnnError, PICNN, tf, type EnergyModel } from '../../src/index.js';
+import { IcnnError, PICNN, tf, type EnergyModel } from '../helpers/icnn.js';
 import {
   evaluate, exampleF1, labelMacroF1, microF1, multiLabelMetrics, regressionMetrics, threshold,
 } from '../../src/learning/metrics.js';

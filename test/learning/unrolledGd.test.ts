@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FICNN, PICNN, setBackend, tf, type EnergyModel } from '../../src/index.js';
+import { FICNN, PICNN, setBackend, tf, type EnergyModel } from '../helpers/icnn.js';
 import { unrolledGd } from '../../src/learning/unrolledGd.js';
 import { Rng } from '../../src/util/random.js';
 

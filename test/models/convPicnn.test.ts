@@ -4,7 +4,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConvPICNN, tf } from '../../src/index.js';
+import { ConvPICNN, tf } from '../helpers/icnn.js';
 import { Rng } from '../../src/util/random.js';
 
 const SMALL = { xShape: [16, 8, 1], yShape: [16, 8, 1], conv: [{ filters: 4, kernel: 4, stride: 2 }], fcHidden: [8] };

@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ZOO, FEED_FORWARD, jensenViolations, trainOnRandomTargets } from './modelZoo.js';
-import { FICNN, FeedForward, tf } from '../../src/index.js';
+import { FICNN, FeedForward, tf } from '../helpers/icnn.js';
 
 const SEGMENTS = 1000;
 

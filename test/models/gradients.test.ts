@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ZOO, FEED_FORWARD, randomInputs, type ZooEntry } from './modelZoo.js';
-import { setBackend, tf } from '../../src/index.js';
+import { setBackend, tf } from '../helpers/icnn.js';
 import { Rng } from '../../src/util/random.js';
 import { build, gradDot, probeIndices, relErr, secondOrderGrads, thetaGrads, totalEnergy, withPerturbed } from '../helpers/gradients.js';
 

@@ -4,7 +4,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConvPICNN, FICNN, FeedForward, PICNN, disposeContext, tf, type EnergyModel } from '../../src/index.js';
+import { ConvPICNN, FICNN, FeedForward, PICNN, disposeContext, tf, type EnergyModel } from '../helpers/icnn.js';
 import { Rng } from '../../src/util/random.js';
 
 const STEPS = 100;

@@ -1,5 +1,5 @@
 /** Small models of every kind for property tests (not a test file itself). */
-import { ConvPICNN, FICNN, FeedForward, PICNN, tf, type EnergyModel, type Positivity, type ConvexActivation } from '../../src/index.js';
+import { ConvPICNN, FICNN, FeedForward, PICNN, tf, type EnergyModel, type Positivity, type ConvexActivation } from '../helpers/icnn.js';
 import { Rng } from '../../src/util/random.js';
 
 export interface ZooEntry {

@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConvPICNN, FICNN, PICNN, tf, type EnergyModel } from '../../src/index.js';
+import { ConvPICNN, FICNN, PICNN, tf, type EnergyModel } from '../helpers/icnn.js';
 import { Rng } from '../../src/util/random.js';
 import { ZOO, randomInputs } from './modelZoo.js';
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import {
   ConvPICNN, EnergyModel, FICNN, FeedForward, IcnnError, MODEL_FORMAT, PICNN, POSITIVITY_MODES, loadModel, modelFromJSON, tf,
   type Positivity,
-} from '../../src/index.js';
+} from '../helpers/icnn.js';
 import { Rng } from '../../src/util/random.js';
 import { tempDirFor } from '../helpers/tmp.js';
 

@@ -4,7 +4,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConvPICNN, FICNN, FeedForward, IcnnError, PICNN, tf, type EnergyModel } from '../../src/index.js';
+import { ConvPICNN, FICNN, FeedForward, IcnnError, PICNN, tf, type EnergyModel } from '../helpers/icnn.js';
 import { Rng } from '../../src/util/random.js';
 
 /** Assert that `fn` throws an IcnnError whose message matches every pattern. */

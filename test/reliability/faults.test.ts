@@ -284,7 +284,7 @@ describe('fault injection: every bad input ends in one line, exit 1, nothing los
     fixtures = path.join(work, 'fixtures');
     mkdirSync(fixtures);
     const { buildModel } = await import('../../src/models/registry.js');
-    await import('../../src/models/index.js');
+    await import('../helpers/icnn.js');
     const model = buildModel('PICNN', { xDim: 4, yDim: 3, hidden: [8], seed: 1 }, 'kind');
     await model.save(path.join(fixtures, TINY_MODEL));
     model.dispose();

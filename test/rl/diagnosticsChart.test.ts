@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import '../../src/index.js';
+import '../helpers/icnn.js';
 import { readPngInfo } from '../../src/report/index.js';
 import { diagnosticSeries } from '../../src/rl/diagnosticsChart.js';
 import { runRl } from '../../src/rl/runner.js';

@@ -1,9 +1,9 @@
-/** The package root exposes the continuous-control API as the `rl` namespace (README's example). */
+/** The package's icnn/rl entry (src/rl/index.ts) exposes the continuous-control API (README's example). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rl } from '../../src/index.js';
+import * as rl from '../../src/rl/index.js';
 
-test("package root: rl.makeEnv, rl.runRl and the paper's tables are exported", async () => {
+test("icnn/rl: makeEnv, rl.runRl and the paper's tables are exported", async () => {
   assert.equal(typeof rl.runRl, 'function');
   assert.equal(typeof rl.makeEnv, 'function');
   assert.ok(rl.PAPER_RL_TABLES !== undefined);

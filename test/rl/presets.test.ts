@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import '../../src/index.js';
+import '../helpers/icnn.js';
 import type { ICNNOptions } from '../../src/rl/agents/index.js';
 import { PAPER_TABLE, presetSettings } from '../../src/rl/presets.js';
 import { runRl } from '../../src/rl/runner.js';

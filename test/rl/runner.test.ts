@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import '../../src/index.js';
+import '../helpers/icnn.js';
 import { runRl, testMetrics, type RlResult } from '../../src/rl/runner.js';
 import { readPngInfo } from '../../src/report/index.js';
 import { tempDirFor } from '../helpers/tmp.js';

@@ -1,7 +1,8 @@
 /** The one strict number parser (src/util/numbers.ts): accepts decimals within float32, refuses the rest naming the field. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FLOAT32_MAX, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, checkNumber, numberOption, parseFiniteNumber, parseNumberArg, stringifyFinite } from '../../src/util/numbers.js';
+import { FLOAT32_MAX, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, checkNumber, parseFiniteNumber, parseNumberArg, stringifyFinite } from '../../src/util/numbers.js';
+import { numberOption } from '../../src/cli/numberOption.js';
 import { IcnnError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/random.js';
 

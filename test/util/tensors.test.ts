@@ -1,7 +1,7 @@
 /** toFlatBatch and assertFinite: shapes, conversions, ownership and messages. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../src/index.js';
+import { tf } from '../helpers/icnn.js';
 import { IcnnError } from '../../src/util/errors.js';
 import { assertFinite, sizeOf, toFlatBatch } from '../../src/util/tensors.js';
 

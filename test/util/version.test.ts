@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { VERSION } from '../../src/version.js';
-import { VERSION as exported } from '../../src/index.js';
+import { VERSION as exported } from '../helpers/icnn.js';
 
 test('src/version.ts VERSION equals package.json version', () => {
   const pkg = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };

@@ -8,7 +8,8 @@
  * from `--objective` / `--objective-options`, else from the config.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { POSITIVE_INT, numberOption } from '../../util/numbers.js';
+import { POSITIVE_INT } from '../../util/numbers.js';
+import { numberOption } from '../numberOption.js';
 import path from 'node:path';
 import { fail } from '../../util/errors.js';
 import { disposeDataset, loadDataSource, readConfigFile, type DataSource } from './train.js';
@@ -91,7 +92,7 @@ async function runEvaluate(flags: EvaluateFlags): Promise<void> {
 
   const { ready } = await import('../../backend/backend.js');
   await ready();
-  const { loadModel } = await import('../../models/index.js');
+  const { loadModel } = await import('../../models/modelFiles.js');
   const { evaluate } = await import('../../learning/metrics.js');
   const model = await loadModel(flags.model);
   let data: Dataset | null = null;

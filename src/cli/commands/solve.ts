@@ -11,10 +11,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { IcnnError, fail } from '../../util/errors.js';
-import { ANY, POSITIVE_INT, isOutOfRangeMessage, numberOption, parseFiniteNumber, stringifyFinite } from '../../util/numbers.js';
+import { ANY, POSITIVE_INT, isOutOfRangeMessage, parseFiniteNumber, stringifyFinite } from '../../util/numbers.js';
+import { numberOption } from '../numberOption.js';
 import { probeOutputFile } from '../../util/outputDir.js';
 import type { EnergyModel } from '../../models/energyModel.js';
-import type { Tensor2D } from '@tensorflow/tfjs';
+import type { Tensor2D } from '@tensorflow/tfjs-core';
 
 export type DomainArg = 'unit-box' | 'simplex' | 'unbounded' | { lower: number; upper: number };
 
@@ -192,7 +193,7 @@ async function runSolve(opts: SolveOptions): Promise<void> {
   }
   if (opts.out !== undefined) await probeOutputFile('--out', opts.out);
   const tf = await import('@tensorflow/tfjs');
-  const { loadModel } = await import('../../models/index.js');
+  const { loadModel } = await import('../../models/modelFiles.js');
   const model = await loadModel(opts.model);
   let x: import('@tensorflow/tfjs').Tensor2D | null = null;
   let result: Awaited<ReturnType<typeof argmin>> | null = null;

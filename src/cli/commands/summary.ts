@@ -9,7 +9,7 @@ export function summaryCommand(): Command {
     .action(async (opts: { model: string; json?: boolean }) => {
       const { ready } = await import('../../backend/backend.js');
       await ready();
-      const { loadModel } = await import('../../models/index.js');
+      const { loadModel } = await import('../../models/modelFiles.js');
       const model = await loadModel(opts.model);
       try {
         if (opts.json) {

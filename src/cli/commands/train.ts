@@ -379,7 +379,7 @@ export function disposeDataset(d: Dataset | null | undefined): void {
 
 /** Build (or load) the config's model; construction errors are prefixed with `config.model`. */
 export async function modelFromConfig(m: TrainConfig['model']): Promise<EnergyModel> {
-  const { loadModel } = await import('../../models/serialization.js');
+  const { loadModel } = await import('../../models/modelFiles.js');
   const { buildModel } = await import('../../models/registry.js');
   await import('../../models/index.js'); // registers every model kind
   if ('load' in m) return loadModel(m.load);

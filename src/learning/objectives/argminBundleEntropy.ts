@@ -5,7 +5,7 @@
  * Batch normalization: inference and the surrogate use the moving statistics (the same function on both
  * sides of the implicit derivative); one extra training-mode pass of the u-path per step updates them.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { EnergyModel } from '../../models/energyModel.js';
 import { disposeContext } from '../../models/energyModel.js';
 import type { Batch, Objective, StepResult, StructuredLoss } from './objective.js';

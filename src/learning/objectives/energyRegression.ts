@@ -2,7 +2,7 @@
  * Direct functional fitting of energies (§4.1): minimize mean (f(x, y) − e)² over samples (x, y, e), e.g. fitting a
  * convex function to samples, or the TD targets of Q-learning.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { EnergyModel } from '../../models/energyModel.js';
 import type { Batch, Objective, StepResult } from './objective.js';
 import { fail } from '../../util/errors.js';

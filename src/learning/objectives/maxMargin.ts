@@ -7,7 +7,7 @@
  * (f − Δ = f + cᵀy + const with c = 2y* − 1, resp. c = y*). It runs on a view of the model whose energy adds the
  * linear term; predictions run the same inference on f alone.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { EnergyModel, type EnergyContext, type ModelConfig, type ModelKind } from '../../models/energyModel.js';
 import type { Batch, Objective, StepResult } from './objective.js';
 import { argmin, type ArgminMethod } from '../../inference/argmin.js';

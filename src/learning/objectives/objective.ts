@@ -2,7 +2,7 @@
  * The interface every training objective implements (§4): loss and θ-gradients on one minibatch, and the
  * predictions used for evaluation. The training loop (./../fit.ts) applies the gradients with Adam and projects.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { EnergyModel } from '../../models/energyModel.js';
 
 export interface Batch {

@@ -3,7 +3,7 @@
  * through every step. Defaults are the paper's BibTeX inference setting (§5.2: 30 steps, lr 0.1, momentum 0.3,
  * y0 = 0.5); predictions are y_N clipped to [0, 1].
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { EnergyModel } from '../../models/energyModel.js';
 import type { Batch, Objective, StepResult, StructuredLoss } from './objective.js';
 import { unrolledGd } from '../unrolledGd.js';

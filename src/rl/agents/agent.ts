@@ -12,7 +12,7 @@
  *   agent.observe({ observation: obs, action: a, reward, nextObservation, terminal });
  *   if (agent.warm) await agent.update();              // one gradient step on a sampled minibatch
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { fail } from '../../util/errors.js';
 import { checkNonNegativeInt, checkOptionKeys, checkPositiveInt } from '../../util/options.js';
 import { Rng } from '../../util/random.js';

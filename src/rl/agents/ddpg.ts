@@ -11,7 +11,7 @@
  * The critic step comes first, then the actor step on the updated critic (the authors run both in one
  * TensorFlow call, where the order is unspecified).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { checkOptionKeys } from '../../util/options.js';
 import { Rng } from '../../util/random.js';
 import { deriveSeed } from '../noise.js';

@@ -8,7 +8,7 @@
  * The mirrors are the source of truth between steps: after anything else writes the variables (a checkpoint
  * load), call `sync()`.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Adam } from './nets.js';
 
 export interface FlatPair {

@@ -42,7 +42,7 @@
  * - Batch-1 inner problems (acting) run on a plain-JavaScript oracle over the network's per-state affine layers
  *   (./layerOracle.ts) with the library's own optimizer code; minibatches run through tfjs (`innerEngine`).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { PICNN } from '../../models/picnn.js';
 import { truncatedNormal } from '../../models/init.js';
 import { argmin } from '../../inference/argmin.js';

@@ -11,7 +11,7 @@
  * dispose), so the library's own optimizers (`gradientDescent` with optimizer 'adam', `bundleEntropyMethod`)
  * run on it unchanged: the same Adam as `argmin(..., { method: 'gd', optimizer: 'adam' })`.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { EnergyModel } from '../../models/energyModel.js';
 import type { EnergyOracle } from '../../inference/oracle.js';
 import { extractLpStructure, type LpLayer } from '../../inference/lpStructure.js';

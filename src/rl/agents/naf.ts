@@ -12,7 +12,7 @@
  * one variable scope) and evaluates them in training mode on the s' batch, so its statistics are s'-batch ones and
  * the moving averages move toward both s and s'. Acting uses the moving averages. β is trained, without L2.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { checkOptionKeys } from '../../util/options.js';
 import { Rng } from '../../util/random.js';
 import { deriveSeed } from '../noise.js';

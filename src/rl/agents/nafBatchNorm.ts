@@ -5,7 +5,7 @@
  * with the batch's moments (population variance) and moves the averages toward them; test mode uses the averages.
  * Not ../../models/batchNorm.ts: that one is tflearn's (γ and β, decay 0.9, ε 1e-5), used on the PICNN u-path.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { makeVariable, type NamedVariable } from './nets.js';
 
 export const NAF_BN_DECAY = 0.999;

@@ -3,7 +3,7 @@
  * target-network copies, soft (Polyak) updates and L2 penalties. Every variable is created from a seeded
  * generator, so an agent's initial weights are a function of its seed.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../../util/random.js';
 
 /** A named variable of an agent (the names key checkpoints). */

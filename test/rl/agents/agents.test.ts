@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../../src/index.js';
+import { tf } from '../../helpers/icnn.js';
 import { AGENT_KINDS, createAgent, softUpdate, DDPGAgent } from '../../../src/rl/agents/index.js';
 import { tempDirFor } from '../../helpers/tmp.js';
 import { fillReplay, randomBatch, smallAgent } from './helpers.js';

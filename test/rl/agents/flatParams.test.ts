@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../../src/index.js';
+import { tf } from '../../helpers/icnn.js';
 import { FlatParams } from '../../../src/rl/agents/flatParams.js';
 import { Adam, softUpdate } from '../../../src/rl/agents/nets.js';
 import { Rng } from '../../../src/util/random.js';

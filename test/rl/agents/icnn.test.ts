@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PICNN, tf } from '../../../src/index.js';
+import { PICNN, tf } from '../../helpers/icnn.js';
 import { ICNNAgent, LayerOracle } from '../../../src/rl/agents/index.js';
 import { Rng } from '../../../src/util/random.js';
 import { randomBatch } from './helpers.js';

@@ -10,7 +10,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import '../../../src/index.js';
+import '../../helpers/icnn.js';
 import { ICNNAgent } from '../../../src/rl/agents/index.js';
 import { learnAndEvaluate } from './helpers.js';
 

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import '../../../src/index.js';
+import '../../helpers/icnn.js';
 import { NAFAgent } from '../../../src/rl/agents/index.js';
 import { learnAndEvaluate } from './helpers.js';
 

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../../src/index.js';
+import { tf } from '../../helpers/icnn.js';
 import { NAFAgent } from '../../../src/rl/agents/index.js';
 import { NafBatchNorm } from '../../../src/rl/agents/nafBatchNorm.js';
 import { randomBatch } from './helpers.js';
