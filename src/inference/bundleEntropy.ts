@@ -1,13 +1,13 @@
 /**
  * The bundle entropy method (§3.4, Algorithm 2): minimize f(y) − w·H(y) over a box or the probability simplex by
  * cutting planes. On a box each subproblem min_{s,t} { t − H(s) | G s + h ≤ t·1 } is solved through its dual on the
- * simplex of cut weights (projected Newton in float64, ./bundleEntropyDual.ts) with primal recovery s = σ(−Gᵀλ).
+ * cut weights λ ∈ Δ_k (projected Newton in float64, ./entropyDual/binaryDual.ts) with primal recovery s = σ(−Gᵀλ).
  *
  * - Boxes [l, u] are handled by the affine map y = l + (u−l)∘s, s ∈ [0,1]^n; the entropy is H(s).
  * - The probability simplex Δ_n = {y ≥ 0, 1ᵀy = 1} (one-hot outputs, §3.4's "easily extensible" remark and §4.2's
  *   multiclass example): the iterates are the y ∈ Δ_n themselves, the entropy is the multivariate H(y) = −Σ y_j log y_j,
  *   and each subproblem min_{y∈Δ_n,t} { t − H(y) | G y + h ≤ t·1 } is solved through its dual
- *   max_{λ∈Δ_k} hᵀλ − logsumexp(−Gᵀλ) with primal recovery y = softmax(−Gᵀλ) (./bundleEntropySimplexDual.ts).
+ *   max_{λ∈Δ_k} hᵀλ − logsumexp(−Gᵀλ) with primal recovery y = softmax(−Gᵀλ) (./entropyDual/categoricalDual.ts).
  *   The start is the given point projected onto Δ_n and mixed with the barycentre (weight 1e-6), so it is strictly
  *   inside.
  * - The entropy weight w (default 1) is folded into the cuts: min max_i(g_iᵀs + h_i) − wH(s) = w·[same with G/w, h/w].
@@ -21,10 +21,8 @@
  */
 import type { Domain } from './domain.js';
 import type { EnergyOracle } from './oracle.js';
-import { solveBundleEntropyDual } from './bundleEntropyDual.js';
-import { simplexEntropy, solveBundleEntropySimplexDual } from './bundleEntropySimplexDual.js';
-import { binaryEntropy } from '../linalg/stableMath.js';
-import { projectSimplex } from '../linalg/simplex.js';
+import { binaryEntropy, categoricalEntropy, solveBundleEntropyDual, solveCategoricalEntropyDual } from './entropyDual/index.js';
+import { projectOntoSimplex } from '../linalg/simplexProjection.js';
 import { fail } from '../util/errors.js';
 
 /** The active bundle of one row at the solution: what argmin differentiation (Prop. 3) consumes. */
@@ -85,7 +83,7 @@ export function bundleEntropyMethod(oracle: EnergyOracle, domain: Domain, y0: Fl
   if (simplex) {
     for (let r = 0; r < N; r++) {
       const row = s.subarray(r * n, (r + 1) * n);
-      projectSimplex(y0.subarray(r * n, (r + 1) * n), row);
+      projectOntoSimplex(y0.subarray(r * n, (r + 1) * n), row);
       for (let i = 0; i < n; i++) row[i] = (1 - SIMPLEX_MIX) * row[i] + SIMPLEX_MIX / n;
     }
   } else {
@@ -94,7 +92,7 @@ export function bundleEntropyMethod(oracle: EnergyOracle, domain: Domain, y0: Fl
       s[j] = Math.min(Math.max((y0[j] - lower[i]) / width[i], 1e-6), 1 - 1e-6);
     }
   }
-  const entropyOfRow = simplex ? simplexEntropy : entropyOf;
+  const entropyOfRow = simplex ? categoricalEntropy : entropyOf;
   const y = new Float64Array(N * n);
   for (let r = 0; r < N; r++) toY(s.subarray(r * n, (r + 1) * n), y.subarray(r * n, (r + 1) * n));
 
@@ -137,7 +135,7 @@ export function bundleEntropyMethod(oracle: EnergyOracle, domain: Domain, y0: Fl
         for (let j = 0; j < n; j++) Gs[i * n + j] = b.G[i][j] / entropyWeight;
         hs[i] = b.h[i] / entropyWeight;
       }
-      const sol = simplex ? solveBundleEntropySimplexDual(Gs, hs, kc, n) : solveBundleEntropyDual(Gs, hs, kc, n);
+      const sol = simplex ? solveCategoricalEntropyDual(Gs, hs, kc, n) : solveBundleEntropyDual(Gs, hs, kc, n);
       lowerBound[r] = Math.max(lowerBound[r], entropyWeight * sol.dualValue);
       // Prune inactive cuts (λ_i ≈ 0), keeping at least the largest.
       const keep: number[] = [];

@@ -11,7 +11,7 @@
  */
 import type { Domain } from './domain.js';
 import type { EnergyOracle } from './oracle.js';
-import { binaryEntropy } from '../linalg/stableMath.js';
+import { binaryEntropy } from './entropyDual/numerics.js';
 import { fail } from '../util/errors.js';
 
 export interface GdOptions {
