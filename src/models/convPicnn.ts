@@ -128,6 +128,44 @@ function checkImageShape(where: string, name: string, v: unknown): number[] {
   return s;
 }
 
+/** Channels of u_l, z_l and ŷ_l entering a conv layer (z: 0 before the first). */
+interface Channels {
+  u: number;
+  z: number;
+  y: number;
+}
+
+/** Validates the options and fills in the defaults. */
+function resolveConfig(options: ConvPICNNOptions): { config: ConvPICNNConfig; o: ResolvedConvexOptions } {
+  if (options === undefined || options === null) fail('ConvPICNN: options { xShape, yShape } are required');
+  checkOptionKeys('ConvPICNN', options, KEYS);
+  const o = resolveConvexOptions('ConvPICNN', options);
+  const xShape = checkImageShape('ConvPICNN', 'xShape', options.xShape);
+  const yShape = checkImageShape('ConvPICNN', 'yShape', options.yShape);
+  if (xShape[0] !== yShape[0] || xShape[1] !== yShape[1]) {
+    fail(`ConvPICNN: x and y must have the same height and width, got xShape [${xShape.join(', ')}] and yShape [${yShape.join(', ')}]`);
+  }
+  const conv = (options.conv ?? DQN_CONV_LAYERS).map((c, i) => {
+    checkOptionKeys(`ConvPICNN conv[${i}]`, c, ['filters', 'kernel', 'stride']);
+    return {
+      filters: checkPositiveInt('ConvPICNN', `conv[${i}].filters`, c.filters),
+      kernel: checkPositiveInt('ConvPICNN', `conv[${i}].kernel`, c.kernel),
+      stride: checkPositiveInt('ConvPICNN', `conv[${i}].stride`, c.stride),
+    };
+  });
+  if (conv.length === 0) fail('ConvPICNN: conv must have at least one layer');
+  const fcHidden = checkIntArray('ConvPICNN', 'fcHidden', options.fcHidden ?? [512]);
+  const uActivation = checkFreeActivation('ConvPICNN (uActivation)', options.uActivation ?? 'relu');
+  const batchNorm = options.batchNorm ?? true;
+  if (typeof batchNorm !== 'boolean') fail(`ConvPICNN: batchNorm must be a boolean, got ${JSON.stringify(batchNorm)}`);
+  const gateBias = options.gateBias === undefined ? 1 : checkNumberInRange('ConvPICNN', 'gateBias', options.gateBias, -1e6, 1e6);
+  const byStd: WeightInit = o.weightStd === null ? 'lecun-normal' : 'truncated-normal';
+  const convInit = checkOneOf('ConvPICNN', 'convInit', options.convInit ?? byStd, WEIGHT_INITS);
+  const fcInit = checkOneOf('ConvPICNN', 'fcInit', options.fcInit ?? byStd, WEIGHT_INITS);
+  const firstFcGate = checkOneOf('ConvPICNN', 'firstFcGate', options.firstFcGate ?? 'conv3x3', FIRST_FC_GATES);
+  return { config: { xShape, yShape, conv, fcHidden, uActivation, batchNorm, gateBias, convInit, fcInit, firstFcGate, ...o }, o };
+}
+
 /** Output size of a 'same' convolution. */
 function sameOut(size: number, stride: number): number {
   return Math.ceil(size / stride);
@@ -145,108 +183,89 @@ export class ConvPICNN extends EnergyModel {
   private readonly fcLayers: FcLayer[] = [];
 
   constructor(options: ConvPICNNOptions) {
-    if (options === undefined || options === null) fail('ConvPICNN: options { xShape, yShape } are required');
-    checkOptionKeys('ConvPICNN', options, KEYS);
-    const o = resolveConvexOptions('ConvPICNN', options);
-    const xShape = checkImageShape('ConvPICNN', 'xShape', options.xShape);
-    const yShape = checkImageShape('ConvPICNN', 'yShape', options.yShape);
-    if (xShape[0] !== yShape[0] || xShape[1] !== yShape[1]) {
-      fail(`ConvPICNN: x and y must have the same height and width, got xShape [${xShape.join(', ')}] and yShape [${yShape.join(', ')}]`);
-    }
-    const conv = (options.conv ?? DQN_CONV_LAYERS).map((c, i) => {
-      checkOptionKeys(`ConvPICNN conv[${i}]`, c, ['filters', 'kernel', 'stride']);
-      return {
-        filters: checkPositiveInt('ConvPICNN', `conv[${i}].filters`, c.filters),
-        kernel: checkPositiveInt('ConvPICNN', `conv[${i}].kernel`, c.kernel),
-        stride: checkPositiveInt('ConvPICNN', `conv[${i}].stride`, c.stride),
-      };
-    });
-    if (conv.length === 0) fail('ConvPICNN: conv must have at least one layer');
-    const fcHidden = checkIntArray('ConvPICNN', 'fcHidden', options.fcHidden ?? [512]);
-    const uActivation = checkFreeActivation('ConvPICNN (uActivation)', options.uActivation ?? 'relu');
-    const batchNorm = options.batchNorm ?? true;
-    if (typeof batchNorm !== 'boolean') fail(`ConvPICNN: batchNorm must be a boolean, got ${JSON.stringify(batchNorm)}`);
-    const gateBias = options.gateBias === undefined ? 1 : checkNumberInRange('ConvPICNN', 'gateBias', options.gateBias, -1e6, 1e6);
-    const byStd: WeightInit = o.weightStd === null ? 'lecun-normal' : 'truncated-normal';
-    const convInit = checkOneOf('ConvPICNN', 'convInit', options.convInit ?? byStd, WEIGHT_INITS);
-    const fcInit = checkOneOf('ConvPICNN', 'fcInit', options.fcInit ?? byStd, WEIGHT_INITS);
-    const firstFcGate = checkOneOf('ConvPICNN', 'firstFcGate', options.firstFcGate ?? 'conv3x3', FIRST_FC_GATES);
+    const { config, o } = resolveConfig(options);
     super(o.positivity, o.seed, o.weightStd);
     this.o = o;
-    this.config = { xShape, yShape, conv, fcHidden, uActivation, batchNorm, gateBias, convInit, fcInit, firstFcGate, ...o };
+    this.config = config;
+    this.xShape = config.xShape;
+    this.yShape = config.yShape;
     // Per-layer-group draws (the authors' Olivetti model: FC truncated normal 0.02, convs uniform scaling).
-    const convDraw: WeightDraw = { scheme: convInit, std: o.weightStd ?? TFLEARN_STD };
-    const fcDraw: WeightDraw = { scheme: fcInit, std: o.weightStd ?? TFLEARN_STD };
-    this.xShape = xShape;
-    this.yShape = yShape;
-
-    this.spatial = [[xShape[0], xShape[1]]];
-    for (const c of conv) {
+    const convDraw: WeightDraw = { scheme: config.convInit, std: o.weightStd ?? TFLEARN_STD };
+    const fcDraw: WeightDraw = { scheme: config.fcInit, std: o.weightStd ?? TFLEARN_STD };
+    this.spatial = [[config.xShape[0], config.xShape[1]]];
+    for (const c of config.conv) {
       const [h, w] = this.spatial[this.spatial.length - 1];
       this.spatial.push([sameOut(h, c.stride), sameOut(w, c.stride)]);
     }
-    const L = conv.length;
-    let uc = xShape[2];
-    let zc = 0;
-    let yc = yShape[2];
-    for (let l = 0; l < L; l++) {
-      const { filters: f, kernel: k, stride } = conv[l];
-      const u = new ConvBlock(this.addFreeWeight(`u${l}.W`, [k, k, uc, f], k * k * uc, convDraw), this.addConstant(`u${l}.b`, [f], 0), stride);
-      if (batchNorm) addBatchNorm(this.store, `u${l}.bn`, f);
-      let zGate: ConvBlock | null = null;
-      let convex: PositiveConvBlock | null = null;
-      let bias: tf.Variable | null;
-      if (l > 0) {
-        const wzu = this.addFreeWeight(`z${l}.Wzu`, [GATE_KERNEL, GATE_KERNEL, uc, zc], GATE_KERNEL * GATE_KERNEL * uc, convDraw);
-        zGate = new ConvBlock(wzu, this.addConstant(`z${l}.bz`, [zc], gateBias), 1);
-        const wz = this.addConvexWeight(`z${l}.Wz`, [k, k, zc, f], k * k * zc, o, `z${l}.b`, convDraw);
-        convex = new PositiveConvBlock(wz.weight, o.positivity, stride);
-        bias = wz.bias;
-      } else {
-        bias = this.addConstant(`z${l}.b`, [f], 0);
-      }
-      const wyu = this.addFreeWeight(`z${l}.Wyu`, [GATE_KERNEL, GATE_KERNEL, uc, yc], GATE_KERNEL * GATE_KERNEL * uc, convDraw);
-      const yGate = new ConvBlock(wyu, this.addConstant(`z${l}.by`, [yc], gateBias), 1);
-      const passthrough = new ConvBlock(this.addFreeWeight(`z${l}.Wy`, [k, k, yc, f], k * k * yc, convDraw), null, stride);
-      const uTerm = new ConvBlock(this.addFreeWeight(`z${l}.Wu`, [k, k, uc, f], k * k * uc, convDraw), bias, stride);
-      let yRescale: ConvBlock | null = null;
-      if (l + 1 < L) {
-        const w = this.addFreeWeight(`yr${l}.W`, [k, k, yc, 1], k * k * yc, convDraw);
-        yRescale = new ConvBlock(w, this.addConstant(`yr${l}.b`, [1], 0), stride);
-      }
-      this.convLayers.push({ u, bn: `u${l}.bn`, zGate, convex, yGate, passthrough, uTerm, yRescale });
-      uc = f;
-      zc = f;
-      yc = 1;
-    }
+    let channels: Channels = { u: config.xShape[2], z: 0, y: config.yShape[2] };
+    config.conv.forEach((spec, l) => {
+      this.convLayers.push(this.addConvLayer(l, spec, channels, convDraw));
+      channels = { u: spec.filters, z: spec.filters, y: 1 };
+    });
     // Fully connected part: z-layers L … L+J (the last is the scalar output).
-    const [hL, wL] = this.spatial[L];
-    const flat = hL * wL * uc;
-    const fcWidths = [...fcHidden, 1];
-    let uIn = flat;
-    let zIn = flat;
-    for (let j = 0; j < fcWidths.length; j++) {
-      const m = fcWidths[j];
-      const name = `fc${j}`;
-      let zGate: ConvBlock | DenseBlock;
-      if (j === 0 && firstFcGate === 'conv3x3') {
-        const w = this.addFreeWeight(`${name}.Wzu`, [GATE_KERNEL, GATE_KERNEL, uc, zc], GATE_KERNEL * GATE_KERNEL * uc, convDraw);
-        zGate = new ConvBlock(w, this.addConstant(`${name}.bz`, [zc], gateBias), 1);
-      } else {
-        const w = this.addFreeWeight(`${name}.Wzu`, [uIn, zIn], uIn, fcDraw);
-        zGate = new DenseBlock(w, this.addConstant(`${name}.bz`, [zIn], gateBias));
-      }
-      const wz = this.addConvexWeight(`${name}.Wz`, [zIn, m], zIn, o, `${name}.b`, fcDraw);
-      const uTerm = new DenseBlock(this.addFreeWeight(`${name}.Wu`, [uIn, m], uIn, fcDraw), wz.bias);
-      let u: DenseBlock | null = null;
-      if (j + 1 < fcWidths.length) {
-        u = new DenseBlock(this.addFreeWeight(`ufc${j}.W`, [uIn, m], uIn, fcDraw), this.addConstant(`ufc${j}.b`, [m], 0));
-        if (batchNorm) addBatchNorm(this.store, `ufc${j}.bn`, m);
-      }
-      this.fcLayers.push({ zGate, convex: new PositiveDenseBlock(wz.weight, o.positivity), uTerm, u, bn: `ufc${j}.bn` });
-      uIn = m;
-      zIn = m;
+    const [hL, wL] = this.spatial[config.conv.length];
+    const flat = hL * wL * channels.u;
+    const fcWidths = [...config.fcHidden, 1];
+    fcWidths.forEach((m, j) => {
+      const inDim = j === 0 ? flat : fcWidths[j - 1];
+      this.fcLayers.push(this.addFcLayer(j, inDim, m, j + 1 < fcWidths.length, channels, { conv: convDraw, fc: fcDraw }));
+    });
+  }
+
+  /** Registers conv z-layer l (and its u-layer, ŷ rescaling) in the order of the serialization contract. */
+  private addConvLayer(l: number, spec: ConvLayerSpec, c: Channels, draw: WeightDraw): ConvLayer {
+    const { filters: f, kernel: k, stride } = spec;
+    const { batchNorm, gateBias } = this.config;
+    const g2 = GATE_KERNEL * GATE_KERNEL;
+    const u = new ConvBlock(this.addFreeWeight(`u${l}.W`, [k, k, c.u, f], k * k * c.u, draw), this.addConstant(`u${l}.b`, [f], 0), stride);
+    if (batchNorm) addBatchNorm(this.store, `u${l}.bn`, f);
+    let zGate: ConvBlock | null = null;
+    let convex: PositiveConvBlock | null = null;
+    let bias: tf.Variable | null;
+    if (l > 0) {
+      const wzu = this.addFreeWeight(`z${l}.Wzu`, [GATE_KERNEL, GATE_KERNEL, c.u, c.z], g2 * c.u, draw);
+      zGate = new ConvBlock(wzu, this.addConstant(`z${l}.bz`, [c.z], gateBias), 1);
+      const wz = this.addConvexWeight(`z${l}.Wz`, [k, k, c.z, f], k * k * c.z, this.o, `z${l}.b`, draw);
+      convex = new PositiveConvBlock(wz.weight, this.o.positivity, stride);
+      bias = wz.bias;
+    } else {
+      bias = this.addConstant(`z${l}.b`, [f], 0);
     }
+    const wyu = this.addFreeWeight(`z${l}.Wyu`, [GATE_KERNEL, GATE_KERNEL, c.u, c.y], g2 * c.u, draw);
+    const yGate = new ConvBlock(wyu, this.addConstant(`z${l}.by`, [c.y], gateBias), 1);
+    const passthrough = new ConvBlock(this.addFreeWeight(`z${l}.Wy`, [k, k, c.y, f], k * k * c.y, draw), null, stride);
+    const uTerm = new ConvBlock(this.addFreeWeight(`z${l}.Wu`, [k, k, c.u, f], k * k * c.u, draw), bias, stride);
+    let yRescale: ConvBlock | null = null;
+    if (l + 1 < this.config.conv.length) {
+      const w = this.addFreeWeight(`yr${l}.W`, [k, k, c.y, 1], k * k * c.y, draw);
+      yRescale = new ConvBlock(w, this.addConstant(`yr${l}.b`, [1], 0), stride);
+    }
+    return { u, bn: `u${l}.bn`, zGate, convex, yGate, passthrough, uTerm, yRescale };
+  }
+
+  /**
+   * Registers FC z-layer j (in → m) and, unless it is the last, the next FC u-layer. `c` holds the channels of the
+   * last conv map, which the first layer's 3×3 gate acts on.
+   */
+  private addFcLayer(j: number, inDim: number, m: number, hasNext: boolean, c: Channels, draw: { conv: WeightDraw; fc: WeightDraw }): FcLayer {
+    const { batchNorm, gateBias } = this.config;
+    const name = `fc${j}`;
+    let zGate: ConvBlock | DenseBlock;
+    if (j === 0 && this.config.firstFcGate === 'conv3x3') {
+      const w = this.addFreeWeight(`${name}.Wzu`, [GATE_KERNEL, GATE_KERNEL, c.u, c.z], GATE_KERNEL * GATE_KERNEL * c.u, draw.conv);
+      zGate = new ConvBlock(w, this.addConstant(`${name}.bz`, [c.z], gateBias), 1);
+    } else {
+      const w = this.addFreeWeight(`${name}.Wzu`, [inDim, inDim], inDim, draw.fc);
+      zGate = new DenseBlock(w, this.addConstant(`${name}.bz`, [inDim], gateBias));
+    }
+    const wz = this.addConvexWeight(`${name}.Wz`, [inDim, m], inDim, this.o, `${name}.b`, draw.fc);
+    const uTerm = new DenseBlock(this.addFreeWeight(`${name}.Wu`, [inDim, m], inDim, draw.fc), wz.bias);
+    let u: DenseBlock | null = null;
+    if (hasNext) {
+      u = new DenseBlock(this.addFreeWeight(`ufc${j}.W`, [inDim, m], inDim, draw.fc), this.addConstant(`ufc${j}.b`, [m], 0));
+      if (batchNorm) addBatchNorm(this.store, `ufc${j}.bn`, m);
+    }
+    return { zGate, convex: new PositiveDenseBlock(wz.weight, this.o.positivity), uTerm, u, bn: `ufc${j}.bn` };
   }
 
   protected get strongConvexity(): number {
