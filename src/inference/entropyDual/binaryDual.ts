@@ -60,6 +60,7 @@ import { solveEntropyDual } from './continuation.js';
 import { binaryEntropySum, binaryEntropyFromLogit, logistic, softplus, softplusDiff } from './numerics.js';
 import {
   checkCuts,
+  maxCutValue,
   problemKktResidual,
   shiftOffsets,
   type EntropyDualOptions,
@@ -191,13 +192,7 @@ export function primalObjective(
   y: ArrayLike<number>,
 ): number {
   checkInputs(G, h, k, n, 'primalObjective');
-  let t = -Infinity;
-  for (let i = 0; i < k; i++) {
-    let s = h[i];
-    for (let j = 0; j < n; j++) s += G[i * n + j] * y[j];
-    t = Math.max(t, s);
-  }
-  return t - binaryEntropySum(y);
+  return maxCutValue(G, h, k, n, y) - binaryEntropySum(y);
 }
 
 /**

@@ -53,6 +53,7 @@ import { solveEntropyDual } from './continuation.js';
 import { categoricalEntropy, logSumExp, softmax } from './numerics.js';
 import {
   checkCuts,
+  maxCutValue,
   problemKktResidual,
   problemValue,
   type EntropyDualOptions,
@@ -242,13 +243,7 @@ export function categoricalPrimalObjective(
 ): number {
   checkInputs(G, h, k, n, 'categoricalPrimalObjective');
   if (y.length !== n) fail(`categoricalPrimalObjective: y has ${y.length} entries, expected ${n}`);
-  let t = -Infinity;
-  for (let i = 0; i < k; i++) {
-    let c = h[i];
-    for (let j = 0; j < n; j++) c += G[i * n + j] * y[j];
-    t = Math.max(t, c);
-  }
-  return t - categoricalEntropy(y);
+  return maxCutValue(G, h, k, n, y) - categoricalEntropy(y);
 }
 
 /**

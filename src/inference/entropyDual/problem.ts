@@ -201,3 +201,14 @@ export function shiftOffsets(h: ArrayLike<number>, k: number): { hmax: number; h
   for (let i = 0; i < k; i++) hs[i] = h[i] - hmax;
   return { hmax, hs };
 }
+
+/** t = max_i (g_iᵀy + h_i): the largest cut value at y, the max-part of the primal objective. */
+export function maxCutValue(G: ArrayLike<number>, h: ArrayLike<number>, k: number, n: number, y: ArrayLike<number>): number {
+  let t = -Infinity;
+  for (let i = 0; i < k; i++) {
+    let c = h[i];
+    for (let j = 0; j < n; j++) c += G[i * n + j] * y[j];
+    t = Math.max(t, c);
+  }
+  return t;
+}
