@@ -3,10 +3,9 @@
  * projected Newton runs (./projectedNewton.ts), with continuation on the entropy weight when the data scale is large,
  * a tangent predictor between the continuation stages, and the result with its bounds and residuals.
  */
-import { choleskyRegularized, choleskySolve } from '../../linalg/cholesky.js';
 import { projectOntoSimplex } from '../../linalg/simplexProjection.js';
 import { fail } from '../../util/errors.js';
-import { projectedNewton } from './projectedNewton.js';
+import { dampedSolve, projectedNewton } from './projectedNewton.js';
 import {
   evaluate,
   newState,
@@ -108,15 +107,38 @@ function predictAlongPath(
   for (let i = 1; i < k; i++) if (lam[i] > lam[p]) p = i;
   const free: number[] = [];
   for (let i = 0; i < k; i++) if (i !== p && lam[i] > 0) free.push(i);
+  if (free.length === 0) return;
+  const system = tangentSystem(gb, n, pot, lam, p, free);
+  if (system === null) return;
+  const dl = dampedSolve(system.hm, system.rhs, free.length, 1e-10 * system.maxDiag, new Float64Array(free.length));
+  // Δλ_F = (ratio − 1)·β·dλ_F/dβ = (ratio − 1)·dl (the 1/β of dλ/dβ cancels against Δβ = (ratio − 1)β).
+  const cand = Float64Array.from(lam);
+  let sum = 0;
+  free.forEach((i, u) => {
+    const v = lam[i] + (ratio - 1) * dl[u];
+    cand[i] = Number.isFinite(v) && v > 0 ? v : 0;
+  });
+  for (let i = 0; i < k; i++) if (i !== p) sum += cand[i];
+  if (!(sum < 1)) return;
+  cand[p] = 1 - sum;
+  // Compare the next stage's objective (data scaled by 1/ratio) at both points.
+  if (nextStageValue(gb, hb, k, n, pot, cand, ratio) < nextStageValue(gb, hb, k, n, pot, lam, ratio)) lam.set(cand);
+}
+
+/**
+ * The tangent system (D W Dᵀ) dλ_F = D W a of `predictAlongPath` on the free set (rows D_u = g_u − g_p, centred under
+ * w with the target a − wᵀa when pot.centred, as (diag w − wwᵀ) annihilates 1), with its largest diagonal entry;
+ * null when that is not positive.
+ */
+function tangentSystem(gb: Float64Array, n: number, pot: LogitPotential, lam: Float64Array, p: number, free: number[]):
+  { hm: Float64Array; rhs: Float64Array; maxDiag: number } | null {
   const m = free.length;
-  if (m === 0) return;
   const a = new Float64Array(n);
-  for (let i = 0; i < k; i++) {
+  for (let i = 0; i < lam.length; i++) {
     if (lam[i] === 0) continue;
     for (let j = 0; j < n; j++) a[j] += lam[i] * gb[i * n + j];
   }
   const w = pot.tangentWeights(a);
-  // Rows D_u (centred under w when pot.centred, with the target a − wᵀa, as (diag w − wwᵀ) annihilates 1).
   const rows = new Float64Array(m * n);
   const target = a;
   if (pot.centred) {
@@ -149,27 +171,14 @@ function predictAlongPath(
     for (let j = 0; j < n; j++) acc += rows[u * n + j] * w[j] * target[j];
     rhs[u] = acc;
   }
-  if (!(maxDiag > 0)) return;
-  for (let u = 0; u < m; u++) hm[u * m + u] += 1e-10 * maxDiag;
-  const { l } = choleskyRegularized(hm, m, { jitter0: 1e-14, maxJitter: 1 });
-  const dl = choleskySolve(l, m, rhs);
-  // Δλ_F = (ratio − 1)·β·dλ_F/dβ = (ratio − 1)·dl (the 1/β of dλ/dβ cancels against Δβ = (ratio − 1)β).
-  const cand = Float64Array.from(lam);
-  let sum = 0;
-  for (let u = 0; u < m; u++) {
-    const v = lam[free[u]] + (ratio - 1) * dl[u];
-    cand[free[u]] = Number.isFinite(v) && v > 0 ? v : 0;
-  }
-  for (let i = 0; i < k; i++) if (i !== p) sum += cand[i];
-  if (!(sum < 1)) return;
-  cand[p] = 1 - sum;
-  // Compare the next stage's objective (data scaled by 1/ratio) at both points.
-  const fNext = (x: Float64Array): number => {
-    let f = pot.nextValue(gb, k, n, x, ratio);
-    for (let i = 0; i < k; i++) f -= (hb[i] / ratio) * x[i];
-    return f;
-  };
-  if (fNext(cand) < fNext(lam)) lam.set(cand);
+  return maxDiag > 0 ? { hm, rhs, maxDiag } : null;
+}
+
+/** The next continuation stage's objective at x: the stage data scaled by 1/ratio. */
+function nextStageValue(gb: Float64Array, hb: Float64Array, k: number, n: number, pot: LogitPotential, x: Float64Array, ratio: number): number {
+  let f = pot.nextValue(gb, k, n, x, ratio);
+  for (let i = 0; i < k; i++) f -= (hb[i] / ratio) * x[i];
+  return f;
 }
 
 /** The result at the final λ: the primal point, both bounds, the gap and the residuals. */

@@ -338,7 +338,8 @@ class ProjectedNewton {
       for (let u = 0; u < m; u++) d[freeIdx[u]] = 0;
       return;
     }
-    dampedSolve(hm, rhs, m, Math.sqrt(rn), maxDiag);
+    // Levenberg–Marquardt damping μ = max(‖rhs‖₂, 1e-13·max diag H).
+    dampedSolve(hm, rhs, m, Math.max(Math.sqrt(rn), 1e-13 * maxDiag), rhs);
     for (let u = 0; u < m; u++) d[freeIdx[u]] = Number.isFinite(rhs[u]) ? rhs[u] : 0;
   }
 
@@ -411,12 +412,11 @@ class ProjectedNewton {
 }
 
 /**
- * Solves (H + μI) x = rhs in place in `rhs` for the PSD matrix `hm` (m×m, overwritten), with the Levenberg–Marquardt
- * damping μ = max(‖rhs‖₂, 1e-13·max diag H), by Cholesky, with jitter as a last resort.
+ * Solves (H + μI) x = rhs for the PSD matrix `hm` (m×m, overwritten) by Cholesky, with jitter as a last resort; x is
+ * written to `out` (which may be `rhs`) and returned.
  */
-function dampedSolve(hm: Float64Array, rhs: Float64Array, m: number, rhsNorm: number, maxDiag: number): void {
-  const mu = Math.max(rhsNorm, 1e-13 * maxDiag);
+export function dampedSolve(hm: Float64Array, rhs: Float64Array, m: number, mu: number, out: Float64Array): Float64Array {
   for (let u = 0; u < m; u++) hm[u * m + u] += mu;
   const { l } = choleskyRegularized(hm, m, { jitter0: 1e-14, maxJitter: 1 });
-  choleskySolve(l, m, rhs, rhs);
+  return choleskySolve(l, m, rhs, out);
 }
