@@ -28,7 +28,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PICNN, Rng, VERSION, backendInfo, tf } from '../test/helpers/icnn.js';
 import { argmin, type ArgminOptions } from '../src/inference/argmin.js';
-import { binaryEntropy } from '../src/linalg/stableMath.js';
+import { binaryEntropy } from '../src/inference/entropyDual/numerics.js';
 import { lineChart, svgToPng, writePngAtomic, type Series } from '../src/report/index.js';
 import { writeFileAtomic } from '../src/util/atomicFile.js';
 

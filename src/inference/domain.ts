@@ -5,7 +5,7 @@
  */
 import { fail } from '../util/errors.js';
 import { checkOptionKeys } from '../util/options.js';
-import { projectSimplex } from '../linalg/simplex.js';
+import { projectOntoSimplex } from '../linalg/simplexProjection.js';
 
 export type DomainSpec = 'unit-box' | 'simplex' | 'unbounded' | { lower: number | number[]; upper: number | number[] };
 
@@ -61,7 +61,7 @@ export function makeDomain(where: string, spec: DomainSpec | undefined, n: numbe
     return {
       kind: 'simplex', n, lower: new Float64Array(n), upper: new Float64Array(n).fill(1), diameter: Math.SQRT2, label: 'simplex',
       project: (row) => {
-        projectSimplex(row, row);
+        projectOntoSimplex(row, row);
       },
       center: () => new Float64Array(n).fill(1 / n),
     };

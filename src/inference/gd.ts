@@ -11,7 +11,7 @@
  */
 import type { Domain } from './domain.js';
 import type { EnergyOracle } from './oracle.js';
-import { binaryEntropy } from '../linalg/stableMath.js';
+import { binaryEntropy } from './entropyDual/numerics.js';
 import { fail } from '../util/errors.js';
 
 export interface GdOptions {
@@ -63,7 +63,8 @@ function resolveOptions(o: GdOptions, domain: Domain) {
 export function gradientDescent(oracle: EnergyOracle, domain: Domain, y0: Float64Array, iterations: number,
   tolerance: number, o: GdOptions): GdResult {
   const { batch: N, n } = oracle;
-  const { optimizer, lr, mu, decay, entropyWeight } = resolveOptions(o, domain);
+  const rule = resolveOptions(o, domain);
+  const { entropyWeight } = rule;
   const scale = Number.isFinite(domain.diameter) ? domain.diameter : 1;
   /** f − w·H of one row (the ranking objective; f itself when w = 0). */
   const objectiveOf = (f: number, row: Float64Array): number => {
@@ -75,8 +76,7 @@ export function gradientDescent(oracle: EnergyOracle, domain: Domain, y0: Float6
 
   const y = Float64Array.from(y0);
   for (let r = 0; r < N; r++) domain.project(y.subarray(r * n, (r + 1) * n));
-  const v = new Float64Array(N * n);
-  const m2 = new Float64Array(N * n);
+  const moments: Moments = { v: new Float64Array(N * n), m2: new Float64Array(N * n) };
   const best = Float64Array.from(y);
   const bestEnergy = new Float64Array(N).fill(Infinity);
   const bestObjective = new Float64Array(N).fill(Infinity);
@@ -98,57 +98,82 @@ export function gradientDescent(oracle: EnergyOracle, domain: Domain, y0: Float6
       if (t === iterations) continue; // last evaluation only scores the final iterate
       iters[r] = t + 1;
       const g = grad.subarray(r * n, (r + 1) * n);
-      if (entropyWeight > 0) {
-        // ∇ of −w·H(s), s = (y−l)/(u−l): w·log(s/(1−s))/(u−l).
-        for (let i = 0; i < n; i++) {
-          const w = domain.upper[i] - domain.lower[i];
-          const s = Math.min(Math.max((row[i] - domain.lower[i]) / w, ENTROPY_CLIP), 1 - ENTROPY_CLIP);
-          g[i] += (entropyWeight * Math.log(s / (1 - s))) / w;
-        }
-      }
+      if (entropyWeight > 0) addEntropyGradient(g, row, domain, entropyWeight);
       const previous = Float64Array.from(row);
-      if (optimizer === 'normalized') {
-        let norm = 0;
-        for (let i = 0; i < n; i++) norm += g[i] * g[i];
-        norm = Math.sqrt(norm);
-        if (norm === 0) {
-          active[r] = 0;
-          remaining--;
-          continue;
-        }
-        const step = scale / (2 * Math.sqrt(t + 1)) / norm;
-        for (let i = 0; i < n; i++) row[i] -= step * g[i];
-      } else if (optimizer === 'momentum') {
-        const lrT = lr / (1 + decay * t);
-        for (let i = 0; i < n; i++) {
-          const k = r * n + i;
-          const vOld = v[k];
-          v[k] = mu * vOld - lrT * g[i];
-          row[i] += -mu * vOld + (1 + mu) * v[k];
-        }
-      } else {
-        const b1 = 0.9;
-        const b2 = 0.999;
-        const lrT = lr / (1 + decay * t);
-        for (let i = 0; i < n; i++) {
-          const k = r * n + i;
-          v[k] = b1 * v[k] + (1 - b1) * g[i];
-          m2[k] = b2 * m2[k] + (1 - b2) * g[i] * g[i];
-          const mh = v[k] / (1 - b1 ** (t + 1));
-          const vh = m2[k] / (1 - b2 ** (t + 1));
-          row[i] -= (lrT * mh) / (Math.sqrt(vh) + 1e-8);
-        }
+      if (!updateRow(rule, moments, r * n, row, g, t, scale)) {
+        active[r] = 0;
+        remaining--;
+        continue;
       }
       domain.project(row);
-      if (tolerance > 0) {
-        let moved = 0;
-        for (let i = 0; i < n; i++) moved = Math.max(moved, Math.abs(row[i] - previous[i]));
-        if (moved < tolerance * scale) {
-          active[r] = 0;
-          remaining--;
-        }
+      if (tolerance > 0 && maxMove(row, previous) < tolerance * scale) {
+        active[r] = 0;
+        remaining--;
       }
     }
   }
   return { y: best, energy: bestEnergy, iterations: iters, ...(entropyWeight > 0 ? { objective: bestObjective } : {}) };
+}
+
+/** The optimizers' state, per batch entry: velocity / first moment v, second moment m2 (Adam). */
+interface Moments {
+  v: Float64Array;
+  m2: Float64Array;
+}
+
+/** Adds ∇ of −w·H(s), s = (y−l)/(u−l), to g: w·log(s/(1−s))/(u−l), with s clipped away from 0 and 1. */
+function addEntropyGradient(g: Float64Array, row: Float64Array, domain: Domain, w: number): void {
+  for (let i = 0; i < g.length; i++) {
+    const width = domain.upper[i] - domain.lower[i];
+    const s = Math.min(Math.max((row[i] - domain.lower[i]) / width, ENTROPY_CLIP), 1 - ENTROPY_CLIP);
+    g[i] += (w * Math.log(s / (1 - s))) / width;
+  }
+}
+
+/**
+ * One step of the rule on `row` (its state at `off` in `moments`) from the gradient g at step t. Returns false, leaving
+ * the row, when the normalized rule meets a zero gradient (the row is stationary).
+ */
+function updateRow(rule: ReturnType<typeof resolveOptions>, moments: Moments, off: number, row: Float64Array, g: Float64Array,
+  t: number, scale: number): boolean {
+  const n = row.length;
+  const { v, m2 } = moments;
+  if (rule.optimizer === 'normalized') {
+    let norm = 0;
+    for (let i = 0; i < n; i++) norm += g[i] * g[i];
+    norm = Math.sqrt(norm);
+    if (norm === 0) return false;
+    const step = scale / (2 * Math.sqrt(t + 1)) / norm;
+    for (let i = 0; i < n; i++) row[i] -= step * g[i];
+    return true;
+  }
+  const lrT = rule.lr / (1 + rule.decay * t);
+  if (rule.optimizer === 'momentum') {
+    const mu = rule.mu;
+    for (let i = 0; i < n; i++) {
+      const k = off + i;
+      const vOld = v[k];
+      v[k] = mu * vOld - lrT * g[i];
+      row[i] += -mu * vOld + (1 + mu) * v[k];
+    }
+    return true;
+  }
+  const b1 = 0.9;
+  const b2 = 0.999;
+  for (let i = 0; i < n; i++) {
+    const k = off + i;
+    v[k] = b1 * v[k] + (1 - b1) * g[i];
+    m2[k] = b2 * m2[k] + (1 - b2) * g[i] * g[i];
+    const mh = v[k] / (1 - b1 ** (t + 1));
+    const vh = m2[k] / (1 - b2 ** (t + 1));
+    row[i] -= (lrT * mh) / (Math.sqrt(vh) + 1e-8);
+  }
+  return true;
+}
+
+/** max_i |row_i − previous_i|. */
+function maxMove(row: Float64Array, previous: Float64Array): number {
+  let moved = 0;
+  for (let i = 0; i < row.length; i++) moved = Math.max(moved, Math.abs(row[i] - previous[i]));
+  return moved;
 }

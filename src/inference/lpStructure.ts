@@ -1,40 +1,24 @@
 /**
  * The piecewise-linear structure of a ReLU / leaky-ReLU ICNN with x fixed, for exact LP inference
- * (../shared/icnn-paper.md §3.1, architectures §1.1-§1.2).
- *
- * With x fixed, every layer i of an FICNN or PICNN is an affine map of (z_i, y) followed by the activation:
+ * (../shared/icnn-paper.md §3.1, architectures §1.1-§1.2). Each model gives its per-row affine maps
  *   s_i = A_i z_i + B_i y + c_i,   z_{i+1} = g(s_i)  (hidden layers),   f = s_{k-1}  (last layer, width 1, linear)
- * - PICNN (§1.2): A_i = W^(z)_i scaled by the z-gate [W^(zu) u_i + b^(z)]_+ ≥ 0 (per input unit of z_i),
- *   B_i = W^(y)_i scaled by the y-gate W^(yu) u_i + b^(y) (per coordinate of y), c_i = W^(u) u_i + b_i.
- * - FICNN (§1.1): A_i = W^(z)_i, B_i = the y-rows of the passthrough W^(v)_i, c_i = the x-part plus the bias.
- * - FeedForward with energy 'linear': f = -g(x)ᵀy, a single linear layer (no hidden units).
- * A_i ≥ 0 is what makes the LP of §3.1 exact; it is checked here.
+ * through `EnergyModel.affineStructure` (../models/affineStructure.ts): FICNN and PICNN, and FeedForward with energy
+ * 'linear' (f = -g(x)ᵀy, a single linear layer). This file checks what makes the LP of §3.1 exact: a convex model,
+ * a piecewise-linear activation, and A_i ≥ 0, i.e. every W^(z) ≥ 0.
  *
  * Matrices are row-major Float64Array: A_i is [m_{i+1} × m_i], B_i is [m_{i+1} × yDim].
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { disposeContext, type EnergyContext, type EnergyModel } from '../models/energyModel.js';
-import { FICNN } from '../models/ficnn.js';
-import { PICNN } from '../models/picnn.js';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { AffineLayer, AffineStructure, PositiveWeightValues } from '../models/affineStructure.js';
+import type { EnergyModel, ModelKind } from '../models/energyModel.js';
 import { FeedForward } from '../models/feedForward.js';
 import { fail } from '../util/errors.js';
 
-/** One layer's affine map s = A z + B y + c for one batch row. */
-export interface LpLayer {
-  /** Output width m_{i+1}. */
-  outDim: number;
-  /** Width of the z input m_i (0 for the first layer). */
-  zDim: number;
-  /** [outDim × zDim] row-major, every entry ≥ 0; null when zDim = 0. */
-  A: Float64Array | null;
-  /** [outDim × yDim] row-major. */
-  B: Float64Array;
-  /** [outDim]. */
-  c: Float64Array;
-}
+/** One layer's affine map s = A z + B y + c for one batch row (A ≥ 0 once checked here). */
+export type LpLayer = AffineLayer;
 
 export interface LpStructure {
-  readonly kind: 'FICNN' | 'PICNN' | 'FeedForward';
+  readonly kind: ModelKind;
   /** Number of batch rows. */
   readonly rows: number;
   readonly yDim: number;
@@ -50,49 +34,8 @@ export interface LpStructure {
   layers(row: number): LpLayer[];
 }
 
-interface FicnnContextView extends EnergyContext {
-  xTerms: tf.Tensor2D[];
-}
-
-interface PicnnContextView extends EnergyContext {
-  zGates: tf.Tensor2D[];
-  yGates: tf.Tensor2D[];
-  uTerms: tf.Tensor2D[];
-}
-
-interface FeedForwardContextView extends EnergyContext {
-  features: tf.Tensor2D;
-}
-
-/** A tensor's values, with the number of rows (1 for a broadcast row). */
-interface Rows {
-  data: Float32Array;
-  rows: number;
-  width: number;
-}
-
-function readRows(t: tf.Tensor2D): Rows {
-  return { data: Float32Array.from(t.dataSync() as Float32Array), rows: t.shape[0], width: t.shape[1] };
-}
-
-/** The effective values of named parameters (softplus of the stored variable for W^(z) under 'softplus'). */
-function readParameters(model: EnergyModel, names: string[]): Map<string, Float32Array> {
-  const byName = new Map(model.parameters().map((p) => [p.name, p]));
-  const out = new Map<string, Float32Array>();
-  for (const name of names) {
-    const p = byName.get(name);
-    if (!p) fail(`lp: internal: ${model.kind} has no parameter '${name}'`);
-    const softplus = p.role === 'convex' && model.positivity === 'softplus';
-    const t = softplus ? tf.tidy(() => tf.softplus(p.variable)) : p.variable;
-    out.set(name, Float32Array.from(t.dataSync() as Float32Array));
-    if (softplus) t.dispose();
-  }
-  return out;
-}
-
-function checkConvexWeights(kind: string, params: Map<string, Float32Array>, names: string[]): void {
-  for (const name of names) {
-    const w = params.get(name) as Float32Array;
+function checkConvexWeights(kind: string, weights: PositiveWeightValues[]): void {
+  for (const { name, values: w } of weights) {
     let min = Infinity;
     for (let i = 0; i < w.length; i++) if (w[i] < min) min = w[i];
     if (min < 0) {
@@ -102,17 +45,22 @@ function checkConvexWeights(kind: string, params: Map<string, Float32Array>, nam
   }
 }
 
-function hiddenSlope(kind: string, activation: string, leakySlope: number): number {
-  if (activation === 'relu') return 0;
-  if (activation === 'leaky-relu') return leakySlope;
-  return fail(`lp: ${kind} with activation '${activation}' is not piecewise linear, so its inference is not an LP ` +
+/** The negative-side slope of the hidden activation (0 without hidden layers); refuses a non-piecewise-linear one. */
+function hiddenSlope(kind: string, hidden: AffineStructure['hidden']): number {
+  if (hidden === null || hidden.activation === 'relu') return 0;
+  if (hidden.activation === 'leaky-relu') return hidden.leakySlope;
+  return fail(`lp: ${kind} with activation '${hidden.activation}' is not piecewise linear, so its inference is not an LP ` +
     "(exact LP inference needs activation 'relu' or 'leaky-relu'; use gradient-based or bundle inference)");
 }
 
-function checkPositivity(model: EnergyModel): void {
+/** Refuses models whose LP would not be exact inference: the nonconvex ablation and the joint feed-forward energy. */
+function checkConvex(model: EnergyModel): void {
   if (model.positivity === 'none') {
     fail(`lp: ${model.kind} has positivity 'none' (the nonconvex ablation): with negative W^(z) the LP of §3.1 is a ` +
       "relaxation, not exact inference; use positivity 'clip' or 'softplus'");
+  }
+  if (model instanceof FeedForward && model.config.energy !== 'linear') {
+    fail("lp: FeedForward with energy 'joint' is not convex in y; exact LP inference needs energy 'linear' (or an FICNN/PICNN)");
   }
 }
 
@@ -127,117 +75,14 @@ function checkRowsOf(kind: string, x: tf.Tensor2D | null, batch: number): void {
  */
 export function extractLpStructure(model: EnergyModel, x: tf.Tensor2D | null, batch: number): LpStructure {
   checkRowsOf(model.kind, x, batch);
-  if (model instanceof FICNN) return ficnnStructure(model, x, batch);
-  if (model instanceof PICNN) return picnnStructure(model, x, batch);
-  if (model instanceof FeedForward) return feedForwardStructure(model, x, batch);
-  return fail(`lp: exact LP inference supports FICNN and PICNN (and FeedForward with energy 'linear'), not ${model.kind}`);
-}
-
-function ficnnStructure(model: FICNN, x: tf.Tensor2D | null, batch: number): LpStructure {
-  checkPositivity(model);
-  const { xDim, yDim, hidden, activation, leakySlope, strongConvexity } = model.config;
-  const slope = hiddenSlope('FICNN', activation, leakySlope);
-  const widths = [...hidden, 1];
-  const wv = widths.map((_, i) => `layer${i}.Wv`);
-  const wz = widths.map((_, i) => `layer${i}.Wz`).slice(1);
-  const params = readParameters(model, [...wv, ...wz]);
-  checkConvexWeights('FICNN', params, wz);
-  const ctx = model.context(xDim === 0 ? null : x, { batch }) as FicnnContextView;
-  let xTerms: Rows[];
-  try {
-    xTerms = ctx.xTerms.map(readRows);
-  } finally {
-    disposeContext(ctx);
-  }
-  const shared = xTerms.every((t) => t.rows === 1);
-  const layers = (row: number): LpLayer[] => widths.map((m, i) => {
-    const Wv = params.get(wv[i]) as Float32Array;
-    const B = new Float64Array(m * yDim);
-    for (let j = 0; j < yDim; j++) {
-      const base = (xDim + j) * m;
-      for (let k = 0; k < m; k++) B[k * yDim + j] = Wv[base + k];
-    }
-    const t = xTerms[i];
-    const r = t.rows === 1 ? 0 : row;
-    const c = Float64Array.from(t.data.subarray(r * m, (r + 1) * m));
-    if (i === 0) return { outDim: m, zDim: 0, A: null, B, c };
-    const mPrev = widths[i - 1];
-    const Wz = params.get(`layer${i}.Wz`) as Float32Array;
-    const A = new Float64Array(m * mPrev);
-    for (let j = 0; j < mPrev; j++) {
-      for (let k = 0; k < m; k++) A[k * mPrev + j] = Wz[j * m + k];
-    }
-    return { outDim: m, zDim: mPrev, A, B, c };
-  });
-  return { kind: 'FICNN', rows: batch, yDim, widths, leakySlope: slope, strongConvexity, shared, layers: rowChecked(batch, layers) };
-}
-
-function picnnStructure(model: PICNN, x: tf.Tensor2D | null, batch: number): LpStructure {
-  checkPositivity(model);
-  if (x === null) fail('lp: PICNN: x is required');
-  const { yDim, hidden, activation, leakySlope, strongConvexity } = model.config;
-  const slope = hiddenSlope('PICNN', activation, leakySlope);
-  const widths = [...hidden, 1];
-  const wy = widths.map((_, i) => `z${i}.Wy`);
-  const wz = widths.map((_, i) => `z${i}.Wz`).slice(1);
-  const params = readParameters(model, [...wy, ...wz]);
-  checkConvexWeights('PICNN', params, wz);
-  const ctx = model.context(x) as PicnnContextView;
-  let zGates: Rows[];
-  let yGates: Rows[];
-  let uTerms: Rows[];
-  try {
-    zGates = ctx.zGates.map(readRows);
-    yGates = ctx.yGates.map(readRows);
-    uTerms = ctx.uTerms.map(readRows);
-  } finally {
-    disposeContext(ctx);
-  }
-  const layers = (row: number): LpLayer[] => widths.map((m, i) => {
-    const Wy = params.get(wy[i]) as Float32Array;
-    const yGate = yGates[i].data.subarray(row * yDim, (row + 1) * yDim);
-    const B = new Float64Array(m * yDim);
-    for (let j = 0; j < yDim; j++) {
-      const g = yGate[j];
-      const base = j * m;
-      for (let k = 0; k < m; k++) B[k * yDim + j] = Wy[base + k] * g;
-    }
-    const c = Float64Array.from(uTerms[i].data.subarray(row * m, (row + 1) * m));
-    if (i === 0) return { outDim: m, zDim: 0, A: null, B, c };
-    const mPrev = widths[i - 1];
-    const Wz = params.get(`z${i}.Wz`) as Float32Array;
-    const zGate = zGates[i - 1].data.subarray(row * mPrev, (row + 1) * mPrev);
-    const A = new Float64Array(m * mPrev);
-    for (let j = 0; j < mPrev; j++) {
-      const g = zGate[j];
-      if (g === 0) continue;
-      const base = j * m;
-      for (let k = 0; k < m; k++) A[k * mPrev + j] = Wz[base + k] * g;
-    }
-    return { outDim: m, zDim: mPrev, A, B, c };
-  });
-  return { kind: 'PICNN', rows: batch, yDim, widths, leakySlope: slope, strongConvexity, shared: false, layers: rowChecked(batch, layers) };
-}
-
-function feedForwardStructure(model: FeedForward, x: tf.Tensor2D | null, batch: number): LpStructure {
-  if (model.config.energy !== 'linear') {
-    fail("lp: FeedForward with energy 'joint' is not convex in y; exact LP inference needs energy 'linear' (or an FICNN/PICNN)");
-  }
-  if (x === null) fail('lp: FeedForward: x is required');
-  const yDim = model.config.yDim;
-  const ctx = model.context(x) as FeedForwardContextView;
-  let g: Rows;
-  try {
-    g = readRows(ctx.features);
-  } finally {
-    disposeContext(ctx);
-  }
-  const layers = (row: number): LpLayer[] => {
-    const B = new Float64Array(yDim);
-    for (let j = 0; j < yDim; j++) B[j] = -g.data[row * yDim + j];
-    return [{ outDim: 1, zDim: 0, A: null, B, c: new Float64Array(1) }];
-  };
-  return { kind: 'FeedForward', rows: batch, yDim, widths: [1], leakySlope: 0, strongConvexity: 0, shared: false, layers: rowChecked(batch, layers) };
+  checkConvex(model);
+  if (model.xDim > 0 && x === null) fail(`lp: ${model.kind}: x is required`);
+  const s = model.affineStructure(x, batch);
+  if (s === null) return fail(`lp: exact LP inference supports FICNN and PICNN (and FeedForward with energy 'linear'), not ${model.kind}`);
+  const leakySlope = hiddenSlope(model.kind, s.hidden);
+  checkConvexWeights(model.kind, s.positiveWeights);
+  const { rows, yDim, widths, strongConvexity, shared } = s;
+  return { kind: model.kind, rows, yDim, widths, leakySlope, strongConvexity, shared, layers: rowChecked(batch, (row) => s.layers(row)) };
 }
 
 function rowChecked(batch: number, fn: (row: number) => LpLayer[]): (row: number) => LpLayer[] {

@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { activate, checkFreeActivation, type FreeActivation } from './activations.js';
 import { addBatchNorm, applyBatchNorm } from './batchNorm.js';
+import { ConvBlock, DenseBlock, PositiveConvBlock, PositiveDenseBlock } from './blocks.js';
 import { CONVEX_OPTION_KEYS, resolveConvexOptions, type ConvexOptions, type ResolvedConvexOptions } from './common.js';
 import { EnergyModel, type EnergyContext } from './energyModel.js';
 import { WEIGHT_INITS, type WeightDraw, type WeightInit } from './init.js';
@@ -78,6 +79,37 @@ const KEYS = ['xShape', 'yShape', 'conv', 'fcHidden', 'uActivation', 'batchNorm'
   ...CONVEX_OPTION_KEYS] as const;
 const GATE_KERNEL = 3;
 
+/** Conv z-layer l (kernel k_l, stride s_l) with its u-layer and the ŷ rescaling. */
+interface ConvLayer {
+  /** u_{l+1} = bn(g̃(conv_{k,s}(u_l) + b)), batch norm named `bn`. */
+  u: ConvBlock;
+  bn: string;
+  /** conv3×3(u_l) + b^(z), made [·]_+ (l ≥ 1). */
+  zGate: ConvBlock | null;
+  /** conv_{k,s}^{W(z)≥0} (l ≥ 1). */
+  convex: PositiveConvBlock | null;
+  /** conv3×3(u_l) + b^(y). */
+  yGate: ConvBlock;
+  /** conv_{k,s} of the gated ŷ_l. */
+  passthrough: ConvBlock;
+  /** conv_{k,s}(u_l) + b. */
+  uTerm: ConvBlock;
+  /** ŷ_{l+1} = conv_{k,s}(ŷ_l) + b (all but the last conv layer). */
+  yRescale: ConvBlock | null;
+}
+
+/** Fully connected z-layer j (the last is the scalar output). */
+interface FcLayer {
+  /** The gate before [·]_+: a 3×3 conv of the last conv map (j = 0 with firstFcGate 'conv3x3') or dense. */
+  zGate: ConvBlock | DenseBlock;
+  convex: PositiveDenseBlock;
+  /** W^(u) u_j + b. */
+  uTerm: DenseBlock;
+  /** The next u-layer, bn(g̃(W u_j + b)) (all but the last), batch norm named `bn`. */
+  u: DenseBlock | null;
+  bn: string;
+}
+
 interface ConvContext extends EnergyContext {
   /** Per conv layer l ≥ 1: [conv3×3(u_l)]_+ (index l - 1); then the gate of the first FC layer. */
   convZGates: tf.Tensor4D[];
@@ -96,6 +128,44 @@ function checkImageShape(where: string, name: string, v: unknown): number[] {
   return s;
 }
 
+/** Channels of u_l, z_l and ŷ_l entering a conv layer (z: 0 before the first). */
+interface Channels {
+  u: number;
+  z: number;
+  y: number;
+}
+
+/** Validates the options and fills in the defaults. */
+function resolveConfig(options: ConvPICNNOptions): { config: ConvPICNNConfig; o: ResolvedConvexOptions } {
+  if (options === undefined || options === null) fail('ConvPICNN: options { xShape, yShape } are required');
+  checkOptionKeys('ConvPICNN', options, KEYS);
+  const o = resolveConvexOptions('ConvPICNN', options);
+  const xShape = checkImageShape('ConvPICNN', 'xShape', options.xShape);
+  const yShape = checkImageShape('ConvPICNN', 'yShape', options.yShape);
+  if (xShape[0] !== yShape[0] || xShape[1] !== yShape[1]) {
+    fail(`ConvPICNN: x and y must have the same height and width, got xShape [${xShape.join(', ')}] and yShape [${yShape.join(', ')}]`);
+  }
+  const conv = (options.conv ?? DQN_CONV_LAYERS).map((c, i) => {
+    checkOptionKeys(`ConvPICNN conv[${i}]`, c, ['filters', 'kernel', 'stride']);
+    return {
+      filters: checkPositiveInt('ConvPICNN', `conv[${i}].filters`, c.filters),
+      kernel: checkPositiveInt('ConvPICNN', `conv[${i}].kernel`, c.kernel),
+      stride: checkPositiveInt('ConvPICNN', `conv[${i}].stride`, c.stride),
+    };
+  });
+  if (conv.length === 0) fail('ConvPICNN: conv must have at least one layer');
+  const fcHidden = checkIntArray('ConvPICNN', 'fcHidden', options.fcHidden ?? [512]);
+  const uActivation = checkFreeActivation('ConvPICNN (uActivation)', options.uActivation ?? 'relu');
+  const batchNorm = options.batchNorm ?? true;
+  if (typeof batchNorm !== 'boolean') fail(`ConvPICNN: batchNorm must be a boolean, got ${JSON.stringify(batchNorm)}`);
+  const gateBias = options.gateBias === undefined ? 1 : checkNumberInRange('ConvPICNN', 'gateBias', options.gateBias, -1e6, 1e6);
+  const byStd: WeightInit = o.weightStd === null ? 'lecun-normal' : 'truncated-normal';
+  const convInit = checkOneOf('ConvPICNN', 'convInit', options.convInit ?? byStd, WEIGHT_INITS);
+  const fcInit = checkOneOf('ConvPICNN', 'fcInit', options.fcInit ?? byStd, WEIGHT_INITS);
+  const firstFcGate = checkOneOf('ConvPICNN', 'firstFcGate', options.firstFcGate ?? 'conv3x3', FIRST_FC_GATES);
+  return { config: { xShape, yShape, conv, fcHidden, uActivation, batchNorm, gateBias, convInit, fcInit, firstFcGate, ...o }, o };
+}
+
 /** Output size of a 'same' convolution. */
 function sameOut(size: number, stride: number): number {
   return Math.ceil(size / stride);
@@ -109,115 +179,102 @@ export class ConvPICNN extends EnergyModel {
   private readonly o: ResolvedConvexOptions;
   /** Spatial sizes [h, w] of u_l / z_l for l = 0 … L. */
   private readonly spatial: [number, number][];
+  private readonly convLayers: ConvLayer[] = [];
+  private readonly fcLayers: FcLayer[] = [];
 
   constructor(options: ConvPICNNOptions) {
-    if (options === undefined || options === null) fail('ConvPICNN: options { xShape, yShape } are required');
-    checkOptionKeys('ConvPICNN', options, KEYS);
-    const o = resolveConvexOptions('ConvPICNN', options);
-    const xShape = checkImageShape('ConvPICNN', 'xShape', options.xShape);
-    const yShape = checkImageShape('ConvPICNN', 'yShape', options.yShape);
-    if (xShape[0] !== yShape[0] || xShape[1] !== yShape[1]) {
-      fail(`ConvPICNN: x and y must have the same height and width, got xShape [${xShape.join(', ')}] and yShape [${yShape.join(', ')}]`);
-    }
-    const conv = (options.conv ?? DQN_CONV_LAYERS).map((c, i) => {
-      checkOptionKeys(`ConvPICNN conv[${i}]`, c, ['filters', 'kernel', 'stride']);
-      return {
-        filters: checkPositiveInt('ConvPICNN', `conv[${i}].filters`, c.filters),
-        kernel: checkPositiveInt('ConvPICNN', `conv[${i}].kernel`, c.kernel),
-        stride: checkPositiveInt('ConvPICNN', `conv[${i}].stride`, c.stride),
-      };
-    });
-    if (conv.length === 0) fail('ConvPICNN: conv must have at least one layer');
-    const fcHidden = checkIntArray('ConvPICNN', 'fcHidden', options.fcHidden ?? [512]);
-    const uActivation = checkFreeActivation('ConvPICNN (uActivation)', options.uActivation ?? 'relu');
-    const batchNorm = options.batchNorm ?? true;
-    if (typeof batchNorm !== 'boolean') fail(`ConvPICNN: batchNorm must be a boolean, got ${JSON.stringify(batchNorm)}`);
-    const gateBias = options.gateBias === undefined ? 1 : checkNumberInRange('ConvPICNN', 'gateBias', options.gateBias, -1e6, 1e6);
-    const byStd: WeightInit = o.weightStd === null ? 'lecun-normal' : 'truncated-normal';
-    const convInit = checkOneOf('ConvPICNN', 'convInit', options.convInit ?? byStd, WEIGHT_INITS);
-    const fcInit = checkOneOf('ConvPICNN', 'fcInit', options.fcInit ?? byStd, WEIGHT_INITS);
-    const firstFcGate = checkOneOf('ConvPICNN', 'firstFcGate', options.firstFcGate ?? 'conv3x3', FIRST_FC_GATES);
+    const { config, o } = resolveConfig(options);
     super(o.positivity, o.seed, o.weightStd);
     this.o = o;
-    this.config = { xShape, yShape, conv, fcHidden, uActivation, batchNorm, gateBias, convInit, fcInit, firstFcGate, ...o };
+    this.config = config;
+    this.xShape = config.xShape;
+    this.yShape = config.yShape;
     // Per-layer-group draws (the authors' Olivetti model: FC truncated normal 0.02, convs uniform scaling).
-    const convDraw: WeightDraw = { scheme: convInit, std: o.weightStd ?? TFLEARN_STD };
-    const fcDraw: WeightDraw = { scheme: fcInit, std: o.weightStd ?? TFLEARN_STD };
-    this.xShape = xShape;
-    this.yShape = yShape;
-
-    this.spatial = [[xShape[0], xShape[1]]];
-    for (const c of conv) {
+    const convDraw: WeightDraw = { scheme: config.convInit, std: o.weightStd ?? TFLEARN_STD };
+    const fcDraw: WeightDraw = { scheme: config.fcInit, std: o.weightStd ?? TFLEARN_STD };
+    this.spatial = [[config.xShape[0], config.xShape[1]]];
+    for (const c of config.conv) {
       const [h, w] = this.spatial[this.spatial.length - 1];
       this.spatial.push([sameOut(h, c.stride), sameOut(w, c.stride)]);
     }
-    const L = conv.length;
-    let uc = xShape[2];
-    let zc = 0;
-    let yc = yShape[2];
-    for (let l = 0; l < L; l++) {
-      const { filters: f, kernel: k } = conv[l];
-      this.addFreeWeight(`u${l}.W`, [k, k, uc, f], k * k * uc, convDraw);
-      this.addConstant(`u${l}.b`, [f], 0);
-      if (batchNorm) addBatchNorm(this.store, `u${l}.bn`, f);
-      if (l > 0) {
-        this.addFreeWeight(`z${l}.Wzu`, [GATE_KERNEL, GATE_KERNEL, uc, zc], GATE_KERNEL * GATE_KERNEL * uc, convDraw);
-        this.addConstant(`z${l}.bz`, [zc], gateBias);
-        this.addConvexWeight(`z${l}.Wz`, [k, k, zc, f], k * k * zc, o, `z${l}.b`, convDraw);
-      } else {
-        this.addConstant(`z${l}.b`, [f], 0);
-      }
-      this.addFreeWeight(`z${l}.Wyu`, [GATE_KERNEL, GATE_KERNEL, uc, yc], GATE_KERNEL * GATE_KERNEL * uc, convDraw);
-      this.addConstant(`z${l}.by`, [yc], gateBias);
-      this.addFreeWeight(`z${l}.Wy`, [k, k, yc, f], k * k * yc, convDraw);
-      this.addFreeWeight(`z${l}.Wu`, [k, k, uc, f], k * k * uc, convDraw);
-      if (l + 1 < L) {
-        this.addFreeWeight(`yr${l}.W`, [k, k, yc, 1], k * k * yc, convDraw);
-        this.addConstant(`yr${l}.b`, [1], 0);
-      }
-      uc = f;
-      zc = f;
-      yc = 1;
-    }
+    let channels: Channels = { u: config.xShape[2], z: 0, y: config.yShape[2] };
+    config.conv.forEach((spec, l) => {
+      this.convLayers.push(this.addConvLayer(l, spec, channels, convDraw));
+      channels = { u: spec.filters, z: spec.filters, y: 1 };
+    });
     // Fully connected part: z-layers L … L+J (the last is the scalar output).
-    const [hL, wL] = this.spatial[L];
-    const flat = hL * wL * uc;
-    const fcWidths = [...fcHidden, 1];
-    let uIn = flat;
-    let zIn = flat;
-    for (let j = 0; j < fcWidths.length; j++) {
-      const m = fcWidths[j];
-      const name = `fc${j}`;
-      if (j === 0 && firstFcGate === 'conv3x3') {
-        this.addFreeWeight(`${name}.Wzu`, [GATE_KERNEL, GATE_KERNEL, uc, zc], GATE_KERNEL * GATE_KERNEL * uc, convDraw);
-        this.addConstant(`${name}.bz`, [zc], gateBias);
-      } else {
-        this.addFreeWeight(`${name}.Wzu`, [uIn, zIn], uIn, fcDraw);
-        this.addConstant(`${name}.bz`, [zIn], gateBias);
-      }
-      this.addConvexWeight(`${name}.Wz`, [zIn, m], zIn, o, `${name}.b`, fcDraw);
-      this.addFreeWeight(`${name}.Wu`, [uIn, m], uIn, fcDraw);
-      if (j + 1 < fcWidths.length) {
-        this.addFreeWeight(`ufc${j}.W`, [uIn, m], uIn, fcDraw);
-        this.addConstant(`ufc${j}.b`, [m], 0);
-        if (batchNorm) addBatchNorm(this.store, `ufc${j}.bn`, m);
-      }
-      uIn = m;
-      zIn = m;
+    const [hL, wL] = this.spatial[config.conv.length];
+    const flat = hL * wL * channels.u;
+    const fcWidths = [...config.fcHidden, 1];
+    fcWidths.forEach((m, j) => {
+      const inDim = j === 0 ? flat : fcWidths[j - 1];
+      this.fcLayers.push(this.addFcLayer(j, inDim, m, j + 1 < fcWidths.length, channels, { conv: convDraw, fc: fcDraw }));
+    });
+  }
+
+  /** Registers conv z-layer l (and its u-layer, ŷ rescaling) in the order of the serialization contract. */
+  private addConvLayer(l: number, spec: ConvLayerSpec, c: Channels, draw: WeightDraw): ConvLayer {
+    const { filters: f, kernel: k, stride } = spec;
+    const { batchNorm, gateBias } = this.config;
+    const g2 = GATE_KERNEL * GATE_KERNEL;
+    const u = new ConvBlock(this.addFreeWeight(`u${l}.W`, [k, k, c.u, f], k * k * c.u, draw), this.addConstant(`u${l}.b`, [f], 0), stride);
+    if (batchNorm) addBatchNorm(this.store, `u${l}.bn`, f);
+    let zGate: ConvBlock | null = null;
+    let convex: PositiveConvBlock | null = null;
+    let bias: tf.Variable | null;
+    if (l > 0) {
+      const wzu = this.addFreeWeight(`z${l}.Wzu`, [GATE_KERNEL, GATE_KERNEL, c.u, c.z], g2 * c.u, draw);
+      zGate = new ConvBlock(wzu, this.addConstant(`z${l}.bz`, [c.z], gateBias), 1);
+      const wz = this.addConvexWeight(`z${l}.Wz`, [k, k, c.z, f], k * k * c.z, this.o, `z${l}.b`, draw);
+      convex = new PositiveConvBlock(wz.weight, this.o.positivity, stride);
+      bias = wz.bias;
+    } else {
+      bias = this.addConstant(`z${l}.b`, [f], 0);
     }
+    const wyu = this.addFreeWeight(`z${l}.Wyu`, [GATE_KERNEL, GATE_KERNEL, c.u, c.y], g2 * c.u, draw);
+    const yGate = new ConvBlock(wyu, this.addConstant(`z${l}.by`, [c.y], gateBias), 1);
+    const passthrough = new ConvBlock(this.addFreeWeight(`z${l}.Wy`, [k, k, c.y, f], k * k * c.y, draw), null, stride);
+    const uTerm = new ConvBlock(this.addFreeWeight(`z${l}.Wu`, [k, k, c.u, f], k * k * c.u, draw), bias, stride);
+    let yRescale: ConvBlock | null = null;
+    if (l + 1 < this.config.conv.length) {
+      const w = this.addFreeWeight(`yr${l}.W`, [k, k, c.y, 1], k * k * c.y, draw);
+      yRescale = new ConvBlock(w, this.addConstant(`yr${l}.b`, [1], 0), stride);
+    }
+    return { u, bn: `u${l}.bn`, zGate, convex, yGate, passthrough, uTerm, yRescale };
+  }
+
+  /**
+   * Registers FC z-layer j (in → m) and, unless it is the last, the next FC u-layer. `c` holds the channels of the
+   * last conv map, which the first layer's 3×3 gate acts on.
+   */
+  private addFcLayer(j: number, inDim: number, m: number, hasNext: boolean, c: Channels, draw: { conv: WeightDraw; fc: WeightDraw }): FcLayer {
+    const { batchNorm, gateBias } = this.config;
+    const name = `fc${j}`;
+    let zGate: ConvBlock | DenseBlock;
+    if (j === 0 && this.config.firstFcGate === 'conv3x3') {
+      const w = this.addFreeWeight(`${name}.Wzu`, [GATE_KERNEL, GATE_KERNEL, c.u, c.z], GATE_KERNEL * GATE_KERNEL * c.u, draw.conv);
+      zGate = new ConvBlock(w, this.addConstant(`${name}.bz`, [c.z], gateBias), 1);
+    } else {
+      const w = this.addFreeWeight(`${name}.Wzu`, [inDim, inDim], inDim, draw.fc);
+      zGate = new DenseBlock(w, this.addConstant(`${name}.bz`, [inDim], gateBias));
+    }
+    const wz = this.addConvexWeight(`${name}.Wz`, [inDim, m], inDim, this.o, `${name}.b`, draw.fc);
+    const uTerm = new DenseBlock(this.addFreeWeight(`${name}.Wu`, [inDim, m], inDim, draw.fc), wz.bias);
+    let u: DenseBlock | null = null;
+    if (hasNext) {
+      u = new DenseBlock(this.addFreeWeight(`ufc${j}.W`, [inDim, m], inDim, draw.fc), this.addConstant(`ufc${j}.b`, [m], 0));
+      if (batchNorm) addBatchNorm(this.store, `ufc${j}.bn`, m);
+    }
+    return { zGate, convex: new PositiveDenseBlock(wz.weight, this.o.positivity), uTerm, u, bn: `ufc${j}.bn` };
   }
 
   protected get strongConvexity(): number {
     return this.o.strongConvexity;
   }
 
-  private conv(t: tf.Tensor4D, w: string, stride: number): tf.Tensor4D {
-    return tf.conv2d(t, this.p(w) as tf.Tensor4D, stride, 'same');
-  }
-
   protected buildContext(x: tf.Tensor2D | null, batch: number, training: boolean): ConvContext {
     if (x === null) fail('ConvPICNN: x is required');
-    const { conv, fcHidden, batchNorm, uActivation, firstFcGate } = this.config;
+    const { batchNorm, uActivation } = this.config;
     const terms = tf.tidy(() => {
       const convZGates: tf.Tensor4D[] = [];
       const yGates: tf.Tensor4D[] = [];
@@ -225,30 +282,24 @@ export class ConvPICNN extends EnergyModel {
       const fcZGates: tf.Tensor2D[] = [];
       const fcUTerms: tf.Tensor2D[] = [];
       let u: tf.Tensor4D = tf.reshape(x, [batch, ...this.xShape] as [number, number, number, number]) as tf.Tensor4D;
-      for (let l = 0; l < conv.length; l++) {
-        const { stride } = conv[l];
-        if (l > 0) convZGates.push(tf.relu(tf.add(this.conv(u, `z${l}.Wzu`, 1), this.p(`z${l}.bz`))) as tf.Tensor4D);
-        yGates.push(tf.add(this.conv(u, `z${l}.Wyu`, 1), this.p(`z${l}.by`)) as tf.Tensor4D);
-        convUTerms.push(tf.add(this.conv(u, `z${l}.Wu`, stride), this.p(`z${l}.b`)) as tf.Tensor4D);
-        let next: tf.Tensor = tf.add(this.conv(u, `u${l}.W`, stride), this.p(`u${l}.b`));
-        next = activate(uActivation, next, this.o.leakySlope);
-        if (batchNorm) next = applyBatchNorm(this.store, `u${l}.bn`, next, training);
+      for (const layer of this.convLayers) {
+        if (layer.zGate !== null) convZGates.push(tf.relu(layer.zGate.apply(u)));
+        yGates.push(layer.yGate.apply(u));
+        convUTerms.push(layer.uTerm.apply(u));
+        let next: tf.Tensor = activate(uActivation, layer.u.apply(u), this.o.leakySlope);
+        if (batchNorm) next = applyBatchNorm(this.store, layer.bn, next, training);
         u = next as tf.Tensor4D;
       }
       let uf = tf.reshape(u, [batch, -1]) as tf.Tensor2D;
-      // First FC layer's gate, on the last conv map: a 3×3 conv (kept as a map), or FC on the flattened map.
-      if (firstFcGate === 'conv3x3') convZGates.push(tf.relu(tf.add(this.conv(u, 'fc0.Wzu', 1), this.p('fc0.bz'))) as tf.Tensor4D);
-      const J = fcHidden.length;
-      for (let j = 0; j <= J; j++) {
-        if (j > 0 || firstFcGate === 'fc') {
-          fcZGates.push(tf.relu(tf.add(tf.matMul(uf, this.p(`fc${j}.Wzu`) as tf.Tensor2D), this.p(`fc${j}.bz`))) as tf.Tensor2D);
-        }
-        fcUTerms.push(tf.add(tf.matMul(uf, this.p(`fc${j}.Wu`) as tf.Tensor2D), this.p(`fc${j}.b`)) as tf.Tensor2D);
-        if (j < J) {
-          let next: tf.Tensor = tf.add(tf.matMul(uf, this.p(`ufc${j}.W`) as tf.Tensor2D), this.p(`ufc${j}.b`));
+      for (const layer of this.fcLayers) {
+        // First FC layer's gate, on the last conv map: a 3×3 conv (kept as a map), or FC on the flattened map.
+        if (layer.zGate instanceof ConvBlock) convZGates.push(tf.relu(layer.zGate.apply(u)));
+        else fcZGates.push(tf.relu(layer.zGate.apply(uf)));
+        fcUTerms.push(layer.uTerm.apply(uf));
+        if (layer.u !== null) {
           // Every hidden FC u-layer is bn(g̃(·)) as the authors' (icnn_ebundle.py); only the scalar output is linear.
-          next = activate(uActivation, next, this.o.leakySlope);
-          if (batchNorm) next = applyBatchNorm(this.store, `ufc${j}.bn`, next, training);
+          let next: tf.Tensor = activate(uActivation, layer.u.apply(uf), this.o.leakySlope);
+          if (batchNorm) next = applyBatchNorm(this.store, layer.bn, next, training);
           uf = next as tf.Tensor2D;
         }
       }
@@ -263,27 +314,27 @@ export class ConvPICNN extends EnergyModel {
 
   protected networkEnergy(context: EnergyContext, y: tf.Tensor2D): tf.Tensor1D {
     const ctx = context as ConvContext;
-    const { conv, fcHidden, firstFcGate } = this.config;
     const n = y.shape[0];
     const g = (t: tf.Tensor) => activate(this.o.activation, t, this.o.leakySlope);
     let yr: tf.Tensor4D = tf.reshape(y, [n, ...this.yShape] as [number, number, number, number]) as tf.Tensor4D;
     let z: tf.Tensor4D | null = null;
-    for (let l = 0; l < conv.length; l++) {
-      const { stride } = conv[l];
-      let s: tf.Tensor = tf.add(this.conv(tf.mul(yr, ctx.yGates[l]) as tf.Tensor4D, `z${l}.Wy`, stride), ctx.convUTerms[l]);
-      if (z !== null) s = tf.add(s, this.conv(tf.mul(z, ctx.convZGates[l - 1]) as tf.Tensor4D, `z${l}.Wz`, stride));
-      if (l + 1 < conv.length) yr = tf.add(this.conv(yr, `yr${l}.W`, stride), this.p(`yr${l}.b`)) as tf.Tensor4D;
+    const L = this.convLayers.length;
+    for (let l = 0; l < L; l++) {
+      const { passthrough, convex, yRescale } = this.convLayers[l];
+      let s: tf.Tensor = tf.add(passthrough.apply(tf.mul(yr, ctx.yGates[l]) as tf.Tensor4D), ctx.convUTerms[l]);
+      if (z !== null && convex !== null) s = tf.add(s, convex.apply(tf.mul(z, ctx.convZGates[l - 1]) as tf.Tensor4D));
+      if (yRescale !== null) yr = yRescale.apply(yr);
       z = g(s) as tf.Tensor4D;
     }
-    const convGate = firstFcGate === 'conv3x3';
-    const gatedLast = convGate ? tf.mul(z as tf.Tensor4D, ctx.convZGates[conv.length - 1]) : (z as tf.Tensor4D);
+    const convGate = this.config.firstFcGate === 'conv3x3';
+    const gatedLast = convGate ? tf.mul(z as tf.Tensor4D, ctx.convZGates[L - 1]) : (z as tf.Tensor4D);
     let zf = tf.reshape(gatedLast, [n, -1]) as tf.Tensor2D;
-    const J = fcHidden.length;
+    const J = this.fcLayers.length - 1;
     // fcZGates[i] gates FC layer i + 1 with the conv gate, layer i with the FC gate.
     const gateOffset = convGate ? 1 : 0;
     for (let j = 0; j <= J; j++) {
       const gated = j === 0 && convGate ? zf : tf.mul(zf, ctx.fcZGates[j - gateOffset]) as tf.Tensor2D;
-      const s = tf.add(tf.matMul(gated, this.p(`fc${j}.Wz`) as tf.Tensor2D), ctx.fcUTerms[j]) as tf.Tensor2D;
+      const s = tf.add(this.fcLayers[j].convex.apply(gated), ctx.fcUTerms[j]) as tf.Tensor2D;
       zf = j === J ? s : g(s) as tf.Tensor2D;
     }
     return tf.reshape(zf, [n]) as tf.Tensor1D;

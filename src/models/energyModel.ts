@@ -17,6 +17,8 @@ import type { ResolvedConvexOptions } from './common.js';
 import { modelFromJSON, modelToJSON, type ModelJSON } from './serialization.js';
 import { importNodeOnly } from '../util/nodeOnly.js';
 import { assertBackendAvailable } from '../backend/backend.js';
+import type { AffineStructure, PositiveWeightValues } from './affineStructure.js';
+import { readValues } from './blocks.js';
 
 export type ModelKind = 'FICNN' | 'PICNN' | 'ConvPICNN' | 'FeedForward';
 
@@ -142,6 +144,17 @@ export abstract class EnergyModel {
 
   /** Human-readable architecture lines for `summary()`. */
   protected abstract describe(): string[];
+
+  /**
+   * The per-row affine maps s_i = A_i z_i + B_i y + c_i with x fixed (§3.1; ./affineStructure.ts), for exact LP
+   * inference. `x` is [batch, xDim] (already validated; null for a model without x). Null for a model that has no
+   * such structure (the default).
+   */
+  affineStructure(x: tf.Tensor2D | null, batch: number): AffineStructure | null {
+    void x;
+    void batch;
+    return null;
+  }
 
   // ---- hot path -----------------------------------------------------------------------------------------
 
@@ -276,40 +289,44 @@ export abstract class EnergyModel {
   }
 
   /** An unconstrained weight: LeCun normal or `weightStd`'s truncated normal, unless `draw` says otherwise. */
-  protected addFreeWeight(name: string, shape: number[], fanIn: number, draw?: WeightDraw): void {
+  protected addFreeWeight(name: string, shape: number[], fanIn: number, draw?: WeightDraw): tf.Variable {
     const count = sizeOf(shape);
-    this.store.add(name, 'free', shape, draw ? drawWeights(this.rng, draw, fanIn, count) : freeInit(this.rng, fanIn, count, this.weightStd));
+    return this.store.add(name, 'free', shape, draw ? drawWeights(this.rng, draw, fanIn, count) : freeInit(this.rng, fanIn, count, this.weightStd));
   }
 
-  protected addConstant(name: string, shape: number[], value: number): void {
-    this.store.add(name, 'free', shape, filled(sizeOf(shape), value));
+  protected addConstant(name: string, shape: number[], value: number): tf.Variable {
+    return this.store.add(name, 'free', shape, filled(sizeOf(shape), value));
   }
 
   /**
    * A convex-path weight W^(z) (and the bias of its layer when `biasName` is given, which the principled scheme
-   * shifts). Under positivity 'none' it is drawn like a free weight (no |W|, no projection: the ablation).
+   * shifts). Under positivity 'none' it is drawn like a free weight (no |W|, no projection: the ablation). Returns the
+   * weight's variable and the bias's (null without `biasName`).
    */
   protected addConvexWeight(name: string, shape: number[], fanIn: number, o: ResolvedConvexOptions, biasName?: string,
-    draw: WeightDraw = drawFromStd(this.weightStd)): void {
+    draw: WeightDraw = drawFromStd(this.weightStd)): { weight: tf.Variable; bias: tf.Variable | null } {
     const count = sizeOf(shape);
+    let values: Float32Array;
+    let biasValue = 0;
     if (o.positivity === 'none') {
-      this.store.add(name, 'convex', shape, drawWeights(this.rng, draw, fanIn, count));
-      if (biasName) this.addConstant(biasName, [shape[shape.length - 1]], 0);
-      return;
-    }
-    if (o.init === 'principled') {
+      values = drawWeights(this.rng, draw, fanIn, count);
+    } else if (o.init === 'principled') {
       const slope = o.activation === 'leaky-relu' ? o.leakySlope : 0;
       const { weights, bias } = principledConvexInit(this.rng, fanIn, count, { leakySlope: slope });
-      this.store.add(name, 'convex', shape, weights);
-      if (biasName) this.addConstant(biasName, [shape[shape.length - 1]], bias);
-      return;
+      values = weights;
+      biasValue = bias;
+    } else {
+      values = absInit(this.rng, fanIn, count, o.absScale, null, draw);
     }
-    this.store.add(name, 'convex', shape, absInit(this.rng, fanIn, count, o.absScale, null, draw));
-    if (biasName) this.addConstant(biasName, [shape[shape.length - 1]], 0);
+    const weight = this.store.add(name, 'convex', shape, values);
+    const bias = biasName ? this.addConstant(biasName, [shape[shape.length - 1]], biasValue) : null;
+    return { weight, bias };
   }
 
-  protected p(name: string): tf.Tensor {
-    return this.store.value(name);
+  /** The effective values of every convex-path weight W^(z), by parameter name (for the affine structure's checks). */
+  protected positiveWeightValues(): PositiveWeightValues[] {
+    return this.store.list().filter((p) => p.role === 'convex')
+      .map((p) => ({ name: p.name, values: readValues(() => this.store.value(p.name)) }));
   }
 }
 

@@ -7,8 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { activate, checkFreeActivation, type FreeActivation } from './activations.js';
+import { readRows, type AffineStructure } from './affineStructure.js';
 import { addBatchNorm, applyBatchNorm } from './batchNorm.js';
-import { EnergyModel, type EnergyContext } from './energyModel.js';
+import { DenseBlock } from './blocks.js';
+import { disposeContext, EnergyModel, type EnergyContext } from './energyModel.js';
 import { checkIntArray, checkNonNegativeInt, checkOneOf, checkOptionKeys, checkPositiveInt } from '../util/options.js';
 import { fail } from '../util/errors.js';
 import { registerModelKind } from './registry.js';
@@ -52,6 +54,7 @@ export class FeedForward extends EnergyModel {
   readonly xShape: readonly number[];
   readonly yShape: readonly number[];
   private readonly widths: number[];
+  private readonly layers: DenseBlock[] = [];
 
   constructor(options: FeedForwardOptions) {
     if (options === undefined || options === null) fail('FeedForward: options { xDim, yDim, hidden } are required');
@@ -76,11 +79,11 @@ export class FeedForward extends EnergyModel {
     for (let i = 0; i + 1 < this.widths.length; i++) {
       const [fanIn, fanOut] = [this.widths[i], this.widths[i + 1]];
       if (init === 'fan-out-uniform') {
-        this.store.add(`fc${i}.W`, 'free', [fanIn, fanOut], fanOutUniform(this.rng, fanOut, fanIn * fanOut));
-        this.store.add(`fc${i}.b`, 'free', [fanOut], fanOutUniform(this.rng, fanOut, fanOut));
+        const w = this.store.add(`fc${i}.W`, 'free', [fanIn, fanOut], fanOutUniform(this.rng, fanOut, fanIn * fanOut));
+        this.layers.push(new DenseBlock(w, this.store.add(`fc${i}.b`, 'free', [fanOut], fanOutUniform(this.rng, fanOut, fanOut))));
       } else {
-        this.addFreeWeight(`fc${i}.W`, [fanIn, fanOut], fanIn);
-        this.addConstant(`fc${i}.b`, [fanOut], 0);
+        const w = this.addFreeWeight(`fc${i}.W`, [fanIn, fanOut], fanIn);
+        this.layers.push(new DenseBlock(w, this.addConstant(`fc${i}.b`, [fanOut], 0)));
       }
       if (batchNorm && i + 2 < this.widths.length) addBatchNorm(this.store, `fc${i}.bn`, this.widths[i + 1]);
     }
@@ -96,9 +99,9 @@ export class FeedForward extends EnergyModel {
 
   private mlp(input: tf.Tensor2D, training: boolean): tf.Tensor2D {
     let h: tf.Tensor = input;
-    const layers = this.widths.length - 1;
+    const layers = this.layers.length;
     for (let i = 0; i < layers; i++) {
-      h = tf.add(tf.matMul(h as tf.Tensor2D, this.p(`fc${i}.W`) as tf.Tensor2D), this.p(`fc${i}.b`));
+      h = this.layers[i].apply(h as tf.Tensor2D);
       if (i + 1 < layers) {
         h = activate(this.config.activation, h, this.config.leakySlope);
         if (this.config.batchNorm) h = applyBatchNorm(this.store, `fc${i}.bn`, h, training);
@@ -126,6 +129,26 @@ export class FeedForward extends EnergyModel {
     // 'joint' runs the whole MLP per y (with batch norm in training mode, rows are coupled by batch statistics).
     const input = this.config.xDim === 0 ? y : tf.concat([ctx.features, y], 1) as tf.Tensor2D;
     return tf.reshape(this.mlp(input, ctx.training), [y.shape[0]]) as tf.Tensor1D;
+  }
+
+  /** Energy 'linear': f = −g(x)ᵀy is a single affine layer, B = −g(x), c = 0 (§1.2, a trivial PICNN); 'joint': none. */
+  override affineStructure(x: tf.Tensor2D | null, batch: number): AffineStructure | null {
+    if (this.config.energy !== 'linear') return null;
+    if (x === null) fail('FeedForward.affineStructure: x is required');
+    const yDim = this.config.yDim;
+    const ctx = this.buildContext(x, batch, false);
+    let g: Float32Array;
+    try {
+      g = readRows(ctx.features).data;
+    } finally {
+      disposeContext(ctx);
+    }
+    const layers = (row: number) => {
+      const B = new Float64Array(yDim);
+      for (let j = 0; j < yDim; j++) B[j] = -g[row * yDim + j];
+      return [{ outDim: 1, zDim: 0, A: null, B, c: new Float64Array(1) }];
+    };
+    return { rows: batch, yDim, widths: [1], hidden: null, strongConvexity: 0, shared: false, positiveWeights: [], layers };
   }
 
   protected describe(): string[] {

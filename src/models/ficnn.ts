@@ -7,8 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { activate } from './activations.js';
+import { readRows, rowOf, transposed, type AffineStructure, type Rows } from './affineStructure.js';
+import { DenseBlock, PositiveDenseBlock, readValues } from './blocks.js';
 import { CONVEX_OPTION_KEYS, resolveConvexOptions, type ConvexOptions, type ResolvedConvexOptions } from './common.js';
-import { EnergyModel, type EnergyContext } from './energyModel.js';
+import { disposeContext, EnergyModel, type EnergyContext } from './energyModel.js';
 import { checkIntArray, checkNonNegativeInt, checkOptionKeys, checkPositiveInt } from '../util/options.js';
 import { fail } from '../util/errors.js';
 import { registerModelKind } from './registry.js';
@@ -26,6 +28,12 @@ export type FICNNConfig = Required<FICNNOptions>;
 
 const KEYS = ['xDim', 'yDim', 'hidden', ...CONVEX_OPTION_KEYS] as const;
 
+/** Layer i: the passthrough W^(y)_i v + b_i of v = [x, y], and the convex path W^(z)_i z_i (i ≥ 1). */
+interface FICNNLayer {
+  passthrough: DenseBlock;
+  convex: PositiveDenseBlock | null;
+}
+
 interface FICNNContext extends EnergyContext {
   /** Per layer: the x-part of the passthrough plus the bias, [N, m_{i+1}] (or [1, m] broadcast when xDim = 0). */
   xTerms: tf.Tensor2D[];
@@ -38,6 +46,7 @@ export class FICNN extends EnergyModel {
   readonly yShape: readonly number[];
   private readonly o: ResolvedConvexOptions;
   private readonly widths: number[];
+  private readonly layers: FICNNLayer[] = [];
 
   constructor(options: FICNNOptions) {
     checkOptionKeys('FICNN', options, KEYS);
@@ -56,9 +65,13 @@ export class FICNN extends EnergyModel {
     for (let i = 0; i < this.widths.length; i++) {
       const m = this.widths[i];
       const fanIn = vDim + (i > 0 ? this.widths[i - 1] : 0);
-      this.addFreeWeight(`layer${i}.Wv`, [vDim, m], fanIn);
-      if (i > 0) this.addConvexWeight(`layer${i}.Wz`, [this.widths[i - 1], m], this.widths[i - 1], o, `layer${i}.b`);
-      else this.addConstant(`layer${i}.b`, [m], 0);
+      const wv = this.addFreeWeight(`layer${i}.Wv`, [vDim, m], fanIn);
+      if (i > 0) {
+        const { weight, bias } = this.addConvexWeight(`layer${i}.Wz`, [this.widths[i - 1], m], this.widths[i - 1], o, `layer${i}.b`);
+        this.layers.push({ passthrough: new DenseBlock(wv, bias), convex: new PositiveDenseBlock(weight, o.positivity) });
+      } else {
+        this.layers.push({ passthrough: new DenseBlock(wv, this.addConstant(`layer${i}.b`, [m], 0)), convex: null });
+      }
     }
   }
 
@@ -68,28 +81,51 @@ export class FICNN extends EnergyModel {
 
   protected buildContext(x: tf.Tensor2D | null, batch: number): FICNNContext {
     const xDim = this.config.xDim;
-    const xTerms = this.widths.map((m, i) => tf.tidy(() => {
-      const b = this.p(`layer${i}.b`);
-      if (x === null || xDim === 0) return tf.reshape(b, [1, m]) as tf.Tensor2D;
-      const wx = tf.slice(this.p(`layer${i}.Wv`), [0, 0], [xDim, m]);
-      return tf.add(tf.matMul(x, wx), b) as tf.Tensor2D;
+    const xTerms = this.layers.map(({ passthrough }, i) => tf.tidy(() => {
+      if (x === null || xDim === 0) return tf.reshape(passthrough.b as tf.Variable, [1, this.widths[i]]) as tf.Tensor2D;
+      return passthrough.applyToSlice(x, 0, true);
     }));
     return { batch, xTerms, tensors: xTerms };
   }
 
   protected networkEnergy(context: EnergyContext, y: tf.Tensor2D): tf.Tensor1D {
     const ctx = context as FICNNContext;
-    const { xDim, yDim } = this.config;
-    let z: tf.Tensor | null = null;
-    const last = this.widths.length - 1;
+    const { xDim } = this.config;
+    let z: tf.Tensor2D | null = null;
+    const last = this.layers.length - 1;
     for (let i = 0; i <= last; i++) {
-      const m = this.widths[i];
-      const wy = xDim === 0 ? this.p(`layer${i}.Wv`) : tf.slice(this.p(`layer${i}.Wv`), [xDim, 0], [yDim, m]);
-      let s = tf.add(tf.matMul(y, wy as tf.Tensor2D), ctx.xTerms[i]);
-      if (z !== null) s = tf.add(s, tf.matMul(z as tf.Tensor2D, this.p(`layer${i}.Wz`) as tf.Tensor2D));
-      z = i === last ? s : activate(this.o.activation, s, this.o.leakySlope);
+      const { passthrough, convex } = this.layers[i];
+      let s = tf.add(passthrough.applyToSlice(y, xDim, false), ctx.xTerms[i]) as tf.Tensor2D;
+      if (z !== null && convex !== null) s = tf.add(s, convex.apply(z));
+      z = (i === last ? s : activate(this.o.activation, s, this.o.leakySlope)) as tf.Tensor2D;
     }
-    return tf.reshape(z as tf.Tensor, [y.shape[0]]) as tf.Tensor1D;
+    return tf.reshape(z as tf.Tensor2D, [y.shape[0]]) as tf.Tensor1D;
+  }
+
+  /** §3.1: A_i = W^(z)_i, B_i = the y-rows of the passthrough, c_i = its x-part plus the bias. */
+  override affineStructure(x: tf.Tensor2D | null, batch: number): AffineStructure {
+    const { xDim, yDim, activation, leakySlope, strongConvexity } = this.config;
+    const positive = this.layers.map(({ convex }) => convex?.readWeight() ?? null);
+    const passthrough = this.layers.map(({ passthrough: p }) => readValues(() => p.W));
+    const ctx = this.buildContext(xDim === 0 ? null : x, batch);
+    let xTerms: Rows[];
+    try {
+      xTerms = ctx.xTerms.map(readRows);
+    } finally {
+      disposeContext(ctx);
+    }
+    const widths = this.widths;
+    const layers = (row: number) => widths.map((m, i) => {
+      const B = transposed(passthrough[i], yDim, m, undefined, xDim);
+      const c = rowOf(xTerms[i], row);
+      const Wz = positive[i];
+      if (Wz === null) return { outDim: m, zDim: 0, A: null, B, c };
+      return { outDim: m, zDim: widths[i - 1], A: transposed(Wz, widths[i - 1], m), B, c };
+    });
+    return {
+      rows: batch, yDim, widths, hidden: { activation, leakySlope }, strongConvexity, shared: xTerms.every((t) => t.rows === 1),
+      positiveWeights: this.positiveWeightValues(), layers,
+    };
   }
 
   protected describe(): string[] {

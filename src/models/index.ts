@@ -12,8 +12,9 @@ export { modelFromJSON, MODEL_FORMAT, MODEL_FORMAT_VERSION } from './serializati
 export type { ModelJSON } from './serialization.js';
 export { CONVEX_ACTIVATIONS, FREE_ACTIVATIONS } from './activations.js';
 export type { ConvexActivation, FreeActivation } from './activations.js';
-export { POSITIVITY_MODES } from './parameters.js';
-export type { Positivity } from './parameters.js';
+export { POSITIVITY_MODES } from './positivity.js';
+export type { Positivity } from './positivity.js';
+export type { AffineLayer, AffineStructure } from './affineStructure.js';
 export { INIT_SCHEMES } from './init.js';
 export type { InitScheme } from './init.js';
 export type { ConvexOptions } from './common.js';

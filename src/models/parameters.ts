@@ -1,15 +1,12 @@
 /**
- * Named parameters of a model, and the non-negativity of the convex-path weights W^(z) (Prop. 1, §1.4).
- *
- * Positivity modes for 'convex' parameters:
- * - 'clip'     (the paper): stored as is; `project()` sets W ← max(W, 0) after each optimizer step.
- * - 'softplus' (reparametrization): stored V, the forward pass uses softplus(V) ≥ 0; nothing to project.
- * - 'none'     (the paper's nonconvex ablation): no constraint at all.
+ * Named parameters of a model, in the order they were added: that list (names, shapes, order) is the serialization
+ * contract of saved models and checkpoints. The non-negativity of the convex-path weights W^(z) (Prop. 1, §1.4)
+ * follows the model's positivity mode (./positivity.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { effectiveWeight, projectPositive, storedPositiveValues, type Positivity } from './positivity.js';
 
-export const POSITIVITY_MODES = ['clip', 'softplus', 'none'] as const;
-export type Positivity = (typeof POSITIVITY_MODES)[number];
+export { POSITIVITY_MODES, type Positivity } from './positivity.js';
 
 /** 'free': unconstrained; 'convex': a W^(z) that must stay non-negative; 'state': non-trainable (batch-norm statistics). */
 export type ParameterRole = 'free' | 'convex' | 'state';
@@ -33,14 +30,7 @@ export class ParameterStore {
     if (this.params.has(name)) throw new Error(`internal: parameter '${name}' defined twice`);
     const size = shape.reduce((a, b) => a * b, 1);
     if (values.length !== size) throw new Error(`internal: parameter '${name}' needs ${size} values, got ${values.length}`);
-    let stored = values;
-    if (role === 'convex' && this.positivity === 'softplus') {
-      stored = new Float32Array(values.length);
-      for (let i = 0; i < values.length; i++) {
-        const w = Math.max(values[i], 1e-4);
-        stored[i] = w > 20 ? w : Math.log(Math.expm1(w));
-      }
-    }
+    const stored = role === 'convex' ? storedPositiveValues(values, this.positivity) : values;
     const init = tf.tensor(stored, shape, 'float32');
     const variable = tf.variable(init, role !== 'state');
     init.dispose();
@@ -63,8 +53,7 @@ export class ParameterStore {
   value(name: string): tf.Tensor {
     const p = this.params.get(name);
     if (!p) throw new Error(`internal: unknown parameter '${name}'`);
-    if (p.role === 'convex' && this.positivity === 'softplus') return tf.softplus(p.variable);
-    return p.variable;
+    return p.role === 'convex' ? effectiveWeight(p.variable, this.positivity) : p.variable;
   }
 
   list(): Parameter[] {
@@ -77,13 +66,7 @@ export class ParameterStore {
 
   /** Restore feasibility after an optimizer step (§1.4): W^(z) ← max(W^(z), 0) under 'clip'. */
   project(): void {
-    if (this.positivity !== 'clip') return;
-    for (const p of this.params.values()) {
-      if (p.role !== 'convex') continue;
-      const clipped = tf.relu(p.variable);
-      p.variable.assign(clipped);
-      clipped.dispose();
-    }
+    for (const p of this.params.values()) if (p.role === 'convex') projectPositive(p.variable, this.positivity);
   }
 
   /** Smallest effective convex-path weight (≥ 0 whenever the model is convex); +Infinity if there are none. */

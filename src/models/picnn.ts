@@ -11,9 +11,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { activate, checkFreeActivation, type FreeActivation } from './activations.js';
+import { readRows, rowOf, transposed, type AffineStructure, type Rows } from './affineStructure.js';
 import { addBatchNorm, applyBatchNorm } from './batchNorm.js';
+import { DenseBlock, PositiveDenseBlock, readValues } from './blocks.js';
 import { CONVEX_OPTION_KEYS, resolveConvexOptions, type ConvexOptions, type ResolvedConvexOptions } from './common.js';
-import { EnergyModel, type EnergyContext } from './energyModel.js';
+import { disposeContext, EnergyModel, type EnergyContext } from './energyModel.js';
 import { checkIntArray, checkNumberInRange, checkOptionKeys, checkPositiveInt } from '../util/options.js';
 import { fail } from '../util/errors.js';
 import { registerModelKind } from './registry.js';
@@ -40,6 +42,20 @@ export type PICNNConfig = Required<PICNNOptions>;
 
 const KEYS = ['xDim', 'yDim', 'hidden', 'uHidden', 'uActivation', 'batchNorm', 'gateBias', ...CONVEX_OPTION_KEYS] as const;
 
+/** z-layer i of §1.2: its gates (functions of u_i), the y passthrough, the u term and the convex path (i ≥ 1). */
+interface PICNNLayer {
+  /** W^(zu)_i u_i + b^(z)_i, made [·]_+ (i ≥ 1). */
+  zGate: DenseBlock | null;
+  /** W^(z)_i ≥ 0 (i ≥ 1). */
+  convex: PositiveDenseBlock | null;
+  /** W^(yu)_i u_i + b^(y)_i. */
+  yGate: DenseBlock;
+  /** W^(y)_i. */
+  passthrough: DenseBlock;
+  /** W^(u)_i u_i + b_i. */
+  uTerm: DenseBlock;
+}
+
 interface PICNNContext extends EnergyContext {
   /** [W^(zu)_i u_i + b^(z)_i]_+ for i ≥ 1, at index i - 1. */
   zGates: tf.Tensor2D[];
@@ -59,6 +75,9 @@ export class PICNN extends EnergyModel {
   private readonly zWidths: number[];
   /** u widths n_0 = xDim, n_1 … n_{k-1}. */
   private readonly uWidths: number[];
+  /** The u-path layers (the last is linear). */
+  private readonly uLayers: DenseBlock[] = [];
+  private readonly zLayers: PICNNLayer[] = [];
 
   constructor(options: PICNNOptions) {
     if (options === undefined || options === null) fail('PICNN: options { xDim, yDim, hidden } are required');
@@ -84,26 +103,32 @@ export class PICNN extends EnergyModel {
     this.uWidths = [xDim, ...uHidden];
 
     for (let i = 0; i < uHidden.length; i++) {
-      this.addFreeWeight(`u${i}.W`, [this.uWidths[i], this.uWidths[i + 1]], this.uWidths[i]);
-      this.addConstant(`u${i}.b`, [this.uWidths[i + 1]], 0);
+      const w = this.addFreeWeight(`u${i}.W`, [this.uWidths[i], this.uWidths[i + 1]], this.uWidths[i]);
+      this.uLayers.push(new DenseBlock(w, this.addConstant(`u${i}.b`, [this.uWidths[i + 1]], 0)));
       // Batch norm follows the activated u-layers only (the authors' code: ReLU then batch norm; the last is linear).
       if (batchNorm && i < uHidden.length - 1) addBatchNorm(this.store, `u${i}.bn`, this.uWidths[i + 1]);
     }
     for (let i = 0; i < this.zWidths.length; i++) {
       const n = this.uWidths[i];
       const m = this.zWidths[i];
+      let zGate: DenseBlock | null = null;
+      let convex: PositiveDenseBlock | null = null;
+      let bias: tf.Variable | null;
       if (i > 0) {
         const mPrev = this.zWidths[i - 1];
-        this.addFreeWeight(`z${i}.Wzu`, [n, mPrev], n);
-        this.addConstant(`z${i}.bz`, [mPrev], gateBias);
-        this.addConvexWeight(`z${i}.Wz`, [mPrev, m], mPrev, o, `z${i}.b`);
+        const wzu = this.addFreeWeight(`z${i}.Wzu`, [n, mPrev], n);
+        zGate = new DenseBlock(wzu, this.addConstant(`z${i}.bz`, [mPrev], gateBias));
+        const wz = this.addConvexWeight(`z${i}.Wz`, [mPrev, m], mPrev, o, `z${i}.b`);
+        convex = new PositiveDenseBlock(wz.weight, o.positivity);
+        bias = wz.bias;
       } else {
-        this.addConstant(`z${i}.b`, [m], 0);
+        bias = this.addConstant(`z${i}.b`, [m], 0);
       }
-      this.addFreeWeight(`z${i}.Wyu`, [n, yDim], n);
-      this.addConstant(`z${i}.by`, [yDim], gateBias);
-      this.addFreeWeight(`z${i}.Wy`, [yDim, m], yDim);
-      this.addFreeWeight(`z${i}.Wu`, [n, m], n);
+      const wyu = this.addFreeWeight(`z${i}.Wyu`, [n, yDim], n);
+      const yGate = new DenseBlock(wyu, this.addConstant(`z${i}.by`, [yDim], gateBias));
+      const passthrough = new DenseBlock(this.addFreeWeight(`z${i}.Wy`, [yDim, m], yDim));
+      const uTerm = new DenseBlock(this.addFreeWeight(`z${i}.Wu`, [n, m], n), bias);
+      this.zLayers.push({ zGate, convex, yGate, passthrough, uTerm });
     }
   }
 
@@ -120,12 +145,12 @@ export class PICNN extends EnergyModel {
       let u: tf.Tensor2D = x;
       const last = this.zWidths.length - 1;
       for (let i = 0; i <= last; i++) {
-        const lin = (w: string, b: string) => tf.add(tf.matMul(u, this.p(w) as tf.Tensor2D), this.p(b)) as tf.Tensor2D;
-        if (i > 0) zGates.push(tf.relu(lin(`z${i}.Wzu`, `z${i}.bz`)));
-        yGates.push(lin(`z${i}.Wyu`, `z${i}.by`));
-        uTerms.push(lin(`z${i}.Wu`, `z${i}.b`));
+        const { zGate, yGate, uTerm } = this.zLayers[i];
+        if (zGate !== null) zGates.push(tf.relu(zGate.apply(u)));
+        yGates.push(yGate.apply(u));
+        uTerms.push(uTerm.apply(u));
         if (i < last) {
-          let next: tf.Tensor = lin(`u${i}.W`, `u${i}.b`);
+          let next: tf.Tensor = this.uLayers[i].apply(u);
           if (i < last - 1) {
             next = activate(this.config.uActivation, next, this.o.leakySlope);
             if (this.config.batchNorm) next = applyBatchNorm(this.store, `u${i}.bn`, next, training);
@@ -143,14 +168,46 @@ export class PICNN extends EnergyModel {
     let z: tf.Tensor2D | null = null;
     const last = this.zWidths.length - 1;
     for (let i = 0; i <= last; i++) {
-      let s = tf.add(tf.matMul(tf.mul(y, ctx.yGates[i]) as tf.Tensor2D, this.p(`z${i}.Wy`) as tf.Tensor2D), ctx.uTerms[i]);
-      if (z !== null) {
-        const gated = tf.mul(z, ctx.zGates[i - 1]) as tf.Tensor2D;
-        s = tf.add(s, tf.matMul(gated, this.p(`z${i}.Wz`) as tf.Tensor2D));
-      }
+      const { passthrough, convex } = this.zLayers[i];
+      let s = tf.add(passthrough.apply(tf.mul(y, ctx.yGates[i]) as tf.Tensor2D), ctx.uTerms[i]);
+      if (z !== null && convex !== null) s = tf.add(s, convex.apply(tf.mul(z, ctx.zGates[i - 1]) as tf.Tensor2D));
       z = (i === last ? s : activate(this.o.activation, s, this.o.leakySlope)) as tf.Tensor2D;
     }
     return tf.reshape(z as tf.Tensor2D, [y.shape[0]]) as tf.Tensor1D;
+  }
+
+  /**
+   * §3.1 with x fixed: A_i = W^(z)_i scaled by the z-gate [W^(zu) u_i + b^(z)]_+ ≥ 0 (per input unit of z_i),
+   * B_i = W^(y)_i scaled by the y-gate W^(yu) u_i + b^(y) (per coordinate of y), c_i = W^(u) u_i + b_i.
+   */
+  override affineStructure(x: tf.Tensor2D | null, batch: number): AffineStructure {
+    if (x === null) fail('PICNN.affineStructure: x is required');
+    const { yDim, activation, leakySlope, strongConvexity } = this.config;
+    const positive = this.zLayers.map(({ convex }) => convex?.readWeight() ?? null);
+    const passthrough = this.zLayers.map(({ passthrough: p }) => readValues(() => p.W));
+    const ctx = this.buildContext(x, batch, false);
+    let zGates: Rows[];
+    let yGates: Rows[];
+    let uTerms: Rows[];
+    try {
+      zGates = ctx.zGates.map(readRows);
+      yGates = ctx.yGates.map(readRows);
+      uTerms = ctx.uTerms.map(readRows);
+    } finally {
+      disposeContext(ctx);
+    }
+    const widths = this.zWidths;
+    const layers = (row: number) => widths.map((m, i) => {
+      const B = transposed(passthrough[i], yDim, m, rowOf(yGates[i], row));
+      const c = rowOf(uTerms[i], row);
+      const Wz = positive[i];
+      if (Wz === null) return { outDim: m, zDim: 0, A: null, B, c };
+      return { outDim: m, zDim: widths[i - 1], A: transposed(Wz, widths[i - 1], m, rowOf(zGates[i - 1], row)), B, c };
+    });
+    return {
+      rows: batch, yDim, widths, hidden: { activation, leakySlope }, strongConvexity, shared: false,
+      positiveWeights: this.positiveWeightValues(), layers,
+    };
   }
 
   protected describe(): string[] {

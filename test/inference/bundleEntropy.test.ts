@@ -8,7 +8,7 @@
  * - The active bundle (what argmin differentiation, §4.3, consumes) is consistent: λ on the simplex, every active cut
  *   tight at ŝ, ŝ = σ(−Gᵀλ/w), the cuts are first-order expansions of f at the stored points, which are iterates.
  * - Scaling: minimizing f − w·H gives the same ŷ as minimizing f/w − H (objective scaled by w).
- * The subproblem solver itself is tested in bundleEntropyDual.test.ts.
+ * The subproblem solver itself is tested in entropyDual/binaryDual.test.ts.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

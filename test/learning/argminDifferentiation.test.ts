@@ -13,7 +13,7 @@ import { PICNN, setBackend, tf, type EnergyModel } from '../helpers/icnn.js';
 import { argmin } from '../../src/inference/argmin.js';
 import { argminAdjoint, argminSurrogate, type SurrogateRow } from '../../src/learning/argminDifferentiation.js';
 import { Rng } from '../../src/util/random.js';
-import { solveBundleEntropyDual } from '../../src/inference/bundleEntropyDual.js';
+import { solveBundleEntropyDual } from '../../src/inference/entropyDual/binaryDual.js';
 import type { ActiveBundle } from '../../src/inference/bundleEntropy.js';
 
 const SOLVE = { method: 'bundle-entropy' as const, iterations: 200, tolerance: 1e-12 };

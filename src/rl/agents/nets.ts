@@ -4,6 +4,8 @@
  * generator, so an agent's initial weights are a function of its seed.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { DenseBlock } from '../../models/blocks.js';
+import { truncatedNormal } from '../../models/init.js';
 import type { Rng } from '../../util/random.js';
 
 /** A named variable of an agent (the names key checkpoints). */
@@ -21,36 +23,24 @@ export type DenseInit =
   /** Truncated normal N(0, std²) cut at 2 std for W, b = 0 (the authors' NAF, `initstd` 0.01). */
   | { kind: 'normal'; std: number };
 
-export class Dense {
-  readonly W: tf.Variable;
-  readonly b: tf.Variable;
-
-  constructor(readonly name: string, readonly inDim: number, readonly outDim: number, init: DenseInit, rng: Rng) {
-    const n = inDim * outDim;
-    let w: Float32Array;
-    let b: Float32Array;
-    if (init.kind === 'fanin') {
-      const v = 1 / Math.sqrt(inDim);
-      w = rng.fillUniform(n, -v, v);
-      b = rng.fillUniform(outDim, -v, v);
-    } else if (init.kind === 'uniform') {
-      w = rng.fillUniform(n, -init.limit, init.limit);
-      b = rng.fillUniform(outDim, -init.limit, init.limit);
-    } else {
-      w = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        let z = rng.normal();
-        while (Math.abs(z) > 2) z = rng.normal();
-        w[i] = init.std * z;
-      }
-      b = new Float32Array(outDim);
-    }
-    this.W = makeVariable(tf.tensor2d(w, [inDim, outDim]), true);
-    this.b = makeVariable(tf.tensor1d(b), true);
+/** The initial values of a dense layer's W ([inDim, outDim] row-major) and b under `init`, drawn from `rng`. */
+function drawDense(init: DenseInit, inDim: number, outDim: number, rng: Rng): { w: Float32Array; b: Float32Array } {
+  const n = inDim * outDim;
+  if (init.kind === 'fanin') {
+    const v = 1 / Math.sqrt(inDim);
+    return { w: rng.fillUniform(n, -v, v), b: rng.fillUniform(outDim, -v, v) };
   }
+  if (init.kind === 'uniform') return { w: rng.fillUniform(n, -init.limit, init.limit), b: rng.fillUniform(outDim, -init.limit, init.limit) };
+  return { w: truncatedNormal(rng, init.std, n), b: new Float32Array(outDim) };
+}
 
-  apply(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(tf.matMul(x, this.W), this.b) as tf.Tensor2D;
+/** A dense layer x W + b of the models' block type, with the baselines' initializations and named variables. */
+export class Dense extends DenseBlock {
+  declare readonly b: tf.Variable;
+
+  constructor(readonly name: string, inDim: number, outDim: number, init: DenseInit, rng: Rng) {
+    const { w, b } = drawDense(init, inDim, outDim, rng);
+    super(makeVariable(tf.tensor2d(w, [inDim, outDim]), true), makeVariable(tf.tensor1d(b), true));
   }
 
   get variables(): NamedVariable[] {

@@ -4,7 +4,7 @@
  *
  * Primal, for k cuts (row i of G is g_iᵀ, G is k×n row-major) and offsets h:
  *     min_{y ∈ (0,1)ⁿ, t}  t − H(y)   s.t.  G y + h ≤ t·1,     H(y) = −Σ_j [y_j log y_j + (1−y_j) log(1−y_j)].
- * Dual over the probability simplex Δ = {λ ≥ 0, 1ᵀλ = 1}:
+ * Dual over the cut weights λ ∈ Δ = {λ ≥ 0, 1ᵀλ = 1} (the probability simplex of dimension k):
  *     min_{λ∈Δ} F(λ) = −cᵀλ + Σ_j softplus((Gᵀλ)_j),  c = G·1 + h,
  * which on Δ equals −hᵀλ + Σ_j softplus(−(Gᵀλ)_j) (the form used here: no cancellation between cᵀλ and softplus).
  *     ∇F(λ) = −(G y + h)  with  y = σ(−Gᵀλ),      ∇²F(λ) = G diag(y(1−y)) Gᵀ.
@@ -39,7 +39,7 @@
  * - Large scales: when kktScale s (below) exceeds 300, the dual is nearly piecewise linear (softplus of logits of
  *   size s) and Newton's quadratic model is poor far from the solution. The solver then follows the path of the
  *   problems min max_i(g_iᵀy + h_i) − βH(y) (data G/β, h/β) from β = s/300 down to 1, dividing β by 4 per stage,
- *   solving each stage to 1e-3 and warm-starting the next with a tangent predictor (see `predictAlongPath`).
+ *   solving each stage to 1e-3 and warm-starting the next with a tangent predictor (see `predictAlongPath` in ./continuation.ts).
  *   With a warm start `lambda0`, the target problem is tried directly first (20 steps).
  *
  * Stopping rule and scaling: the KKT residual is the projected-gradient norm r(λ) = ‖λ − P_Δ(λ − ∇F(λ)/s)‖_∞,
@@ -54,40 +54,29 @@
  * values. What is attainable is limited by the resolution of λ: ulp(λ) ≈ 1e-17 times a Hessian of order s² (for
  * unsaturated y) is the granularity of the cut values, e.g. ≈ 1e-4 for cuts of size 1e6 (s ≈ 1e7).
  *
- * Measured (random Gaussian bundles, k = 2..30, n = 1..50, 2000 each; iterations median / max):
- * data scale 1: 5 / 9; 10: 7 / 13; 1e3: 15 / 34; 1e6: 16 / 46; 1e-8: 2 / 4; all with r ≤ 1e-10. Bundles whose rows
- * differ in scale by up to 1e±4 converge; with 1e±6 a few percent do not within 100 steps (the result is then still
- * a valid bound pair, with `converged` false).
+ * Measured iteration counts: docs/entropy-dual.md.
  */
-import { binaryEntropy, binaryEntropyFromLogit, logistic, softplus, softplusDiff } from '../linalg/stableMath.js';
+import { solveEntropyDual } from './continuation.js';
+import { binaryEntropySum, binaryEntropyFromLogit, logistic, softplus, softplusDiff } from './numerics.js';
 import {
   checkCuts,
+  maxCutValue,
   problemKktResidual,
-  solveSimplexNewton,
+  shiftOffsets,
+  type EntropyDualOptions,
+  type EntropyDualResult,
   type LogitPotential,
   type PotentialDifference,
-  type SimplexNewtonOptions,
-  type SimplexNewtonResult,
-} from './simplexNewton.js';
+} from './problem.js';
 
-export { logistic, softplus } from '../linalg/stableMath.js';
-export { projectSimplex } from '../linalg/simplex.js';
-
-export type BundleEntropyDualOptions = SimplexNewtonOptions;
+export type BundleEntropyDualOptions = EntropyDualOptions;
 
 /**
- * The solver's result (fields documented on SimplexNewtonResult). Here y = σ(−Gᵀλ) ∈ [0,1]ⁿ: strictly inside unless
+ * The solver's result (fields documented on EntropyDualResult). Here y = σ(−Gᵀλ) ∈ [0,1]ⁿ: strictly inside unless
  * rounding makes it 1 ((Gᵀλ)_j < −37) or 0 ((Gᵀλ)_j > 745); the values use the logits, so they stay accurate there.
  * kktScale is max_i ‖g_i‖₁, or 1 when G = 0.
  */
-export type BundleEntropyDualResult = SimplexNewtonResult;
-
-/** Binary entropy H(y) = −Σ [y log y + (1−y) log(1−y)] with 0·log 0 = 0. */
-export function entropy(y: ArrayLike<number>): number {
-  let s = 0;
-  for (let j = 0; j < y.length; j++) s += binaryEntropy(y[j]);
-  return s;
-}
+export type BundleEntropyDualResult = EntropyDualResult;
 
 /** The scale used by the relative KKT residual: max_i ‖g_i‖₁, or 1 when G is zero (or n = 0). */
 export function kktScale(G: ArrayLike<number>, k: number, n: number): number {
@@ -102,15 +91,6 @@ export function kktScale(G: ArrayLike<number>, k: number, n: number): number {
 
 function checkInputs(G: ArrayLike<number>, h: ArrayLike<number>, k: number, n: number, who: string): void {
   checkCuts(G, h, k, n, who, 0);
-}
-
-/** max h, and h shifted by it (every entry ≤ 0, the largest exactly 0). */
-function shiftOffsets(h: ArrayLike<number>, k: number): { hmax: number; hs: Float64Array } {
-  let hmax = -Infinity;
-  for (let i = 0; i < k; i++) hmax = Math.max(hmax, h[i]);
-  const hs = new Float64Array(k);
-  for (let i = 0; i < k; i++) hs[i] = h[i] - hmax;
-  return { hmax, hs };
 }
 
 /**
@@ -167,9 +147,9 @@ const BINARY_POTENTIAL: LogitPotential = {
 };
 
 /**
- * KKT residual of λ for the simplex-constrained dual: ‖λ − P_Δ(λ − ∇F(λ)/scale)‖_∞ (default scale 1, the plain
+ * KKT residual of the cut weights λ ∈ Δ_k for the binary dual: ‖λ − P_Δ(λ − ∇F(λ)/scale)‖_∞ (default scale 1, the plain
  * projected-gradient norm; pass `kktScale(G, k, n)` for the relative residual the solver uses). Zero iff λ minimizes
- * F over Δ. λ must be on the simplex (it is not projected first).
+ * F over Δ. λ must lie in Δ_k (it is not projected first).
  */
 export function kktResidual(
   G: ArrayLike<number>,
@@ -184,7 +164,7 @@ export function kktResidual(
   return problemKktResidual(G, hs, k, n, BINARY_POTENTIAL, lambda, scale, 'kktResidual');
 }
 
-/** Dual objective F(λ) = −hᵀλ + Σ_j softplus(−(Gᵀλ)_j) (equal to −cᵀλ + Σ softplus(Gᵀλ) on the simplex). */
+/** Dual objective F(λ) = −hᵀλ + Σ_j softplus(−(Gᵀλ)_j) (equal to −cᵀλ + Σ softplus(Gᵀλ) on Δ_k). */
 export function dualObjective(
   G: ArrayLike<number>,
   h: ArrayLike<number>,
@@ -212,17 +192,11 @@ export function primalObjective(
   y: ArrayLike<number>,
 ): number {
   checkInputs(G, h, k, n, 'primalObjective');
-  let t = -Infinity;
-  for (let i = 0; i < k; i++) {
-    let s = h[i];
-    for (let j = 0; j < n; j++) s += G[i * n + j] * y[j];
-    t = Math.max(t, s);
-  }
-  return t - entropy(y);
+  return maxCutValue(G, h, k, n, y) - binaryEntropySum(y);
 }
 
 /**
- * Solves the bundle entropy subproblem through its simplex dual by a regularized two-metric projected Newton method
+ * Solves the bundle entropy subproblem through its dual over the cut weights λ ∈ Δ_k by a regularized two-metric projected Newton method
  * (see the file comment). Never returns NaN for finite input; throws IcnnError on malformed or non-finite input.
  */
 export function solveBundleEntropyDual(
@@ -235,5 +209,5 @@ export function solveBundleEntropyDual(
   checkInputs(G, h, k, n, 'solveBundleEntropyDual');
   const { hmax, hs } = shiftOffsets(h, k);
   const s = kktScale(G, k, n);
-  return solveSimplexNewton({ G, hs, hmax, k, n, s, pot: BINARY_POTENTIAL }, opts, 'solveBundleEntropyDual');
+  return solveEntropyDual({ G, hs, hmax, k, n, s, pot: BINARY_POTENTIAL }, opts, 'solveBundleEntropyDual');
 }

@@ -1,5 +1,5 @@
 /**
- * The simplex bundle entropy subproblem solver (src/inference/bundleEntropySimplexDual.ts; `../shared/icnn-paper.md`
+ * The categorical bundle entropy subproblem solver (src/inference/entropyDual/categoricalDual.ts; `../shared/icnn-paper.md`
  * §3.4, simplex extension):
  *   min_{y∈Δ_n, t} t − H(y)  s.t.  G y + h ≤ t·1,   H(y) = −Σ y_j log y_j,
  * via the dual max_{λ∈Δ_k} hᵀλ − logsumexp(−Gᵀλ), y = softmax(−Gᵀλ).
@@ -12,19 +12,17 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  logSumExp,
-  simplexDualObjective,
-  simplexEntropy,
-  simplexKktResidual,
-  simplexKktScale,
-  simplexPrimalObjective,
-  softmax,
-  solveBundleEntropySimplexDual,
-  type SimplexDualResult,
-} from '../../src/inference/bundleEntropySimplexDual.js';
-import { IcnnError } from '../../src/util/errors.js';
-import { Rng } from '../../src/util/random.js';
-import { goldenBracket, gridThenGolden, randomBundle, type Bundle } from '../helpers/dual.js';
+  categoricalDualObjective,
+  categoricalKktResidual,
+  categoricalKktScale,
+  categoricalPrimalObjective,
+  solveCategoricalEntropyDual,
+  type CategoricalDualResult,
+} from '../../../src/inference/entropyDual/categoricalDual.js';
+import { categoricalEntropy, logSumExp, softmax } from '../../../src/inference/entropyDual/numerics.js';
+import { IcnnError } from '../../../src/util/errors.js';
+import { Rng } from '../../../src/util/random.js';
+import { goldenBracket, gridThenGolden, randomBundle, type Bundle } from '../../helpers/dual.js';
 
 /** Plain log-sum-exp (own implementation, max-shifted). */
 function lse(v: ArrayLike<number>): number {
@@ -115,7 +113,7 @@ function randomSimplexPoint(rng: Rng, n: number): Float64Array {
 }
 
 /** Invariants every result must satisfy (tolerances relative to the data where that is the natural unit). */
-function checkResult(b: Bundle, r: SimplexDualResult, what: string, gapTol = 1e-9): void {
+function checkResult(b: Bundle, r: CategoricalDualResult, what: string, gapTol = 1e-9): void {
   const { k, n } = b;
   assert.equal(r.lambda.length, k, what);
   assert.equal(r.y.length, n, what);
@@ -219,14 +217,14 @@ function mirrorDescentDual(b: Bundle, iters: number): number {
   return best;
 }
 
-describe('simplex bundle entropy dual: closed forms', () => {
+describe('categorical bundle entropy dual: closed forms', () => {
   test('one cut: y = softmax(−g), value h − logsumexp(−g), and it beats random simplex points', () => {
     const rng = new Rng(11);
     for (let trial = 0; trial < 200; trial++) {
       const n = 1 + rng.int(12);
       const scale = [1e-3, 1, 10, 100][trial % 4];
       const b = randomBundle(rng, 1, n, scale, scale);
-      const r = solveBundleEntropySimplexDual(b.G, b.h, 1, n);
+      const r = solveCategoricalEntropyDual(b.G, b.h, 1, n);
       const z = Float64Array.from(b.G, (g) => -g);
       const l = lse(z);
       const value = b.h[0] - l;
@@ -243,7 +241,7 @@ describe('simplex bundle entropy dual: closed forms', () => {
 
   test('G = 0: y is the barycentre and the value is max h − log n', () => {
     const b: Bundle = { G: new Float64Array(4 * 5), h: new Float64Array([0.5, -1, 2, 2]), k: 4, n: 5 };
-    const r = solveBundleEntropySimplexDual(b.G, b.h, b.k, b.n);
+    const r = solveCategoricalEntropyDual(b.G, b.h, b.k, b.n);
     for (const v of r.y) assert.ok(Math.abs(v - 0.2) <= 1e-15);
     assert.ok(Math.abs(r.dualValue - (2 - Math.log(5))) <= 1e-14);
     assert.ok(r.lambda[0] <= 1e-14 && r.lambda[1] <= 1e-14);
@@ -255,7 +253,7 @@ describe('simplex bundle entropy dual: closed forms', () => {
     for (let trial = 0; trial < 50; trial++) {
       const k = 1 + rng.int(8);
       const b = randomBundle(rng, k, 1, 100, 1);
-      const r = solveBundleEntropySimplexDual(b.G, b.h, k, 1);
+      const r = solveCategoricalEntropyDual(b.G, b.h, k, 1);
       let best = -Infinity;
       for (let i = 0; i < k; i++) best = Math.max(best, b.G[i] + b.h[i]);
       assert.equal(r.y[0], 1);
@@ -266,7 +264,7 @@ describe('simplex bundle entropy dual: closed forms', () => {
   });
 });
 
-describe('simplex bundle entropy dual: random bundles', () => {
+describe('categorical bundle entropy dual: random bundles', () => {
   test('KKT, feasibility, strong duality and the reported quantities (k ≤ 25, n ≤ 40, scales 1e-6..1e4)', () => {
     const rng = new Rng(21);
     const iters: number[] = [];
@@ -276,10 +274,10 @@ describe('simplex bundle entropy dual: random bundles', () => {
       const n = 1 + rng.int(40);
       const scale = [1e-6, 1e-2, 1, 1, 3, 10, 100, 1e4][trial % 8];
       const b = randomBundle(rng, k, n, scale, scale);
-      const r = solveBundleEntropySimplexDual(b.G, b.h, k, n);
+      const r = solveCategoricalEntropyDual(b.G, b.h, k, n);
       // For scale 1e4, the gap is limited by the resolution of λ (ulp(λ)·s² in cut values), see the solver's notes.
       checkResult(b, r, `trial ${trial} (k=${k}, n=${n}, scale ${scale})`, scale >= 1e4 ? 1e-7 : 1e-9);
-      assert.ok(Math.abs(simplexKktResidual(b.G, b.h, k, n, r.lambda, r.kktScale) - r.kktResidual) <= 1e-15);
+      assert.ok(Math.abs(categoricalKktResidual(b.G, b.h, k, n, r.lambda, r.kktScale) - r.kktResidual) <= 1e-15);
       iters.push(r.iterations);
       worstR = Math.max(worstR, r.kktResidual);
     }
@@ -294,7 +292,7 @@ describe('simplex bundle entropy dual: random bundles', () => {
       const k = 2 + rng.int(6);
       const scale = [0.5, 1, 3, 8][trial % 4];
       const b = randomBundle(rng, k, 3, scale, scale);
-      const r = solveBundleEntropySimplexDual(b.G, b.h, k, 3);
+      const r = solveCategoricalEntropyDual(b.G, b.h, k, 3);
       checkResult(b, r, `n=3 trial ${trial}`);
       const ref = bruteForcePrimal3(b);
       // Weak duality against the grid point, and agreement with the grid minimum.
@@ -310,7 +308,7 @@ describe('simplex bundle entropy dual: random bundles', () => {
       const k = 3 + rng.int(10);
       const n = 5 + rng.int(30);
       const b = randomBundle(rng, k, n, 2, 2);
-      const r = solveBundleEntropySimplexDual(b.G, b.h, k, n);
+      const r = solveCategoricalEntropyDual(b.G, b.h, k, n);
       checkResult(b, r, `md trial ${trial}`);
       const md = mirrorDescentDual(b, 4000);
       // The solver's dual value is at least as good as the reference's, and the reference gets close.
@@ -325,14 +323,14 @@ describe('simplex bundle entropy dual: random bundles', () => {
       const k = 1 + rng.int(8);
       const n = 1 + rng.int(8);
       const b = randomBundle(rng, k, n, 3, 3);
-      const r = solveBundleEntropySimplexDual(b.G, b.h, k, n);
+      const r = solveCategoricalEntropyDual(b.G, b.h, k, n);
       for (let p = 0; p < 20; p++) {
         const lam = randomSimplexPoint(rng, k);
-        const d = simplexDualObjective(b.G, b.h, k, n, lam);
-        assert.ok(Math.abs(-d - dualAt(b, lam).value) <= 1e-12 * (1 + Math.abs(d)), 'simplexDualObjective');
+        const d = categoricalDualObjective(b.G, b.h, k, n, lam);
+        assert.ok(Math.abs(-d - dualAt(b, lam).value) <= 1e-12 * (1 + Math.abs(d)), 'categoricalDualObjective');
         const y = randomSimplexPoint(rng, n);
-        const pv = simplexPrimalObjective(b.G, b.h, k, n, y);
-        assert.ok(Math.abs(pv - primal(b, y)) <= 1e-12 * (1 + Math.abs(pv)), 'simplexPrimalObjective');
+        const pv = categoricalPrimalObjective(b.G, b.h, k, n, y);
+        assert.ok(Math.abs(pv - primal(b, y)) <= 1e-12 * (1 + Math.abs(pv)), 'categoricalPrimalObjective');
         assert.ok(-d <= pv + 1e-12, `D(λ) ${-d} > P(y) ${pv}`);
         assert.ok(-d <= r.dualValue + 1e-12 * (1 + Math.abs(d)), 'the solver maximizes the dual');
         assert.ok(pv >= r.dualValue - 1e-12 * (1 + Math.abs(pv)), 'the dual value bounds the primal');
@@ -341,7 +339,7 @@ describe('simplex bundle entropy dual: random bundles', () => {
   });
 });
 
-describe('simplex bundle entropy dual: degenerate and extreme inputs', () => {
+describe('categorical bundle entropy dual: degenerate and extreme inputs', () => {
   test('duplicate cuts give the value of the deduplicated bundle', () => {
     const rng = new Rng(61);
     for (let trial = 0; trial < 40; trial++) {
@@ -356,8 +354,8 @@ describe('simplex bundle entropy dual: degenerate and extreme inputs', () => {
         G.set(base.G.subarray((i % k0) * n, (i % k0 + 1) * n), i * n);
         h[i] = base.h[i % k0];
       }
-      const r = solveBundleEntropySimplexDual(G, h, k, n);
-      const r0 = solveBundleEntropySimplexDual(base.G, base.h, k0, n);
+      const r = solveCategoricalEntropyDual(G, h, k, n);
+      const r0 = solveCategoricalEntropyDual(base.G, base.h, k0, n);
       checkResult({ G, h, k, n }, r, `dup trial ${trial}`);
       assert.ok(Math.abs(r.dualValue - r0.dualValue) <= 1e-10 * (1 + Math.abs(r0.dualValue)));
       for (let j = 0; j < n; j++) assert.ok(Math.abs(r.y[j] - r0.y[j]) <= 1e-6);
@@ -373,8 +371,8 @@ describe('simplex bundle entropy dual: degenerate and extreme inputs', () => {
       const shift = Float64Array.from({ length: k }, () => (trial % 2 === 0 ? 1e6 : 50) * rng.normal());
       const G2 = Float64Array.from(b.G, (g, idx) => g + shift[Math.floor(idx / n)]);
       const h2 = Float64Array.from(b.h, (v, i) => v - shift[i]);
-      const r = solveBundleEntropySimplexDual(b.G, b.h, k, n);
-      const r2 = solveBundleEntropySimplexDual(G2, h2, k, n);
+      const r = solveCategoricalEntropyDual(b.G, b.h, k, n);
+      const r2 = solveCategoricalEntropyDual(G2, h2, k, n);
       checkResult(b, r, `shift trial ${trial}`);
       assert.ok(r2.converged);
       // The shifted data carry rounding of the size of the shift: 1e6·ε ≈ 2e-10.
@@ -390,7 +388,7 @@ describe('simplex bundle entropy dual: degenerate and extreme inputs', () => {
     const h = new Float64Array([1, 5, -1e5 + 2, 0, 1, 1e5 - 1]);
     const G = new Float64Array(k * n);
     for (let i = 0; i < k; i++) G.fill(c[i], i * n, (i + 1) * n);
-    const r = solveBundleEntropySimplexDual(G, h, k, n);
+    const r = solveCategoricalEntropyDual(G, h, k, n);
     assert.ok(Math.abs(r.dualValue - (4 - Math.log(n))) <= 1e-10);
     for (const v of r.y) assert.ok(Math.abs(v - 1 / n) <= 1e-15);
     assert.ok(r.converged);
@@ -403,7 +401,7 @@ describe('simplex bundle entropy dual: degenerate and extreme inputs', () => {
         const k = 2 + rng.int(15);
         const n = 1 + rng.int(20);
         const b = randomBundle(rng, k, n, scale, scale);
-        const r = solveBundleEntropySimplexDual(b.G, b.h, k, n);
+        const r = solveCategoricalEntropyDual(b.G, b.h, k, n);
         assert.ok(r.converged, `scale ${scale} trial ${trial}: r = ${r.kktResidual}`);
         assert.ok(Number.isFinite(r.dualValue) && Number.isFinite(r.primalValue));
         assert.ok(r.y.every((v) => v >= 0 && v <= 1) && r.lambda.every((v) => v >= 0));
@@ -428,7 +426,7 @@ describe('simplex bundle entropy dual: degenerate and extreme inputs', () => {
       const k = 2 + rng.int(15);
       const n = 1 + rng.int(20);
       const b = randomBundle(rng, k, n, 1e8, 1e8);
-      const r = solveBundleEntropySimplexDual(b.G, b.h, k, n);
+      const r = solveCategoricalEntropyDual(b.G, b.h, k, n);
       assert.ok(Number.isFinite(r.dualValue) && Number.isFinite(r.primalValue) && Number.isFinite(r.kktResidual));
       assert.ok(r.y.every((v) => v >= 0 && v <= 1) && r.lambda.every((v) => v >= 0));
       assert.ok(r.primalValue - r.dualValue >= -1e-12 * Math.abs(r.dualValue), `trial ${trial}: primal < dual`);
@@ -447,7 +445,7 @@ describe('simplex bundle entropy dual: degenerate and extreme inputs', () => {
   test('saturated softmax: logits differing by thousands give exact vertices without NaN', () => {
     const G = new Float64Array([0, 5000, 5000, 3000, 0, 4000]);
     const h = new Float64Array([0, -100]);
-    const r = solveBundleEntropySimplexDual(G, h, 2, 3);
+    const r = solveCategoricalEntropyDual(G, h, 2, 3);
     assert.ok(r.converged);
     assert.ok(r.y.every((v) => Number.isFinite(v)) && Number.isFinite(r.primalValue) && Number.isFinite(r.dualValue));
     assert.ok(r.primalValue - r.dualValue <= 1e-9 * (1 + Math.abs(r.primalValue)));
@@ -460,13 +458,13 @@ describe('simplex bundle entropy dual: degenerate and extreme inputs', () => {
       const n = 1 + rng.int(20);
       const scale = trial % 2 === 0 ? 1 : 1e3;
       const b = randomBundle(rng, k, n, scale, scale);
-      const cold = solveBundleEntropySimplexDual(b.G, b.h, k, n);
-      const warm = solveBundleEntropySimplexDual(b.G, b.h, k, n, { lambda0: Float64Array.from({ length: k }, () => rng.uniform() - 0.2) });
+      const cold = solveCategoricalEntropyDual(b.G, b.h, k, n);
+      const warm = solveCategoricalEntropyDual(b.G, b.h, k, n, { lambda0: Float64Array.from({ length: k }, () => rng.uniform() - 0.2) });
       assert.ok(warm.converged);
       assert.ok(Math.abs(warm.dualValue - cold.dualValue) <= 1e-9 * (1 + Math.abs(cold.dualValue) + scale * 1e-4));
-      const hot = solveBundleEntropySimplexDual(b.G, b.h, k, n, { lambda0: cold.lambda });
+      const hot = solveCategoricalEntropyDual(b.G, b.h, k, n, { lambda0: cold.lambda });
       assert.ok(hot.iterations <= 3, `restart from the solution took ${hot.iterations} steps`);
-      const none = solveBundleEntropySimplexDual(b.G, b.h, k, n, { maxIter: 0 });
+      const none = solveCategoricalEntropyDual(b.G, b.h, k, n, { maxIter: 0 });
       assert.equal(none.iterations, 0);
       assert.ok(none.primalValue >= none.dualValue && none.dualValue <= cold.dualValue + 1e-12 * (1 + Math.abs(cold.dualValue)));
     }
@@ -475,30 +473,30 @@ describe('simplex bundle entropy dual: degenerate and extreme inputs', () => {
   test('malformed input throws IcnnError', () => {
     const G = new Float64Array([1, 2, 3, 4]);
     const h = new Float64Array([0, 1]);
-    assert.throws(() => solveBundleEntropySimplexDual(G, h, 0, 2), IcnnError);
-    assert.throws(() => solveBundleEntropySimplexDual(G, h, 2, 0), IcnnError);
-    assert.throws(() => solveBundleEntropySimplexDual(G, h, 2, 3), IcnnError);
-    assert.throws(() => solveBundleEntropySimplexDual(G, new Float64Array([0]), 2, 2), IcnnError);
-    assert.throws(() => solveBundleEntropySimplexDual(new Float64Array([1, NaN, 3, 4]), h, 2, 2), IcnnError);
-    assert.throws(() => solveBundleEntropySimplexDual(G, new Float64Array([0, Infinity]), 2, 2), IcnnError);
-    assert.throws(() => solveBundleEntropySimplexDual(G, h, 2, 2, { lambda0: [1] }), IcnnError);
-    assert.throws(() => solveBundleEntropySimplexDual(G, h, 2, 2, { tol: -1 }), IcnnError);
-    assert.throws(() => solveBundleEntropySimplexDual(G, h, 2, 2, { maxIter: 1.5 }), IcnnError);
-    assert.throws(() => simplexKktResidual(G, h, 2, 2, [0.5, 0.5], 0), IcnnError);
+    assert.throws(() => solveCategoricalEntropyDual(G, h, 0, 2), IcnnError);
+    assert.throws(() => solveCategoricalEntropyDual(G, h, 2, 0), IcnnError);
+    assert.throws(() => solveCategoricalEntropyDual(G, h, 2, 3), IcnnError);
+    assert.throws(() => solveCategoricalEntropyDual(G, new Float64Array([0]), 2, 2), IcnnError);
+    assert.throws(() => solveCategoricalEntropyDual(new Float64Array([1, NaN, 3, 4]), h, 2, 2), IcnnError);
+    assert.throws(() => solveCategoricalEntropyDual(G, new Float64Array([0, Infinity]), 2, 2), IcnnError);
+    assert.throws(() => solveCategoricalEntropyDual(G, h, 2, 2, { lambda0: [1] }), IcnnError);
+    assert.throws(() => solveCategoricalEntropyDual(G, h, 2, 2, { tol: -1 }), IcnnError);
+    assert.throws(() => solveCategoricalEntropyDual(G, h, 2, 2, { maxIter: 1.5 }), IcnnError);
+    assert.throws(() => categoricalKktResidual(G, h, 2, 2, [0.5, 0.5], 0), IcnnError);
   });
 });
 
-describe('simplex bundle entropy helpers', () => {
+describe('categorical bundle entropy helpers', () => {
   test('logSumExp, softmax and entropy are stable', () => {
     assert.ok(Math.abs(logSumExp([1000, 1000]) - (1000 + Math.LN2)) <= 1e-12 * 1000);
     assert.ok(Math.abs(logSumExp([-1000, -1000, -1000]) - (-1000 + Math.log(3))) <= 1e-12 * 1000);
     assert.equal(logSumExp([]), -Infinity);
     const p = softmax([30, 0, -800]);
     assert.ok(Math.abs(p[0] - 1) <= 1e-13 && Math.abs(p[1] / Math.exp(-30) - 1) <= 1e-12 && p[2] === 0, `softmax ${p}`);
-    assert.ok(Math.abs(simplexEntropy([0.25, 0.25, 0.25, 0.25]) - Math.log(4)) <= 1e-15);
-    assert.equal(simplexEntropy([1, 0, 0]), 0);
-    assert.ok(Number.isNaN(simplexEntropy([1.5, -0.5])));
-    assert.equal(simplexKktScale(new Float64Array([1, 3, -1, 7, 7, 7]), 2, 3), 2);
-    assert.equal(simplexKktScale(new Float64Array([5, 5]), 1, 2), 1);
+    assert.ok(Math.abs(categoricalEntropy([0.25, 0.25, 0.25, 0.25]) - Math.log(4)) <= 1e-15);
+    assert.equal(categoricalEntropy([1, 0, 0]), 0);
+    assert.ok(Number.isNaN(categoricalEntropy([1.5, -0.5])));
+    assert.equal(categoricalKktScale(new Float64Array([1, 3, -1, 7, 7, 7]), 2, 3), 2);
+    assert.equal(categoricalKktScale(new Float64Array([5, 5]), 1, 2), 1);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The bundle entropy subproblem solver (src/inference/bundleEntropyDual.ts; `../shared/icnn-paper.md` §3.4):
+ * The bundle entropy subproblem solver (src/inference/entropyDual/binaryDual.ts; `../shared/icnn-paper.md` §3.4):
  *   min_{y∈(0,1)ⁿ, t} t − H(y)  s.t.  G y + h ≤ t·1,   via the simplex dual min_λ F(λ).
  * Checked against: the closed form for one cut; brute force (grid + golden section) on the primal for n = 1, 2; an
  * independent accelerated projected-gradient solver of the dual (own projection by bisection) for larger n; weak
@@ -9,17 +9,16 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   dualObjective,
-  entropy,
   kktResidual,
   kktScale,
-  logistic,
   primalObjective,
   solveBundleEntropyDual,
   type BundleEntropyDualResult,
-} from '../../src/inference/bundleEntropyDual.js';
-import { IcnnError } from '../../src/util/errors.js';
-import { Rng } from '../../src/util/random.js';
-import { goldenBracket, gridThenGolden, randomBundle, type Bundle } from '../helpers/dual.js';
+} from '../../../src/inference/entropyDual/binaryDual.js';
+import { binaryEntropySum as entropy, logistic } from '../../../src/inference/entropyDual/numerics.js';
+import { IcnnError } from '../../../src/util/errors.js';
+import { Rng } from '../../../src/util/random.js';
+import { goldenBracket, gridThenGolden, randomBundle, type Bundle } from '../../helpers/dual.js';
 
 /** Independent primal objective max_i(g_iᵀy + h_i) − H(y) (plain formulas, no shared helpers). */
 function primal(b: Bundle, y: ArrayLike<number>): number {

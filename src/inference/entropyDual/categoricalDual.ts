@@ -1,7 +1,7 @@
 /**
- * Solver for the probability-simplex variant of the bundle entropy subproblem (`../shared/icnn-paper.md` §3.4,
- * "easily extensible to elements of Y lying in a higher-dimensional probability simplex"; one-hot outputs with a
- * multivariate entropy, §4.2). Its λ plays the role the binary solver's λ plays in the argmin gradient of §4.3.
+ * Solver for the categorical variant of the bundle entropy subproblem, outputs on the probability simplex Δ_n
+ * (`../shared/icnn-paper.md` §3.4, "easily extensible to elements of Y lying in a higher-dimensional probability
+ * simplex"; one-hot outputs with a multivariate entropy, §4.2). Its λ plays the role the binary solver's λ plays in the argmin gradient of §4.3.
  *
  * Primal, for k cuts (row i of G is g_iᵀ, G is k×n row-major) and offsets h, on Δ_n = {y ≥ 0, 1ᵀy = 1}:
  *     min_{y ∈ Δ_n, t}  t − H(y)   s.t.  G y + h ≤ t·1,     H(y) = −Σ_j y_j log y_j  (multivariate entropy).
@@ -24,7 +24,7 @@
  * The scale of the relative KKT residual is then s = max_i ‖g_i − m_i·1‖_∞ = max_i (max_j g_ij − min_j g_ij)/2
  * (1 when that is 0): the largest |g̃_iᵀy| over Δ_n, as max_i ‖g_i‖₁ is over the box in the binary solver.
  *
- * Algorithm: the regularized two-metric projected Newton method of ./bundleEntropyDual.ts (Bertsekas 1982), on the
+ * Algorithm: the regularized two-metric projected Newton method of ./binaryDual.ts (Bertsekas 1982), on the
  * same reduced variables (the largest coordinate p eliminated through λ_p = 1 − Σ_{j≠p} λ_j), with:
  * - reduced gradient g0_i = −(c_i − c_p) from the row differences D_i = g_i − g_p, and reduced Hessian
  *   H₀ = D (diag(y) − yyᵀ) Dᵀ formed as Σ_j y_j (D_uj − μ_u)(D_vj − μ_v), μ_u = D_uᵀy (a weighted covariance,
@@ -46,71 +46,33 @@
  *   ulp(λ)·s², r ≤ 1e-10 is out of reach, and steps that F can no longer rank would otherwise wander.
  * Never returns NaN for finite input; throws IcnnError on malformed or non-finite input.
  *
- * Measured (random Gaussian bundles, k = 2..30, n = 1..50, 2000 each; steps median / max): data scale 1e-8: 2 / 4;
- * 1e-3: 2 / 6; 1: 5 / 8; 10: 8 / 15; 1e3: 17 / 37; 1e6: 18 / 43; all with r ≤ 1e-10 (1e8: r ≤ 4e-9, at the precision
- * floor, in ≤ 60 steps). Rows whose scales differ by up to 1e±4 converge (≤ 39 steps); with 1e±6 about 2 % do not
- * within 100 steps (the result is then still a valid bound pair, with `converged` false). Duplicates, k ≫ n, constant
- * rows and common offsets of 1e6 converge in ≤ 11 steps.
+ * Measured iteration counts: docs/entropy-dual.md.
  */
-import { fail } from '../util/errors.js';
+import { fail } from '../../util/errors.js';
+import { solveEntropyDual } from './continuation.js';
+import { categoricalEntropy, logSumExp, softmax } from './numerics.js';
 import {
   checkCuts,
+  maxCutValue,
   problemKktResidual,
   problemValue,
-  solveSimplexNewton,
+  type EntropyDualOptions,
+  type EntropyDualResult,
   type LogitPotential,
   type PotentialDifference,
-  type SimplexNewtonOptions,
-  type SimplexNewtonResult,
-} from './simplexNewton.js';
+} from './problem.js';
 
-export type SimplexDualOptions = SimplexNewtonOptions;
+export type CategoricalDualOptions = EntropyDualOptions;
 
 /**
- * The solver's result (fields documented on SimplexNewtonResult). Here y = softmax(−Gᵀλ) on Δ_n (an entry is 0 only
+ * The solver's result (fields documented on EntropyDualResult). Here y = softmax(−Gᵀλ) on Δ_n (an entry is 0 only
  * by underflow), dualValue = hᵀλ − logsumexp(−Gᵀλ), and kktScale is max_i (max_j g_ij − min_j g_ij)/2, or 1 when
  * that is 0; continuationStages is 0 for k = 1.
  */
-export type SimplexDualResult = SimplexNewtonResult;
-
-/** Multivariate entropy H(y) = −Σ_j y_j log y_j with 0·log 0 = 0 (NaN for negative entries). */
-export function simplexEntropy(y: ArrayLike<number>): number {
-  let s = 0;
-  for (let j = 0; j < y.length; j++) {
-    const v = y[j];
-    if (!(v >= 0)) return NaN;
-    if (v > 0) s -= v * Math.log(v);
-  }
-  return s;
-}
-
-/** log Σ_j exp(v_j), stable (max shifted); −∞ for an empty vector. */
-export function logSumExp(v: ArrayLike<number>): number {
-  let m = -Infinity;
-  for (let j = 0; j < v.length; j++) m = Math.max(m, v[j]);
-  if (m === -Infinity || !Number.isFinite(m)) return m;
-  let s = 0;
-  for (let j = 0; j < v.length; j++) s += Math.exp(v[j] - m);
-  return m + Math.log(s);
-}
-
-/** softmax(v) = exp(v − logsumexp(v)), stable; writes into `out` when given. */
-export function softmax(v: ArrayLike<number>, out?: Float64Array): Float64Array {
-  const n = v.length;
-  const res = out ?? new Float64Array(n);
-  let m = -Infinity;
-  for (let j = 0; j < n; j++) m = Math.max(m, v[j]);
-  let s = 0;
-  for (let j = 0; j < n; j++) {
-    res[j] = Math.exp(v[j] - m);
-    s += res[j];
-  }
-  for (let j = 0; j < n; j++) res[j] /= s;
-  return res;
-}
+export type CategoricalDualResult = EntropyDualResult;
 
 /** The scale of the relative KKT residual: max_i (max_j g_ij − min_j g_ij)/2, or 1 when that is 0. */
-export function simplexKktScale(G: ArrayLike<number>, k: number, n: number): number {
+export function categoricalKktScale(G: ArrayLike<number>, k: number, n: number): number {
   let s = 0;
   for (let i = 0; i < k; i++) {
     let lo = Infinity;
@@ -135,11 +97,11 @@ interface Prepared {
   hs: Float64Array;
   /** The maximum of h_i + m_i. */
   hmax: number;
-  /** simplexKktScale(G). */
+  /** categoricalKktScale(G). */
   s: number;
 }
 
-/** Centres every row at its midrange (exact on the simplex, see the file comment) and shifts the offsets. */
+/** Centres every row at its midrange (exact on Δ_n, see the file comment) and shifts the offsets. */
 function prepare(G: ArrayLike<number>, h: ArrayLike<number>, k: number, n: number): Prepared {
   const gc = new Float64Array(k * n);
   const hc = new Float64Array(k);
@@ -246,20 +208,20 @@ function entropyFromLog(y: Float64Array, logy: Float64Array): number {
 }
 
 /** Dual objective F(λ) = −hᵀλ + logsumexp(−Gᵀλ) (minimized over Δ_k; the dual value is −F). */
-export function simplexDualObjective(
+export function categoricalDualObjective(
   G: ArrayLike<number>,
   h: ArrayLike<number>,
   k: number,
   n: number,
   lambda: ArrayLike<number>,
 ): number {
-  checkInputs(G, h, k, n, 'simplexDualObjective');
-  if (lambda.length !== k) fail(`simplexDualObjective: lambda has ${lambda.length} entries, expected ${k}`);
+  checkInputs(G, h, k, n, 'categoricalDualObjective');
+  if (lambda.length !== k) fail(`categoricalDualObjective: lambda has ${lambda.length} entries, expected ${k}`);
   const { gc, hs, hmax } = prepare(G, h, k, n);
   const lam = Float64Array.from(lambda);
   let sum = 0;
   for (let i = 0; i < k; i++) sum += lam[i];
-  // The centring is exact only on the simplex; off it, evaluate the plain formula.
+  // The centring leaves F unchanged only for 1ᵀλ = 1; off Δ_k, evaluate the plain formula.
   if (Math.abs(sum - 1) > 1e-12) {
     const z = new Float64Array(n);
     for (let j = 0; j < n; j++) for (let i = 0; i < k; i++) z[j] -= lam[i] * G[i * n + j];
@@ -271,30 +233,24 @@ export function simplexDualObjective(
   return f - hmax * sum;
 }
 
-/** Primal objective max_i (g_iᵀy + h_i) − H(y) at a point y of the simplex. */
-export function simplexPrimalObjective(
+/** Primal objective max_i (g_iᵀy + h_i) − H(y) at a point y of Δ_n. */
+export function categoricalPrimalObjective(
   G: ArrayLike<number>,
   h: ArrayLike<number>,
   k: number,
   n: number,
   y: ArrayLike<number>,
 ): number {
-  checkInputs(G, h, k, n, 'simplexPrimalObjective');
-  if (y.length !== n) fail(`simplexPrimalObjective: y has ${y.length} entries, expected ${n}`);
-  let t = -Infinity;
-  for (let i = 0; i < k; i++) {
-    let c = h[i];
-    for (let j = 0; j < n; j++) c += G[i * n + j] * y[j];
-    t = Math.max(t, c);
-  }
-  return t - simplexEntropy(y);
+  checkInputs(G, h, k, n, 'categoricalPrimalObjective');
+  if (y.length !== n) fail(`categoricalPrimalObjective: y has ${y.length} entries, expected ${n}`);
+  return maxCutValue(G, h, k, n, y) - categoricalEntropy(y);
 }
 
 /**
- * KKT residual of λ ∈ Δ_k: ‖λ − P_Δ(λ − ∇F(λ)/scale)‖_∞ (default scale 1; pass `simplexKktScale(G, k, n)` for the
- * relative residual the solver uses). Zero iff λ minimizes F over Δ_k. λ must be on the simplex (not projected).
+ * KKT residual of λ ∈ Δ_k: ‖λ − P_Δ(λ − ∇F(λ)/scale)‖_∞ (default scale 1; pass `categoricalKktScale(G, k, n)` for the
+ * relative residual the solver uses). Zero iff λ minimizes F over Δ_k. λ must lie in Δ_k (not projected).
  */
-export function simplexKktResidual(
+export function categoricalKktResidual(
   G: ArrayLike<number>,
   h: ArrayLike<number>,
   k: number,
@@ -302,26 +258,26 @@ export function simplexKktResidual(
   lambda: ArrayLike<number>,
   scale = 1,
 ): number {
-  checkInputs(G, h, k, n, 'simplexKktResidual');
+  checkInputs(G, h, k, n, 'categoricalKktResidual');
   const { gc, hs } = prepare(G, h, k, n);
-  return problemKktResidual(gc, hs, k, n, SOFTMAX_POTENTIAL, lambda, scale, 'simplexKktResidual');
+  return problemKktResidual(gc, hs, k, n, SOFTMAX_POTENTIAL, lambda, scale, 'categoricalKktResidual');
 }
 
 /**
- * Solves the simplex bundle entropy subproblem through its dual (see the file comment). Never returns NaN for
+ * Solves the categorical bundle entropy subproblem (outputs on Δ_n) through its dual (see the file comment). Never returns NaN for
  * finite input; throws IcnnError on malformed or non-finite input.
  */
-export function solveBundleEntropySimplexDual(
+export function solveCategoricalEntropyDual(
   G: ArrayLike<number>,
   h: ArrayLike<number>,
   k: number,
   n: number,
-  opts: SimplexDualOptions = {},
-): SimplexDualResult {
-  const who = 'solveBundleEntropySimplexDual';
+  opts: CategoricalDualOptions = {},
+): CategoricalDualResult {
+  const who = 'solveCategoricalEntropyDual';
   checkInputs(G, h, k, n, who);
   const { gc, hs, hmax, s } = prepare(G, h, k, n);
   // Local phase (r ≤ 1e-6): best-iterate tracking, and a run stops after 15 steps with neither a new smallest r nor a
   // significant decrease of F (the precision floor for data of size ≳ 1e7, see the file comment).
-  return solveSimplexNewton({ G: gc, hs, hmax, k, n, s, pot: SOFTMAX_POTENTIAL }, opts, who, { steps: 15, localR: 1e-6 });
+  return solveEntropyDual({ G: gc, hs, hmax, k, n, s, pot: SOFTMAX_POTENTIAL }, opts, who, { steps: 15, localR: 1e-6 });
 }
