@@ -6,7 +6,7 @@
  *   LATEST                   name of the newest complete checkpoint (replaced atomically)
  *   ckpt-00000120/           one checkpoint (the step count in the name)
  *     model/                 model.save() output
- *     optimizer.bin          Adam's slot variables m and v (float32, little-endian, back to back)
+ *     optimizer.bin          Adam's slot variables m and v: a safetensors file (../util/safetensors.ts; format 1: raw float32)
  *     state.json             format tag, optimizer manifest (iterations, β-powers, slot shapes, sha256), training state
  *   .tmp-ckpt-<pid>-<hex>/   a checkpoint being written
  *
@@ -26,10 +26,13 @@ import type { EnergyModel } from '../models/energyModel.js';
 import { loadModel } from '../models/serialization.js';
 import { processIsAlive, syncDirectory, writeFileAtomic } from '../util/atomicFile.js';
 import { fail } from '../util/errors.js';
+import { decodeSafetensors, encodeSafetensors } from '../util/safetensors.js';
 import { VERSION } from '../version.js';
 
 export const CHECKPOINT_FORMAT = 'icnn-checkpoint';
-export const CHECKPOINT_FORMAT_VERSION = 1;
+export const CHECKPOINT_FORMAT_VERSION = 2;
+/** Versions `readCheckpoint` reads: 1 (raw float32 optimizer.bin), 2 (safetensors optimizer.bin). */
+const READABLE_VERSIONS = [1, 2];
 
 const LATEST = 'LATEST';
 const STATE = 'state.json';
@@ -41,8 +44,8 @@ const TEMP = /^\.tmp-ckpt-(\d+)-[0-9a-f]{8}$/;
 export interface SlotEntry {
   name: string;
   shape: number[];
-  /** Offset in bytes into optimizer.bin. */
-  offset: number;
+  /** Format version 1 only: offset in bytes into the raw float32 optimizer.bin. */
+  offset?: number;
 }
 
 export interface OptimizerManifest {
@@ -96,17 +99,14 @@ async function snapshotOptimizer(optimizer: tf.Optimizer): Promise<{ manifest: O
   const [iter, ...slots] = weights;
   const iterations = (await iter.tensor.data())[0];
   iter.tensor.dispose(); // a fresh scalar made by getWeights; the slots are the optimizer's own variables
-  const total = slots.reduce((n, s) => n + s.tensor.size, 0);
-  const floats = new Float32Array(total);
   const entries: SlotEntry[] = [];
-  let at = 0;
+  const arrays = [];
   for (const s of slots) {
-    floats.set(await s.tensor.data() as Float32Array, at);
-    entries.push({ name: s.name, shape: [...s.tensor.shape], offset: at * 4 });
-    at += s.tensor.size;
+    entries.push({ name: s.name, shape: [...s.tensor.shape] });
+    arrays.push({ name: s.name, shape: s.tensor.shape, data: await s.tensor.data() as Float32Array });
   }
   const powers = betaPowers(optimizer);
-  const buffer = new Uint8Array(floats.buffer);
+  const buffer = encodeSafetensors(arrays);
   return {
     manifest: {
       kind: 'adam', iterations,
@@ -218,8 +218,8 @@ export async function readCheckpoint<T>(where: string): Promise<LoadedCheckpoint
     fail(`checkpoint ${dir}: cannot read ${STATE} (${code ?? (e as Error).message})`);
   }
   if (typeof doc !== 'object' || doc === null || doc.format !== CHECKPOINT_FORMAT) fail(`checkpoint ${dir}: ${STATE} is not an icnn checkpoint`);
-  if (doc.formatVersion !== CHECKPOINT_FORMAT_VERSION) {
-    fail(`checkpoint ${dir}: unsupported formatVersion ${JSON.stringify(doc.formatVersion)} (this library reads ${CHECKPOINT_FORMAT_VERSION})`);
+  if (!READABLE_VERSIONS.includes(doc.formatVersion)) {
+    fail(`checkpoint ${dir}: unsupported formatVersion ${JSON.stringify(doc.formatVersion)} (this library reads ${READABLE_VERSIONS.join(' and ')})`);
   }
   const m = doc.optimizer;
   if (!m || m.kind !== 'adam' || !Array.isArray(m.slots) || typeof m.byteLength !== 'number' || typeof m.sha256 !== 'string') {
@@ -233,15 +233,30 @@ export async function readCheckpoint<T>(where: string): Promise<LoadedCheckpoint
   }
   if (bytes.byteLength !== m.byteLength) fail(`checkpoint ${dir}: ${OPTIMIZER} has ${bytes.byteLength} bytes, the manifest says ${m.byteLength}`);
   if (sha256(bytes) !== m.sha256) fail(`checkpoint ${dir}: ${OPTIMIZER} is corrupted (sha256 mismatch)`);
-  const aligned = new Float32Array(bytes.byteLength / 4);
-  new Uint8Array(aligned.buffer).set(bytes);
-  const slots = m.slots.map((s, i) => {
+  const slots = doc.formatVersion === 1 ? rawSlots(m, bytes, dir) : safetensorsSlots(m, bytes, dir);
+  return { dir, document: doc, slots };
+}
+
+/** The slots of a format-2 optimizer.bin, in the manifest's order. */
+function safetensorsSlots(m: OptimizerManifest, bytes: Uint8Array, dir: string): Float32Array[] {
+  const { arrays } = decodeSafetensors(bytes, `checkpoint ${dir}: ${OPTIMIZER}`);
+  return m.slots.map((s, i) => {
+    const stored = arrays.get(s.name);
+    if (!stored || stored.shape.join() !== s.shape.join()) fail(`checkpoint ${dir}: optimizer slot ${i} (${s.name}) is not in ${OPTIMIZER} with shape [${s.shape.join(', ')}]`);
+    return stored.data;
+  });
+}
+
+/** The slots of a format-1 optimizer.bin (raw float32 at the manifest's offsets). */
+function rawSlots(m: OptimizerManifest, bytes: Uint8Array, dir: string): Float32Array[] {
+  const aligned = new Float32Array(Math.floor(bytes.byteLength / 4));
+  new Uint8Array(aligned.buffer).set(bytes.subarray(0, aligned.length * 4));
+  return m.slots.map((s, i) => {
     const size = s.shape.reduce((a, b) => a * b, 1);
-    const start = s.offset / 4;
+    const start = (s.offset ?? NaN) / 4;
     if (!Number.isInteger(start) || start < 0 || start + size > aligned.length) fail(`checkpoint ${dir}: optimizer slot ${i} lies outside ${OPTIMIZER}`);
     return aligned.slice(start, start + size);
   });
-  return { dir, document: doc, slots };
 }
 
 /**
