@@ -28,7 +28,7 @@ import { evaluate, isRegressionObjective, LOWER_IS_BETTER, metricNamesFor, type 
 import { isOutOfRangeMessage } from '../util/numbers.js';
 import { CheckpointWriter, readCheckpoint, restoreModel, restoreOptimizer } from './checkpoint.js';
 import { checkProgressMode, Progress, type ProgressMode } from './progress.js';
-import { Rng } from '../util/random.js';
+import { deriveSeed, Rng } from '../util/random.js';
 import { fail } from '../util/errors.js';
 import { checkOptionKeys } from '../util/options.js';
 import { assertFinite } from '../util/tensors.js';
@@ -331,18 +331,12 @@ function resolveOptions(model: EnergyModel, data: FitData, options: FitOptions):
 
 // ---- data ---------------------------------------------------------------------------------------------------
 
-/** A 32-bit seed for the permutation of `epoch` (splitmix-style mixing of seed and epoch). */
-function epochSeed(seed: number, epoch: number): number {
-  let h = (Math.floor(seed) ^ Math.imul(Math.floor(seed / 4294967296), 0x85ebca6b)) >>> 0;
-  h = (h + Math.imul(epoch + 1, 0x9e3779b9)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
-  h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
-  return (h ^ (h >>> 16)) >>> 0;
-}
+/** deriveSeed's stream number of the per-epoch shuffle. */
+const SHUFFLE_STREAM = 1;
 
 /** The shuffled order of `n` rows in `epoch` (Fisher–Yates). */
 export function epochPermutation(n: number, seed: number, epoch: number): Int32Array {
-  const rng = new Rng(epochSeed(seed, epoch));
+  const rng = new Rng(deriveSeed(seed, SHUFFLE_STREAM, epoch));
   const p = new Int32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {

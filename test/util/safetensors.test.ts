@@ -47,7 +47,7 @@ describe('safetensors codec', () => {
     const rng = new Rng(7);
     for (let trial = 0; trial < 40; trial++) {
       const arrays = randomArrays(rng);
-      const metadata = trial % 2 === 0 ? { kind: 'x', config: JSON.stringify({ a: trial }) } : {};
+      const metadata: Record<string, string> = trial % 2 === 0 ? { kind: 'x', config: JSON.stringify({ a: trial }) } : {};
       const bytes = encodeSafetensors(arrays, metadata);
       const back = decodeSafetensors(bytes, 'test');
       assert.deepEqual(back.metadata, metadata);
