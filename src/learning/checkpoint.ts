@@ -1,5 +1,5 @@
 /**
- * Training checkpoints: the model, the Adam state and the training loop's counters in one directory, written so
+ * Training checkpoints: the model, the optimizer's state (Adam by default) and the training loop's counters in one directory, written so
  * that a process killed at any moment leaves the previous checkpoint loadable.
  *
  * Layout of a checkpoint root (`checkpoint.dir`):
@@ -49,7 +49,8 @@ export interface SlotEntry {
 }
 
 export interface OptimizerManifest {
-  kind: 'adam';
+  /** The optimizer's tfjs class name in lower case ('adam' for fit's default). */
+  kind: string;
   /** Steps the optimizer has taken. */
   iterations: number;
   /** β₁ᵗ⁺¹ and β₂ᵗ⁺¹ as tfjs's Adam holds them (float32 values), or null if they could not be read. */
@@ -57,7 +58,7 @@ export interface OptimizerManifest {
   accBeta2: number | null;
   byteLength: number;
   sha256: string;
-  /** First moments of every trainable variable in order, then the second moments. */
+  /** The optimizer's slots as getWeights() lists them (Adam: first moments of every trainable variable in order, then the second moments). */
   slots: SlotEntry[];
 }
 
@@ -93,7 +94,11 @@ function betaPowers(optimizer: tf.Optimizer): { b1: tf.Variable; b2: tf.Variable
   return o.accBeta1 instanceof tf.Variable && o.accBeta2 instanceof tf.Variable ? { b1: o.accBeta1, b2: o.accBeta2 } : null;
 }
 
-/** Serialize an Adam optimizer's state. */
+function optimizerKind(optimizer: tf.Optimizer): string {
+  return optimizer.getClassName().toLowerCase();
+}
+
+/** Serialize an optimizer's state (Adam's β-powers too). */
 async function snapshotOptimizer(optimizer: tf.Optimizer): Promise<{ manifest: OptimizerManifest; buffer: Uint8Array }> {
   const weights = await optimizer.getWeights();
   const [iter, ...slots] = weights;
@@ -109,7 +114,7 @@ async function snapshotOptimizer(optimizer: tf.Optimizer): Promise<{ manifest: O
   const buffer = encodeSafetensors(arrays);
   return {
     manifest: {
-      kind: 'adam', iterations,
+      kind: optimizerKind(optimizer), iterations,
       accBeta1: powers ? (await powers.b1.data())[0] : null,
       accBeta2: powers ? (await powers.b2.data())[0] : null,
       byteLength: buffer.byteLength, sha256: sha256(buffer), slots: entries,
@@ -222,7 +227,7 @@ export async function readCheckpoint<T>(where: string): Promise<LoadedCheckpoint
     fail(`checkpoint ${dir}: unsupported formatVersion ${JSON.stringify(doc.formatVersion)} (this library reads ${READABLE_VERSIONS.join(' and ')})`);
   }
   const m = doc.optimizer;
-  if (!m || m.kind !== 'adam' || !Array.isArray(m.slots) || typeof m.byteLength !== 'number' || typeof m.sha256 !== 'string') {
+  if (!m || typeof m.kind !== 'string' || !Array.isArray(m.slots) || typeof m.byteLength !== 'number' || typeof m.sha256 !== 'string') {
     fail(`checkpoint ${dir}: the optimizer manifest is missing or malformed`);
   }
   let bytes: Uint8Array;
@@ -282,12 +287,14 @@ export async function restoreModel(model: EnergyModel, checkpointDir: string): P
   }
 }
 
-/** Restore Adam's state; the slots must match the model's trainable variables in order and shape. */
+/** Restore the optimizer's state; the slots must match the model's trainable variables in order and shape. */
 export async function restoreOptimizer(optimizer: tf.Optimizer, model: EnergyModel, ckpt: LoadedCheckpoint<unknown>): Promise<void> {
   const m = ckpt.document.optimizer;
   const vars = model.trainableVariables;
-  if (m.slots.length !== 0 && m.slots.length !== 2 * vars.length) {
-    fail(`resume: checkpoint ${ckpt.dir} has ${m.slots.length} optimizer slots, the model's ${vars.length} trainable variables need ${2 * vars.length}`);
+  if (m.kind !== optimizerKind(optimizer)) fail(`resume: checkpoint ${ckpt.dir} holds the state of a ${m.kind} optimizer, this run uses ${optimizerKind(optimizer)}`);
+  const perVariable = m.kind === 'adam' ? 2 : m.slots.length / vars.length;
+  if (m.slots.length !== 0 && (!Number.isInteger(perVariable) || m.slots.length !== perVariable * vars.length)) {
+    fail(`resume: checkpoint ${ckpt.dir} has ${m.slots.length} optimizer slots, the model's ${vars.length} trainable variables need ${perVariable === 2 ? 2 * vars.length : 'a multiple of that'}`);
   }
   m.slots.forEach((s, i) => {
     const v = vars[i % vars.length];
@@ -297,9 +304,8 @@ export async function restoreOptimizer(optimizer: tf.Optimizer, model: EnergyMod
   });
   const iter = tf.scalar(m.iterations, 'int32');
   const tensors = m.slots.map((s, i) => tf.tensor(ckpt.slots[i], s.shape, 'float32'));
-  const names = m.slots.map((_, i) => `${vars[i % vars.length].name}/${i < vars.length ? 'm' : 'v'}`);
   try {
-    await optimizer.setWeights([{ name: 'iter', tensor: iter }, ...tensors.map((tensor, i) => ({ name: names[i], tensor }))]);
+    await optimizer.setWeights([{ name: 'iter', tensor: iter }, ...tensors.map((tensor, i) => ({ name: m.slots[i].name, tensor }))]);
   } finally {
     // setWeights made variables of the slots (sharing their data); these handles are no longer needed.
     tf.dispose([iter, ...tensors]);
