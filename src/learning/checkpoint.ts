@@ -109,6 +109,8 @@ async function snapshotOptimizer(optimizer: tf.Optimizer): Promise<{ manifest: O
   for (const s of slots) {
     entries.push({ name: s.name, shape: [...s.tensor.shape] });
     arrays.push({ name: s.name, shape: s.tensor.shape, data: await s.tensor.data() as Float32Array });
+    // tfjs's optimizers hand out their own slot variables; others (../learning/adam.ts) fresh copies.
+    if (!(s.tensor instanceof tf.Variable)) s.tensor.dispose();
   }
   const powers = betaPowers(optimizer);
   const buffer = encodeSafetensors(arrays);

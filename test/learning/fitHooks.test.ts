@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FICNN, tf, type EnergyModel } from '../../src/index.js';
+import { Adam } from '../../src/learning/adam.js';
 import { fit, type Dataset, type FitCallbacks, type FitControl, type FitLogs } from '../../src/learning/fit.js';
 import type { ProgressSink } from '../../src/learning/progress.js';
 import { Rng } from '../../src/util/random.js';
@@ -86,6 +87,29 @@ describe('an injected optimizer', () => {
     await assert.rejects(fit(adamRun, data, { ...base, epochs: 4, resume: dir }), /holds the state of a momentum optimizer, this run uses adam/);
     for (const o of [o1, o2, o3]) o.dispose();
     for (const m of [whole, first, resumed, adamRun]) m.dispose();
+    dispose(data);
+  });
+
+  test("the library's Adam (TensorFlow 1's update, the RL agents') plugs in and resumes bit for bit, without leaking tensors", async (t) => {
+    const data = bowl(24, 9);
+    const dir = tempDirFor(t);
+    const run = async (epochs: number, extra: Record<string, unknown>): Promise<EnergyModel> => {
+      const m = model();
+      const optimizer = new Adam(m.trainableVariables, 0.01, 1e-8);
+      await fit(m, data, { ...base, epochs, optimizer, ...extra });
+      optimizer.dispose();
+      return m;
+    };
+    const whole = await run(4, {});
+    const before = tf.memory().numTensors;
+    const first = await run(2, { checkpoint: { dir } });
+    first.dispose();
+    assert.equal(tf.memory().numTensors, before, 'checkpointing the library Adam must not leak its moment copies');
+    const resumed = await run(4, { resume: dir });
+    assert.deepEqual(values(resumed), values(whole));
+    const tfjsAdam = model();
+    await assert.rejects(fit(tfjsAdam, data, { ...base, epochs: 4, resume: dir }), /holds the state of a adamtf1 optimizer, this run uses adam/);
+    for (const m of [whole, resumed, tfjsAdam]) m.dispose();
     dispose(data);
   });
 });
