@@ -227,18 +227,12 @@ interface RunnerState {
   timing: { seconds: number; actMs: number; actions: number; updateMs: number; updates: number; testSeconds: number };
 }
 
-interface Checkpoint {
+/** The settings that identify a run: a checkpoint of other settings is not resumed, a result of these is reused. */
+type RunHeader = Pick<RlResult, 'env' | 'agent' | 'seed' | 'testInterval' | 'testEpisodes' | 'maxEpisodeSteps' | 'rewardScale' | 'updatesPerStep' | 'agentOptions'>;
+
+interface Checkpoint extends RunHeader {
   format: 'icnn-rl-checkpoint';
   version: 1;
-  env: string;
-  agent: AgentKind;
-  seed: number;
-  testInterval: number;
-  testEpisodes: number;
-  maxEpisodeSteps: number;
-  rewardScale: number;
-  updatesPerStep: number;
-  agentOptions: Record<string, unknown>;
   agentFile: string;
   state: RunnerState;
 }
@@ -344,8 +338,6 @@ async function buildParts(s: RlSettings, options: RunRlOptions): Promise<RlParts
   }
   return parts as RlParts;
 }
-
-type RunHeader = Pick<RlResult, 'env' | 'agent' | 'seed' | 'testInterval' | 'testEpisodes' | 'maxEpisodeSteps' | 'rewardScale' | 'updatesPerStep' | 'agentOptions'>;
 
 /** One run of the §5.4 loop: its state and its named steps (resume, test, train episode, checkpoint, outputs). */
 class RlRun {
