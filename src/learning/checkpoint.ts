@@ -161,7 +161,7 @@ export class CheckpointWriter {
     if (resumedFrom && path.resolve(path.dirname(resumedFrom)) === path.resolve(root)) this.written.push(path.basename(resumedFrom));
   }
 
-  /** Write a checkpoint of `model`, `optimizer` (Adam) and `training`; returns its directory. */
+  /** Write a checkpoint of `model`, `optimizer` (any tfjs optimizer; Adam by default) and `training`; returns its directory. */
   async write<T>(model: EnergyModel, optimizer: tf.Optimizer, training: T, step: number): Promise<string> {
     await fs.mkdir(this.root, { recursive: true });
     const { manifest, buffer } = await snapshotOptimizer(optimizer);
