@@ -54,10 +54,13 @@ export class LineSink implements ProgressSink {
   }
 }
 
-/** The sink of a `progress` option: the sink given, nothing for 'none', else lines on `stream` (default stderr). */
+/** The sink of a `progress` option: the sink given, nothing for 'none', else lines on `stream` (default stderr, or the console in a browser). */
 export function progressSink(progress: ProgressMode | ProgressSink, stream?: { write(text: string): unknown }): ProgressSink {
   if (typeof progress === 'object') return progress;
-  return progress === 'none' ? {} : new LineSink(stream ?? process.stderr);
+  if (progress === 'none') return {};
+  // No `process` in a browser: lines go to the console there.
+  const fallback = typeof process === 'object' ? process.stderr : { write: (text: string) => console.log(text.trimEnd()) };
+  return new LineSink(stream ?? fallback);
 }
 
 /** A number for humans: fixed with 4 decimals in the usual range, exponential outside it. */
