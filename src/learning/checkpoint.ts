@@ -1,12 +1,12 @@
 /**
- * Training checkpoints: the model, the Adam state and the training loop's counters in one directory, written so
+ * Training checkpoints: the model, the optimizer's state (Adam by default) and the training loop's counters in one directory, written so
  * that a process killed at any moment leaves the previous checkpoint loadable.
  *
  * Layout of a checkpoint root (`checkpoint.dir`):
  *   LATEST                   name of the newest complete checkpoint (replaced atomically)
  *   ckpt-00000120/           one checkpoint (the step count in the name)
  *     model/                 model.save() output
- *     optimizer.bin          Adam's slot variables m and v (float32, little-endian, back to back)
+ *     optimizer.bin          Adam's slot variables m and v: a safetensors file (../util/safetensors.ts; format 1: raw float32)
  *     state.json             format tag, optimizer manifest (iterations, β-powers, slot shapes, sha256), training state
  *   .tmp-ckpt-<pid>-<hex>/   a checkpoint being written
  *
@@ -26,10 +26,13 @@ import type { EnergyModel } from '../models/energyModel.js';
 import { loadModel } from '../models/modelFiles.js';
 import { processIsAlive, syncDirectory, writeFileAtomic } from '../util/atomicFile.js';
 import { fail } from '../util/errors.js';
+import { decodeSafetensors, encodeSafetensors } from '../util/safetensors.js';
 import { VERSION } from '../version.js';
 
 export const CHECKPOINT_FORMAT = 'icnn-checkpoint';
-export const CHECKPOINT_FORMAT_VERSION = 1;
+export const CHECKPOINT_FORMAT_VERSION = 2;
+/** Versions `readCheckpoint` reads: 1 (raw float32 optimizer.bin), 2 (safetensors optimizer.bin). */
+const READABLE_VERSIONS = [1, 2];
 
 const LATEST = 'LATEST';
 const STATE = 'state.json';
@@ -41,12 +44,13 @@ const TEMP = /^\.tmp-ckpt-(\d+)-[0-9a-f]{8}$/;
 export interface SlotEntry {
   name: string;
   shape: number[];
-  /** Offset in bytes into optimizer.bin. */
-  offset: number;
+  /** Format version 1 only: offset in bytes into the raw float32 optimizer.bin. */
+  offset?: number;
 }
 
 export interface OptimizerManifest {
-  kind: 'adam';
+  /** The optimizer's tfjs class name in lower case ('adam' for fit's default). */
+  kind: string;
   /** Steps the optimizer has taken. */
   iterations: number;
   /** β₁ᵗ⁺¹ and β₂ᵗ⁺¹ as tfjs's Adam holds them (float32 values), or null if they could not be read. */
@@ -54,7 +58,7 @@ export interface OptimizerManifest {
   accBeta2: number | null;
   byteLength: number;
   sha256: string;
-  /** First moments of every trainable variable in order, then the second moments. */
+  /** The optimizer's slots as getWeights() lists them (Adam: first moments of every trainable variable in order, then the second moments). */
   slots: SlotEntry[];
 }
 
@@ -90,26 +94,29 @@ function betaPowers(optimizer: tf.Optimizer): { b1: tf.Variable; b2: tf.Variable
   return o.accBeta1 instanceof tf.Variable && o.accBeta2 instanceof tf.Variable ? { b1: o.accBeta1, b2: o.accBeta2 } : null;
 }
 
-/** Serialize an Adam optimizer's state. */
+function optimizerKind(optimizer: tf.Optimizer): string {
+  return optimizer.getClassName().toLowerCase();
+}
+
+/** Serialize an optimizer's state (Adam's β-powers too). */
 async function snapshotOptimizer(optimizer: tf.Optimizer): Promise<{ manifest: OptimizerManifest; buffer: Uint8Array }> {
   const weights = await optimizer.getWeights();
   const [iter, ...slots] = weights;
   const iterations = (await iter.tensor.data())[0];
   iter.tensor.dispose(); // a fresh scalar made by getWeights; the slots are the optimizer's own variables
-  const total = slots.reduce((n, s) => n + s.tensor.size, 0);
-  const floats = new Float32Array(total);
   const entries: SlotEntry[] = [];
-  let at = 0;
+  const arrays = [];
   for (const s of slots) {
-    floats.set(await s.tensor.data() as Float32Array, at);
-    entries.push({ name: s.name, shape: [...s.tensor.shape], offset: at * 4 });
-    at += s.tensor.size;
+    entries.push({ name: s.name, shape: [...s.tensor.shape] });
+    arrays.push({ name: s.name, shape: s.tensor.shape, data: await s.tensor.data() as Float32Array });
+    // tfjs's optimizers hand out their own slot variables; others (../learning/adam.ts) fresh copies.
+    if (!(s.tensor instanceof tf.Variable)) s.tensor.dispose();
   }
   const powers = betaPowers(optimizer);
-  const buffer = new Uint8Array(floats.buffer);
+  const buffer = encodeSafetensors(arrays);
   return {
     manifest: {
-      kind: 'adam', iterations,
+      kind: optimizerKind(optimizer), iterations,
       accBeta1: powers ? (await powers.b1.data())[0] : null,
       accBeta2: powers ? (await powers.b2.data())[0] : null,
       byteLength: buffer.byteLength, sha256: sha256(buffer), slots: entries,
@@ -154,7 +161,7 @@ export class CheckpointWriter {
     if (resumedFrom && path.resolve(path.dirname(resumedFrom)) === path.resolve(root)) this.written.push(path.basename(resumedFrom));
   }
 
-  /** Write a checkpoint of `model`, `optimizer` (Adam) and `training`; returns its directory. */
+  /** Write a checkpoint of `model`, `optimizer` (any tfjs optimizer; Adam by default) and `training`; returns its directory. */
   async write<T>(model: EnergyModel, optimizer: tf.Optimizer, training: T, step: number): Promise<string> {
     await fs.mkdir(this.root, { recursive: true });
     const { manifest, buffer } = await snapshotOptimizer(optimizer);
@@ -218,11 +225,11 @@ export async function readCheckpoint<T>(where: string): Promise<LoadedCheckpoint
     fail(`checkpoint ${dir}: cannot read ${STATE} (${code ?? (e as Error).message})`);
   }
   if (typeof doc !== 'object' || doc === null || doc.format !== CHECKPOINT_FORMAT) fail(`checkpoint ${dir}: ${STATE} is not an icnn checkpoint`);
-  if (doc.formatVersion !== CHECKPOINT_FORMAT_VERSION) {
-    fail(`checkpoint ${dir}: unsupported formatVersion ${JSON.stringify(doc.formatVersion)} (this library reads ${CHECKPOINT_FORMAT_VERSION})`);
+  if (!READABLE_VERSIONS.includes(doc.formatVersion)) {
+    fail(`checkpoint ${dir}: unsupported formatVersion ${JSON.stringify(doc.formatVersion)} (this library reads ${READABLE_VERSIONS.join(' and ')})`);
   }
   const m = doc.optimizer;
-  if (!m || m.kind !== 'adam' || !Array.isArray(m.slots) || typeof m.byteLength !== 'number' || typeof m.sha256 !== 'string') {
+  if (!m || typeof m.kind !== 'string' || !Array.isArray(m.slots) || typeof m.byteLength !== 'number' || typeof m.sha256 !== 'string') {
     fail(`checkpoint ${dir}: the optimizer manifest is missing or malformed`);
   }
   let bytes: Uint8Array;
@@ -233,15 +240,30 @@ export async function readCheckpoint<T>(where: string): Promise<LoadedCheckpoint
   }
   if (bytes.byteLength !== m.byteLength) fail(`checkpoint ${dir}: ${OPTIMIZER} has ${bytes.byteLength} bytes, the manifest says ${m.byteLength}`);
   if (sha256(bytes) !== m.sha256) fail(`checkpoint ${dir}: ${OPTIMIZER} is corrupted (sha256 mismatch)`);
-  const aligned = new Float32Array(bytes.byteLength / 4);
-  new Uint8Array(aligned.buffer).set(bytes);
-  const slots = m.slots.map((s, i) => {
+  const slots = doc.formatVersion === 1 ? rawSlots(m, bytes, dir) : safetensorsSlots(m, bytes, dir);
+  return { dir, document: doc, slots };
+}
+
+/** The slots of a format-2 optimizer.bin, in the manifest's order. */
+function safetensorsSlots(m: OptimizerManifest, bytes: Uint8Array, dir: string): Float32Array[] {
+  const { arrays } = decodeSafetensors(bytes, `checkpoint ${dir}: ${OPTIMIZER}`);
+  return m.slots.map((s, i) => {
+    const stored = arrays.get(s.name);
+    if (!stored || stored.shape.join() !== s.shape.join()) fail(`checkpoint ${dir}: optimizer slot ${i} (${s.name}) is not in ${OPTIMIZER} with shape [${s.shape.join(', ')}]`);
+    return stored.data;
+  });
+}
+
+/** The slots of a format-1 optimizer.bin (raw float32 at the manifest's offsets). */
+function rawSlots(m: OptimizerManifest, bytes: Uint8Array, dir: string): Float32Array[] {
+  const aligned = new Float32Array(Math.floor(bytes.byteLength / 4));
+  new Uint8Array(aligned.buffer).set(bytes.subarray(0, aligned.length * 4));
+  return m.slots.map((s, i) => {
     const size = s.shape.reduce((a, b) => a * b, 1);
-    const start = s.offset / 4;
+    const start = (s.offset ?? NaN) / 4;
     if (!Number.isInteger(start) || start < 0 || start + size > aligned.length) fail(`checkpoint ${dir}: optimizer slot ${i} lies outside ${OPTIMIZER}`);
     return aligned.slice(start, start + size);
   });
-  return { dir, document: doc, slots };
 }
 
 /**
@@ -267,12 +289,14 @@ export async function restoreModel(model: EnergyModel, checkpointDir: string): P
   }
 }
 
-/** Restore Adam's state; the slots must match the model's trainable variables in order and shape. */
+/** Restore the optimizer's state; the slots must match the model's trainable variables in order and shape. */
 export async function restoreOptimizer(optimizer: tf.Optimizer, model: EnergyModel, ckpt: LoadedCheckpoint<unknown>): Promise<void> {
   const m = ckpt.document.optimizer;
   const vars = model.trainableVariables;
-  if (m.slots.length !== 0 && m.slots.length !== 2 * vars.length) {
-    fail(`resume: checkpoint ${ckpt.dir} has ${m.slots.length} optimizer slots, the model's ${vars.length} trainable variables need ${2 * vars.length}`);
+  if (m.kind !== optimizerKind(optimizer)) fail(`resume: checkpoint ${ckpt.dir} holds the state of a ${m.kind} optimizer, this run uses ${optimizerKind(optimizer)}`);
+  const perVariable = m.kind === 'adam' ? 2 : m.slots.length / vars.length;
+  if (m.slots.length !== 0 && (!Number.isInteger(perVariable) || m.slots.length !== perVariable * vars.length)) {
+    fail(`resume: checkpoint ${ckpt.dir} has ${m.slots.length} optimizer slots, the model's ${vars.length} trainable variables need ${perVariable === 2 ? 2 * vars.length : 'a multiple of that'}`);
   }
   m.slots.forEach((s, i) => {
     const v = vars[i % vars.length];
@@ -282,9 +306,8 @@ export async function restoreOptimizer(optimizer: tf.Optimizer, model: EnergyMod
   });
   const iter = tf.scalar(m.iterations, 'int32');
   const tensors = m.slots.map((s, i) => tf.tensor(ckpt.slots[i], s.shape, 'float32'));
-  const names = m.slots.map((_, i) => `${vars[i % vars.length].name}/${i < vars.length ? 'm' : 'v'}`);
   try {
-    await optimizer.setWeights([{ name: 'iter', tensor: iter }, ...tensors.map((tensor, i) => ({ name: names[i], tensor }))]);
+    await optimizer.setWeights([{ name: 'iter', tensor: iter }, ...tensors.map((tensor, i) => ({ name: m.slots[i].name, tensor }))]);
   } finally {
     // setWeights made variables of the slots (sharing their data); these handles are no longer needed.
     tf.dispose([iter, ...tensors]);

@@ -5,6 +5,12 @@
  *   const history = await fit(model, { x, y }, { objective: 'unrolled-gd', epochs: 20, batchSize: 32,
  *     learningRate: 1e-3, seed: 1, validation: { x: xv, y: yv }, onEpochEnd: ({ epoch, metrics }) => … });
  *
+ * Hooks: `optimizer` injects any tf.Optimizer (default Adam with `learningRate`); `callbacks` takes tfjs-style
+ * callbacks (`onTrainBegin`, `onEpochBegin(epoch)`, `onBatchEnd(batch, logs)`, `onEpochEnd(epoch, logs)`,
+ * `onTrainEnd`, awaited when they return promises; epochs and batches 0-based, logs `{ loss, val_<metric> }`), so
+ * that `tfvis.show.fitCallbacks` and `tf.node.tensorBoard` plug in; a callback stops training as in tfjs by setting
+ * `this.model.stopTraining = true` (the object `setModel` gave it), which ends the epoch after the current batch.
+ *
  * Data: an in-memory dataset `{ x, y, target? }` (x null for models without x), shuffled every epoch and cut into
  * `batchSize` rows (the last batch may be smaller); or streamed batches for data that does not fit in memory: an
  * async iterable of `{ x, y, target? }` batches, used in the order given (no shuffle) and disposed by fit after their
@@ -25,10 +31,11 @@ import type { Batch, Objective } from './objectives/objective.js';
 import { createObjective, OBJECTIVE_NAMES, type ObjectiveName } from './objectives/index.js';
 import { evaluate, isRegressionObjective, LOWER_IS_BETTER, metricNamesFor, type Metrics } from './metrics.js';
 import { isOutOfRangeMessage } from '../util/numbers.js';
+import type { CheckpointWriter } from './checkpoint.js';
 import { importNodeOnly } from '../util/nodeOnly.js';
 import { ensureInit } from '../backend/backend.js';
-import { checkProgressMode, Progress, type ProgressMode } from './progress.js';
-import { Rng } from '../util/random.js';
+import { checkProgressOption, formatEpochLine, formatNumber, progressSink, type ProgressMode, type ProgressSink } from './progress.js';
+import { deriveSeed, Rng } from '../util/random.js';
 import { fail } from '../util/errors.js';
 import { checkOptionKeys } from '../util/options.js';
 import { assertFinite, isTensor, ownTensor } from '../util/tensors.js';
@@ -124,6 +131,27 @@ export interface StepInfo {
   loss: number;
 }
 
+/** Logs as tfjs passes them to callbacks: `loss` (training) and `val_<metric>` (validation). */
+export type FitLogs = Record<string, number>;
+
+/** What `setModel` gives a callback: setting `stopTraining` ends training, as tfjs's `model.stopTraining`. */
+export interface FitControl {
+  stopTraining: boolean;
+  model: EnergyModel;
+}
+
+/** tfjs-style callbacks (tf.CustomCallbackArgs or a tf.Callback object); each may return a promise, which fit awaits. */
+export interface FitCallbacks {
+  setParams?(params: Record<string, unknown>): void;
+  setModel?(control: FitControl): void;
+  onTrainBegin?(logs?: FitLogs): unknown;
+  onTrainEnd?(logs?: FitLogs): unknown;
+  onEpochBegin?(epoch: number, logs?: FitLogs): unknown;
+  onEpochEnd?(epoch: number, logs?: FitLogs): unknown;
+  onBatchBegin?(batch: number, logs?: FitLogs): unknown;
+  onBatchEnd?(batch: number, logs?: FitLogs): unknown;
+}
+
 export interface FitOptions {
   /** An objective name or an Objective instance. */
   objective: ObjectiveName | Objective;
@@ -133,8 +161,10 @@ export interface FitOptions {
   epochs: number;
   /** Rows per minibatch for in-memory data (default 32). */
   batchSize?: number;
-  /** Adam's learning rate (default 1e-3, the authors' setting). */
+  /** Adam's learning rate (default 1e-3, the authors' setting); not with `optimizer`. */
   learningRate?: number;
+  /** An optimizer to use instead of Adam (fit does not dispose it); its state goes into checkpoints. */
+  optimizer?: tf.Optimizer;
   /** Seed of the shuffle (default 0). The model's initialization has its own seed. */
   seed?: number;
   /** Validation data: metrics are computed with objective.predict after every epoch. */
@@ -149,18 +179,24 @@ export interface FitOptions {
   checkpoint?: CheckpointOptions;
   /** Continue from a checkpoint: its root directory (LATEST is followed) or one checkpoint directory. */
   resume?: string;
-  /** true/'auto': a bar on a TTY, else one line per epoch; 'bar', 'lines'; false/'none' (default): silent. */
-  progress?: boolean | ProgressMode;
+  /**
+   * A progress sink (./progress.ts; the CLI passes its bars), or true/'auto'/'bar'/'lines': one line per epoch;
+   * false/'none' (default): silent.
+   */
+  progress?: boolean | ProgressMode | ProgressSink;
   /** Where progress goes (default process.stderr). */
   progressStream?: NodeJS.WritableStream;
   onEpochEnd?: (info: EpochEndInfo) => void | Promise<void>;
   onStep?: (info: StepInfo) => void | Promise<void>;
   onCheckpoint?: (info: { dir: string; step: number; epoch: number }) => void | Promise<void>;
+  /** tfjs-style callbacks (see the module comment). */
+  callbacks?: FitCallbacks | FitCallbacks[];
 }
 
 const FIT_KEYS = [
   'objective', 'objectiveOptions', 'epochs', 'batchSize', 'learningRate', 'seed', 'validation', 'metrics', 'threshold',
   'evalBatchSize', 'earlyStopping', 'checkpoint', 'resume', 'progress', 'progressStream', 'onEpochEnd', 'onStep', 'onCheckpoint',
+  'optimizer', 'callbacks',
 ] as const;
 
 /** The loop's state, as a checkpoint stores it (JSON). */
@@ -172,7 +208,8 @@ export interface TrainingState {
   dataRows: number | null;
   /** sha256 of the in-memory training set (x, y, target as float32); null for streams. Absent in older checkpoints. */
   dataDigest?: string | null;
-  learningRate: number;
+  /** The default Adam's learning rate (null with an injected optimizer). */
+  learningRate: number | null;
   step: number;
   /** Completed epochs. */
   epoch: number;
@@ -236,7 +273,9 @@ interface Resolved {
   objective: Objective;
   epochs: number;
   batchSize: number | null;
-  learningRate: number;
+  /** The default Adam's learning rate; null with an injected optimizer. */
+  learningRate: number | null;
+  optimizer: tf.Optimizer | null;
   seed: number;
   validation: Dataset | null;
   metrics: string[] | undefined;
@@ -245,34 +284,35 @@ interface Resolved {
   monitor: { metric: string; mode: 'min' | 'max'; minDelta: number; patience: number | null };
   checkpoint: { dir: string; everySteps: number | null; keep: number } | null;
   resume: string | null;
-  progress: ProgressMode;
+  progress: ProgressMode | ProgressSink;
+  callbacks: FitCallbacks[];
 }
 
-function resolveOptions(model: EnergyModel, data: FitData, options: FitOptions): Resolved {
-  if (typeof options !== 'object' || options === null) fail('fit: options { objective, epochs, … } are required');
-  checkOptionKeys('fit', options, FIT_KEYS);
-  let objective: Objective;
-  if (typeof options.objective === 'string') {
-    objective = createObjective(options.objective, options.objectiveOptions, 'fit: objectiveOptions');
-  } else if (typeof options.objective === 'object' && options.objective !== null && typeof options.objective.step === 'function' &&
+function resolveObjective(options: FitOptions): Objective {
+  if (typeof options.objective === 'string') return createObjective(options.objective, options.objectiveOptions, 'fit: objectiveOptions');
+  if (typeof options.objective === 'object' && options.objective !== null && typeof options.objective.step === 'function' &&
     typeof options.objective.predict === 'function') {
     if (options.objectiveOptions !== undefined) fail('fit: objectiveOptions apply to an objective given by name, not to an Objective instance');
-    objective = options.objective;
-  } else {
-    fail(`fit: objective must be one of ${OBJECTIVE_NAMES.map((n) => `'${n}'`).join(', ')} or an Objective, got ${JSON.stringify(options.objective)}`);
+    return options.objective;
   }
-  const regression = isRegressionObjective(objective);
-  const epochs = positiveInt('fit: epochs', options.epochs);
-  const stream = isStream(data);
-  if (stream && options.batchSize !== undefined) fail('fit: batchSize applies to in-memory data; streamed data comes in its own batches');
-  const batchSize = stream ? null : positiveInt('fit: batchSize', options.batchSize ?? 32);
+  fail(`fit: objective must be one of ${OBJECTIVE_NAMES.map((n) => `'${n}'`).join(', ')} or an Objective, got ${JSON.stringify(options.objective)}`);
+}
+
+/** The default Adam's learning rate, or the injected optimizer. */
+function resolveOptimizer(options: FitOptions): { learningRate: number | null; optimizer: tf.Optimizer | null } {
+  if (options.optimizer !== undefined) {
+    if (!(options.optimizer instanceof tf.Optimizer)) fail('fit: optimizer must be a tf.Optimizer (e.g. tf.train.sgd(0.01))');
+    if (options.learningRate !== undefined) fail('fit: learningRate sets the default Adam; an injected optimizer has its own');
+    return { learningRate: null, optimizer: options.optimizer };
+  }
   const learningRate = options.learningRate ?? 1e-3;
   if (typeof learningRate !== 'number' || !(learningRate > 0) || !Number.isFinite(learningRate)) {
     fail(`fit: learningRate must be a positive finite number, got ${JSON.stringify(options.learningRate)}`);
   }
-  const seed = options.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) fail(`fit: seed must be an integer, got ${JSON.stringify(options.seed)}`);
-  const validation = options.validation === undefined ? null : checkDataset('validation', model, options.validation, { needTarget: regression });
+  return { learningRate, optimizer: null };
+}
+
+function checkMetrics(options: FitOptions, objective: Objective): readonly string[] {
   const available = metricNamesFor(objective) as readonly string[];
   if (options.metrics !== undefined) {
     if (!Array.isArray(options.metrics)) fail('fit: metrics must be an array of metric names');
@@ -280,70 +320,91 @@ function resolveOptions(model: EnergyModel, data: FitData, options: FitOptions):
       if (!available.includes(m)) fail(`fit: unknown metric ${JSON.stringify(m)} for objective '${objective.name}' (expected one of: ${available.join(', ')})`);
     }
   }
-  const threshold = options.threshold ?? 0.5;
-  if (typeof threshold !== 'number' || !(threshold > 0 && threshold < 1)) fail(`fit: threshold must be in (0, 1), got ${JSON.stringify(options.threshold)}`);
-  const evalBatchSize = positiveInt('fit: evalBatchSize', options.evalBatchSize ?? 256);
+  return options.metrics ?? available;
+}
 
+/** The watched metric (early stopping's, or the default one that `best` reports). */
+function resolveMonitor(options: FitOptions, objective: Objective, computed: readonly string[], hasValidation: boolean): Resolved['monitor'] {
   const es = options.earlyStopping;
   if (es !== undefined) {
     if (typeof es !== 'object' || es === null) fail('fit: earlyStopping must be { patience, metric?, mode?, minDelta? }');
     checkOptionKeys('fit: earlyStopping', es, ['patience', 'metric', 'mode', 'minDelta']);
     positiveInt('fit: earlyStopping.patience', es.patience);
   }
-  const computed = options.metrics ?? available;
   // The watched metric: the one asked for, else the objective's usual validation metric when it is computed, else
   // the first computed validation metric (e.g. metrics: ['mse'] for a multi-label objective), else the train loss.
-  const preferred = regression ? 'mse' : 'exampleF1';
-  const metric = es?.metric ?? (!validation || computed.length === 0 ? 'trainLoss' : computed.includes(preferred) ? preferred : computed[0]);
+  const preferred = isRegressionObjective(objective) ? 'mse' : 'exampleF1';
+  const metric = es?.metric ?? (!hasValidation || computed.length === 0 ? 'trainLoss' : computed.includes(preferred) ? preferred : computed[0]);
   if (metric !== 'trainLoss') {
-    if (!validation) fail(`fit: earlyStopping.metric '${metric}' is a validation metric, but no validation data was given`);
+    if (!hasValidation) fail(`fit: earlyStopping.metric '${metric}' is a validation metric, but no validation data was given`);
     if (!computed.includes(metric)) fail(`fit: earlyStopping.metric ${JSON.stringify(metric)} is not computed (metrics: trainLoss, ${computed.join(', ')})`);
   }
   const mode = es?.mode ?? (LOWER_IS_BETTER.includes(metric) ? 'min' : 'max');
   if (mode !== 'min' && mode !== 'max') fail(`fit: earlyStopping.mode must be 'min' or 'max', got ${JSON.stringify(mode)}`);
   const minDelta = es?.minDelta ?? 0;
   if (typeof minDelta !== 'number' || !(minDelta >= 0) || !Number.isFinite(minDelta)) fail(`fit: earlyStopping.minDelta must be a non-negative number, got ${JSON.stringify(minDelta)}`);
+  return { metric, mode, minDelta, patience: es ? es.patience : null };
+}
 
-  let checkpoint: Resolved['checkpoint'] = null;
-  if (options.checkpoint !== undefined) {
-    const c = options.checkpoint;
-    if (typeof c !== 'object' || c === null) fail('fit: checkpoint must be { dir, everySteps?, keep? }');
-    checkOptionKeys('fit: checkpoint', c, ['dir', 'everySteps', 'keep']);
-    if (typeof c.dir !== 'string' || c.dir === '') fail(`fit: checkpoint.dir must be a directory path, got ${JSON.stringify(c.dir)}`);
-    checkpoint = {
-      dir: c.dir,
-      everySteps: c.everySteps === undefined ? null : positiveInt('fit: checkpoint.everySteps', c.everySteps),
-      keep: c.keep === undefined ? 2 : positiveInt('fit: checkpoint.keep', c.keep),
-    };
-  }
-  if (options.resume !== undefined && (typeof options.resume !== 'string' || options.resume === '')) {
-    fail(`fit: resume must be a checkpoint directory, got ${JSON.stringify(options.resume)}`);
-  }
+function resolveCheckpoint(options: FitOptions): Resolved['checkpoint'] {
+  const c = options.checkpoint;
+  if (c === undefined) return null;
+  if (typeof c !== 'object' || c === null) fail('fit: checkpoint must be { dir, everySteps?, keep? }');
+  checkOptionKeys('fit: checkpoint', c, ['dir', 'everySteps', 'keep']);
+  if (typeof c.dir !== 'string' || c.dir === '') fail(`fit: checkpoint.dir must be a directory path, got ${JSON.stringify(c.dir)}`);
+  return {
+    dir: c.dir,
+    everySteps: c.everySteps === undefined ? null : positiveInt('fit: checkpoint.everySteps', c.everySteps),
+    keep: c.keep === undefined ? 2 : positiveInt('fit: checkpoint.keep', c.keep),
+  };
+}
+
+function resolveCallbacks(options: FitOptions): FitCallbacks[] {
   for (const k of ['onEpochEnd', 'onStep', 'onCheckpoint'] as const) {
     if (options[k] !== undefined && typeof options[k] !== 'function') fail(`fit: ${k} must be a function`);
   }
+  const list = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
+  list.forEach((c, i) => {
+    if (typeof c !== 'object' || c === null) fail(`fit: callbacks[${i}] must be an object of callback functions (onEpochEnd, onBatchEnd, …)`);
+  });
+  return list;
+}
+
+function resolveOptions(model: EnergyModel, data: FitData, options: FitOptions): Resolved {
+  if (typeof options !== 'object' || options === null) fail('fit: options { objective, epochs, … } are required');
+  checkOptionKeys('fit', options, FIT_KEYS);
+  const objective = resolveObjective(options);
+  const epochs = positiveInt('fit: epochs', options.epochs);
+  const stream = isStream(data);
+  if (stream && options.batchSize !== undefined) fail('fit: batchSize applies to in-memory data; streamed data comes in its own batches');
+  const batchSize = stream ? null : positiveInt('fit: batchSize', options.batchSize ?? 32);
+  const seed = options.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) fail(`fit: seed must be an integer, got ${JSON.stringify(options.seed)}`);
+  const validation = options.validation === undefined ? null : checkDataset('validation', model, options.validation, { needTarget: isRegressionObjective(objective) });
+  const computed = checkMetrics(options, objective);
+  const threshold = options.threshold ?? 0.5;
+  if (typeof threshold !== 'number' || !(threshold > 0 && threshold < 1)) fail(`fit: threshold must be in (0, 1), got ${JSON.stringify(options.threshold)}`);
+  const evalBatchSize = positiveInt('fit: evalBatchSize', options.evalBatchSize ?? 256);
+  const monitor = resolveMonitor(options, objective, computed, validation !== null);
+  const checkpoint = resolveCheckpoint(options);
+  if (options.resume !== undefined && (typeof options.resume !== 'string' || options.resume === '')) {
+    fail(`fit: resume must be a checkpoint directory, got ${JSON.stringify(options.resume)}`);
+  }
+  const callbacks = resolveCallbacks(options);
   return {
-    objective, epochs, batchSize, learningRate, seed, validation, metrics: options.metrics, threshold, evalBatchSize,
-    monitor: { metric, mode, minDelta, patience: es ? es.patience : null },
-    checkpoint, resume: options.resume ?? null,
-    progress: checkProgressMode('fit: progress', options.progress ?? 'none'),
+    objective, epochs, batchSize, ...resolveOptimizer(options), seed, validation, metrics: options.metrics, threshold, evalBatchSize,
+    monitor, checkpoint, resume: options.resume ?? null, progress: checkProgressOption('fit: progress', options.progress ?? 'none'), callbacks,
   };
 }
 
 // ---- data ---------------------------------------------------------------------------------------------------
 
-/** A 32-bit seed for the permutation of `epoch` (splitmix-style mixing of seed and epoch). */
-function epochSeed(seed: number, epoch: number): number {
-  let h = (Math.floor(seed) ^ Math.imul(Math.floor(seed / 4294967296), 0x85ebca6b)) >>> 0;
-  h = (h + Math.imul(epoch + 1, 0x9e3779b9)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
-  h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
-  return (h ^ (h >>> 16)) >>> 0;
-}
+/** deriveSeed's stream number of the per-epoch shuffle. */
+const SHUFFLE_STREAM = 1;
 
 /** The shuffled order of `n` rows in `epoch` (Fisher–Yates). */
 export function epochPermutation(n: number, seed: number, epoch: number): Int32Array {
-  const rng = new Rng(epochSeed(seed, epoch));
+  const rng = new Rng(deriveSeed(seed, SHUFFLE_STREAM, epoch));
   const p = new Int32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {
@@ -519,9 +580,195 @@ async function stepOrExplain<T>(step: () => Promise<T>, stepNo: number, epoch: n
   }
 }
 
+/** Copies of the epoch's numbers as tfjs logs: `loss` and `val_<metric>`. */
+function epochLogs(record: EpochRecord): FitLogs {
+  return { loss: record.trainLoss, ...Object.fromEntries(Object.entries(record.metrics).map(([k, v]) => [`val_${k}`, v])) };
+}
+
+/** One call of `fit`: the loop's state and its named steps (resume, train a batch, checkpoint, end an epoch). */
+class FitRun {
+  state: TrainingState;
+  readonly optimizer: tf.Optimizer;
+  readonly sink: ProgressSink;
+  readonly control: FitControl;
+  resumedFrom: FitHistory['resumedFrom'] = null;
+  lastCheckpoint: string | null = null;
+  private writer: CheckpointWriter | null = null;
+  private checkpoints: typeof import('./checkpoint.js') | null = null;
+  private readonly vars: tf.Variable[];
+  private readonly t0 = performance.now();
+
+  constructor(readonly model: EnergyModel, readonly o: Resolved, readonly source: Source, readonly options: FitOptions) {
+    this.state = initialState(o, source);
+    this.optimizer = o.optimizer ?? tf.train.adam(o.learningRate!);
+    this.sink = progressSink(o.progress, options.progressStream);
+    this.control = { stopTraining: false, model };
+    this.vars = model.trainableVariables;
+  }
+
+  /** Every tfjs-style callback that has `name`, awaited in order. */
+  private async call<K extends Exclude<keyof FitCallbacks, 'setParams' | 'setModel'>>(name: K, ...args: Parameters<NonNullable<FitCallbacks[K]>>): Promise<void> {
+    for (const c of this.o.callbacks) await (c[name] as ((...a: unknown[]) => unknown) | undefined)?.call(c, ...args);
+  }
+
+  /** Resume (when asked), write nothing yet, and tell the callbacks that training begins. */
+  async begin(): Promise<void> {
+    // Checkpoints live on disk: their module is loaded only when asked for (Node only), so the core imports no files.
+    if (this.o.resume || this.o.checkpoint) {
+      this.checkpoints = await importNodeOnly<typeof import('./checkpoint.js')>('../learning/checkpoint.js', 'fit: checkpoint/resume');
+    }
+    if (this.o.resume) await this.resume(this.o.resume);
+    if (this.o.checkpoint) this.writer = new this.checkpoints!.CheckpointWriter(this.o.checkpoint.dir, this.o.checkpoint.keep, this.resumedFrom?.dir);
+    for (const c of this.o.callbacks) {
+      c.setParams?.({ epochs: this.o.epochs, initialEpoch: this.state.epoch, steps: this.source.stepsPerEpoch, samples: this.source.rows });
+      c.setModel?.(this.control);
+    }
+    await this.call('onTrainBegin', {});
+  }
+
+  private async resume(from: string): Promise<void> {
+    const { readCheckpoint, restoreModel, restoreOptimizer } = this.checkpoints!;
+    const ckpt = await readCheckpoint<TrainingState>(from);
+    checkResumable(ckpt.document.training, this.state, ckpt.dir);
+    await restoreModel(this.model, ckpt.dir);
+    await restoreOptimizer(this.optimizer, this.model, ckpt);
+    const state: TrainingState = { ...ckpt.document.training, learningRate: this.o.learningRate, dataDigest: this.source.digest };
+    // The best value and the patience counter follow this run's watched metric (it may differ from the saved run's).
+    state.best = null;
+    state.wait = 0;
+    for (const r of state.history) track(state, this.o.monitor, r);
+    state.stoppedEarly = this.o.monitor.patience !== null && state.wait >= this.o.monitor.patience && state.epoch < this.o.epochs;
+    this.state = state;
+    this.resumedFrom = { dir: ckpt.dir, step: state.step, epoch: state.epoch };
+    this.lastCheckpoint = ckpt.dir;
+    this.sink.line?.(`resumed from ${ckpt.dir} (step ${state.step}, epoch ${state.epoch})`);
+  }
+
+  get running(): boolean {
+    return !this.state.stoppedEarly && this.state.epoch < this.o.epochs;
+  }
+
+  /** One epoch: its batches (from the shuffle position a resume left), then validation, tracking and checkpoint. */
+  async epoch(): Promise<void> {
+    const { state, source } = this;
+    const epoch = state.epoch;
+    const epochStart = performance.now() - state.epochSeconds * 1000;
+    await this.call('onEpochBegin', epoch, {});
+    this.sink.begin?.({ label: `epoch ${epoch + 1}/${this.o.epochs}`, total: source.stepsPerEpoch, done: state.batchInEpoch, fields: ['loss'] });
+    for await (const batch of source.batches(epoch, state.batchInEpoch)) {
+      await this.call('onBatchBegin', state.batchInEpoch, { batch: state.batchInEpoch, size: batch.y.shape[0] });
+      const rows = batch.y.shape[0];
+      const loss = await this.trainBatch(batch, epoch);
+      state.step++;
+      state.batchInEpoch++;
+      state.epochLossSum += loss * rows;
+      state.epochRows += rows;
+      this.sink.advance?.(state.batchInEpoch, { loss: formatNumber(loss) });
+      await this.options.onStep?.({ step: state.step, epoch: epoch + 1, batch: state.batchInEpoch, loss });
+      await this.call('onBatchEnd', state.batchInEpoch - 1, { batch: state.batchInEpoch - 1, size: rows, loss });
+      const endOfEpoch = source.stepsPerEpoch !== null && state.batchInEpoch === source.stepsPerEpoch;
+      if (this.o.checkpoint?.everySteps && state.step % this.o.checkpoint.everySteps === 0 && !endOfEpoch) {
+        state.epochSeconds = (performance.now() - epochStart) / 1000;
+        await this.checkpoint();
+      }
+      if (this.control.stopTraining) break;
+    }
+    await this.endEpoch(epoch, epochStart);
+  }
+
+  /** One optimizer step on `batch` (disposed here), then the projection (§1.4); returns the batch's mean loss. */
+  private async trainBatch(batch: Batch, epoch: number): Promise<number> {
+    const { state } = this;
+    try {
+      const result = await stepOrExplain(() => this.o.objective.step(this.model, batch), state.step + 1, epoch + 1, this.lastCheckpoint);
+      const grads = this.vars.map((v) => ({ name: v.name, tensor: result.grads[v.name] }));
+      const present = grads.map((g) => g.tensor).filter((t): t is tf.Tensor => t !== undefined);
+      try {
+        const where = `step ${state.step + 1} (epoch ${epoch + 1}, batch ${state.batchInEpoch + 1}` +
+          `${this.source.stepsPerEpoch ? ` of ${this.source.stepsPerEpoch}` : ''})`;
+        const kept = `the model keeps its parameters from before this step; last good checkpoint: ${this.lastCheckpoint ?? 'none written'}`;
+        if (!Number.isFinite(result.loss)) fail(`fit: the loss is ${result.loss} at ${where}; training stopped, ${kept}`);
+        if (!allFinite(present)) fail(`fit: a gradient is not finite at ${where} (loss ${result.loss}); training stopped, ${kept}`);
+        // Positional: Adam keeps its slots by the index of each variable in this list.
+        this.optimizer.applyGradients(grads as { name: string; tensor: tf.Tensor }[]);
+      } finally {
+        tf.dispose(Object.values(result.grads));
+      }
+      this.model.project();
+      return result.loss;
+    } finally {
+      disposeBatch(batch);
+    }
+  }
+
+  /** Validation metrics, the epoch's record, early stopping, the checkpoint, then the epoch callbacks. */
+  private async endEpoch(epoch: number, epochStart: number): Promise<void> {
+    const { state, o } = this;
+    const metrics = o.validation
+      ? await evaluate(this.model, o.objective, o.validation, { batchSize: o.evalBatchSize, threshold: o.threshold, metrics: o.metrics })
+      : {};
+    const record: EpochRecord = {
+      epoch: epoch + 1, trainLoss: state.epochRows > 0 ? state.epochLossSum / state.epochRows : NaN, metrics,
+      seconds: (performance.now() - epochStart) / 1000, steps: state.step, examples: state.epochRows,
+    };
+    state.history.push(record);
+    state.epoch++;
+    state.batchInEpoch = 0;
+    state.epochLossSum = 0;
+    state.epochRows = 0;
+    state.epochSeconds = 0;
+    const m = o.monitor;
+    track(state, m, record);
+    if (m.patience !== null && state.wait >= m.patience && state.epoch < o.epochs) state.stoppedEarly = true;
+    this.sink.end?.();
+    this.sink.line?.(formatEpochLine({ epoch: record.epoch, trainLoss: record.trainLoss, metrics, seconds: record.seconds, steps: state.step }, o.epochs));
+    if (state.stoppedEarly) this.sink.line?.(`early stopping: ${m.metric} has not improved for ${state.wait} epochs (best ${state.best?.value} at epoch ${state.best?.epoch})`);
+    await this.checkpoint();
+    await this.options.onEpochEnd?.({
+      epoch: record.epoch, trainLoss: record.trainLoss, metrics: { ...metrics }, model: this.model, steps: state.step, seconds: record.seconds,
+      history: state.history,
+    });
+    await this.call('onEpochEnd', epoch, epochLogs(record));
+    if (this.control.stopTraining && state.epoch < o.epochs) state.stoppedEarly = true;
+  }
+
+  /** A checkpoint of the model, the optimizer and the loop's state, when checkpoints are on. */
+  private async checkpoint(): Promise<void> {
+    if (!this.writer) return;
+    const { state } = this;
+    if (!allFinite(this.model.parameters().map((p) => p.variable))) {
+      fail(`fit: the parameters are not finite after step ${state.step}; no checkpoint written (last good: ${this.lastCheckpoint ?? 'none'})`);
+    }
+    this.lastCheckpoint = await this.writer.write(this.model, this.optimizer, state, state.step);
+    this.sink.line?.(`checkpoint ${this.lastCheckpoint} (step ${state.step})`);
+    await this.options.onCheckpoint?.({ dir: this.lastCheckpoint, step: state.step, epoch: state.epoch });
+  }
+
+  history(): FitHistory {
+    const { state } = this;
+    return {
+      objective: this.o.objective.name, epochs: state.history.map((r) => ({ ...r, metrics: { ...r.metrics } })), steps: state.step,
+      stoppedEarly: state.stoppedEarly, best: state.best && { ...state.best }, resumedFrom: this.resumedFrom, lastCheckpoint: this.lastCheckpoint,
+      seconds: (performance.now() - this.t0) / 1000,
+    };
+  }
+
+  /** The end: the callbacks' onTrainEnd, then the history. */
+  async finish(): Promise<FitHistory> {
+    const last = this.state.history[this.state.history.length - 1];
+    await this.call('onTrainEnd', last ? epochLogs(last) : {});
+    return this.history();
+  }
+
+  dispose(): void {
+    this.sink.end?.();
+    if (this.o.optimizer === null) this.optimizer.dispose();
+  }
+}
+
 /**
  * Train `model` in place. Returns the history (per-epoch train loss, metrics, wall time, steps; early stop; best
- * metric). See the module comment for data, determinism and failures.
+ * metric). See the module comment for data, determinism, hooks and failures.
  */
 export async function fit(model: EnergyModel, data: FitData, options: FitOptions): Promise<FitHistory> {
   await ensureInit();
@@ -549,120 +796,17 @@ function adoptDataset(d: unknown, adopted: tf.Tensor[]): unknown {
 }
 
 async function fitOwnTensors(model: EnergyModel, data: FitData, options: FitOptions): Promise<FitHistory> {
-  const t0 = performance.now();
   if (model === null || typeof model !== 'object' || typeof model.project !== 'function') fail('fit: the first argument must be a model');
   const o = resolveOptions(model, data, options);
-  const regression = isRegressionObjective(o.objective);
   const source = isStream(data)
-    ? streamSource(model, data, regression)
-    : memorySource(checkDataset('data', model, data, { needTarget: regression }), o.batchSize!, o.seed);
-  let state = initialState(o, source);
-  const optimizer = tf.train.adam(o.learningRate);
-  const progress = new Progress({ mode: o.progress, stream: options.progressStream, epochs: o.epochs, stepsPerEpoch: source.stepsPerEpoch });
-  await progress.prepare();
-  let resumedFrom: FitHistory['resumedFrom'] = null;
-  let lastCheckpoint: string | null = null;
-  const vars = model.trainableVariables;
-  const history = (): FitHistory => ({
-    objective: o.objective.name, epochs: state.history.map((r) => ({ ...r, metrics: { ...r.metrics } })), steps: state.step,
-    stoppedEarly: state.stoppedEarly, best: state.best && { ...state.best }, resumedFrom, lastCheckpoint, seconds: (performance.now() - t0) / 1000,
-  });
-  // Checkpoints live on disk: their module is loaded only when asked for (Node only), so the core imports no files.
-  const checkpoints = o.resume || o.checkpoint ? await importNodeOnly<typeof import('./checkpoint.js')>('../learning/checkpoint.js', 'fit: checkpoint/resume') : null;
+    ? streamSource(model, data, isRegressionObjective(o.objective))
+    : memorySource(checkDataset('data', model, data, { needTarget: isRegressionObjective(o.objective) }), o.batchSize!, o.seed);
+  const run = new FitRun(model, o, source, options);
   try {
-    if (o.resume && checkpoints) {
-      const { readCheckpoint, restoreModel, restoreOptimizer } = checkpoints;
-      const ckpt = await readCheckpoint<TrainingState>(o.resume);
-      checkResumable(ckpt.document.training, state, ckpt.dir);
-      await restoreModel(model, ckpt.dir);
-      await restoreOptimizer(optimizer, model, ckpt);
-      state = { ...ckpt.document.training, learningRate: o.learningRate, dataDigest: source.digest };
-      // The best value and the patience counter follow this run's watched metric (it may differ from the saved run's).
-      state.best = null;
-      state.wait = 0;
-      for (const r of state.history) track(state, o.monitor, r);
-      state.stoppedEarly = o.monitor.patience !== null && state.wait >= o.monitor.patience && state.epoch < o.epochs;
-      resumedFrom = { dir: ckpt.dir, step: state.step, epoch: state.epoch };
-      lastCheckpoint = ckpt.dir;
-      progress.message(`resumed from ${ckpt.dir} (step ${state.step}, epoch ${state.epoch})`);
-    }
-    const writer = o.checkpoint && checkpoints ? new checkpoints.CheckpointWriter(o.checkpoint.dir, o.checkpoint.keep, resumedFrom?.dir) : null;
-    const saveCheckpoint = async () => {
-      if (!writer) return;
-      if (!allFinite(model.parameters().map((p) => p.variable))) {
-        fail(`fit: the parameters are not finite after step ${state.step}; no checkpoint written (last good: ${lastCheckpoint ?? 'none'})`);
-      }
-      lastCheckpoint = await writer.write(model, optimizer, state, state.step);
-      progress.message(`checkpoint ${lastCheckpoint} (step ${state.step})`);
-      await options.onCheckpoint?.({ dir: lastCheckpoint, step: state.step, epoch: state.epoch });
-    };
-
-    while (!state.stoppedEarly && state.epoch < o.epochs) {
-      const epoch = state.epoch;
-      const epochStart = performance.now() - state.epochSeconds * 1000;
-      progress.startEpoch(epoch + 1, state.batchInEpoch);
-      for await (const batch of source.batches(epoch, state.batchInEpoch)) {
-        const rows = batch.y.shape[0];
-        let loss: number;
-        try {
-          const result = await stepOrExplain(() => o.objective.step(model, batch), state.step + 1, epoch + 1, lastCheckpoint);
-          loss = result.loss;
-          const grads = vars.map((v) => ({ name: v.name, tensor: result.grads[v.name] }));
-          const present = grads.map((g) => g.tensor).filter((t): t is tf.Tensor => t !== undefined);
-          try {
-            const where = `step ${state.step + 1} (epoch ${epoch + 1}, batch ${state.batchInEpoch + 1}` +
-              `${source.stepsPerEpoch ? ` of ${source.stepsPerEpoch}` : ''})`;
-            const kept = `the model keeps its parameters from before this step; last good checkpoint: ${lastCheckpoint ?? 'none written'}`;
-            if (!Number.isFinite(loss)) fail(`fit: the loss is ${loss} at ${where}; training stopped, ${kept}`);
-            if (!allFinite(present)) fail(`fit: a gradient is not finite at ${where} (loss ${loss}); training stopped, ${kept}`);
-            // Positional: Adam keeps its slots by the index of each variable in this list.
-            optimizer.applyGradients(grads as { name: string; tensor: tf.Tensor }[]);
-          } finally {
-            tf.dispose(Object.values(result.grads));
-          }
-        } finally {
-          disposeBatch(batch);
-        }
-        model.project();
-        state.step++;
-        state.batchInEpoch++;
-        state.epochLossSum += loss * rows;
-        state.epochRows += rows;
-        progress.step(loss);
-        await options.onStep?.({ step: state.step, epoch: epoch + 1, batch: state.batchInEpoch, loss });
-        const endOfEpoch = source.stepsPerEpoch !== null && state.batchInEpoch === source.stepsPerEpoch;
-        if (o.checkpoint?.everySteps && state.step % o.checkpoint.everySteps === 0 && !endOfEpoch) {
-          state.epochSeconds = (performance.now() - epochStart) / 1000;
-          await saveCheckpoint();
-        }
-      }
-      const metrics = o.validation
-        ? await evaluate(model, o.objective, o.validation, { batchSize: o.evalBatchSize, threshold: o.threshold, metrics: o.metrics })
-        : {};
-      const record: EpochRecord = {
-        epoch: epoch + 1, trainLoss: state.epochRows > 0 ? state.epochLossSum / state.epochRows : NaN, metrics,
-        seconds: (performance.now() - epochStart) / 1000, steps: state.step, examples: state.epochRows,
-      };
-      state.history.push(record);
-      state.epoch++;
-      state.batchInEpoch = 0;
-      state.epochLossSum = 0;
-      state.epochRows = 0;
-      state.epochSeconds = 0;
-      const m = o.monitor;
-      track(state, m, record);
-      if (m.patience !== null && state.wait >= m.patience && state.epoch < o.epochs) state.stoppedEarly = true;
-      progress.endEpoch({ epoch: record.epoch, trainLoss: record.trainLoss, metrics, seconds: record.seconds, steps: state.step });
-      if (state.stoppedEarly) progress.message(`early stopping: ${m.metric} has not improved for ${state.wait} epochs (best ${state.best?.value} at epoch ${state.best?.epoch})`);
-      await saveCheckpoint();
-      await options.onEpochEnd?.({
-        epoch: record.epoch, trainLoss: record.trainLoss, metrics: { ...metrics }, model, steps: state.step, seconds: record.seconds,
-        history: state.history,
-      });
-    }
-    return history();
+    await run.begin();
+    while (run.running) await run.epoch();
+    return await run.finish();
   } finally {
-    progress.stop();
-    optimizer.dispose();
+    run.dispose();
   }
 }

@@ -1,24 +1,25 @@
 /**
- * Progress reporting for the training loop: a cli-progress bar per epoch ('bar'), one plain line per epoch
- * ('lines', for logs and non-TTY streams), or nothing ('none', the library default so that tests stay quiet).
- * 'auto' picks 'bar' when the stream is a TTY and the number of steps per epoch is known, else 'lines'.
- * The bar (cli-progress, a Node module) is loaded by `prepare()` only when a bar is shown.
+ * The one progress sink of the library, driven by callbacks: `fit` (per epoch: a task over its batches) and the RL
+ * runner (one task over the training steps) call `begin` / `advance` / `line` / `end`, and the sink decides what
+ * to show. The library's own sinks write plain lines ('lines', for logs and non-TTY streams) or nothing ('none',
+ * the library default so that tests stay quiet); the cli-progress bars live in the CLI (../cli/progressBar.ts),
+ * which passes its sink as the `progress` option. A caller may pass any object with these methods.
  */
-import type cliProgressModule from 'cli-progress';
 import { fail } from '../util/errors.js';
-import { importNodeOnly, isNode } from '../util/nodeOnly.js';
 
 export const PROGRESS_MODES = ['auto', 'bar', 'lines', 'none'] as const;
 export type ProgressMode = (typeof PROGRESS_MODES)[number];
 
-export interface ProgressOptions {
-  mode: ProgressMode;
-  /** Where to write (default process.stderr). */
-  stream?: NodeJS.WritableStream;
-  /** Total epochs of the run. */
-  epochs: number;
-  /** Steps per epoch, or null when unknown (streamed data). */
-  stepsPerEpoch: number | null;
+/** Where progress goes: every method is optional. */
+export interface ProgressSink {
+  /** A task of `total` steps (null: unknown) starts with `done` already taken; `fields` are the values `advance` reports. */
+  begin?(task: { label: string; total: number | null; done: number; fields: readonly string[] }): void;
+  /** `done` steps of the task taken, with the current values of its fields (already formatted). */
+  advance?(done: number, values: Readonly<Record<string, string>>): void;
+  /** The task ended (before its summary line). */
+  end?(): void;
+  /** A line for humans: a summary, "checkpoint written", "resumed from". A bar sink drops lines while its bar is drawn. */
+  line?(text: string): void;
 }
 
 export interface EpochSummary {
@@ -29,13 +30,37 @@ export interface EpochSummary {
   steps: number;
 }
 
+/** `progress` as an option: a mode (true: 'auto', false: 'none') or a sink. */
+export function checkProgressOption(where: string, v: unknown): ProgressMode | ProgressSink {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as ProgressSink;
+  return checkProgressMode(where, v);
+}
+
 export function checkProgressMode(where: string, v: unknown): ProgressMode {
   if (v === true) return 'auto';
   if (v === false) return 'none';
   if (typeof v !== 'string' || !(PROGRESS_MODES as readonly string[]).includes(v)) {
-    fail(`${where} must be true, false or one of ${PROGRESS_MODES.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(v)}`);
+    fail(`${where} must be true, false, a progress sink or one of ${PROGRESS_MODES.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(v)}`);
   }
   return v as ProgressMode;
+}
+
+/** Writes each `line` to a stream; the library's sink for 'lines', 'auto' and 'bar' (bars are the CLI's). */
+export class LineSink implements ProgressSink {
+  constructor(private readonly stream: { write(text: string): unknown }) {}
+
+  line(text: string): void {
+    this.stream.write(`${text}\n`);
+  }
+}
+
+/** The sink of a `progress` option: the sink given, nothing for 'none', else lines on `stream` (default stderr, or the console in a browser). */
+export function progressSink(progress: ProgressMode | ProgressSink, stream?: { write(text: string): unknown }): ProgressSink {
+  if (typeof progress === 'object') return progress;
+  if (progress === 'none') return {};
+  // No `process` in a browser: lines go to the console there.
+  const fallback = typeof process === 'object' ? process.stderr : { write: (text: string) => console.log(text.trimEnd()) };
+  return new LineSink(stream ?? fallback);
 }
 
 /** A number for humans: fixed with 4 decimals in the usual range, exponential outside it. */
@@ -49,82 +74,4 @@ export function formatNumber(v: number): string {
 export function formatEpochLine(s: EpochSummary, epochs: number): string {
   const metrics = Object.entries(s.metrics).map(([k, v]) => `${k} ${formatNumber(v)}`);
   return [`epoch ${s.epoch}/${epochs}`, `step ${s.steps}`, `loss ${formatNumber(s.trainLoss)}`, ...metrics, `${s.seconds.toFixed(1)} s`].join('  ');
-}
-
-/** Where lines go without a stream: stderr in Node, the console elsewhere. */
-function defaultStream(): NodeJS.WritableStream {
-  if (isNode()) return process.stderr;
-  return { write: (text: string) => (console.log(text.replace(/\n$/, '')), true) } as unknown as NodeJS.WritableStream;
-}
-
-export class Progress {
-  mode: Exclude<ProgressMode, 'auto'>;
-  private readonly stream: NodeJS.WritableStream;
-  private readonly epochs: number;
-  private readonly stepsPerEpoch: number | null;
-  private cliProgress: typeof cliProgressModule | null = null;
-  private bar: cliProgressModule.SingleBar | null = null;
-
-  constructor(o: ProgressOptions) {
-    this.stream = o.stream ?? defaultStream();
-    this.epochs = o.epochs;
-    this.stepsPerEpoch = o.stepsPerEpoch;
-    const tty = (this.stream as NodeJS.WriteStream).isTTY === true;
-    if (o.mode === 'auto') this.mode = tty && o.stepsPerEpoch !== null ? 'bar' : 'lines';
-    else if (o.mode === 'bar' && o.stepsPerEpoch === null) this.mode = 'lines';
-    else this.mode = o.mode;
-  }
-
-  /** Load the bar's module when a bar is shown; outside Node the bar becomes plain lines. */
-  async prepare(): Promise<void> {
-    if (this.mode !== 'bar' || this.cliProgress !== null) return;
-    if (!isNode()) {
-      this.mode = 'lines';
-      return;
-    }
-    this.cliProgress = (await importNodeOnly<{ default: typeof cliProgressModule }>('cli-progress', 'progress bar')).default;
-  }
-
-  startEpoch(epoch: number, done: number): void {
-    if (this.mode !== 'bar' || this.stepsPerEpoch === null) return;
-    const cliProgress = this.cliProgress;
-    if (cliProgress === null) fail('Progress: call prepare() before the first epoch');
-    this.bar = new cliProgress.SingleBar({
-      stream: this.stream,
-      format: `epoch ${epoch}/${this.epochs} [{bar}] {value}/{total} | loss {loss} | {duration_formatted} (eta {eta_formatted})`,
-      barsize: 30,
-      hideCursor: false,
-      clearOnComplete: true,
-      // Write even when the stream is not a TTY: 'bar' was asked for explicitly.
-      noTTYOutput: true,
-      notTTYSchedule: 2000,
-    }, cliProgress.Presets.legacy);
-    this.bar.start(this.stepsPerEpoch, done, { loss: '-' });
-  }
-
-  step(loss: number): void {
-    this.bar?.increment(1, { loss: formatNumber(loss) });
-  }
-
-  endEpoch(summary: EpochSummary): void {
-    this.stopBar();
-    if (this.mode === 'none') return;
-    this.stream.write(`${formatEpochLine(summary, this.epochs)}\n`);
-  }
-
-  /** A line between epochs (e.g. "checkpoint written"); shown in 'lines' and 'bar' modes. */
-  message(text: string): void {
-    if (this.mode === 'none' || this.bar) return;
-    this.stream.write(`${text}\n`);
-  }
-
-  stop(): void {
-    this.stopBar();
-  }
-
-  private stopBar(): void {
-    if (!this.bar) return;
-    this.bar.stop();
-    this.bar = null;
-  }
 }

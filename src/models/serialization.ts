@@ -2,7 +2,9 @@
  * Saving and loading models: the documents and the weight buffer (./modelFiles.ts puts them on disk).
  *
  * A saved model is a directory with `model.json` (format tag, kind, full config, weight manifest with sha256)
- * and `weights-<hash>.bin` (float32 little-endian, tensors back to back). The weights file is written first
+ * and `weights-<hash>.bin`, a safetensors file (../util/safetensors.ts: PyTorch reads it with
+ * `safetensors.torch.load_file`; its `__metadata__` repeats the kind and config). Format version 1 (raw float32
+ * back to back, offsets in the manifest) is still read. The weights file is written first
  * under a content-addressed name, then model.json is replaced atomically, then stale weight files are removed:
  * a killed save leaves the previous model intact. `load` refuses truncated, corrupted or mismatched files.
  * `toJSON` gives the same document with the weights inline (base64) instead of a file.
@@ -12,22 +14,26 @@ import type { EnergyModel } from './energyModel.js';
 import { buildModel } from './registry.js';
 import { base64ToBytes, bytesToBase64 } from '../util/base64.js';
 import { sha256Hex } from '../util/sha256.js';
+import { decodeSafetensors, encodeSafetensors } from '../util/safetensors.js';
 import { IcnnError, fail } from '../util/errors.js';
 import { VERSION } from '../version.js';
 
 export const MODEL_FORMAT = 'icnn-model';
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
+/** Versions `load` reads: 1 (raw float32 weights), 2 (safetensors weights). */
+const READABLE_VERSIONS = [1, 2];
 
 export interface TensorEntry {
   name: string;
   shape: number[];
   role: string;
-  /** Offset in bytes into the weight buffer. */
-  offset: number;
+  /** Format version 1 only: offset in bytes into the raw float32 weight buffer. */
+  offset?: number;
 }
 
 export interface WeightManifest {
   dtype: 'float32';
+  /** Size of the weights file (format 2: the whole safetensors file). */
   byteLength: number;
   sha256: string;
   tensors: TensorEntry[];
@@ -46,19 +52,14 @@ export interface ModelJSON {
   weights: WeightManifest;
 }
 
-/** Pack every parameter into one little-endian float32 buffer. */
+/** Every parameter in one safetensors buffer, with the kind and config in its metadata. */
 export function packWeights(model: EnergyModel): { buffer: Uint8Array; tensors: TensorEntry[] } {
   const params = model.parameters();
-  const total = params.reduce((n, p) => n + p.variable.size, 0);
-  const floats = new Float32Array(total);
-  const tensors: TensorEntry[] = [];
-  let at = 0;
-  for (const p of params) {
-    floats.set(p.variable.dataSync() as Float32Array, at);
-    tensors.push({ name: p.name, shape: [...p.variable.shape], role: p.role, offset: at * 4 });
-    at += p.variable.size;
-  }
-  return { buffer: new Uint8Array(floats.buffer), tensors };
+  const buffer = encodeSafetensors(
+    params.map((p) => ({ name: p.name, shape: p.variable.shape, data: p.variable.dataSync() as Float32Array })),
+    { format: MODEL_FORMAT, library: `icnn@${VERSION}`, kind: model.kind, config: JSON.stringify(model.config) },
+  );
+  return { buffer, tensors: params.map((p) => ({ name: p.name, shape: [...p.variable.shape], role: p.role })) };
 }
 
 export function manifestOf(model: EnergyModel, buffer: Uint8Array, tensors: TensorEntry[]): Omit<ModelJSON, 'weights'> & { weights: WeightManifest } {
@@ -83,8 +84,8 @@ export function checkDocument(doc: unknown, where: string): ModelJSON {
   if (typeof doc !== 'object' || doc === null) fail(`${where}: expected a JSON object, got ${doc === null ? 'null' : typeof doc}`);
   const d = doc as Partial<ModelJSON>;
   if (d.format !== MODEL_FORMAT) fail(`${where}: not an icnn model (format ${JSON.stringify(d.format)}, expected '${MODEL_FORMAT}')`);
-  if (d.formatVersion !== MODEL_FORMAT_VERSION) {
-    fail(`${where}: unsupported formatVersion ${JSON.stringify(d.formatVersion)} (this library reads version ${MODEL_FORMAT_VERSION})`);
+  if (!READABLE_VERSIONS.includes(d.formatVersion as number)) {
+    fail(`${where}: unsupported formatVersion ${JSON.stringify(d.formatVersion)} (this library reads versions ${READABLE_VERSIONS.join(' and ')})`);
   }
   const w = d.weights;
   if (!w || typeof w !== 'object' || !Array.isArray(w.tensors) || typeof w.byteLength !== 'number' || typeof w.sha256 !== 'string') {
@@ -94,8 +95,8 @@ export function checkDocument(doc: unknown, where: string): ModelJSON {
   w.tensors.forEach((t: unknown, i: number) => {
     const e = t as Partial<TensorEntry> | null;
     const ok = typeof e === 'object' && e !== null && typeof e.name === 'string' && Array.isArray(e.shape) &&
-      e.shape.every((n) => Number.isInteger(n) && n >= 0) && Number.isInteger(e.offset);
-    if (!ok) fail(`${where}: weights manifest entry ${i} is malformed (expected { name, shape, offset }), got ${JSON.stringify(t)}`);
+      e.shape.every((n) => Number.isInteger(n) && n >= 0) && (d.formatVersion !== 1 || Number.isInteger(e.offset));
+    if (!ok) fail(`${where}: weights manifest entry ${i} is malformed (expected { name, shape${d.formatVersion === 1 ? ', offset' : ''} }), got ${JSON.stringify(t)}`);
   });
   if (typeof d.config !== 'object' || d.config === null || Array.isArray(d.config)) fail(`${where}: the config is missing`);
   checkManifestSizes(d as ModelJSON, where);
@@ -123,15 +124,42 @@ function sizeEntries(config: unknown, at: string, underSize: boolean, out: [stri
  */
 function checkManifestSizes(doc: ModelJSON, where: string): void {
   const w = doc.weights;
-  if (!Number.isSafeInteger(w.byteLength) || w.byteLength < 0 || w.byteLength > MAX_WEIGHT_BYTES || w.byteLength % 4 !== 0) {
-    fail(`${where}: the weights manifest's byteLength ${JSON.stringify(w.byteLength)} is not a float32 buffer size up to ${MAX_WEIGHT_BYTES} bytes; the file is damaged`);
+  const rawFloats = doc.formatVersion === 1;
+  if (!Number.isSafeInteger(w.byteLength) || w.byteLength < 0 || w.byteLength > MAX_WEIGHT_BYTES || (rawFloats && w.byteLength % 4 !== 0)) {
+    fail(`${where}: the weights manifest's byteLength ${JSON.stringify(w.byteLength)} is not a ${rawFloats ? 'float32 buffer' : 'weights file'} size up to ${MAX_WEIGHT_BYTES} bytes; the file is damaged`);
   }
-  const stored = w.byteLength / 4;
+  const stored = Math.floor(w.byteLength / 4);
   for (const [at, v] of sizeEntries(doc.config, 'config', false, [])) {
     if (typeof v === 'number' && (!Number.isFinite(v) || v > Math.max(stored, 1))) {
       fail(`${where}: ${at} is ${v}, more than the ${stored} parameters stored in the weights; the model.json is damaged`);
     }
   }
+}
+
+/** The values of each stored tensor by name: the safetensors file (format 2) or the manifest's offsets (format 1). */
+function storedTensors(doc: ModelJSON, buffer: Uint8Array, where: string): (entry: TensorEntry) => Float32Array {
+  if (doc.formatVersion !== 1) {
+    const { arrays } = decodeSafetensors(buffer, `${where}: weights file`);
+    return (entry) => {
+      const stored = arrays.get(entry.name);
+      if (!stored) fail(`${where}: tensor '${entry.name}' is in model.json but not in the weights file`);
+      if (stored.shape.length !== entry.shape.length || stored.shape.some((s, i) => s !== entry.shape[i])) {
+        fail(`${where}: tensor '${entry.name}' has shape [${stored.shape.join(', ')}] in the weights file, [${entry.shape.join(', ')}] in model.json`);
+      }
+      return stored.data;
+    };
+  }
+  const aligned = new Uint8Array(buffer.byteLength);
+  aligned.set(buffer);
+  const floats = new Float32Array(aligned.buffer);
+  return (entry) => {
+    const size = entry.shape.reduce((a, b) => a * b, 1);
+    const start = (entry.offset as number) / 4;
+    if (!Number.isInteger(start) || start < 0 || start + size > floats.length) {
+      fail(`${where}: tensor '${entry.name}' lies outside the weight buffer (offset ${entry.offset})`);
+    }
+    return floats.subarray(start, start + size);
+  };
 }
 
 /** Build the model of `doc` and fill its parameters from `buffer`, checking size, checksum and shapes. */
@@ -142,6 +170,7 @@ export function restore(doc: ModelJSON, buffer: Uint8Array, where: string): Ener
   }
   const digest = sha256Hex(buffer);
   if (digest !== w.sha256) fail(`${where}: weights are corrupted: sha256 ${digest} does not match the manifest's ${w.sha256}`);
+  const valuesOf = storedTensors(doc, buffer, where);
   let model: EnergyModel;
   try {
     model = buildModel(doc.kind, doc.config, where);
@@ -151,9 +180,6 @@ export function restore(doc: ModelJSON, buffer: Uint8Array, where: string): Ener
   }
   try {
     const byName = new Map(w.tensors.map((t) => [t.name, t]));
-    const aligned = new Uint8Array(buffer.byteLength);
-    aligned.set(buffer);
-    const floats = new Float32Array(aligned.buffer);
     for (const p of model.parameters()) {
       const entry = byName.get(p.name);
       if (!entry) fail(`${where}: the file has no tensor '${p.name}' that this ${doc.kind} config needs`);
@@ -161,11 +187,7 @@ export function restore(doc: ModelJSON, buffer: Uint8Array, where: string): Ener
       if (entry.shape.length !== expected.length || entry.shape.some((s, i) => s !== expected[i])) {
         fail(`${where}: tensor '${p.name}' has shape [${entry.shape.join(', ')}] in the file, but the config implies [${expected.join(', ')}]`);
       }
-      const start = entry.offset / 4;
-      if (!Number.isInteger(start) || start < 0 || start + p.variable.size > floats.length) {
-        fail(`${where}: tensor '${p.name}' lies outside the weight buffer (offset ${entry.offset})`);
-      }
-      const values = tf.tensor(floats.subarray(start, start + p.variable.size), expected, 'float32');
+      const values = tf.tensor(valuesOf(entry), expected, 'float32');
       p.variable.assign(values);
       values.dispose();
       byName.delete(p.name);

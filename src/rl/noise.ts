@@ -14,33 +14,8 @@ import { fail } from '../util/errors.js';
 import { checkPositiveInt } from '../util/options.js';
 import { Rng } from '../util/random.js';
 
-/** A 32-bit seed from a run seed and stream/index numbers: MurmurHash3 (x86, 32-bit) of their 32-bit words. */
-export function deriveSeed(seed: number, ...parts: number[]): number {
-  if (!Number.isSafeInteger(seed) || seed < 0) fail(`deriveSeed: seed must be a non-negative integer, got ${seed}`);
-  let h = 0x2545f491;
-  let words = 0;
-  const body = (v: number): void => {
-    let k = Math.imul(v >>> 0, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-    words++;
-  };
-  for (const p of [seed, ...parts]) {
-    if (!Number.isSafeInteger(p) || p < 0) fail(`deriveSeed: parts must be non-negative integers, got ${p}`);
-    body(p % 0x100000000);
-    body(Math.floor(p / 0x100000000));
-  }
-  h ^= words * 4;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+/** The library's one seed derivation (../util/random.ts). */
+export { deriveSeed } from '../util/random.js';
 
 export interface OrnsteinUhlenbeckOptions {
   /** Mean reversion θ (default 0.15); 0 gives a random walk, 1 white noise. */

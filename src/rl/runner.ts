@@ -30,7 +30,6 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import cliProgress from 'cli-progress';
 import { backendInfo, ready } from '../backend/backend.js';
 import { fail } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomicFile.js';
@@ -42,9 +41,10 @@ import { deriveSeed } from './noise.js';
 import { previousCompleteRun, readJsonFileIfExists } from './previousRun.js';
 import { presetSettings, type RlPreset } from './presets.js';
 import { writeDiagnosticsChart } from './diagnosticsChart.js';
+import { PROGRESS_MODES, checkProgressOption, progressSink, type ProgressMode, type ProgressSink } from '../learning/progress.js';
 
-export const RL_PROGRESS_MODES = ['auto', 'bar', 'lines', 'none'] as const;
-export type RlProgressMode = (typeof RL_PROGRESS_MODES)[number];
+export const RL_PROGRESS_MODES = PROGRESS_MODES;
+export type RlProgressMode = ProgressMode;
 
 /** The paper's budgets (§5.4): total training steps and test interval per task. */
 export const PAPER_BUDGETS: Readonly<Record<string, { steps: number; testInterval: number }>> = Object.freeze({
@@ -101,8 +101,8 @@ export interface RunRlOptions {
   overwrite?: boolean;
   /** Write learning-curve.png (default true with outDir). */
   chart?: boolean;
-  /** 'auto' (bar on a TTY, else one line per test), 'bar', 'lines', 'none' (default). */
-  progress?: RlProgressMode;
+  /** A progress sink (../learning/progress.ts; the CLI passes its bar), or 'auto'/'bar'/'lines' (one line per test), 'none' (default). */
+  progress?: RlProgressMode | ProgressSink;
   /** Where progress goes (default process.stderr). */
   progressStream?: NodeJS.WritableStream;
   /** Called after every test point and at the end. */
@@ -227,55 +227,14 @@ interface RunnerState {
   timing: { seconds: number; actMs: number; actions: number; updateMs: number; updates: number; testSeconds: number };
 }
 
-interface Checkpoint {
+/** The settings that identify a run: a checkpoint of other settings is not resumed, a result of these is reused. */
+type RunHeader = Pick<RlResult, 'env' | 'agent' | 'seed' | 'testInterval' | 'testEpisodes' | 'maxEpisodeSteps' | 'rewardScale' | 'updatesPerStep' | 'agentOptions'>;
+
+interface Checkpoint extends RunHeader {
   format: 'icnn-rl-checkpoint';
   version: 1;
-  env: string;
-  agent: AgentKind;
-  seed: number;
-  testInterval: number;
-  testEpisodes: number;
-  maxEpisodeSteps: number;
-  rewardScale: number;
-  updatesPerStep: number;
-  agentOptions: Record<string, unknown>;
   agentFile: string;
   state: RunnerState;
-}
-
-/** A progress reporter: a cli-progress bar over the steps, or one line per test point. */
-class Reporter {
-  readonly mode: 'bar' | 'lines' | 'none';
-  private bar: cliProgress.SingleBar | null = null;
-
-  constructor(mode: RlProgressMode, private readonly stream: NodeJS.WritableStream, private readonly label: string) {
-    const tty = (stream as NodeJS.WriteStream).isTTY === true;
-    this.mode = mode === 'auto' ? (tty ? 'bar' : 'lines') : mode;
-  }
-
-  start(total: number, done: number): void {
-    if (this.mode !== 'bar') return;
-    this.bar = new cliProgress.SingleBar({
-      stream: this.stream, barsize: 30, hideCursor: false, clearOnComplete: true, noTTYOutput: true, notTTYSchedule: 2000,
-      format: `${this.label} [{bar}] {value}/{total} | test {test} | loss {loss} | {sps} steps/s | {duration_formatted} (eta {eta_formatted})`,
-    }, cliProgress.Presets.legacy);
-    this.bar.start(total, done, { test: '-', loss: '-', sps: '-' });
-  }
-
-  update(p: RlProgress): void {
-    if (this.bar) {
-      this.bar.update(p.step, { test: p.lastTest ? p.lastTest.reward.toFixed(1) : '-', loss: p.loss === null ? '-' : p.loss.toPrecision(3), sps: p.stepsPerSecond.toFixed(1) });
-    }
-  }
-
-  line(text: string): void {
-    if (this.mode === 'lines') this.stream.write(`${text}\n`);
-  }
-
-  stop(): void {
-    this.bar?.stop();
-    this.bar = null;
-  }
 }
 
 function checkNumberOption(name: string, v: unknown, ok: (v: number) => boolean, what: string): number {
@@ -288,8 +247,24 @@ function defaultCheckpointInterval(steps: number, testInterval: number): number 
   return Math.min(10 * testInterval, Math.max(testInterval, Math.floor(steps / 2 / testInterval) * testInterval));
 }
 
-/** Run (or resume) one training run; see the module comment. */
-export async function runRl(options: RunRlOptions): Promise<RlResult> {
+/** The run's settings, checked (no side effects). */
+interface RlSettings {
+  steps: number;
+  seed: number;
+  envName: string;
+  testInterval: number;
+  testEpisodes: number;
+  maxEpisodeSteps: number;
+  preset: ReturnType<typeof presetSettings>;
+  rewardScale: number;
+  updatesPerStep: number;
+  outDir: string | undefined;
+  checkpointInterval: number;
+  progress: RlProgressMode | ProgressSink;
+  chart: boolean;
+}
+
+function resolveSettings(options: RunRlOptions): RlSettings {
   const where = 'runRl';
   if (options === null || typeof options !== 'object') fail(`${where}: options { env, agent, steps } are required`);
   checkOptionKeys(where, options, KEYS);
@@ -309,207 +284,287 @@ export async function runRl(options: RunRlOptions): Promise<RlResult> {
   if (outDir !== undefined && (typeof outDir !== 'string' || outDir === '')) fail(`${where}: outDir must be a non-empty string`);
   const checkpointInterval = checkNonNegativeInt(where, 'checkpointInterval', options.checkpointInterval ?? (outDir ? defaultCheckpointInterval(steps, testInterval) : 0));
   if (checkpointInterval > 0 && outDir === undefined) fail(`${where}: checkpointInterval needs outDir`);
-  const progressMode = checkOneOf(where, 'progress', options.progress ?? 'none', RL_PROGRESS_MODES);
-  const chart = options.chart ?? outDir !== undefined;
-  await ready();
+  const progress = typeof options.progress === 'object' && options.progress !== null
+    ? checkProgressOption(`${where}: progress`, options.progress)
+    : checkOneOf(where, 'progress', options.progress ?? 'none', RL_PROGRESS_MODES);
+  return {
+    steps, seed, envName, testInterval, testEpisodes, maxEpisodeSteps, preset, rewardScale, updatesPerStep, outDir, checkpointInterval, progress,
+    chart: options.chart ?? outDir !== undefined,
+  };
+}
 
-  // ---- environment and agent ---------------------------------------------------------------------------------
+/** The environments (training, test) and the agent of a run, and which of them the run made (and so closes). */
+interface RlParts {
+  rawEnv: Env;
+  rawTestEnv: Env;
+  env: NormalizedEnv;
+  testEnv: NormalizedEnv;
+  agent: Agent | null;
+  dispose(): void;
+}
+
+async function buildParts(s: RlSettings, options: RunRlOptions): Promise<RlParts> {
+  const where = 'runRl';
   const ownsEnv = typeof options.env === 'string';
-  const rawEnv: Env = typeof options.env === 'string' ? await makeEnv(envName, { ...options.envOptions, seed: deriveSeed(seed, STREAM_TRAIN_RESET, 0) }) : options.env;
-  let rawTestEnv: Env = rawEnv;
-  let agent: Agent | null = null;
-  const ownsAgent = typeof options.agent === 'string';
+  const rawEnv: Env = typeof options.env === 'string' ? await makeEnv(s.envName, { ...options.envOptions, seed: deriveSeed(s.seed, STREAM_TRAIN_RESET, 0) }) : options.env;
+  const parts: Partial<RlParts> & Pick<RlParts, 'rawEnv' | 'rawTestEnv' | 'agent' | 'dispose'> = {
+    rawEnv, rawTestEnv: rawEnv, agent: null,
+    dispose() {
+      if (typeof options.agent === 'string') this.agent?.dispose();
+      if (ownsEnv) {
+        this.rawEnv.close();
+        if (this.rawTestEnv !== this.rawEnv) this.rawTestEnv.close();
+      }
+    },
+  };
   try {
-    if (typeof options.env === 'string') rawTestEnv = await makeEnv(envName, { ...options.envOptions, seed: deriveSeed(seed, STREAM_TEST_RESET, 0) });
+    if (typeof options.env === 'string') parts.rawTestEnv = await makeEnv(s.envName, { ...options.envOptions, seed: deriveSeed(s.seed, STREAM_TEST_RESET, 0) });
     const env = new NormalizedEnv(rawEnv);
-    const testEnv = rawTestEnv === rawEnv ? env : new NormalizedEnv(rawTestEnv);
+    parts.env = env;
+    parts.testEnv = parts.rawTestEnv === rawEnv ? env : new NormalizedEnv(parts.rawTestEnv);
     if (typeof options.agent === 'string') {
       if (!(AGENT_KINDS as readonly string[]).includes(options.agent)) fail(`${where}: unknown agent '${options.agent}' (expected one of: ${AGENT_KINDS.join(', ')})`);
-      agent = createAgent(options.agent, env.observationSize, env.actionSize, { seed, ...preset.agentOptions, ...options.agentOptions } as AgentOptions);
+      parts.agent = createAgent(options.agent, env.observationSize, env.actionSize, { seed: s.seed, ...s.preset.agentOptions, ...options.agentOptions } as AgentOptions);
     } else {
       if (options.agentOptions !== undefined) fail(`${where}: agentOptions apply only when agent is a kind, not an Agent instance`);
-      agent = options.agent;
-      if (agent.observationSize !== env.observationSize || agent.actionSize !== env.actionSize) {
-        fail(`${where}: the agent is for observations ${agent.observationSize} and actions ${agent.actionSize}, ${envName} has ${env.observationSize} and ${env.actionSize}`);
+      parts.agent = options.agent;
+      if (parts.agent.observationSize !== env.observationSize || parts.agent.actionSize !== env.actionSize) {
+        fail(`${where}: the agent is for observations ${parts.agent.observationSize} and actions ${parts.agent.actionSize}, ${s.envName} has ${env.observationSize} and ${env.actionSize}`);
       }
     }
-    const a = agent;
-    const agentOptions = { ...(a.options as unknown as Record<string, unknown>) };
-    const header = { env: envName, agent: a.kind, seed, testInterval, testEpisodes, maxEpisodeSteps, rewardScale, updatesPerStep, agentOptions };
+  } catch (e) {
+    parts.dispose();
+    throw e;
+  }
+  return parts as RlParts;
+}
 
-    if (outDir !== undefined) {
-      const done = await previousCompleteRun<RlResult>(outDir, { ...header, steps }, options.overwrite === true);
-      if (done !== null) {
-        (options.progressStream ?? process.stderr).write(`${envName}/${a.kind} seed ${seed}: reusing ${outDir}/results.json (a complete run with these settings)\n`);
-        return done;
-      }
-    }
+/** One run of the §5.4 loop: its state and its named steps (resume, test, train episode, checkpoint, outputs). */
+class RlRun {
+  state: RunnerState = {
+    t: 0, trainEpisodes: 0, testEpisodes: 0, tests: [], train: [],
+    timing: { seconds: 0, actMs: 0, actions: 0, updateMs: 0, updates: 0, testSeconds: 0 },
+  };
+  resumedAt = 0;
+  private lastLoss: number | null = null;
+  private lastCheckpointAt = 0;
+  private startWall = performance.now();
+  private before = { ...this.state.timing };
+  private readonly sink: ProgressSink;
+  private readonly label: string;
 
-    // ---- resume ----------------------------------------------------------------------------------------------
-    let state: RunnerState = {
-      t: 0, trainEpisodes: 0, testEpisodes: 0, tests: [], train: [],
-      timing: { seconds: 0, actMs: 0, actions: 0, updateMs: 0, updates: 0, testSeconds: 0 },
-    };
-    let resumedAt = 0;
-    if (outDir !== undefined && options.resume !== false) {
-      const ck = await readJsonFileIfExists(path.join(outDir, 'checkpoint.json'), 'checkpoint') as Checkpoint | null;
-      if (ck !== null) {
-        if (ck.format !== 'icnn-rl-checkpoint') fail(`${where}: ${outDir}/checkpoint.json is not an RL checkpoint`);
-        const mine = JSON.stringify(header);
-        const theirs = JSON.stringify({ env: ck.env, agent: ck.agent, seed: ck.seed, testInterval: ck.testInterval, testEpisodes: ck.testEpisodes, maxEpisodeSteps: ck.maxEpisodeSteps, rewardScale: ck.rewardScale, updatesPerStep: ck.updatesPerStep, agentOptions: ck.agentOptions });
-        if (mine !== theirs) fail(`${where}: ${outDir} holds a checkpoint of another run (${theirs}); this run is ${mine}. Choose another --out, or give --force to start over (API: resume: false)`);
-        await a.load(path.join(outDir, ck.agentFile));
-        state = ck.state;
-        resumedAt = state.t;
-      }
-    }
+  constructor(readonly s: RlSettings, readonly parts: RlParts, readonly agent: Agent, readonly header: RunHeader, readonly options: RunRlOptions) {
+    this.sink = progressSink(s.progress, options.progressStream);
+    this.label = `${s.envName}/${agent.kind}`;
+  }
 
-    // ---- the loop --------------------------------------------------------------------------------------------
-    const stream = options.progressStream ?? process.stderr;
-    const reporter = new Reporter(progressMode, stream, `${envName}/${a.kind}`);
-    const startWall = performance.now();
-    const before = { ...state.timing };
-    let lastLoss: number | null = null;
-    let lastCheckpointAt = state.t;
-    const seconds = () => before.seconds + (performance.now() - startWall) / 1000;
-    const progress = (): RlProgress => {
-      const sec = seconds();
-      const doneHere = state.t - resumedAt;
-      const secHere = (performance.now() - startWall) / 1000;
-      return {
-        step: state.t, steps, episodes: state.trainEpisodes, lastTrainReturn: state.train.length ? state.train[state.train.length - 1].reward : null,
-        lastTest: state.tests.length ? state.tests[state.tests.length - 1] : null, loss: lastLoss, seconds: sec,
-        stepsPerSecond: secHere > 0 ? doneHere / secHere : 0,
-      };
+  /** Continue from outDir's checkpoint when there is one of this run. */
+  async resume(): Promise<void> {
+    const { outDir } = this.s;
+    if (outDir === undefined || this.options.resume === false) return;
+    const ck = await readJsonFileIfExists(path.join(outDir, 'checkpoint.json'), 'checkpoint') as Checkpoint | null;
+    if (ck === null) return;
+    if (ck.format !== 'icnn-rl-checkpoint') fail(`runRl: ${outDir}/checkpoint.json is not an RL checkpoint`);
+    const mine = JSON.stringify(this.header);
+    const theirs = JSON.stringify({ env: ck.env, agent: ck.agent, seed: ck.seed, testInterval: ck.testInterval, testEpisodes: ck.testEpisodes, maxEpisodeSteps: ck.maxEpisodeSteps, rewardScale: ck.rewardScale, updatesPerStep: ck.updatesPerStep, agentOptions: ck.agentOptions });
+    if (mine !== theirs) fail(`runRl: ${outDir} holds a checkpoint of another run (${theirs}); this run is ${mine}. Choose another --out, or give --force to start over (API: resume: false)`);
+    await this.agent.load(path.join(outDir, ck.agentFile));
+    this.state = ck.state;
+    this.resumedAt = this.state.t;
+    this.lastCheckpointAt = this.state.t;
+    this.before = { ...this.state.timing };
+    this.startWall = performance.now();
+  }
+
+  private seconds(): number {
+    return this.before.seconds + (performance.now() - this.startWall) / 1000;
+  }
+
+  progress(): RlProgress {
+    const { state } = this;
+    const secHere = (performance.now() - this.startWall) / 1000;
+    return {
+      step: state.t, steps: this.s.steps, episodes: state.trainEpisodes, lastTrainReturn: state.train.length ? state.train[state.train.length - 1].reward : null,
+      lastTest: state.tests.length ? state.tests[state.tests.length - 1] : null, loss: this.lastLoss, seconds: this.seconds(),
+      stepsPerSecond: secHere > 0 ? (state.t - this.resumedAt) / secHere : 0,
     };
-    const timedAct = async (obs: Float64Array, explore: boolean): Promise<Float64Array> => {
-      const t0 = performance.now();
-      const act = await a.act(obs, { explore });
-      state.timing.actMs += performance.now() - t0;
-      state.timing.actions++;
-      return act;
-    };
-    const runTest = async (): Promise<void> => {
-      const t0 = performance.now();
-      let total = 0;
-      let length = 0;
-      for (let k = 0; k < testEpisodes; k++) {
-        let obs = testEnv.reset(deriveSeed(seed, STREAM_TEST_RESET, state.testEpisodes++));
-        for (;;) {
-          const r = testEnv.step(await timedAct(obs, false));
-          total += r.reward;
-          length++;
-          obs = r.observation;
-          if (r.terminated || r.truncated) break;
-        }
-      }
-      state.tests.push({ step: state.t, reward: total / testEpisodes, length: length / testEpisodes });
-      state.timing.testSeconds += (performance.now() - t0) / 1000;
-      const p = progress();
-      reporter.line(`${envName}/${a.kind} seed ${seed}  step ${state.t}/${steps}  test ${(total / testEpisodes).toFixed(2)}  ` +
-        `episodes ${state.trainEpisodes}  ${p.stepsPerSecond.toFixed(1)} steps/s  ${p.seconds.toFixed(0)} s`);
-      reporter.update(p);
-      options.onProgress?.(p);
-    };
-    const runTrainEpisode = async (): Promise<void> => {
-      a.startEpisode();
-      let obs = env.reset(deriveSeed(seed, STREAM_TRAIN_RESET, state.trainEpisodes++));
-      let total = 0;
-      let length = 0;
-      const sums: Record<string, number> = {};
-      let updates = 0;
-      while (state.t < steps) {
-        const act = await timedAct(obs, true);
-        const r = env.step(act);
-        a.observe({ observation: obs, action: act, reward: r.reward * rewardScale, nextObservation: r.observation, terminal: r.terminated });
+  }
+
+  private async timedAct(obs: Float64Array, explore: boolean): Promise<Float64Array> {
+    const t0 = performance.now();
+    const act = await this.agent.act(obs, { explore });
+    this.state.timing.actMs += performance.now() - t0;
+    this.state.timing.actions++;
+    return act;
+  }
+
+  /** One test point: `testEpisodes` noiseless episodes on the test environment. */
+  private async runTest(): Promise<void> {
+    const { state, s } = this;
+    const t0 = performance.now();
+    let total = 0;
+    let length = 0;
+    for (let k = 0; k < s.testEpisodes; k++) {
+      let obs = this.parts.testEnv.reset(deriveSeed(s.seed, STREAM_TEST_RESET, state.testEpisodes++));
+      for (;;) {
+        const r = this.parts.testEnv.step(await this.timedAct(obs, false));
         total += r.reward;
         length++;
-        state.t++;
         obs = r.observation;
-        if (a.warm) {
-          for (let k = 0; k < updatesPerStep; k++) {
-            const t0 = performance.now();
-            const s: UpdateStats = await a.update();
-            state.timing.updateMs += performance.now() - t0;
-            state.timing.updates++;
-            lastLoss = s.loss;
-            for (const [key, value] of Object.entries(s)) sums[key] = (sums[key] ?? 0) + value;
-            updates++;
-          }
-        }
-        if (r.terminated || r.truncated || length >= maxEpisodeSteps) break;
+        if (r.terminated || r.truncated) break;
       }
-      state.train.push({
-        step: state.t, reward: total, length,
-        ...(updates > 0 ? { updates: Object.fromEntries(Object.entries(sums).map(([key, sum]) => [key, sum / updates])) } : {}),
-      });
-    };
-
-    const result = (complete: boolean): RlResult => {
-      const timing = state.timing;
-      const sec = seconds();
-      return {
-        format: 'icnn-rl-results', version: 1, ...header, steps, complete, tests: state.tests, train: state.train,
-        metrics: testMetrics(state.tests.map((p) => p.reward)),
-        timing: {
-          seconds: sec, stepsPerSecond: sec > 0 ? state.t / sec : 0, actMs: timing.actions ? timing.actMs / timing.actions : 0,
-          updateMs: timing.updates ? timing.updateMs / timing.updates : 0, testSeconds: timing.testSeconds, actions: timing.actions, updates: timing.updates,
-        },
-        resumedAt,
-        backend: backendInfo().name,
-      };
-    };
-    const writeOutputs = async (complete: boolean): Promise<RlResult> => {
-      const r = result(complete);
-      if (outDir !== undefined) {
-        await writeFileAtomic(path.join(outDir, 'results.json'), `${JSON.stringify(r, null, 2)}\n`);
-        if (chart && r.tests.length > 0) await writeLearningCurve(path.join(outDir, 'learning-curve.png'), r);
-        if (chart && r.train.some((e) => e.updates !== undefined)) await writeDiagnosticsChart(path.join(outDir, 'diagnostics.png'), r);
-      }
-      return r;
-    };
-    const checkpoint = async (): Promise<void> => {
-      if (outDir === undefined || checkpointInterval === 0) return;
-      const agentFile = `checkpoint-${state.t}.bin`;
-      await a.save(path.join(outDir, agentFile));
-      const ck: Checkpoint = { format: 'icnn-rl-checkpoint', version: 1, ...header, agentFile, state: { ...state, timing: { ...state.timing, seconds: seconds() } } };
-      await writeFileAtomic(path.join(outDir, 'checkpoint.json'), `${JSON.stringify(ck)}\n`);
-      for (const f of await fs.readdir(outDir)) {
-        if (/^checkpoint-\d+\.bin$/.test(f) && f !== agentFile) await fs.rm(path.join(outDir, f), { force: true });
-      }
-      lastCheckpointAt = state.t;
-      reporter.line(`${envName}/${a.kind} seed ${seed}  checkpoint at step ${state.t}`);
-      await writeOutputs(false);
-    };
-
-    reporter.start(steps, state.t);
-    try {
-      while (state.t < steps) {
-        await runTest();
-        const block = Math.floor(state.t / testInterval);
-        while (state.t < steps && Math.floor(state.t / testInterval) === block) await runTrainEpisode();
-        if (checkpointInterval > 0 && state.t < steps && state.t - lastCheckpointAt >= checkpointInterval) await checkpoint();
-      }
-      if (state.tests.length === 0 || state.tests[state.tests.length - 1].step !== state.t) await runTest();
-    } finally {
-      reporter.stop();
     }
-    state.timing.seconds = seconds();
-    const final = await writeOutputs(true);
-    if (outDir !== undefined && checkpointInterval > 0) {
-      // The run is complete: results.json is the record; drop the checkpoint.
+    state.tests.push({ step: state.t, reward: total / s.testEpisodes, length: length / s.testEpisodes });
+    state.timing.testSeconds += (performance.now() - t0) / 1000;
+    const p = this.progress();
+    this.sink.line?.(`${this.label} seed ${s.seed}  step ${state.t}/${s.steps}  test ${(total / s.testEpisodes).toFixed(2)}  ` +
+      `episodes ${state.trainEpisodes}  ${p.stepsPerSecond.toFixed(1)} steps/s  ${p.seconds.toFixed(0)} s`);
+    this.sink.advance?.(p.step, { test: p.lastTest ? p.lastTest.reward.toFixed(1) : '-', loss: p.loss === null ? '-' : p.loss.toPrecision(3), sps: p.stepsPerSecond.toFixed(1) });
+    this.options.onProgress?.(p);
+  }
+
+  /** `updatesPerStep` updates once the agent is warm; their statistics are added into `sums`. Returns how many. */
+  private async update(sums: Record<string, number>): Promise<number> {
+    if (!this.agent.warm) return 0;
+    for (let k = 0; k < this.s.updatesPerStep; k++) {
+      const t0 = performance.now();
+      const stats: UpdateStats = await this.agent.update();
+      this.state.timing.updateMs += performance.now() - t0;
+      this.state.timing.updates++;
+      this.lastLoss = stats.loss;
+      for (const [key, value] of Object.entries(stats)) sums[key] = (sums[key] ?? 0) + value;
+    }
+    return this.s.updatesPerStep;
+  }
+
+  /** One training episode with exploration noise, cut at maxEpisodeSteps and at the step budget. */
+  private async runTrainEpisode(): Promise<void> {
+    const { state, s, agent } = this;
+    const env = this.parts.env;
+    agent.startEpisode();
+    let obs = env.reset(deriveSeed(s.seed, STREAM_TRAIN_RESET, state.trainEpisodes++));
+    let total = 0;
+    let length = 0;
+    const sums: Record<string, number> = {};
+    let updates = 0;
+    while (state.t < s.steps) {
+      const act = await this.timedAct(obs, true);
+      const r = env.step(act);
+      agent.observe({ observation: obs, action: act, reward: r.reward * s.rewardScale, nextObservation: r.observation, terminal: r.terminated });
+      total += r.reward;
+      length++;
+      state.t++;
+      obs = r.observation;
+      updates += await this.update(sums);
+      if (r.terminated || r.truncated || length >= s.maxEpisodeSteps) break;
+    }
+    state.train.push({
+      step: state.t, reward: total, length,
+      ...(updates > 0 ? { updates: Object.fromEntries(Object.entries(sums).map(([key, sum]) => [key, sum / updates])) } : {}),
+    });
+  }
+
+  private result(complete: boolean): RlResult {
+    const { state } = this;
+    const timing = state.timing;
+    const sec = this.seconds();
+    return {
+      format: 'icnn-rl-results', version: 1, ...this.header, steps: this.s.steps, complete, tests: state.tests, train: state.train,
+      metrics: testMetrics(state.tests.map((p) => p.reward)),
+      timing: {
+        seconds: sec, stepsPerSecond: sec > 0 ? state.t / sec : 0, actMs: timing.actions ? timing.actMs / timing.actions : 0,
+        updateMs: timing.updates ? timing.updateMs / timing.updates : 0, testSeconds: timing.testSeconds, actions: timing.actions, updates: timing.updates,
+      },
+      resumedAt: this.resumedAt,
+      backend: backendInfo().name,
+    };
+  }
+
+  /** results.json and the charts (with outDir). */
+  private async writeOutputs(complete: boolean): Promise<RlResult> {
+    const r = this.result(complete);
+    const { outDir, chart } = this.s;
+    if (outDir !== undefined) {
+      await writeFileAtomic(path.join(outDir, 'results.json'), `${JSON.stringify(r, null, 2)}\n`);
+      if (chart && r.tests.length > 0) await writeLearningCurve(path.join(outDir, 'learning-curve.png'), r);
+      if (chart && r.train.some((e) => e.updates !== undefined)) await writeDiagnosticsChart(path.join(outDir, 'diagnostics.png'), r);
+    }
+    return r;
+  }
+
+  /** The agent's state file, then checkpoint.json naming it (atomically), then older state files removed. */
+  private async checkpoint(): Promise<void> {
+    const { outDir } = this.s;
+    if (outDir === undefined || this.s.checkpointInterval === 0) return;
+    const { state } = this;
+    const agentFile = `checkpoint-${state.t}.bin`;
+    await this.agent.save(path.join(outDir, agentFile));
+    const ck: Checkpoint = { format: 'icnn-rl-checkpoint', version: 1, ...this.header, agentFile, state: { ...state, timing: { ...state.timing, seconds: this.seconds() } } };
+    await writeFileAtomic(path.join(outDir, 'checkpoint.json'), `${JSON.stringify(ck)}\n`);
+    for (const f of await fs.readdir(outDir)) {
+      if (/^checkpoint-\d+\.bin$/.test(f) && f !== agentFile) await fs.rm(path.join(outDir, f), { force: true });
+    }
+    this.lastCheckpointAt = state.t;
+    this.sink.line?.(`${this.label} seed ${this.s.seed}  checkpoint at step ${state.t}`);
+    await this.writeOutputs(false);
+  }
+
+  /** Test, train to the next multiple of testInterval, checkpoint when due; a final test at t = steps. */
+  async loop(): Promise<void> {
+    const { state, s } = this;
+    this.sink.begin?.({ label: this.label, total: s.steps, done: state.t, fields: ['test', 'loss', 'sps'] });
+    try {
+      while (state.t < s.steps) {
+        await this.runTest();
+        const block = Math.floor(state.t / s.testInterval);
+        while (state.t < s.steps && Math.floor(state.t / s.testInterval) === block) await this.runTrainEpisode();
+        if (s.checkpointInterval > 0 && state.t < s.steps && state.t - this.lastCheckpointAt >= s.checkpointInterval) await this.checkpoint();
+      }
+      if (state.tests.length === 0 || state.tests[state.tests.length - 1].step !== state.t) await this.runTest();
+    } finally {
+      this.sink.end?.();
+    }
+  }
+
+  /** The complete run's outputs; its checkpoint is dropped (results.json is the record). */
+  async finish(): Promise<RlResult> {
+    this.state.timing.seconds = this.seconds();
+    const final = await this.writeOutputs(true);
+    const { outDir } = this.s;
+    if (outDir !== undefined && this.s.checkpointInterval > 0) {
       for (const f of await fs.readdir(outDir)) {
         if (/^checkpoint-\d+\.bin$/.test(f) || f === 'checkpoint.json') await fs.rm(path.join(outDir, f), { force: true });
       }
     }
-    options.onProgress?.(progress());
+    this.options.onProgress?.(this.progress());
     return final;
-  } finally {
-    if (ownsAgent) agent?.dispose();
-    if (ownsEnv) {
-      rawEnv.close();
-      if (rawTestEnv !== rawEnv) rawTestEnv.close();
+  }
+}
+
+/** Run (or resume) one training run; see the module comment. */
+export async function runRl(options: RunRlOptions): Promise<RlResult> {
+  const s = resolveSettings(options);
+  await ready();
+  const parts = await buildParts(s, options);
+  try {
+    const agent = parts.agent as Agent;
+    const header: RunHeader = {
+      env: s.envName, agent: agent.kind, seed: s.seed, testInterval: s.testInterval, testEpisodes: s.testEpisodes, maxEpisodeSteps: s.maxEpisodeSteps,
+      rewardScale: s.rewardScale, updatesPerStep: s.updatesPerStep, agentOptions: { ...(agent.options as unknown as Record<string, unknown>) },
+    };
+    if (s.outDir !== undefined) {
+      const done = await previousCompleteRun<RlResult>(s.outDir, { ...header, steps: s.steps }, options.overwrite === true);
+      if (done !== null) {
+        (options.progressStream ?? process.stderr).write(`${s.envName}/${agent.kind} seed ${s.seed}: reusing ${s.outDir}/results.json (a complete run with these settings)\n`);
+        return done;
+      }
     }
+    const run = new RlRun(s, parts, agent, header, options);
+    await run.resume();
+    await run.loop();
+    return await run.finish();
+  } finally {
+    parts.dispose();
   }
 }
 

@@ -1,7 +1,50 @@
 /**
  * Seeded pseudo-random numbers (splitmix32 state update, Box-Muller normals). Model initialization draws from
  * this generator in JavaScript, so a seed gives the same weights on every backend.
+ *
+ * `deriveSeed` is the library's one seed derivation: every seeded stream that is not a generator's own sequence
+ * (fit's per-epoch shuffle, the RL runner's resets, noise and replay sampling) is a seed derived from the run's seed
+ * and counters, so that checkpoints store counters rather than generator states.
  */
+import { fail } from './errors.js';
+
+/** MurmurHash3's 32-bit finalizer (an avalanche of all 32 bits). */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * A 32-bit seed from a seed (any safe integer) and stream/index numbers (non-negative safe integers): MurmurHash3
+ * (x86, 32-bit) of their 32-bit words.
+ */
+export function deriveSeed(seed: number, ...parts: number[]): number {
+  if (!Number.isSafeInteger(seed)) fail(`deriveSeed: seed must be an integer, got ${seed}`);
+  let h = 0x2545f491;
+  let words = 0;
+  const body = (v: number): void => {
+    let k = Math.imul(v >>> 0, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    words++;
+  };
+  body(seed % 0x100000000);
+  body(Math.floor(seed / 0x100000000));
+  for (const p of parts) {
+    if (!Number.isSafeInteger(p) || p < 0) fail(`deriveSeed: parts must be non-negative integers, got ${p}`);
+    body(p % 0x100000000);
+    body(Math.floor(p / 0x100000000));
+  }
+  return fmix32(h ^ (words * 4));
+}
+
 export class Rng {
   private state: number;
   private spare: number | null = null;
@@ -14,11 +57,7 @@ export class Rng {
   /** Uniform in [0, 1). */
   uniform(): number {
     this.state = (this.state + 0x9e3779b9) >>> 0;
-    let z = this.state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    z = (z ^ (z >>> 16)) >>> 0;
-    return z / 4294967296;
+    return fmix32(this.state) / 4294967296;
   }
 
   /** Standard normal. */

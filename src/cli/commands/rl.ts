@@ -21,6 +21,7 @@ import { probeOutputDir } from '../../util/outputDir.js';
 import { readJsonFileIfExists } from '../../rl/previousRun.js';
 import type { AgentKind, AgentOptions } from '../../rl/agents/index.js';
 import type { RlResult, RlProgressMode } from '../../rl/runner.js';
+import { cliProgressSink } from '../progressBar.js';
 
 const AGENTS = ['ddpg', 'naf', 'icnn'] as const;
 
@@ -104,7 +105,7 @@ function agentOptionsOf(o: SharedOptions): AgentOptions {
 async function run(env: string, agent: AgentKind, steps: number, seed: number, o: SharedOptions, out: string | undefined, progress: RlProgressMode): Promise<RlResult> {
   const { runRl } = await import('../../rl/runner.js');
   return runRl({
-    env, agent, steps, seed, outDir: out, progress, ...(o.force ? { overwrite: true, resume: false } : {}),
+    env, agent, steps, seed, outDir: out, progress: cliProgressSink(progress), ...(o.force ? { overwrite: true, resume: false } : {}),
     agentOptions: { ...agentOptionsOf(o), seed },
     ...(o.testInterval !== undefined ? { testInterval: o.testInterval } : {}),
     ...(o.rewardScale !== undefined ? { rewardScale: o.rewardScale } : {}),

@@ -32,6 +32,8 @@ import { Rng } from '../../util/random.js';
 import { POSITIVE, checkNumber, parseFiniteNumber, stringifyFinite } from '../../util/numbers.js';
 import { probeOutputDir } from '../../util/outputDir.js';
 import { guardCheckpointRoot, guardFinishedOutput } from '../runGuard.js';
+import { cliProgressSink } from '../progressBar.js';
+import type { ProgressMode } from '../../learning/progress.js';
 
 // ---- small validators that name the config path ----------------------------------------------------------
 
@@ -520,7 +522,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
       ...(config.earlyStopping ? { earlyStopping: config.earlyStopping } : {}),
       ...(config.checkpoint ? { checkpoint: config.checkpoint } : {}),
       ...(config.resume ? { resume: config.resume } : {}),
-      progress: flags.progress as FitOptions['progress'],
+      progress: cliProgressSink(flags.progress as ProgressMode),
     };
     const history: FitHistory = await fit(model, data, options);
     const modelDir = path.join(config.out, 'model');

@@ -19,7 +19,7 @@ import { Rng } from '../../util/random.js';
 import { deriveSeed, OrnsteinUhlenbeckNoise } from '../noise.js';
 import { ReplayBuffer, type Batch, type ReplayState } from '../replay.js';
 import { disposeVariables, type Adam, type NamedVariable } from './nets.js';
-import { readContainer, writeContainer } from './state.js';
+import { readStateFile, writeStateFile } from './state.js';
 
 export const AGENT_KINDS = ['ddpg', 'naf', 'icnn'] as const;
 export type AgentKind = (typeof AGENT_KINDS)[number];
@@ -266,13 +266,13 @@ export abstract class BaseAgent implements Agent {
       options: this.options, counters: { observed: this.observedCount, updates: this.updateCount, episodes: this.episodeCount },
       replay: { capacity: r.capacity, size: r.size, next: r.next, added: r.added }, optimizers,
     };
-    await writeContainer(file, meta, arrays);
+    await writeStateFile(file, meta, arrays);
   }
 
   async load(file: string): Promise<void> {
     this.assertAlive();
     const where = `${this.kind}.load(${file})`;
-    const { meta, arrays } = await readContainer(file);
+    const { meta, arrays } = await readStateFile(file);
     if (meta.format !== 'icnn-rl-agent' || meta.kind !== this.kind) fail(`${where}: the file holds ${String(meta.kind ?? meta.format)}, not a ${this.kind} agent`);
     if (meta.observationSize !== this.observationSize || meta.actionSize !== this.actionSize) {
       fail(`${where}: the agent was saved for observations ${String(meta.observationSize)} and actions ${String(meta.actionSize)}, this one has ${this.observationSize} and ${this.actionSize}`);

@@ -22,7 +22,6 @@ export { NafBatchNorm } from './nafBatchNorm.js';
 export { NormalizedEnv, ActionScaling, ObservationScaling } from './normalizedEnv.js';
 export { softUpdate, cloneVariables, l2Loss, Dense, Mlp } from './nets.js';
 export type { NamedVariable, DenseInit } from './nets.js';
-export { encodeContainer, decodeContainer, readContainer, writeContainer } from './state.js';
 
 export type AgentOptions = DDPGOptions | NAFOptions | ICNNOptions;
 
