@@ -18,7 +18,7 @@ import { bundleEntropyMethod, type ActiveBundle } from './bundleEntropy.js';
 import { solveLp } from './lp.js';
 import { fail } from '../util/errors.js';
 import { NON_NEGATIVE, POSITIVE, POSITIVE_INT } from '../util/numbers.js';
-import { bool, instance, num, options, parseOptions, pickEntries } from '../util/schema.js';
+import { bool, instance, num, optionsSchema, parseOptions, pickEntries } from '../util/schema.js';
 import { assertFinite, toFlatBatch, type BatchInput } from '../util/tensors.js';
 
 /** Options every method reads. */
@@ -45,14 +45,14 @@ const COMMON_ENTRIES = {
 /** Each method's options (§3.1–3.4): a key of another method is a compile error for TypeScript callers and a
  * run-time error naming the methods it belongs to for JavaScript callers. */
 const METHOD_SCHEMAS = {
-  gd: options({ method: v.optional(v.literal('gd')), ...COMMON_ENTRIES, ...GD_OPTION_ENTRIES }),
-  bundle: options({ method: v.literal('bundle'), ...COMMON_ENTRIES }),
-  'bundle-entropy': options({
+  gd: optionsSchema({ method: v.optional(v.literal('gd')), ...COMMON_ENTRIES, ...GD_OPTION_ENTRIES }),
+  bundle: optionsSchema({ method: v.literal('bundle'), ...COMMON_ENTRIES }),
+  'bundle-entropy': optionsSchema({
     method: v.literal('bundle-entropy'), ...COMMON_ENTRIES,
     /** Weight w of the entropy term of Algorithm 2 (default 1). */
     entropyWeight: v.optional(num(POSITIVE, "for 'bundle-entropy'")),
   }),
-  lp: options({ method: v.literal('lp'), ...COMMON_ENTRIES }),
+  lp: optionsSchema({ method: v.literal('lp'), ...COMMON_ENTRIES }),
 };
 
 export const ARGMIN_METHODS = ['gd', 'bundle', 'bundle-entropy', 'lp'] as const satisfies readonly (keyof typeof METHOD_SCHEMAS)[];

@@ -15,7 +15,7 @@ import { binaryEntropy } from '../linalg/stableMath.js';
 import * as v from 'valibot';
 import { fail } from '../util/errors.js';
 import { NON_NEGATIVE, POSITIVE } from '../util/numbers.js';
-import { num, oneOf, options, parseOptions } from '../util/schema.js';
+import { num, oneOf, optionsSchema, parseOptions } from '../util/schema.js';
 
 /** The options of gradient descent, declared once (the type below is inferred from them). */
 export const GD_OPTION_ENTRIES = {
@@ -26,7 +26,7 @@ export const GD_OPTION_ENTRIES = {
   /** Weight w of the entropy term −w·H((y−l)/(u−l)) for 'adam' on a box (the RL code's barrier; default 0). */
   entropyWeight: v.optional(num(NON_NEGATIVE)),
 };
-const GD_OPTIONS = options(GD_OPTION_ENTRIES);
+const GD_OPTIONS = optionsSchema(GD_OPTION_ENTRIES);
 export type GdOptions = v.InferOutput<typeof GD_OPTIONS>;
 
 export interface GdResult {

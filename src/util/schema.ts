@@ -70,7 +70,7 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
  * A strict options object: unknown keys are errors listing the known ones (a typo must not be silently ignored),
  * an array or a non-object is refused as such, and a missing required key is named.
  */
-export function options<const E extends v.ObjectEntries>(entries: E) {
+export function optionsSchema<const E extends v.ObjectEntries>(entries: E) {
   const known = Object.keys(entries).join(', ');
   const schema = v.pipe(
     v.custom<Record<string, unknown>>(isPlainObject, (issue) => `must be an object, got ${Array.isArray(issue.input) ? 'an array' : show(issue.input)}`),

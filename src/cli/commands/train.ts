@@ -31,7 +31,7 @@ import { IcnnError, fail } from '../../util/errors.js';
 import { Rng } from '../../util/random.js';
 import * as v from 'valibot';
 import { NON_NEGATIVE, POSITIVE, POSITIVE_INT, parseFiniteNumber, stringifyFinite } from '../../util/numbers.js';
-import { arrayOf, nonEmptyString, num, oneOf, options, parseWith, show } from '../../util/schema.js';
+import { arrayOf, nonEmptyString, num, oneOf, optionsSchema, parseWith, show } from '../../util/schema.js';
 import { probeOutputDir } from '../../util/outputDir.js';
 import { guardCheckpointRoot, guardFinishedOutput } from '../runGuard.js';
 
@@ -43,7 +43,7 @@ const INTEGER = { integer: true };
 const anyObject = v.custom<Json>((x) => typeof x === 'object' && x !== null && !Array.isArray(x),
   (issue) => `must be an object, got ${Array.isArray(issue.input) ? 'an array' : show(issue.input)}`);
 
-const SYNTHETIC_MULTILABEL = options({
+const SYNTHETIC_MULTILABEL = optionsSchema({
   n: num(POSITIVE_INT),
   xDim: num(POSITIVE_INT),
   yDim: num(POSITIVE_INT),
@@ -56,9 +56,9 @@ export type SyntheticMultilabelOptions = v.InferOutput<typeof SYNTHETIC_MULTILAB
 
 const SOURCE_KINDS = "'json', 'csv', 'synthetic-multilabel'";
 const SOURCE = v.pipe(
-  options({
+  optionsSchema({
     json: v.optional(nonEmptyString),
-    csv: v.optional(options({ x: v.optional(nonEmptyString), y: nonEmptyString, target: v.optional(nonEmptyString) })),
+    csv: v.optional(optionsSchema({ x: v.optional(nonEmptyString), y: nonEmptyString, target: v.optional(nonEmptyString) })),
     'synthetic-multilabel': v.optional(SYNTHETIC_MULTILABEL),
   }),
   v.check((o) => Object.keys(o).length === 1, (issue) => {
@@ -74,13 +74,13 @@ export type DataSource =
   | { 'synthetic-multilabel': SyntheticMultilabelOptions };
 
 /** The config document (see the top of this file), declared once. */
-const TRAIN_CONFIG = options({
+const TRAIN_CONFIG = optionsSchema({
   model: anyObject, // { load } or constructor options with kind, checked below and by the model
   data: SOURCE,
   validation: v.optional(SOURCE),
   objective: nonEmptyString,
   objectiveOptions: v.optional(anyObject), // checked by the objective (createObjective)
-  optimizer: v.optional(options({
+  optimizer: v.optional(optionsSchema({
     name: v.optional(v.literal('adam', (issue) => `must be 'adam' (the only optimizer), got ${show(issue.input)}`)),
     learningRate: v.optional(num(POSITIVE)),
   })),
@@ -90,13 +90,13 @@ const TRAIN_CONFIG = options({
   metrics: v.optional(arrayOf(nonEmptyString, 'metric names')),
   threshold: v.optional(num({ min: 0, exclusiveMin: true, max: 1, exclusiveMax: true })),
   evalBatchSize: v.optional(num(POSITIVE_INT)),
-  earlyStopping: v.optional(options({
+  earlyStopping: v.optional(optionsSchema({
     patience: num(POSITIVE_INT),
     metric: v.optional(nonEmptyString),
     mode: v.optional(oneOf(['min', 'max'])),
     minDelta: v.optional(num(NON_NEGATIVE)),
   })),
-  checkpoint: v.optional(options({ dir: nonEmptyString, everySteps: v.optional(num(POSITIVE_INT)), keep: v.optional(num(POSITIVE_INT)) })),
+  checkpoint: v.optional(optionsSchema({ dir: nonEmptyString, everySteps: v.optional(num(POSITIVE_INT)), keep: v.optional(num(POSITIVE_INT)) })),
   resume: v.optional(nonEmptyString),
   out: nonEmptyString,
 });
@@ -139,7 +139,7 @@ function resolveSource(s: RawSource, baseDir: string): DataSource {
   return { 'synthetic-multilabel': s['synthetic-multilabel']! };
 }
 
-const SAVED_MODEL = options({ load: nonEmptyString });
+const SAVED_MODEL = optionsSchema({ load: nonEmptyString });
 
 /** Check a parsed config document; errors name the offending path (`config.…`). */
 export function parseTrainConfig(raw: unknown, baseDir: string): TrainConfig {
@@ -267,7 +267,7 @@ export function parseRowsText(text: string, file: string, width: number): Float3
 }
 
 /** A JSON data file: rows of y, of x (absent or null for models without x) and optionally targets. */
-const DATA_FILE = options({ x: v.optional(v.unknown()), y: v.optional(v.unknown()), target: v.optional(v.unknown()) });
+const DATA_FILE = optionsSchema({ x: v.optional(v.unknown()), y: v.optional(v.unknown()), target: v.optional(v.unknown()) });
 
 /** Load a data source as tensors for `model` (the caller disposes them). */
 export async function loadDataSource(src: DataSource, model: EnergyModel, what: string): Promise<Dataset> {
