@@ -79,6 +79,9 @@ export function optionsSchema<const E extends v.ObjectEntries>(entries: E) {
   return Object.assign(schema, { entries });
 }
 
+/** The options type of an entries object (for entries that are only spread into other schemas). */
+export type OptionsOf<E extends v.ObjectEntries> = v.InferOutput<v.StrictObjectSchema<E, undefined>>;
+
 /** How errors read: the API's `where: path must be …` / `where: unknown option 'k'`, or a JSON document's
  * `config.path must be …` / `config.path.k: unknown key`. */
 export type Dialect = { where: string } | { root: string };

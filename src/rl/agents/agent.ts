@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fail } from '../../util/errors.js';
 import * as v from 'valibot';
 import { NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT } from '../../util/numbers.js';
-import { bool, num, optionsSchema, parseOptions, show } from '../../util/schema.js';
+import { bool, num, optionsSchema, parseOptions, show, type OptionsOf } from '../../util/schema.js';
 import { Rng } from '../../util/random.js';
 import { deriveSeed, OrnsteinUhlenbeckNoise } from '../noise.js';
 import { ReplayBuffer, type Batch, type ReplayState } from '../replay.js';
@@ -72,8 +72,7 @@ export const COMMON_OPTION_ENTRIES = {
   ouTheta: v.optional(num({ min: 0, max: 1 })),
   ouSigma: v.optional(num(NON_NEGATIVE)),
 };
-const COMMON_OPTIONS = optionsSchema(COMMON_OPTION_ENTRIES);
-export type CommonAgentOptions = v.InferOutput<typeof COMMON_OPTIONS>;
+export type CommonAgentOptions = OptionsOf<typeof COMMON_OPTION_ENTRIES>;
 export type ResolvedCommonOptions = Required<CommonAgentOptions>;
 
 export const COMMON_OPTION_KEYS = Object.keys(COMMON_OPTION_ENTRIES) as (keyof typeof COMMON_OPTION_ENTRIES)[];
