@@ -7,24 +7,26 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { activate } from './activations.js';
-import { CONVEX_OPTION_KEYS, resolveConvexOptions, type ConvexOptions, type ResolvedConvexOptions } from './common.js';
+import * as v from 'valibot';
+import { CONVEX_OPTION_ENTRIES, layerWidths, resolveConvexOptions, type ResolvedConvexOptions } from './common.js';
 import { EnergyModel, type EnergyContext } from './energyModel.js';
-import { checkIntArray, checkNonNegativeInt, checkOptionKeys, checkPositiveInt } from '../util/options.js';
+import { NON_NEGATIVE_INT, POSITIVE_INT } from '../util/numbers.js';
+import { num, optionsSchema, parseOptions } from '../util/schema.js';
 import { fail } from '../util/errors.js';
 import { registerModelKind } from './registry.js';
 
-export interface FICNNOptions extends ConvexOptions {
+const FICNN_OPTIONS = optionsSchema({
   /** Width of x (0 or absent: the model is a function of y alone). */
-  xDim?: number;
+  xDim: v.optional(num(NON_NEGATIVE_INT)),
   /** Width of y. */
-  yDim: number;
+  yDim: num(POSITIVE_INT),
   /** Hidden layer widths, e.g. [200, 200]. */
-  hidden: number[];
-}
+  hidden: layerWidths,
+  ...CONVEX_OPTION_ENTRIES,
+});
+export type FICNNOptions = v.InferOutput<typeof FICNN_OPTIONS>;
 
 export type FICNNConfig = Required<FICNNOptions>;
-
-const KEYS = ['xDim', 'yDim', 'hidden', ...CONVEX_OPTION_KEYS] as const;
 
 interface FICNNContext extends EnergyContext {
   /** Per layer: the x-part of the passthrough plus the bias, [N, m_{i+1}] (or [1, m] broadcast when xDim = 0). */
@@ -40,12 +42,10 @@ export class FICNN extends EnergyModel {
   private readonly widths: number[];
 
   constructor(options: FICNNOptions) {
-    checkOptionKeys('FICNN', options, KEYS);
     if (options === undefined || options === null) fail('FICNN: options { yDim, hidden } are required');
-    const o = resolveConvexOptions('FICNN', options);
-    const xDim = options.xDim === undefined ? 0 : checkNonNegativeInt('FICNN', 'xDim', options.xDim);
-    const yDim = checkPositiveInt('FICNN', 'yDim', options.yDim);
-    const hidden = checkIntArray('FICNN', 'hidden', options.hidden);
+    const p = parseOptions('FICNN', FICNN_OPTIONS, options);
+    const o = resolveConvexOptions(p);
+    const { xDim = 0, yDim, hidden } = p;
     super(o.positivity, o.seed, o.weightStd);
     this.o = o;
     this.config = { xDim, yDim, hidden, ...o };
