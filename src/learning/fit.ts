@@ -25,12 +25,14 @@ import type { EnergyModel } from '../models/energyModel.js';
 import type { Batch, Objective } from './objectives/objective.js';
 import { createObjective, OBJECTIVE_NAMES, type ObjectiveName } from './objectives/index.js';
 import { evaluate, isRegressionObjective, LOWER_IS_BETTER, metricNamesFor, type Metrics } from './metrics.js';
-import { isOutOfRangeMessage } from '../util/numbers.js';
+import { CHECKPOINT_OPTIONS, EARLY_STOPPING_OPTIONS } from './fitOptions.js';
 import { CheckpointWriter, readCheckpoint, restoreModel, restoreOptimizer } from './checkpoint.js';
 import { checkProgressMode, Progress, type ProgressMode } from './progress.js';
 import { Rng } from '../util/random.js';
 import { fail } from '../util/errors.js';
-import { checkOptionKeys } from '../util/options.js';
+import * as v from 'valibot';
+import { isOutOfRangeMessage, POSITIVE, POSITIVE_INT } from '../util/numbers.js';
+import { arrayOf, func, instance, nonEmptyString, num, optionsSchema, parseOptions, parseWith } from '../util/schema.js';
 import { assertFinite } from '../util/tensors.js';
 
 /** An in-memory dataset. */
@@ -47,26 +49,6 @@ export interface Dataset {
 export type BatchStream = AsyncIterable<Batch> | (() => AsyncIterable<Batch>);
 
 export type FitData = Dataset | BatchStream;
-
-export interface EarlyStoppingOptions {
-  /** Epochs without improvement before stopping. */
-  patience: number;
-  /** Metric to watch: a validation metric name or 'trainLoss' (default: exampleF1 / mse with validation data, else trainLoss). */
-  metric?: string;
-  /** Whether smaller or larger is better (default: 'min' for losses and errors, 'max' otherwise). */
-  mode?: 'min' | 'max';
-  /** An improvement must exceed this (default 0). */
-  minDelta?: number;
-}
-
-export interface CheckpointOptions {
-  /** Checkpoint root directory (see ./checkpoint.ts). */
-  dir: string;
-  /** Also checkpoint every this many steps (checkpoints are always written at the end of every epoch). */
-  everySteps?: number;
-  /** Checkpoints kept (default 2). */
-  keep?: number;
-}
 
 export interface EpochRecord {
   /** 1-based. */
@@ -123,44 +105,43 @@ export interface StepInfo {
   loss: number;
 }
 
-export interface FitOptions {
-  /** An objective name or an Objective instance. */
-  objective: ObjectiveName | Objective;
-  /** Options of an objective given by name (unknown names refused). */
-  objectiveOptions?: Record<string, unknown>;
-  /** Total epochs (a resumed run continues up to this many). */
-  epochs: number;
-  /** Rows per minibatch for in-memory data (default 32). */
-  batchSize?: number;
-  /** Adam's learning rate (default 1e-3, the authors' setting). */
-  learningRate?: number;
-  /** Seed of the shuffle (default 0). The model's initialization has its own seed. */
-  seed?: number;
-  /** Validation data: metrics are computed with objective.predict after every epoch. */
-  validation?: Dataset;
-  /** Only these validation metrics (default: all that apply). */
-  metrics?: string[];
-  /** Threshold of the multi-label metrics (default 0.5). */
-  threshold?: number;
-  /** Rows per prediction batch during validation (default 256). */
-  evalBatchSize?: number;
-  earlyStopping?: EarlyStoppingOptions;
-  checkpoint?: CheckpointOptions;
-  /** Continue from a checkpoint: its root directory (LATEST is followed) or one checkpoint directory. */
-  resume?: string;
-  /** true/'auto': a bar on a TTY, else one line per epoch; 'bar', 'lines'; false/'none' (default): silent. */
-  progress?: boolean | ProgressMode;
-  /** Where progress goes (default process.stderr). */
-  progressStream?: NodeJS.WritableStream;
-  onEpochEnd?: (info: EpochEndInfo) => void | Promise<void>;
-  onStep?: (info: StepInfo) => void | Promise<void>;
-  onCheckpoint?: (info: { dir: string; step: number; epoch: number }) => void | Promise<void>;
-}
+/** A callback option: a function of the given signature. */
+const callback = <T>() => v.optional(func<(info: T) => void | Promise<void>>());
 
-const FIT_KEYS = [
-  'objective', 'objectiveOptions', 'epochs', 'batchSize', 'learningRate', 'seed', 'validation', 'metrics', 'threshold',
-  'evalBatchSize', 'earlyStopping', 'checkpoint', 'resume', 'progress', 'progressStream', 'onEpochEnd', 'onStep', 'onCheckpoint',
-] as const;
+const FIT_OPTIONS = optionsSchema({
+  /** An objective name or an Objective instance (checked in resolveOptions: a name, or an object with step and predict). */
+  objective: v.custom<ObjectiveName | Objective>(() => true),
+  /** Options of an objective given by name (unknown names refused by the objective). */
+  objectiveOptions: v.optional(instance<Record<string, unknown>>((x) => typeof x === 'object' && x !== null && !Array.isArray(x), 'an object')),
+  /** Total epochs (a resumed run continues up to this many). */
+  epochs: num(POSITIVE_INT),
+  /** Rows per minibatch for in-memory data (default 32). */
+  batchSize: v.optional(num(POSITIVE_INT)),
+  /** Adam's learning rate (default 1e-3, the authors' setting). */
+  learningRate: v.optional(num(POSITIVE)),
+  /** Seed of the shuffle (default 0). The model's initialization has its own seed. */
+  seed: v.optional(num({ integer: true })),
+  /** Validation data: metrics are computed with objective.predict after every epoch (checked by checkDataset). */
+  validation: v.optional(v.custom<Dataset>(() => true)),
+  /** Only these validation metrics (default: all that apply). */
+  metrics: v.optional(arrayOf(nonEmptyString, 'metric names')),
+  /** Threshold of the multi-label metrics (default 0.5). */
+  threshold: v.optional(num({ min: 0, exclusiveMin: true, max: 1, exclusiveMax: true })),
+  /** Rows per prediction batch during validation (default 256). */
+  evalBatchSize: v.optional(num(POSITIVE_INT)),
+  earlyStopping: v.optional(EARLY_STOPPING_OPTIONS),
+  checkpoint: v.optional(CHECKPOINT_OPTIONS),
+  /** Continue from a checkpoint: its root directory (LATEST is followed) or one checkpoint directory. */
+  resume: v.optional(nonEmptyString),
+  /** true/'auto': a bar on a TTY, else one line per epoch; 'bar', 'lines'; false/'none' (default): silent (checked by checkProgressMode). */
+  progress: v.optional(v.custom<boolean | ProgressMode>(() => true)),
+  /** Where progress goes (default process.stderr). */
+  progressStream: v.optional(instance<NodeJS.WritableStream>((x) => typeof x === 'object' && x !== null && typeof (x as { write?: unknown }).write === 'function', 'a writable stream')),
+  onEpochEnd: callback<EpochEndInfo>(),
+  onStep: callback<StepInfo>(),
+  onCheckpoint: callback<{ dir: string; step: number; epoch: number }>(),
+});
+export type FitOptions = v.InferOutput<typeof FIT_OPTIONS>;
 
 /** The loop's state, as a checkpoint stores it (JSON). */
 export interface TrainingState {
@@ -189,16 +170,13 @@ export interface TrainingState {
 
 // ---- validation ---------------------------------------------------------------------------------------------
 
-function positiveInt(where: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(`${where} must be a positive integer, got ${JSON.stringify(v)}`);
-  return v;
-}
+/** A dataset's keys; the tensors are checked against the model below. */
+const DATASET_KEYS = optionsSchema({ x: v.optional(v.unknown()), y: v.optional(v.unknown()), target: v.optional(v.unknown()) });
 
 function checkDataset(name_: 'data' | 'validation', model: EnergyModel, d: unknown, { needTarget }: { needTarget: boolean }): Dataset {
   const where = `fit: ${name_}`;
   if (typeof d !== 'object' || d === null) fail(`${where} must be { x, y, target? }, got ${d === null ? 'null' : typeof d}`);
-  checkOptionKeys(where, d, ['x', 'y', 'target']);
-  const { x, y, target } = d as Partial<Dataset>;
+  const { x, y, target } = parseWith(DATASET_KEYS, d, { where }) as Partial<Dataset>;
   if (!(y instanceof tf.Tensor) || y.isDisposed) fail(`${where}.y must be a tensor [N, ${model.yDim}]`);
   if (y.rank !== 2 || y.shape[1] !== model.yDim || y.shape[0] === 0) {
     fail(`${where}.y must have shape [N, ${model.yDim}] with N > 0, got [${y.shape.join(', ')}]`);
@@ -249,7 +227,7 @@ interface Resolved {
 
 function resolveOptions(model: EnergyModel, data: FitData, options: FitOptions): Resolved {
   if (typeof options !== 'object' || options === null) fail('fit: options { objective, epochs, … } are required');
-  checkOptionKeys('fit', options, FIT_KEYS);
+  options = parseOptions('fit', FIT_OPTIONS, options);
   let objective: Objective;
   if (typeof options.objective === 'string') {
     objective = createObjective(options.objective, options.objectiveOptions, 'fit: objectiveOptions');
@@ -261,34 +239,22 @@ function resolveOptions(model: EnergyModel, data: FitData, options: FitOptions):
     fail(`fit: objective must be one of ${OBJECTIVE_NAMES.map((n) => `'${n}'`).join(', ')} or an Objective, got ${JSON.stringify(options.objective)}`);
   }
   const regression = isRegressionObjective(objective);
-  const epochs = positiveInt('fit: epochs', options.epochs);
+  const epochs = options.epochs;
   const stream = isStream(data);
   if (stream && options.batchSize !== undefined) fail('fit: batchSize applies to in-memory data; streamed data comes in its own batches');
-  const batchSize = stream ? null : positiveInt('fit: batchSize', options.batchSize ?? 32);
+  const batchSize = stream ? null : options.batchSize ?? 32;
   const learningRate = options.learningRate ?? 1e-3;
-  if (typeof learningRate !== 'number' || !(learningRate > 0) || !Number.isFinite(learningRate)) {
-    fail(`fit: learningRate must be a positive finite number, got ${JSON.stringify(options.learningRate)}`);
-  }
   const seed = options.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) fail(`fit: seed must be an integer, got ${JSON.stringify(options.seed)}`);
   const validation = options.validation === undefined ? null : checkDataset('validation', model, options.validation, { needTarget: regression });
   const available = metricNamesFor(objective) as readonly string[];
   if (options.metrics !== undefined) {
-    if (!Array.isArray(options.metrics)) fail('fit: metrics must be an array of metric names');
     for (const m of options.metrics) {
       if (!available.includes(m)) fail(`fit: unknown metric ${JSON.stringify(m)} for objective '${objective.name}' (expected one of: ${available.join(', ')})`);
     }
   }
   const threshold = options.threshold ?? 0.5;
-  if (typeof threshold !== 'number' || !(threshold > 0 && threshold < 1)) fail(`fit: threshold must be in (0, 1), got ${JSON.stringify(options.threshold)}`);
-  const evalBatchSize = positiveInt('fit: evalBatchSize', options.evalBatchSize ?? 256);
-
+  const evalBatchSize = options.evalBatchSize ?? 256;
   const es = options.earlyStopping;
-  if (es !== undefined) {
-    if (typeof es !== 'object' || es === null) fail('fit: earlyStopping must be { patience, metric?, mode?, minDelta? }');
-    checkOptionKeys('fit: earlyStopping', es, ['patience', 'metric', 'mode', 'minDelta']);
-    positiveInt('fit: earlyStopping.patience', es.patience);
-  }
   const computed = options.metrics ?? available;
   // The watched metric: the one asked for, else the objective's usual validation metric when it is computed, else
   // the first computed validation metric (e.g. metrics: ['mse'] for a multi-label objective), else the train loss.
@@ -299,28 +265,9 @@ function resolveOptions(model: EnergyModel, data: FitData, options: FitOptions):
     if (!computed.includes(metric)) fail(`fit: earlyStopping.metric ${JSON.stringify(metric)} is not computed (metrics: trainLoss, ${computed.join(', ')})`);
   }
   const mode = es?.mode ?? (LOWER_IS_BETTER.includes(metric) ? 'min' : 'max');
-  if (mode !== 'min' && mode !== 'max') fail(`fit: earlyStopping.mode must be 'min' or 'max', got ${JSON.stringify(mode)}`);
   const minDelta = es?.minDelta ?? 0;
-  if (typeof minDelta !== 'number' || !(minDelta >= 0) || !Number.isFinite(minDelta)) fail(`fit: earlyStopping.minDelta must be a non-negative number, got ${JSON.stringify(minDelta)}`);
-
-  let checkpoint: Resolved['checkpoint'] = null;
-  if (options.checkpoint !== undefined) {
-    const c = options.checkpoint;
-    if (typeof c !== 'object' || c === null) fail('fit: checkpoint must be { dir, everySteps?, keep? }');
-    checkOptionKeys('fit: checkpoint', c, ['dir', 'everySteps', 'keep']);
-    if (typeof c.dir !== 'string' || c.dir === '') fail(`fit: checkpoint.dir must be a directory path, got ${JSON.stringify(c.dir)}`);
-    checkpoint = {
-      dir: c.dir,
-      everySteps: c.everySteps === undefined ? null : positiveInt('fit: checkpoint.everySteps', c.everySteps),
-      keep: c.keep === undefined ? 2 : positiveInt('fit: checkpoint.keep', c.keep),
-    };
-  }
-  if (options.resume !== undefined && (typeof options.resume !== 'string' || options.resume === '')) {
-    fail(`fit: resume must be a checkpoint directory, got ${JSON.stringify(options.resume)}`);
-  }
-  for (const k of ['onEpochEnd', 'onStep', 'onCheckpoint'] as const) {
-    if (options[k] !== undefined && typeof options[k] !== 'function') fail(`fit: ${k} must be a function`);
-  }
+  const c = options.checkpoint;
+  const checkpoint: Resolved['checkpoint'] = c === undefined ? null : { dir: c.dir, everySteps: c.everySteps ?? null, keep: c.keep ?? 2 };
   return {
     objective, epochs, batchSize, learningRate, seed, validation, metrics: options.metrics, threshold, evalBatchSize,
     monitor: { metric, mode, minDelta, patience: es ? es.patience : null },

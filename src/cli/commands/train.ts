@@ -30,8 +30,9 @@ import type { Dataset, FitHistory, FitOptions } from '../../learning/fit.js';
 import { IcnnError, fail } from '../../util/errors.js';
 import { Rng } from '../../util/random.js';
 import * as v from 'valibot';
-import { NON_NEGATIVE, POSITIVE, POSITIVE_INT, parseFiniteNumber, stringifyFinite } from '../../util/numbers.js';
-import { arrayOf, nonEmptyString, num, oneOf, optionsSchema, parseWith, show } from '../../util/schema.js';
+import { POSITIVE, POSITIVE_INT, parseFiniteNumber, stringifyFinite } from '../../util/numbers.js';
+import { CHECKPOINT_OPTIONS, EARLY_STOPPING_OPTIONS, type CheckpointOptions, type EarlyStoppingOptions } from '../../learning/fitOptions.js';
+import { arrayOf, nonEmptyString, num, optionsSchema, parseWith, show } from '../../util/schema.js';
 import { probeOutputDir } from '../../util/outputDir.js';
 import { guardCheckpointRoot, guardFinishedOutput } from '../runGuard.js';
 
@@ -90,13 +91,8 @@ const TRAIN_CONFIG = optionsSchema({
   metrics: v.optional(arrayOf(nonEmptyString, 'metric names')),
   threshold: v.optional(num({ min: 0, exclusiveMin: true, max: 1, exclusiveMax: true })),
   evalBatchSize: v.optional(num(POSITIVE_INT)),
-  earlyStopping: v.optional(optionsSchema({
-    patience: num(POSITIVE_INT),
-    metric: v.optional(nonEmptyString),
-    mode: v.optional(oneOf(['min', 'max'])),
-    minDelta: v.optional(num(NON_NEGATIVE)),
-  })),
-  checkpoint: v.optional(optionsSchema({ dir: nonEmptyString, everySteps: v.optional(num(POSITIVE_INT)), keep: v.optional(num(POSITIVE_INT)) })),
+  earlyStopping: v.optional(EARLY_STOPPING_OPTIONS),
+  checkpoint: v.optional(CHECKPOINT_OPTIONS),
   resume: v.optional(nonEmptyString),
   out: nonEmptyString,
 });
@@ -117,8 +113,8 @@ export interface TrainConfig {
   metrics: string[] | undefined;
   threshold: number | undefined;
   evalBatchSize: number | undefined;
-  earlyStopping: v.InferOutput<typeof TRAIN_CONFIG>['earlyStopping'];
-  checkpoint: { dir: string; everySteps?: number; keep?: number } | undefined;
+  earlyStopping: EarlyStoppingOptions | undefined;
+  checkpoint: CheckpointOptions | undefined;
   resume: string | undefined;
   out: string;
 }
