@@ -79,6 +79,9 @@ export function optionsSchema<const E extends v.ObjectEntries>(entries: E) {
   return Object.assign(schema, { entries });
 }
 
+/** Any strict options schema made by `optionsSchema` (its entries are listed in unknown-key messages). */
+export type OptionsSchema = v.GenericSchema<unknown, Record<string, unknown>> & { entries: v.ObjectEntries };
+
 /** The options type of an entries object (for entries that are only spread into other schemas). */
 export type OptionsOf<E extends v.ObjectEntries> = v.InferOutput<v.StrictObjectSchema<E, undefined>>;
 
