@@ -25,14 +25,14 @@ import type { EnergyModel } from '../models/energyModel.js';
 import type { Batch, Objective } from './objectives/objective.js';
 import { createObjective, OBJECTIVE_NAMES, type ObjectiveName } from './objectives/index.js';
 import { evaluate, isRegressionObjective, LOWER_IS_BETTER, metricNamesFor, type Metrics } from './metrics.js';
-import { CHECKPOINT_OPTIONS, EARLY_STOPPING_OPTIONS } from './fitOptions.js';
+import { SHARED_FIT_ENTRIES } from './fitOptions.js';
 import { CheckpointWriter, readCheckpoint, restoreModel, restoreOptimizer } from './checkpoint.js';
 import { checkProgressMode, Progress, type ProgressMode } from './progress.js';
 import { Rng } from '../util/random.js';
 import { fail } from '../util/errors.js';
 import * as v from 'valibot';
-import { isOutOfRangeMessage, POSITIVE, POSITIVE_INT } from '../util/numbers.js';
-import { arrayOf, func, instance, nonEmptyString, num, optionsSchema, parseOptions, parseWith } from '../util/schema.js';
+import { isOutOfRangeMessage, POSITIVE } from '../util/numbers.js';
+import { func, instance, num, optionsSchema, parseOptions, parseWith } from '../util/schema.js';
 import { assertFinite } from '../util/tensors.js';
 
 /** An in-memory dataset. */
@@ -113,26 +113,11 @@ const FIT_OPTIONS = optionsSchema({
   objective: v.custom<ObjectiveName | Objective>(() => true),
   /** Options of an objective given by name (unknown names refused by the objective). */
   objectiveOptions: v.optional(instance<Record<string, unknown>>((x) => typeof x === 'object' && x !== null && !Array.isArray(x), 'an object')),
-  /** Total epochs (a resumed run continues up to this many). */
-  epochs: num(POSITIVE_INT),
-  /** Rows per minibatch for in-memory data (default 32). */
-  batchSize: v.optional(num(POSITIVE_INT)),
   /** Adam's learning rate (default 1e-3, the authors' setting). */
   learningRate: v.optional(num(POSITIVE)),
-  /** Seed of the shuffle (default 0). The model's initialization has its own seed. */
-  seed: v.optional(num({ integer: true })),
+  ...SHARED_FIT_ENTRIES,
   /** Validation data: metrics are computed with objective.predict after every epoch (checked by checkDataset). */
   validation: v.optional(v.custom<Dataset>(() => true)),
-  /** Only these validation metrics (default: all that apply). */
-  metrics: v.optional(arrayOf(nonEmptyString, 'metric names')),
-  /** Threshold of the multi-label metrics (default 0.5). */
-  threshold: v.optional(num({ min: 0, exclusiveMin: true, max: 1, exclusiveMax: true })),
-  /** Rows per prediction batch during validation (default 256). */
-  evalBatchSize: v.optional(num(POSITIVE_INT)),
-  earlyStopping: v.optional(EARLY_STOPPING_OPTIONS),
-  checkpoint: v.optional(CHECKPOINT_OPTIONS),
-  /** Continue from a checkpoint: its root directory (LATEST is followed) or one checkpoint directory. */
-  resume: v.optional(nonEmptyString),
   /** true/'auto': a bar on a TTY, else one line per epoch; 'bar', 'lines'; false/'none' (default): silent (checked by checkProgressMode). */
   progress: v.optional(v.custom<boolean | ProgressMode>(() => true)),
   /** Where progress goes (default process.stderr). */

@@ -31,8 +31,8 @@ import { IcnnError, fail } from '../../util/errors.js';
 import { Rng } from '../../util/random.js';
 import * as v from 'valibot';
 import { POSITIVE, POSITIVE_INT, parseFiniteNumber, stringifyFinite } from '../../util/numbers.js';
-import { CHECKPOINT_OPTIONS, EARLY_STOPPING_OPTIONS, type CheckpointOptions, type EarlyStoppingOptions } from '../../learning/fitOptions.js';
-import { arrayOf, nonEmptyString, num, optionsSchema, parseWith, show } from '../../util/schema.js';
+import { SHARED_FIT_ENTRIES, type CheckpointOptions, type EarlyStoppingOptions } from '../../learning/fitOptions.js';
+import { nonEmptyString, num, optionsSchema, parseWith, show } from '../../util/schema.js';
 import { probeOutputDir } from '../../util/outputDir.js';
 import { guardCheckpointRoot, guardFinishedOutput } from '../runGuard.js';
 
@@ -85,15 +85,7 @@ const TRAIN_CONFIG = optionsSchema({
     name: v.optional(v.literal('adam', (issue) => `must be 'adam' (the only optimizer), got ${show(issue.input)}`)),
     learningRate: v.optional(num(POSITIVE)),
   })),
-  epochs: num(POSITIVE_INT),
-  batchSize: v.optional(num(POSITIVE_INT)),
-  seed: v.optional(num(INTEGER)),
-  metrics: v.optional(arrayOf(nonEmptyString, 'metric names')),
-  threshold: v.optional(num({ min: 0, exclusiveMin: true, max: 1, exclusiveMax: true })),
-  evalBatchSize: v.optional(num(POSITIVE_INT)),
-  earlyStopping: v.optional(EARLY_STOPPING_OPTIONS),
-  checkpoint: v.optional(CHECKPOINT_OPTIONS),
-  resume: v.optional(nonEmptyString),
+  ...SHARED_FIT_ENTRIES,
   out: nonEmptyString,
 });
 type RawSource = v.InferOutput<typeof SOURCE>;
