@@ -156,12 +156,12 @@ export interface TrainingState {
 // ---- validation ---------------------------------------------------------------------------------------------
 
 /** A dataset's keys; the tensors are checked against the model below. */
-const DATASET_KEYS = optionsSchema({ x: v.optional(v.unknown()), y: v.optional(v.unknown()), target: v.optional(v.unknown()) });
+const DATASET_FIELDS = optionsSchema({ x: v.optional(v.unknown()), y: v.optional(v.unknown()), target: v.optional(v.unknown()) });
 
 function checkDataset(name_: 'data' | 'validation', model: EnergyModel, d: unknown, { needTarget }: { needTarget: boolean }): Dataset {
   const where = `fit: ${name_}`;
   if (typeof d !== 'object' || d === null) fail(`${where} must be { x, y, target? }, got ${d === null ? 'null' : typeof d}`);
-  const { x, y, target } = parseWith(DATASET_KEYS, d, { where }) as Partial<Dataset>;
+  const { x, y, target } = parseWith(DATASET_FIELDS, d, { where }) as Partial<Dataset>;
   if (!(y instanceof tf.Tensor) || y.isDisposed) fail(`${where}.y must be a tensor [N, ${model.yDim}]`);
   if (y.rank !== 2 || y.shape[1] !== model.yDim || y.shape[0] === 0) {
     fail(`${where}.y must have shape [N, ${model.yDim}] with N > 0, got [${y.shape.join(', ')}]`);
