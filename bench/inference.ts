@@ -27,7 +27,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PICNN, Rng, VERSION, backendInfo, tf } from '../test/helpers/icnn.js';
-import { argmin, type ArgminOptions } from '../src/inference/argmin.js';
+import { argmin, type ArgminOptions, type GdArgminOptions } from '../src/inference/argmin.js';
 import { binaryEntropy } from '../src/inference/entropyDual/numerics.js';
 import { lineChart, svgToPng, writePngAtomic, type Series } from '../src/report/index.js';
 import { writeFileAtomic } from '../src/util/atomicFile.js';
@@ -215,7 +215,7 @@ function exportForTorch(model: PICNN, x: tf.Tensor2D, dir: string): void {
  * Our GD loop and PyTorch's, interleaved in rounds (ours `reps` times, then a PyTorch process timing `reps` runs),
  * so that other load on the machine affects both sides alike; the minimum over all runs is the headline number.
  */
-async function compareWithTorch(model: PICNN, x: tf.Tensor2D, options: ArgminOptions, steps: number, reps: number, rounds: number):
+async function compareWithTorch(model: PICNN, x: tf.Tensor2D, options: GdArgminOptions, steps: number, reps: number, rounds: number):
   Promise<Record<string, unknown>> {
   const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) {
@@ -390,7 +390,7 @@ async function benchNet(net: NetSpec, args: Args, budgets: number[], reps: numbe
 
   if (net.key === 'bibtex' && args.torch) {
     // Our GD loop vs PyTorch's: batch 128, 30 momentum steps (the paper's lr 0.1, μ 0.3).
-    const t = await compareWithTorch(model, xAll, opts('gd-momentum'), 30, reps, args.quick ? 1 : 3);
+    const t = await compareWithTorch(model, xAll, opts('gd-momentum') as GdArgminOptions, 30, reps, args.quick ? 1 : 3);
     result.torch = t;
     if ('error' in t) console.log(`  PyTorch: ${String(t.error)}`);
     else {

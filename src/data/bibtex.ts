@@ -5,10 +5,10 @@
  * Labels are the attributes named in Mulan's `bibtex.xml` (they are the last 159 attributes, Mulan convention).
  */
 import { readFile } from 'node:fs/promises';
-import { checkOptionKeys } from '../util/options.js';
+import { optionsSchema, parseOptions } from '../util/schema.js';
 import { fail } from '../util/errors.js';
 import { decodeArffBytes, parseMulanLabelsXml, parseMultiLabelArff } from './arff.js';
-import { DATA_LOCATION_OPTION_KEYS, resolveDataFile, type DataLocationOptions } from './resolve.js';
+import { DATA_LOCATION_OPTION_ENTRIES, resolveDataFile, type DataLocationOptions } from './resolve.js';
 import { BIBTEX_LABELS_FILE, BIBTEX_TEST_FILE, BIBTEX_TRAIN_FILE } from './sources.js';
 
 export interface MultiLabelSplit {
@@ -32,9 +32,11 @@ function sameNames(a: readonly string[], b: readonly string[]): number {
   return -1;
 }
 
+const BIBTEX_OPTIONS = optionsSchema(DATA_LOCATION_OPTION_ENTRIES);
+
 /** Load the BibTeX train/test split (found locally, else downloaded; see `resolveDataFile`). */
 export async function loadBibtex(options: DataLocationOptions = {}): Promise<BibtexData> {
-  checkOptionKeys('loadBibtex', options, DATA_LOCATION_OPTION_KEYS);
+  parseOptions('loadBibtex', BIBTEX_OPTIONS, options);
   // One after the other, so that a first-time download reports its files in order.
   const xmlPath = await resolveDataFile(BIBTEX_LABELS_FILE, options);
   const trainPath = await resolveDataFile(BIBTEX_TRAIN_FILE, options);

@@ -10,10 +10,13 @@
  * 0–31) from the right half (columns 32–63), fed mirrored horizontally so that the halves line up.
  */
 import { readFile } from 'node:fs/promises';
-import { checkOneOf, checkOptionKeys, checkPositiveInt } from '../util/options.js';
+import * as v from 'valibot';
+import { checkOneOf } from '../util/options.js';
+import { POSITIVE_INT } from '../util/numbers.js';
+import { bool, num, oneOf, optionsSchema, parseOptions } from '../util/schema.js';
 import { fail } from '../util/errors.js';
 import { readMatVariable } from './mat.js';
-import { DATA_LOCATION_OPTION_KEYS, resolveDataFile, type DataLocationOptions } from './resolve.js';
+import { DATA_LOCATION_OPTION_ENTRIES, resolveDataFile } from './resolve.js';
 import { OLIVETTI_MAT_FILE } from './sources.js';
 
 export const OLIVETTI_SIZE = 64;
@@ -23,7 +26,8 @@ export const OLIVETTI_PIXELS = OLIVETTI_SIZE * OLIVETTI_SIZE;
  * How bytes become [0, 1] values: 'divide255' (the paper's code, `/255.`; the data's maximum 242 becomes 0.949)
  * or 'minmax' (scikit-learn: `(v - min) / (max - min)` over the whole set, i.e. `/242`).
  */
-export type OlivettiScaling = 'divide255' | 'minmax';
+export const OLIVETTI_SCALINGS = ['divide255', 'minmax'] as const;
+export type OlivettiScaling = (typeof OLIVETTI_SCALINGS)[number];
 
 export interface OlivettiData {
   /** n × 64 × 64 row-major, upright, scaled to [0, 1]. */
@@ -38,9 +42,20 @@ export interface OlivettiData {
   scaling: OlivettiScaling;
 }
 
-export interface LoadOlivettiOptions extends DataLocationOptions {
-  scaling?: OlivettiScaling;
-}
+const LOAD_OLIVETTI_OPTIONS = optionsSchema({
+  ...DATA_LOCATION_OPTION_ENTRIES,
+  /** 'divide255' (default, the authors') or 'minmax'. */
+  scaling: v.optional(oneOf(OLIVETTI_SCALINGS)),
+});
+export type LoadOlivettiOptions = v.InferOutput<typeof LOAD_OLIVETTI_OPTIONS>;
+
+const COMPLETION_SPLIT_OPTIONS = optionsSchema({
+  /** Images [0, nTrain) train, the rest test (default 350). */
+  nTrain: v.optional(num(POSITIVE_INT)),
+  /** Mirror x horizontally (default true). */
+  flipX: v.optional(bool),
+});
+export type CompletionSplitOptions = v.InferOutput<typeof COMPLETION_SPLIT_OPTIONS>;
 
 /** Upright row-major bytes from the bytes of `olivettifaces.mat`. */
 export function olivettiPixelsFromMat(bytes: Uint8Array, source = 'olivettifaces.mat'): { pixels: Uint8Array; n: number } {
@@ -70,7 +85,7 @@ export function olivettiPixelsFromMat(bytes: Uint8Array, source = 'olivettifaces
 
 /** Scale bytes to [0, 1]. */
 export function scaleOlivetti(pixels: Uint8Array, scaling: OlivettiScaling = 'divide255'): Float32Array {
-  checkOneOf('scaleOlivetti', 'scaling', scaling, ['divide255', 'minmax']);
+  checkOneOf('scaleOlivetti', 'scaling', scaling, OLIVETTI_SCALINGS);
   let lo = 0;
   let hi = 255;
   if (scaling === 'minmax') {
@@ -91,8 +106,7 @@ export function scaleOlivetti(pixels: Uint8Array, scaling: OlivettiScaling = 'di
 
 /** Olivetti faces from `olivettifaces.mat` (found locally, else downloaded; see `resolveDataFile`). */
 export async function loadOlivetti(options: LoadOlivettiOptions = {}): Promise<OlivettiData> {
-  checkOptionKeys('loadOlivetti', options, [...DATA_LOCATION_OPTION_KEYS, 'scaling']);
-  const scaling = checkOneOf('loadOlivetti', 'scaling', options.scaling ?? 'divide255', ['divide255', 'minmax']);
+  const scaling = parseOptions('loadOlivetti', LOAD_OLIVETTI_OPTIONS, options).scaling ?? 'divide255';
   const file = await resolveDataFile(OLIVETTI_MAT_FILE, options);
   const { pixels, n } = olivettiPixelsFromMat(await readFile(file), file);
   const personIds = new Int32Array(n);
@@ -120,16 +134,14 @@ export interface CompletionSplit {
  * rest test; y = columns 0..31, x = columns 32..63 mirrored horizontally (x[r, c] = image[r, 63 - c]) unless
  * `flipX: false` (then x[r, c] = image[r, 32 + c]).
  */
-export function olivettiCompletionSplit(images: Float32Array, options: { nTrain?: number; flipX?: boolean } = {}): CompletionSplit {
-  checkOptionKeys('olivettiCompletionSplit', options, ['nTrain', 'flipX']);
+export function olivettiCompletionSplit(images: Float32Array, options: CompletionSplitOptions = {}): CompletionSplit {
+  const { nTrain = 350, flipX: flip = true } = parseOptions('olivettiCompletionSplit', COMPLETION_SPLIT_OPTIONS, options);
   if (!(images instanceof Float32Array)) fail('olivettiCompletionSplit: images must be a Float32Array (n × 64 × 64, row-major)');
   if (images.length === 0 || images.length % OLIVETTI_PIXELS !== 0) {
     fail(`olivettiCompletionSplit: images has ${images.length} values, expected a positive multiple of ${OLIVETTI_PIXELS} (n × 64 × 64)`);
   }
   const n = images.length / OLIVETTI_PIXELS;
-  const nTrain = checkPositiveInt('olivettiCompletionSplit', 'nTrain', options.nTrain ?? 350);
   if (nTrain >= n) fail(`olivettiCompletionSplit: nTrain must be less than the number of images (${n}), got ${nTrain}`);
-  const flip = options.flipX ?? true;
   const half = OLIVETTI_SIZE / 2;
   const build = (from: number, to: number): CompletionSet => {
     const m = to - from;

@@ -13,6 +13,9 @@ import path from 'node:path';
 import { removeStaleTempFiles, tempNameFor } from '../util/atomicFile.js';
 import { IcnnError, fail } from '../util/errors.js';
 import { DATA_SOURCES, type DataFileSource, type DataSources } from './sources.js';
+import * as v from 'valibot';
+import { POSITIVE_INT } from '../util/numbers.js';
+import { bool, func, instance, nonEmptyString, num, type OptionsOf } from '../util/schema.js';
 
 export interface DownloadProgress {
   /** The file's key in the sources table, e.g. `bibtex/bibtex-train.arff`. */
@@ -23,27 +26,27 @@ export interface DownloadProgress {
   totalBytes: number | undefined;
 }
 
-export interface DataLocationOptions {
+/** Where data files are looked up and how they are downloaded, declared once (spread into the loaders' schemas). */
+export const DATA_LOCATION_OPTION_ENTRIES = {
   /** Directory to look in first (the CLI's `--data-dir`). */
-  dataDir?: string;
+  dataDir: v.optional(nonEmptyString),
   /** Cache directory; default `ICNN_CACHE_DIR`, else `$XDG_CACHE_HOME/icnn`, else `~/.cache/icnn`. */
-  cacheDir?: string;
+  cacheDir: v.optional(nonEmptyString),
   /** Download missing files into the cache (default true). */
-  download?: boolean;
+  download: v.optional(bool),
   /** Origins and checksums (default `DATA_SOURCES`). */
-  sources?: DataSources;
+  sources: v.optional(instance<DataSources>((x) => typeof x === 'object' && x !== null && !Array.isArray(x), 'an object { file: source }')),
   /** Called as bytes arrive. */
-  onProgress?: (progress: DownloadProgress) => void;
+  onProgress: v.optional(func<(progress: DownloadProgress) => void>()),
   /** Give up a download when no data arrives for this long (ms, default 60 000). */
-  timeoutMs?: number;
+  timeoutMs: v.optional(num(POSITIVE_INT)),
   /**
    * Check the size and sha256 of files found locally (data dir, ICNN_DATA_DIR, cache) against the sources table
    * (default true; the CLI's --no-verify sets false). Downloads are always checked.
    */
-  verify?: boolean;
-}
-
-export const DATA_LOCATION_OPTION_KEYS = ['dataDir', 'cacheDir', 'download', 'sources', 'onProgress', 'timeoutMs', 'verify'] as const;
+  verify: v.optional(bool),
+};
+export type DataLocationOptions = OptionsOf<typeof DATA_LOCATION_OPTION_ENTRIES>;
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 

@@ -10,7 +10,9 @@
  * All return 100 points by default, shuffled, with x n×2 row-major and y ∈ {0, 1}.
  */
 import { Rng } from '../util/random.js';
-import { checkNumberInRange, checkOptionKeys, checkPositiveInt } from '../util/options.js';
+import * as v from 'valibot';
+import { NON_NEGATIVE, POSITIVE_INT } from '../util/numbers.js';
+import { bool, num, optionsSchema, parseOptions } from '../util/schema.js';
 import { fail } from '../util/errors.js';
 
 export interface Synthetic2D {
@@ -21,15 +23,12 @@ export interface Synthetic2D {
   n: number;
 }
 
-function checkNoise(where: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`${where}: ${name} must be a finite number >= 0, got ${JSON.stringify(v)}`);
-  return v;
-}
+/** Entries shared by the three generators. */
+const n = v.optional(num(POSITIVE_INT));
+const noise = v.optional(num(NON_NEGATIVE));
+/** Any finite seed (the Rng hashes it). */
+const seed = v.optional(num({}));
 
-function checkSeed(where: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${where}: seed must be a finite number, got ${JSON.stringify(v)}`);
-  return v;
-}
 
 /** numpy.linspace(start, stop, num, endpoint). */
 function linspace(start: number, stop: number, num: number, endpoint = true): number[] {
@@ -57,19 +56,14 @@ function finish(xs: number[], ys: number[], labels: number[], rng: Rng, noise: n
   return { x, y, n };
 }
 
-export interface MoonsOptions {
-  n?: number;
-  noise?: number;
-  seed?: number;
-}
+const MOONS_OPTIONS = optionsSchema({ n, noise, seed });
+export type MoonsOptions = v.InferOutput<typeof MOONS_OPTIONS>;
 
 /** Two interleaving half circles (`make_moons`): label 0 the upper moon, 1 the lower one. */
 export function makeMoons(options: MoonsOptions = {}): Synthetic2D {
   const where = 'makeMoons';
-  checkOptionKeys(where, options, ['n', 'noise', 'seed']);
-  const n = checkPositiveInt(where, 'n', options.n ?? 100);
-  const noise = checkNoise(where, 'noise', options.noise ?? 0.3);
-  const rng = new Rng(checkSeed(where, options.seed ?? 0));
+  const { n = 100, noise = 0.3, seed = 0 } = parseOptions(where, MOONS_OPTIONS, options);
+  const rng = new Rng(seed);
   const nOut = Math.floor(n / 2);
   const nIn = n - nOut;
   const xs: number[] = [];
@@ -88,26 +82,22 @@ export function makeMoons(options: MoonsOptions = {}): Synthetic2D {
   return finish(xs, ys, labels, rng, noise);
 }
 
-export interface CirclesOptions {
-  n?: number;
-  noise?: number;
+const CIRCLES_OPTIONS = optionsSchema({
+  n,
+  noise,
   /** Radius of the inner circle relative to the outer one, in [0, 1). */
-  factor?: number;
-  seed?: number;
+  factor: v.optional(num({ min: 0, max: 1, exclusiveMax: true })),
+  seed,
   /** The paper's `1 - y`: outer circle 1, inner 0 (default true; false gives scikit-learn's labels). */
-  flipLabels?: boolean;
-}
+  flipLabels: v.optional(bool),
+});
+export type CirclesOptions = v.InferOutput<typeof CIRCLES_OPTIONS>;
 
 /** A circle inside a circle (`make_circles`), labels flipped as in the paper's code. */
 export function makeCircles(options: CirclesOptions = {}): Synthetic2D {
   const where = 'makeCircles';
-  checkOptionKeys(where, options, ['n', 'noise', 'factor', 'seed', 'flipLabels']);
-  const n = checkPositiveInt(where, 'n', options.n ?? 100);
-  const noise = checkNoise(where, 'noise', options.noise ?? 0.2);
-  const factor = checkNumberInRange(where, 'factor', options.factor ?? 0.5, 0, 1);
-  if (factor === 1) fail(`${where}: factor must be in [0, 1), got 1`);
-  const flip = options.flipLabels ?? true;
-  const rng = new Rng(checkSeed(where, options.seed ?? 0));
+  const { n = 100, noise = 0.2, factor = 0.5, seed = 0, flipLabels: flip = true } = parseOptions(where, CIRCLES_OPTIONS, options);
+  const rng = new Rng(seed);
   const nOut = Math.floor(n / 2);
   const nIn = n - nOut;
   const xs: number[] = [];
@@ -126,14 +116,15 @@ export function makeCircles(options: CirclesOptions = {}): Synthetic2D {
   return finish(xs, ys, labels, rng, noise);
 }
 
-export interface LinearOptions {
-  n?: number;
-  seed?: number;
+const LINEAR_OPTIONS = optionsSchema({
+  n,
+  seed,
   /** Fraction of labels replaced by a random class (`flip_y`, default 0.01). */
-  flipY?: number;
+  flipY: v.optional(num({ min: 0, max: 1 })),
   /** Amplitude of the uniform noise added afterwards (default 2: `X += 2·U(0,1)`). */
-  uniformNoise?: number;
-}
+  uniformNoise: noise,
+});
+export type LinearOptions = v.InferOutput<typeof LINEAR_OPTIONS>;
 
 /**
  * `make_classification(n_features=2, n_informative=2, n_redundant=0, n_clusters_per_class=1)` + `2·U(0,1)`: one
@@ -142,11 +133,8 @@ export interface LinearOptions {
  */
 export function makeLinear(options: LinearOptions = {}): Synthetic2D {
   const where = 'makeLinear';
-  checkOptionKeys(where, options, ['n', 'seed', 'flipY', 'uniformNoise']);
-  const n = checkPositiveInt(where, 'n', options.n ?? 100);
-  const flipY = checkNumberInRange(where, 'flipY', options.flipY ?? 0.01, 0, 1);
-  const uniformNoise = checkNoise(where, 'uniformNoise', options.uniformNoise ?? 2);
-  const rng = new Rng(checkSeed(where, options.seed ?? 0));
+  const { n = 100, seed = 0, flipY = 0.01, uniformNoise = 2 } = parseOptions(where, LINEAR_OPTIONS, options);
+  const rng = new Rng(seed);
   const nClasses = 2;
   const dim = 2;
   // Cluster sizes: n // 2 each, the remainder to the first clusters.
@@ -185,8 +173,11 @@ export function makeLinear(options: LinearOptions = {}): Synthetic2D {
 /** The three §5.1 data sets by name, with the paper's parameters. */
 export type SyntheticName = 'moons' | 'circles' | 'linear';
 
-export function makeSynthetic(name: SyntheticName, options: { n?: number; seed?: number } = {}): Synthetic2D {
-  checkOptionKeys('makeSynthetic', options, ['n', 'seed']);
+const SYNTHETIC_OPTIONS = optionsSchema({ n, seed });
+export type SyntheticOptions = v.InferOutput<typeof SYNTHETIC_OPTIONS>;
+
+export function makeSynthetic(name: SyntheticName, options: SyntheticOptions = {}): Synthetic2D {
+  parseOptions('makeSynthetic', SYNTHETIC_OPTIONS, options);
   switch (name) {
     case 'moons':
       return makeMoons(options);

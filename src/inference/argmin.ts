@@ -9,39 +9,62 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureInit } from '../backend/backend.js';
+import * as v from 'valibot';
 import { EnergyModel } from '../models/energyModel.js';
 import { makeDomain, type Domain, type DomainSpec } from './domain.js';
 import { EnergyOracle } from './oracle.js';
-import { gradientDescent, type GdOptions } from './gd.js';
+import { gradientDescent, GD_OPTION_ENTRIES } from './gd.js';
 import { bundleMethod } from './bundle.js';
 import { bundleEntropyMethod, type ActiveBundle } from './bundleEntropy.js';
 import { solveLp } from './lp.js';
 import { fail } from '../util/errors.js';
-import { checkOptionKeys, checkPositiveInt } from '../util/options.js';
+import { NON_NEGATIVE, POSITIVE, POSITIVE_INT } from '../util/numbers.js';
+import { bool, instance, num, optionsSchema, parseOptions, pickEntries } from '../util/schema.js';
 import { assertFinite, isTensor, toFlatBatch, type BatchInput } from '../util/tensors.js';
 
-export const ARGMIN_METHODS = ['gd', 'bundle', 'bundle-entropy', 'lp'] as const;
-export type ArgminMethod = (typeof ARGMIN_METHODS)[number];
-
-export interface ArgminOptions extends GdOptions {
-  method?: ArgminMethod;
-  domain?: DomainSpec;
+/** Options every method reads. */
+const COMMON_ENTRIES = {
+  domain: v.optional(v.custom<DomainSpec>(() => true)), // checked against the model's yDim by makeDomain
   /** Iteration budget per row (default 100 for gd and bundle, 30 for bundle-entropy). */
-  iterations?: number;
+  iterations: v.optional(num(POSITIVE_INT)),
   /** Per-row stopping tolerance, finite and ≥ 0. gd: step length relative to the domain diameter (default 0: run
    * the budget); bundle and bundle-entropy: gap relative to max(1, |objective|) (default 1e-6). */
-  tolerance?: number;
+  tolerance: v.optional(num(NON_NEGATIVE)),
   /** Starting point: a number (every coordinate), one row, or [N, yDim] (tensor or nested array); default the
    * domain's centre. Must be finite. */
-  init?: number | number[] | number[][] | tf.Tensor;
+  init: v.optional(instance<number | number[] | number[][] | tf.Tensor>(
+    (x) => typeof x === 'number' || Array.isArray(x) || x instanceof tf.Tensor, 'a number, an array or a tensor')),
   /** Batch size when the model takes no x (default 1); when x is given it may be left out or must match its rows. */
-  batch?: number;
+  batch: v.optional(num(POSITIVE_INT)),
   /**
    * Evaluate the x-path in training mode: batch norm on this batch's statistics (and its moving averages updated
    * once), as the authors' bundle-entropy training under tflearn.is_training(True). Default false (moving averages).
    */
-  training?: boolean;
-}
+  training: v.optional(bool),
+};
+
+/** Each method's options (§3.1–3.4): a key of another method is a compile error for TypeScript callers and a
+ * run-time error naming the methods it belongs to for JavaScript callers. */
+const METHOD_SCHEMAS = {
+  gd: optionsSchema({ method: v.optional(v.literal('gd')), ...COMMON_ENTRIES, ...GD_OPTION_ENTRIES }),
+  bundle: optionsSchema({ method: v.literal('bundle'), ...COMMON_ENTRIES }),
+  'bundle-entropy': optionsSchema({
+    method: v.literal('bundle-entropy'), ...COMMON_ENTRIES,
+    /** Weight w of the entropy term of Algorithm 2 (default 1). */
+    entropyWeight: v.optional(num(POSITIVE, "for 'bundle-entropy'")),
+  }),
+  lp: optionsSchema({ method: v.literal('lp'), ...COMMON_ENTRIES }),
+};
+
+export const ARGMIN_METHODS = ['gd', 'bundle', 'bundle-entropy', 'lp'] as const satisfies readonly (keyof typeof METHOD_SCHEMAS)[];
+export type ArgminMethod = (typeof ARGMIN_METHODS)[number];
+
+export type GdArgminOptions = v.InferOutput<typeof METHOD_SCHEMAS.gd>;
+export type BundleArgminOptions = v.InferOutput<typeof METHOD_SCHEMAS.bundle>;
+export type BundleEntropyArgminOptions = v.InferOutput<(typeof METHOD_SCHEMAS)['bundle-entropy']>;
+export type LpArgminOptions = v.InferOutput<typeof METHOD_SCHEMAS.lp>;
+/** argmin's options, discriminated by `method` (default 'gd'). */
+export type ArgminOptions = GdArgminOptions | BundleArgminOptions | BundleEntropyArgminOptions | LpArgminOptions;
 
 export interface ArgminResult {
   method: ArgminMethod;
@@ -64,15 +87,28 @@ export interface ArgminResult {
   bundles?: ActiveBundle[];
 }
 
-const KEYS = ['method', 'domain', 'iterations', 'tolerance', 'init', 'batch', 'training', 'optimizer', 'learningRate', 'momentum', 'decay',
-  'entropyWeight'];
 /** A value as a message shows it (NaN and ±Infinity by name, which JSON.stringify would turn into null). */
 function show(v: unknown): string {
   return typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
 }
 
-/** Options that only gradient descent reads. */
-const GD_KEYS = ['optimizer', 'learningRate', 'momentum', 'decay'] as const;
+/** The method's options, parsed; a key that belongs to other methods is named as such (JavaScript callers). */
+function parseMethodOptions(where: string, o: object): { method: ArgminMethod; options: ArgminOptions } {
+  const method: unknown = (o as { method?: unknown }).method ?? 'gd';
+  if (!(ARGMIN_METHODS as readonly unknown[]).includes(method)) {
+    fail(`${where}: unknown method ${show(method)} (expected one of: ${ARGMIN_METHODS.join(', ')})`);
+  }
+  const m = method as ArgminMethod;
+  for (const key of Object.keys(o)) {
+    if (key in METHOD_SCHEMAS[m].entries) continue;
+    const owners = ARGMIN_METHODS.filter((other) => key in METHOD_SCHEMAS[other].entries);
+    if (owners.length > 0) {
+      fail(`${where}: option '${key}' applies to method${owners.length > 1 ? 's' : ''} ${owners.map((w) => `'${w}'`).join(' and ')}` +
+        `${owners.length > 1 ? '' : ' only'}, not '${m}'`);
+    }
+  }
+  return { method: m, options: parseOptions(where, METHOD_SCHEMAS[m], o) };
+}
 
 function initialPoint(where: string, init: ArgminOptions['init'], N: number, n: number, center: Float64Array): Float64Array {
   const y = new Float64Array(N * n);
@@ -106,19 +142,7 @@ function initialPoint(where: string, init: ArgminOptions['init'], N: number, n: 
 
 /** Refuse what a method cannot do before any work: domains it does not handle, nonconvex models where it would
  * certify a wrong bound, and options it would silently ignore. */
-function checkMethod(where: string, method: ArgminMethod, model: EnergyModel, domain: Domain, options: ArgminOptions): void {
-  if (method !== 'gd') {
-    for (const key of GD_KEYS) {
-      if (options[key] !== undefined) fail(`${where}: option '${key}' applies to method 'gd' only, not '${method}'`);
-    }
-  }
-  if ((method === 'bundle' || method === 'lp') && options.entropyWeight !== undefined) {
-    fail(`${where}: option 'entropyWeight' applies to methods 'bundle-entropy' and 'gd' (optimizer 'adam'), not '${method}'`);
-  }
-  const w = options.entropyWeight;
-  if (method === 'bundle-entropy' && w !== undefined && (typeof w !== 'number' || !Number.isFinite(w) || w <= 0)) {
-    fail(`${where}: entropyWeight must be a finite number > 0 for 'bundle-entropy', got ${show(w)}`);
-  }
+function checkMethod(where: string, method: ArgminMethod, model: EnergyModel, domain: Domain): void {
   if (method === 'lp' && domain.kind !== 'box') fail(`${where}: method 'lp' needs a box domain, got '${domain.label}'`);
   if (method === 'bundle' && domain.kind === 'unbounded') {
     fail(`${where}: method 'bundle' needs a bounded domain (a box or the simplex), got 'unbounded'`);
@@ -137,21 +161,15 @@ export async function argmin(model: EnergyModel, x: BatchInput | null, options: 
   const where = 'argmin';
   if (!(model instanceof EnergyModel)) fail(`${where}: model must be an EnergyModel (FICNN, PICNN, ConvPICNN or FeedForward)`);
   if (model.isDisposed) fail(`${where}: the ${model.kind} has been disposed`);
-  const o = options ?? {};
-  checkOptionKeys(where, o, KEYS);
-  const method = o.method ?? 'gd';
-  if (!(ARGMIN_METHODS as readonly string[]).includes(method)) {
-    fail(`${where}: unknown method ${JSON.stringify(method)} (expected one of: ${ARGMIN_METHODS.join(', ')})`);
+  if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) {
+    fail(`${where}: options must be an object, got ${Array.isArray(options) ? 'an array' : typeof options}`);
   }
+  const { method, options: o } = parseMethodOptions(where, options ?? {});
   const n = model.yDim;
   const domain = makeDomain(where, o.domain, n);
-  checkMethod(where, method, model, domain, o);
-  const iterations = checkPositiveInt(where, 'iterations', o.iterations ?? (method === 'bundle-entropy' ? 30 : 100));
-  if (o.tolerance !== undefined && (typeof o.tolerance !== 'number' || !Number.isFinite(o.tolerance) || o.tolerance < 0)) {
-    fail(`${where}: tolerance must be a finite number ≥ 0, got ${show(o.tolerance)}`);
-  }
-  const batch = o.batch === undefined ? undefined : checkPositiveInt(where, 'batch', o.batch);
-  if (o.training !== undefined && typeof o.training !== 'boolean') fail(`${where}: training must be a boolean, got ${show(o.training)}`);
+  checkMethod(where, method, model, domain);
+  const iterations = o.iterations ?? (method === 'bundle-entropy' ? 30 : 100);
+  const batch = o.batch;
   let xFlat: tf.Tensor2D | null = null;
   let N: number;
   if (model.xDim === 0) {
@@ -191,7 +209,7 @@ export async function argmin(model: EnergyModel, x: BatchInput | null, options: 
         lowerBound: r.lowerBound, gap: r.energy.map((e, i) => e - r.lowerBound[i]), evaluations: oracle.evaluations,
       };
     }
-    if (method === 'bundle-entropy') {
+    if (o.method === 'bundle-entropy') {
       const r = bundleEntropyMethod(oracle, domain, y0, iterations, o.tolerance ?? 1e-6, o.entropyWeight ?? 1);
       return {
         method, y: tf.tensor2d(Float32Array.from(r.y), [N, n]), energy: r.energy, objective: r.objective,
@@ -199,7 +217,7 @@ export async function argmin(model: EnergyModel, x: BatchInput | null, options: 
         evaluations: oracle.evaluations, bundles: r.bundles,
       };
     }
-    const r = gradientDescent(oracle, domain, y0, iterations, o.tolerance ?? 0, o);
+    const r = gradientDescent(oracle, domain, y0, iterations, o.tolerance ?? 0, pickEntries(o, GD_OPTION_ENTRIES));
     return {
       method,
       y: tf.tensor2d(Float32Array.from(r.y), [N, n]),

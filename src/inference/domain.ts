@@ -4,10 +4,17 @@
  * all of R^n (gradient descent only).
  */
 import { fail } from '../util/errors.js';
-import { checkOptionKeys } from '../util/options.js';
+import * as v from 'valibot';
+import { optionsSchema, parseOptions } from '../util/schema.js';
 import { projectOntoSimplex } from '../linalg/simplexProjection.js';
 
-export type DomainSpec = 'unit-box' | 'simplex' | 'unbounded' | { lower: number | number[]; upper: number | number[] };
+/** A box { lower, upper }: each bound one number for every coordinate or one per coordinate (checked by `bounds`
+ * against the dimension, which the schema does not know). */
+const bound = v.custom<number | number[]>(() => true);
+const BOX = optionsSchema({ lower: bound, upper: bound });
+export type BoxSpec = v.InferOutput<typeof BOX>;
+
+export type DomainSpec = 'unit-box' | 'simplex' | 'unbounded' | BoxSpec;
 
 export interface Domain {
   readonly kind: 'box' | 'simplex' | 'unbounded';
@@ -40,7 +47,7 @@ function bounds(where: string, v: number | number[], n: number, name: string): F
 export function makeDomain(where: string, spec: DomainSpec | undefined, n: number): Domain {
   const s = spec ?? 'unit-box';
   if (Array.isArray(s)) fail(`${where}: domain must be 'unit-box', 'simplex', 'unbounded' or { lower, upper }, got the array ${JSON.stringify(s)}`);
-  if (typeof s === 'object') checkOptionKeys(`${where} (domain)`, s, ['lower', 'upper']);
+  if (typeof s === 'object' && s !== null) parseOptions(`${where}: domain`, BOX, s);
   if (s === 'unit-box' || typeof s === 'object') {
     const lower = s === 'unit-box' ? new Float64Array(n) : bounds(where, s.lower, n, 'lower');
     const upper = s === 'unit-box' ? new Float64Array(n).fill(1) : bounds(where, s.upper, n, 'upper');

@@ -12,16 +12,22 @@
 import type { Domain } from './domain.js';
 import type { EnergyOracle } from './oracle.js';
 import { binaryEntropy } from './entropyDual/numerics.js';
+import * as v from 'valibot';
 import { fail } from '../util/errors.js';
+import { NON_NEGATIVE, POSITIVE } from '../util/numbers.js';
+import { num, oneOf, optionsSchema, parseOptions } from '../util/schema.js';
 
-export interface GdOptions {
-  optimizer?: 'normalized' | 'momentum' | 'adam';
-  learningRate?: number;
-  momentum?: number;
-  decay?: number;
+/** The options of gradient descent, declared once (the type below is inferred from them). */
+export const GD_OPTION_ENTRIES = {
+  optimizer: v.optional(oneOf(['normalized', 'momentum', 'adam'])),
+  learningRate: v.optional(num(POSITIVE)),
+  momentum: v.optional(num({ min: 0, max: 1, exclusiveMax: true })),
+  decay: v.optional(num(NON_NEGATIVE)),
   /** Weight w of the entropy term −w·H((y−l)/(u−l)) for 'adam' on a box (the RL code's barrier; default 0). */
-  entropyWeight?: number;
-}
+  entropyWeight: v.optional(num(NON_NEGATIVE)),
+};
+const GD_OPTIONS = optionsSchema(GD_OPTION_ENTRIES);
+export type GdOptions = v.InferOutput<typeof GD_OPTIONS>;
 
 export interface GdResult {
   y: Float64Array;
@@ -31,20 +37,13 @@ export interface GdResult {
   objective?: Float64Array;
 }
 
-export const GD_OPTIMIZERS = ['normalized', 'momentum', 'adam'] as const;
+export const GD_OPTIMIZERS = GD_OPTION_ENTRIES.optimizer.wrapped.options;
 
 const ENTROPY_CLIP = 1e-4;
 
-function checkNumber(name: string, v: unknown, ok: (v: number) => boolean, what: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) fail(`argmin gd: ${name} must be ${what}, got ${typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v))}`);
-  return v;
-}
-
 /** Validated options; refuses unknown optimizers and options the chosen optimizer would ignore. */
-function resolveOptions(o: GdOptions, domain: Domain) {
-  if (o.optimizer !== undefined && !(GD_OPTIMIZERS as readonly string[]).includes(o.optimizer)) {
-    fail(`argmin gd: unknown optimizer ${JSON.stringify(o.optimizer)} (expected one of: ${GD_OPTIMIZERS.join(', ')})`);
-  }
+function resolveOptions(options: GdOptions, domain: Domain) {
+  const o = parseOptions('argmin gd', GD_OPTIONS, options);
   const optimizer = o.optimizer ?? (o.learningRate !== undefined ? 'momentum' : 'normalized');
   if (optimizer === 'normalized') {
     for (const key of ['learningRate', 'momentum', 'decay'] as const) {
@@ -52,10 +51,10 @@ function resolveOptions(o: GdOptions, domain: Domain) {
     }
   }
   if (optimizer === 'adam' && o.momentum !== undefined) fail("argmin gd: optimizer 'adam' takes no momentum (β₁ = 0.9, β₂ = 0.999)");
-  const lr = o.learningRate === undefined ? 0.01 : checkNumber('learningRate', o.learningRate, (v) => v > 0, 'a finite number > 0');
-  const mu = o.momentum === undefined ? (optimizer === 'momentum' ? 0.9 : 0) : checkNumber('momentum', o.momentum, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
-  const decay = o.decay === undefined ? 0 : checkNumber('decay', o.decay, (v) => v >= 0, 'a finite number ≥ 0');
-  const entropyWeight = o.entropyWeight === undefined ? 0 : checkNumber('entropyWeight', o.entropyWeight, (v) => v >= 0, 'a finite number ≥ 0');
+  const lr = o.learningRate ?? 0.01;
+  const mu = o.momentum ?? (optimizer === 'momentum' ? 0.9 : 0);
+  const decay = o.decay ?? 0;
+  const entropyWeight = o.entropyWeight ?? 0;
   if (entropyWeight > 0 && (optimizer !== 'adam' || domain.kind !== 'box')) fail("argmin gd: entropyWeight needs optimizer 'adam' on a box domain");
   return { optimizer, lr, mu, decay, entropyWeight };
 }

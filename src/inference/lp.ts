@@ -22,24 +22,30 @@ import { ensureInit } from '../backend/backend.js';
 import type { Highs, ModelData } from 'highs';
 import type { EnergyModel } from '../models/energyModel.js';
 import { fail } from '../util/errors.js';
-import { checkOptionKeys } from '../util/options.js';
+import * as v from 'valibot';
+import { NON_NEGATIVE, POSITIVE_INT } from '../util/numbers.js';
+import { num, optionsSchema, parseOptions } from '../util/schema.js';
 import { assertFinite, toFlatBatch, type BatchInput } from '../util/tensors.js';
 import { extractLpStructure, type LpLayer } from './lpStructure.js';
 import { loadHighs } from './highs.js';
 
-export interface LpOptions {
+/** A box bound: one number for every coordinate or one per coordinate (checked against yDim by boxBound). */
+const boxBoundSchema = v.optional(v.custom<number | number[]>(() => true));
+
+const LP_OPTIONS = optionsSchema({
   /** Lower bound of the box for y: one number for every coordinate or one per coordinate (default 0). */
-  lower?: number | number[];
+  lower: boxBoundSchema,
   /** Upper bound of the box for y (default 1); every lower bound must be below its upper bound. */
-  upper?: number | number[];
+  upper: boxBoundSchema,
   /** Number of rows when the model takes no x (default 1; every row is the same problem, solved once). */
-  batch?: number;
+  batch: v.optional(num(POSITIVE_INT)),
   /**
    * Relative tolerance of the check that the model's own (float32) energy at the returned y equals the LP optimum:
    * |f(x, ŷ) − LP| ≤ tol · max(1, |LP|), else an error is thrown. Default 1e-4; null skips the check.
    */
-  checkTolerance?: number | null;
-}
+  checkTolerance: v.optional(v.nullable(num(NON_NEGATIVE))),
+});
+export type LpOptions = v.InferOutput<typeof LP_OPTIONS>;
 
 export interface LpResult {
   /** The minimizer per row, [N, yDim] (NaN in rows whose status is not 'optimal'). */
@@ -49,8 +55,6 @@ export interface LpResult {
   /** HiGHS model status per row: 'optimal', or e.g. 'time-limit', 'solve-error'. */
   status: string[];
 }
-
-const OPTION_KEYS = ['lower', 'upper', 'batch', 'checkTolerance'] as const;
 
 function statusName(highs: Highs, code: number): string {
   for (const [name, value] of Object.entries(highs.constants.modelStatus)) {
@@ -207,9 +211,9 @@ export function buildLpModel(layers: LpLayer[], yDim: number, leakySlope: number
  * Exact inference by linear programming (§3.1): for every row of x, the y in the box [lower, upper] that minimizes
  * f(x, y), and the minimum. `x` is [N, xDim], or null for a model without x (then `options.batch` rows, default 1).
  */
-export async function solveLp(model: EnergyModel, x: tf.Tensor2D | BatchInput | null, options: LpOptions = {}): Promise<LpResult> {
+export async function solveLp(model: EnergyModel, x: tf.Tensor2D | BatchInput | null, lpOptions: LpOptions = {}): Promise<LpResult> {
+  const options = parseOptions('solveLp', LP_OPTIONS, lpOptions);
   await ensureInit();
-  checkOptionKeys('solveLp', options, OPTION_KEYS);
   if (model === null || typeof model !== 'object' || typeof model.energy !== 'function') {
     fail('solveLp: model must be an EnergyModel (FICNN, PICNN or FeedForward)');
   }
@@ -222,16 +226,12 @@ export async function solveLp(model: EnergyModel, x: tf.Tensor2D | BatchInput | 
     if (!(lower[j] < upper[j])) fail(`solveLp: the box must have lower < upper in every coordinate, got lower[${j}] = ${lower[j]} ≥ upper[${j}] = ${upper[j]}`);
   }
   const tol = options.checkTolerance === undefined ? 1e-4 : options.checkTolerance;
-  if (tol !== null && (typeof tol !== 'number' || !(tol >= 0) || !Number.isFinite(tol))) {
-    fail(`solveLp: checkTolerance must be a non-negative number or null, got ${JSON.stringify(tol)}`);
-  }
 
   let xFlat: tf.Tensor2D | null = null;
   let batch: number;
   if (model.xDim === 0) {
     if (x !== null && x !== undefined) fail(`solveLp: this ${model.kind} takes no x (xDim 0); pass null for x and options.batch for the number of rows`);
     batch = options.batch ?? 1;
-    if (typeof batch !== 'number' || !Number.isInteger(batch) || batch <= 0) fail(`solveLp: batch must be a positive integer, got ${JSON.stringify(options.batch)}`);
   } else {
     if (x === null || x === undefined) fail(`solveLp: x is required for this ${model.kind} (expected shape [N, ${model.xShape.join(', ')}]), got ${x}`);
     xFlat = toFlatBatch('solveLp', 'x', x, model.xShape);

@@ -37,7 +37,10 @@ import { ensureInit } from '../backend/backend.js';
 import { checkProgressOption, formatEpochLine, formatNumber, progressSink, type ProgressMode, type ProgressSink } from './progress.js';
 import { deriveSeed, Rng } from '../util/random.js';
 import { fail } from '../util/errors.js';
-import { checkOptionKeys } from '../util/options.js';
+import * as v from 'valibot';
+import { POSITIVE } from '../util/numbers.js';
+import { func, instance, num, optionsSchema, parseOptions, parseWith } from '../util/schema.js';
+import { SHARED_FIT_ENTRIES, type CheckpointOptions, type EarlyStoppingOptions } from './fitOptions.js';
 import { assertFinite, isTensor, ownTensor } from '../util/tensors.js';
 import { Sha256 } from '../util/sha256.js';
 
@@ -56,25 +59,7 @@ export type BatchStream = AsyncIterable<Batch> | (() => AsyncIterable<Batch>);
 
 export type FitData = Dataset | BatchStream;
 
-export interface EarlyStoppingOptions {
-  /** Epochs without improvement before stopping. */
-  patience: number;
-  /** Metric to watch: a validation metric name or 'trainLoss' (default: exampleF1 / mse with validation data, else trainLoss). */
-  metric?: string;
-  /** Whether smaller or larger is better (default: 'min' for losses and errors, 'max' otherwise). */
-  mode?: 'min' | 'max';
-  /** An improvement must exceed this (default 0). */
-  minDelta?: number;
-}
-
-export interface CheckpointOptions {
-  /** Checkpoint root directory (see ./checkpoint.ts). */
-  dir: string;
-  /** Also checkpoint every this many steps (checkpoints are always written at the end of every epoch). */
-  everySteps?: number;
-  /** Checkpoints kept (default 2). */
-  keep?: number;
-}
+export type { CheckpointOptions, EarlyStoppingOptions };
 
 export interface EpochRecord {
   /** 1-based. */
@@ -152,52 +137,37 @@ export interface FitCallbacks {
   onBatchEnd?(batch: number, logs?: FitLogs): unknown;
 }
 
-export interface FitOptions {
-  /** An objective name or an Objective instance. */
-  objective: ObjectiveName | Objective;
-  /** Options of an objective given by name (unknown names refused). */
-  objectiveOptions?: Record<string, unknown>;
-  /** Total epochs (a resumed run continues up to this many). */
-  epochs: number;
-  /** Rows per minibatch for in-memory data (default 32). */
-  batchSize?: number;
+/** A callback option: a function of the given signature. */
+const callback = <T>() => v.optional(func<(info: T) => void | Promise<void>>());
+
+/** fit's options, declared once (the type below is inferred from it); the shared groups are in ./fitOptions.ts. */
+const FIT_OPTIONS = optionsSchema({
+  /** An objective name or an Objective instance (checked by resolveObjective: a name, or an object with step and predict). */
+  objective: v.custom<ObjectiveName | Objective>(() => true),
+  /** Options of an objective given by name (unknown names refused by the objective). */
+  objectiveOptions: v.optional(instance<Record<string, unknown>>((x) => typeof x === 'object' && x !== null && !Array.isArray(x), 'an object')),
   /** Adam's learning rate (default 1e-3, the authors' setting); not with `optimizer`. */
-  learningRate?: number;
+  learningRate: v.optional(num(POSITIVE)),
   /** An optimizer to use instead of Adam (fit does not dispose it); its state goes into checkpoints. */
-  optimizer?: tf.Optimizer;
-  /** Seed of the shuffle (default 0). The model's initialization has its own seed. */
-  seed?: number;
-  /** Validation data: metrics are computed with objective.predict after every epoch. */
-  validation?: Dataset;
-  /** Only these validation metrics (default: all that apply). */
-  metrics?: string[];
-  /** Threshold of the multi-label metrics (default 0.5). */
-  threshold?: number;
-  /** Rows per prediction batch during validation (default 256). */
-  evalBatchSize?: number;
-  earlyStopping?: EarlyStoppingOptions;
-  checkpoint?: CheckpointOptions;
-  /** Continue from a checkpoint: its root directory (LATEST is followed) or one checkpoint directory. */
-  resume?: string;
+  optimizer: v.optional(instance<tf.Optimizer>((x) => x instanceof tf.Optimizer, 'a tf.Optimizer (e.g. tf.train.sgd(0.01))')),
+  ...SHARED_FIT_ENTRIES,
+  /** Validation data: metrics are computed with objective.predict after every epoch (checked by checkDataset). */
+  validation: v.optional(v.custom<Dataset>(() => true)),
   /**
    * A progress sink (./progress.ts; the CLI passes its bars), or true/'auto'/'bar'/'lines': one line per epoch;
-   * false/'none' (default): silent.
+   * false/'none' (default): silent (checked by checkProgressOption).
    */
-  progress?: boolean | ProgressMode | ProgressSink;
+  progress: v.optional(v.custom<boolean | ProgressMode | ProgressSink>(() => true)),
   /** Where progress goes (default process.stderr). */
-  progressStream?: NodeJS.WritableStream;
-  onEpochEnd?: (info: EpochEndInfo) => void | Promise<void>;
-  onStep?: (info: StepInfo) => void | Promise<void>;
-  onCheckpoint?: (info: { dir: string; step: number; epoch: number }) => void | Promise<void>;
-  /** tfjs-style callbacks (see the module comment). */
-  callbacks?: FitCallbacks | FitCallbacks[];
-}
+  progressStream: v.optional(instance<NodeJS.WritableStream>((x) => typeof x === 'object' && x !== null && typeof (x as { write?: unknown }).write === 'function', 'a writable stream')),
+  onEpochEnd: callback<EpochEndInfo>(),
+  onStep: callback<StepInfo>(),
+  onCheckpoint: callback<{ dir: string; step: number; epoch: number }>(),
+  /** tfjs-style callbacks (see the module comment; checked by resolveCallbacks). */
+  callbacks: v.optional(v.custom<FitCallbacks | FitCallbacks[]>(() => true)),
+});
+export type FitOptions = v.InferOutput<typeof FIT_OPTIONS>;
 
-const FIT_KEYS = [
-  'objective', 'objectiveOptions', 'epochs', 'batchSize', 'learningRate', 'seed', 'validation', 'metrics', 'threshold',
-  'evalBatchSize', 'earlyStopping', 'checkpoint', 'resume', 'progress', 'progressStream', 'onEpochEnd', 'onStep', 'onCheckpoint',
-  'optimizer', 'callbacks',
-] as const;
 
 /** The loop's state, as a checkpoint stores it (JSON). */
 export interface TrainingState {
@@ -227,16 +197,13 @@ export interface TrainingState {
 
 // ---- validation ---------------------------------------------------------------------------------------------
 
-function positiveInt(where: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(`${where} must be a positive integer, got ${JSON.stringify(v)}`);
-  return v;
-}
+/** A dataset's keys; the tensors are checked against the model below. */
+const DATASET_FIELDS = optionsSchema({ x: v.optional(v.unknown()), y: v.optional(v.unknown()), target: v.optional(v.unknown()) });
 
 function checkDataset(name_: 'data' | 'validation', model: EnergyModel, d: unknown, { needTarget }: { needTarget: boolean }): Dataset {
   const where = `fit: ${name_}`;
   if (typeof d !== 'object' || d === null) fail(`${where} must be { x, y, target? }, got ${d === null ? 'null' : typeof d}`);
-  checkOptionKeys(where, d, ['x', 'y', 'target']);
-  const { x, y, target } = d as Partial<Dataset>;
+  const { x, y, target } = parseWith(DATASET_FIELDS, d, { where }) as Partial<Dataset>;
   if (!isTensor(y) || y.isDisposed) fail(`${where}.y must be a tensor [N, ${model.yDim}]`);
   if (y.rank !== 2 || y.shape[1] !== model.yDim || y.shape[0] === 0) {
     fail(`${where}.y must have shape [N, ${model.yDim}] with N > 0, got [${y.shape.join(', ')}]`);
@@ -326,11 +293,6 @@ function checkMetrics(options: FitOptions, objective: Objective): readonly strin
 /** The watched metric (early stopping's, or the default one that `best` reports). */
 function resolveMonitor(options: FitOptions, objective: Objective, computed: readonly string[], hasValidation: boolean): Resolved['monitor'] {
   const es = options.earlyStopping;
-  if (es !== undefined) {
-    if (typeof es !== 'object' || es === null) fail('fit: earlyStopping must be { patience, metric?, mode?, minDelta? }');
-    checkOptionKeys('fit: earlyStopping', es, ['patience', 'metric', 'mode', 'minDelta']);
-    positiveInt('fit: earlyStopping.patience', es.patience);
-  }
   // The watched metric: the one asked for, else the objective's usual validation metric when it is computed, else
   // the first computed validation metric (e.g. metrics: ['mse'] for a multi-label objective), else the train loss.
   const preferred = isRegressionObjective(objective) ? 'mse' : 'exampleF1';
@@ -349,13 +311,10 @@ function resolveMonitor(options: FitOptions, objective: Objective, computed: rea
 function resolveCheckpoint(options: FitOptions): Resolved['checkpoint'] {
   const c = options.checkpoint;
   if (c === undefined) return null;
-  if (typeof c !== 'object' || c === null) fail('fit: checkpoint must be { dir, everySteps?, keep? }');
-  checkOptionKeys('fit: checkpoint', c, ['dir', 'everySteps', 'keep']);
-  if (typeof c.dir !== 'string' || c.dir === '') fail(`fit: checkpoint.dir must be a directory path, got ${JSON.stringify(c.dir)}`);
   return {
     dir: c.dir,
-    everySteps: c.everySteps === undefined ? null : positiveInt('fit: checkpoint.everySteps', c.everySteps),
-    keep: c.keep === undefined ? 2 : positiveInt('fit: checkpoint.keep', c.keep),
+    everySteps: c.everySteps ?? null,
+    keep: c.keep ?? 2,
   };
 }
 
@@ -372,24 +331,19 @@ function resolveCallbacks(options: FitOptions): FitCallbacks[] {
 
 function resolveOptions(model: EnergyModel, data: FitData, options: FitOptions): Resolved {
   if (typeof options !== 'object' || options === null) fail('fit: options { objective, epochs, … } are required');
-  checkOptionKeys('fit', options, FIT_KEYS);
+  options = parseOptions('fit', FIT_OPTIONS, options);
   const objective = resolveObjective(options);
-  const epochs = positiveInt('fit: epochs', options.epochs);
+  const epochs = options.epochs;
   const stream = isStream(data);
   if (stream && options.batchSize !== undefined) fail('fit: batchSize applies to in-memory data; streamed data comes in its own batches');
-  const batchSize = stream ? null : positiveInt('fit: batchSize', options.batchSize ?? 32);
+  const batchSize = stream ? null : options.batchSize ?? 32;
   const seed = options.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) fail(`fit: seed must be an integer, got ${JSON.stringify(options.seed)}`);
   const validation = options.validation === undefined ? null : checkDataset('validation', model, options.validation, { needTarget: isRegressionObjective(objective) });
   const computed = checkMetrics(options, objective);
   const threshold = options.threshold ?? 0.5;
-  if (typeof threshold !== 'number' || !(threshold > 0 && threshold < 1)) fail(`fit: threshold must be in (0, 1), got ${JSON.stringify(options.threshold)}`);
-  const evalBatchSize = positiveInt('fit: evalBatchSize', options.evalBatchSize ?? 256);
+  const evalBatchSize = options.evalBatchSize ?? 256;
   const monitor = resolveMonitor(options, objective, computed, validation !== null);
   const checkpoint = resolveCheckpoint(options);
-  if (options.resume !== undefined && (typeof options.resume !== 'string' || options.resume === '')) {
-    fail(`fit: resume must be a checkpoint directory, got ${JSON.stringify(options.resume)}`);
-  }
   const callbacks = resolveCallbacks(options);
   return {
     objective, epochs, batchSize, ...resolveOptimizer(options), seed, validation, metrics: options.metrics, threshold, evalBatchSize,

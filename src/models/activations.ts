@@ -6,7 +6,8 @@
  * gradient, which would break second-order derivatives (∇_θ(∇_y f·v), needed by argmin differentiation, §4.3).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { fail } from '../util/errors.js';
+import * as v from 'valibot';
+import { oneOf, show } from '../util/schema.js';
 
 export const CONVEX_ACTIVATIONS = ['relu', 'leaky-relu', 'softplus'] as const;
 export type ConvexActivation = (typeof CONVEX_ACTIVATIONS)[number];
@@ -24,26 +25,17 @@ const WHY_NOT_CONVEX: Record<string, string> = {
   silu: 'silu is not monotone',
 };
 
-/** Validate an activation for the convex path of an ICNN. */
-export function checkConvexActivation(where: string, name: unknown, leakySlope: number): ConvexActivation {
-  if (typeof name !== 'string' || !(CONVEX_ACTIVATIONS as readonly string[]).includes(name)) {
-    const why = typeof name === 'string' && WHY_NOT_CONVEX[name] ? ` (${WHY_NOT_CONVEX[name]})` : '';
-    fail(`${where}: activation ${JSON.stringify(name)} cannot be used on the convex path${why}; ` +
-      `Prop. 1 requires a convex and non-decreasing activation: one of ${CONVEX_ACTIVATIONS.join(', ')}`);
-  }
-  if (name === 'leaky-relu' && !(leakySlope >= 0 && leakySlope <= 1)) {
-    fail(`${where}: leakySlope must be in [0, 1] for leaky-relu to be convex and non-decreasing, got ${leakySlope}`);
-  }
-  return name as ConvexActivation;
-}
+/** An activation for the convex path of an ICNN (Prop. 1), refused with the reason. leaky-relu's slope is
+ * checked in [0, 1] by its own schema (ConvexOptions.leakySlope), which keeps it convex and non-decreasing. */
+export const convexActivation = v.custom<ConvexActivation>((x) => (CONVEX_ACTIVATIONS as readonly unknown[]).includes(x), (issue) => {
+  const name = issue.input;
+  const why = typeof name === 'string' && WHY_NOT_CONVEX[name] ? ` (${WHY_NOT_CONVEX[name]})` : '';
+  return `${show(name)} cannot be used on the convex path${why}; ` +
+    `Prop. 1 requires a convex and non-decreasing activation: one of ${CONVEX_ACTIVATIONS.join(', ')}`;
+});
 
-/** Validate an activation for an unconstrained path. */
-export function checkFreeActivation(where: string, name: unknown): FreeActivation {
-  if (typeof name !== 'string' || !(FREE_ACTIVATIONS as readonly string[]).includes(name)) {
-    fail(`${where}: unknown activation ${JSON.stringify(name)} (expected one of: ${FREE_ACTIVATIONS.join(', ')})`);
-  }
-  return name as FreeActivation;
-}
+/** An activation for an unconstrained path. */
+export const freeActivation = oneOf(FREE_ACTIVATIONS);
 
 export function activate(name: FreeActivation, t: tf.Tensor, leakySlope: number): tf.Tensor {
   switch (name) {

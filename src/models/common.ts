@@ -1,45 +1,50 @@
 /** Options shared by the input-convex models, their defaults and their validation. */
-import { checkConvexActivation, type ConvexActivation } from './activations.js';
-import { INIT_SCHEMES, type InitScheme } from './init.js';
-import { POSITIVITY_MODES, type Positivity } from './parameters.js';
-import { checkNumberInRange, checkOneOf } from '../util/options.js';
-import { fail } from '../util/errors.js';
+import * as v from 'valibot';
+import { convexActivation } from './activations.js';
+import { INIT_SCHEMES } from './init.js';
+import { POSITIVITY_MODES } from './parameters.js';
+import { POSITIVE_INT } from '../util/numbers.js';
+import { arrayOf, num, oneOf, type OptionsOf } from '../util/schema.js';
 
-export interface ConvexOptions {
+/** Layer widths: an array of positive integers (an item's error names its index, e.g. `hidden[1]`). */
+export const layerWidths = arrayOf(num(POSITIVE_INT), 'positive integers');
+
+/** The options of every input-convex model, declared once (spread into each model's schema). */
+export const CONVEX_OPTION_ENTRIES = {
   /** Convex-path activation (Prop. 1): 'relu' (default), 'leaky-relu' or 'softplus'. */
-  activation?: ConvexActivation;
+  activation: v.optional(convexActivation),
   /** Slope of 'leaky-relu' for negative inputs, in [0, 1] (default 0.01, as the authors' RL code). */
-  leakySlope?: number;
+  leakySlope: v.optional(num({ min: 0, max: 1 })),
   /** How W^(z) ≥ 0 is kept: 'clip' (paper, default), 'softplus' (reparametrized) or 'none' (nonconvex ablation). */
-  positivity?: Positivity;
+  positivity: v.optional(oneOf(POSITIVITY_MODES)),
   /** Initialization of W^(z): 'abs' (paper, default) or 'principled' (Hoedt & Klambauer 2023). */
-  init?: InitScheme;
+  init: v.optional(oneOf(INIT_SCHEMES)),
   /** Scale of the paper's |W| initialization (1 multi-label/RL, 0.5 Olivetti, 0.1 synthetic). Default 1. */
-  absScale?: number;
+  absScale: v.optional(num({ min: 0, max: 1e6 })),
   /**
    * Every weight matrix from N(0, weightStd²) truncated at ±2 std (then |·|·absScale for W^(z)), as tflearn's
    * 'truncated_normal' in the authors' code (0.02); default null: LeCun normal N(0, 1/fan_in).
    */
-  weightStd?: number | null;
+  weightStd: v.optional(v.nullable(num({ min: 1e-12, max: 1e3 }))),
   /** Strongly convex term (α/2)·||y||² added to the energy; default 0. */
-  strongConvexity?: number;
+  strongConvexity: v.optional(num({ min: 0, max: 1e12 })),
   /** Seed of the weight initialization (default 0). */
-  seed?: number;
-}
+  seed: v.optional(num({ integer: true })),
+};
 
+export type ConvexOptions = OptionsOf<typeof CONVEX_OPTION_ENTRIES>;
 export type ResolvedConvexOptions = Required<ConvexOptions>;
 
-export const CONVEX_OPTION_KEYS = ['activation', 'leakySlope', 'positivity', 'init', 'absScale', 'weightStd', 'strongConvexity', 'seed'] as const;
-
-export function resolveConvexOptions(where: string, o: ConvexOptions): ResolvedConvexOptions {
-  const leakySlope = o.leakySlope === undefined ? 0.01 : checkNumberInRange(where, 'leakySlope', o.leakySlope, 0, 1);
-  const activation = checkConvexActivation(where, o.activation ?? 'relu', leakySlope);
-  const positivity = checkOneOf(where, 'positivity', o.positivity ?? 'clip', POSITIVITY_MODES);
-  const init = checkOneOf(where, 'init', o.init ?? 'abs', INIT_SCHEMES);
-  const absScale = o.absScale === undefined ? 1 : checkNumberInRange(where, 'absScale', o.absScale, 0, 1e6);
-  const strongConvexity = o.strongConvexity === undefined ? 0 : checkNumberInRange(where, 'strongConvexity', o.strongConvexity, 0, 1e12);
-  const weightStd = o.weightStd === undefined || o.weightStd === null ? null : checkNumberInRange(where, 'weightStd', o.weightStd, 1e-12, 1e3);
-  const seed = o.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isInteger(seed)) fail(`${where}: seed must be an integer, got ${JSON.stringify(seed)}`);
-  return { activation, leakySlope, positivity, init, absScale, weightStd, strongConvexity, seed };
+/** The convex options (already parsed by the model's schema) with their defaults. */
+export function resolveConvexOptions(o: ConvexOptions): ResolvedConvexOptions {
+  return {
+    activation: o.activation ?? 'relu',
+    leakySlope: o.leakySlope ?? 0.01,
+    positivity: o.positivity ?? 'clip',
+    init: o.init ?? 'abs',
+    absScale: o.absScale ?? 1,
+    weightStd: o.weightStd ?? null,
+    strongConvexity: o.strongConvexity ?? 0,
+    seed: o.seed ?? 0,
+  };
 }

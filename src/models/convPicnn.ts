@@ -16,52 +16,56 @@
  * Every y-dependence is affine before a non-negative combination and convex non-decreasing g, so f is convex in y.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { activate, checkFreeActivation, type FreeActivation } from './activations.js';
+import * as v from 'valibot';
+import { activate, freeActivation } from './activations.js';
 import { addBatchNorm, applyBatchNorm } from './batchNorm.js';
+import { CONVEX_OPTION_ENTRIES, layerWidths, resolveConvexOptions, type ResolvedConvexOptions } from './common.js';
 import { ConvBlock, DenseBlock, PositiveConvBlock, PositiveDenseBlock } from './blocks.js';
-import { CONVEX_OPTION_KEYS, resolveConvexOptions, type ConvexOptions, type ResolvedConvexOptions } from './common.js';
 import { EnergyModel, type EnergyContext } from './energyModel.js';
 import { WEIGHT_INITS, type WeightDraw, type WeightInit } from './init.js';
-import { checkIntArray, checkNumberInRange, checkOneOf, checkOptionKeys, checkPositiveInt } from '../util/options.js';
+import { POSITIVE_INT } from '../util/numbers.js';
+import { arrayOf, bool, num, oneOf, optionsSchema, parseOptions, show } from '../util/schema.js';
 import { fail } from '../util/errors.js';
 import { registerModelKind } from './registry.js';
 
-export interface ConvLayerSpec {
-  filters: number;
-  kernel: number;
-  stride: number;
-}
+const CONV_LAYER = optionsSchema({ filters: num(POSITIVE_INT), kernel: num(POSITIVE_INT), stride: num(POSITIVE_INT) });
+export type ConvLayerSpec = v.InferOutput<typeof CONV_LAYER>;
 
-export interface ConvPICNNOptions extends ConvexOptions {
+/** [height, width, channels]. */
+const imageShape = v.pipe(layerWidths, v.length(3, (issue) => `must be [height, width, channels], got ${show(issue.input)}`));
+
+const CONV_PICNN_OPTIONS = optionsSchema({
   /** [height, width, channels] of x. */
-  xShape: number[];
+  xShape: imageShape,
   /** [height, width, channels] of y (same height and width as x). */
-  yShape: number[];
+  yShape: imageShape,
   /** Convolutional layers (default: DQN, 32@8/4, 64@4/2, 64@3/1). */
-  conv?: ConvLayerSpec[];
+  conv: v.optional(v.pipe(arrayOf(CONV_LAYER, 'layers { filters, kernel, stride }'), v.minLength(1, 'must have at least one layer'))),
   /** Fully connected hidden widths after the convolutions (default [512]). */
-  fcHidden?: number[];
+  fcHidden: v.optional(layerWidths),
   /** u-path activation (default 'relu'). */
-  uActivation?: FreeActivation;
+  uActivation: v.optional(freeActivation),
   /** Batch normalization on the u-path (default true, as the authors' Olivetti model). */
-  batchNorm?: boolean;
+  batchNorm: v.optional(bool),
   /** Initial value of the gate biases b^(z), b^(y) (default 1, §1.4; the authors' Olivetti code leaves them at 0). */
-  gateBias?: number;
+  gateBias: v.optional(num({ min: -1e6, max: 1e6 })),
   /**
    * Draw of the conv layers' weights (W^(z) then |·|·absScale): 'lecun-normal', 'truncated-normal' (std weightStd,
    * 0.02 when unset) or 'uniform-scaling' (variance 1/fan_in, the authors' tflearn conv default). Default: as weightStd.
    */
-  convInit?: WeightInit;
+  convInit: v.optional(oneOf(WEIGHT_INITS)),
   /** Draw of the fully connected layers' weights (the authors': 'truncated-normal', std 0.02). Default: as weightStd. */
-  fcInit?: WeightInit;
+  fcInit: v.optional(oneOf(WEIGHT_INITS)),
   /**
    * Gate of the first FC z-layer, [·]_+ of a function of the last conv map u_L: 'conv3x3' (default, a 3×3 conv
    * keeping its channels) or 'fc' (the authors' FC layer of the flattened map onto itself, 2048 → 2048 on Olivetti).
    */
-  firstFcGate?: FirstFcGate;
-}
+  firstFcGate: v.optional(oneOf(['conv3x3', 'fc'])),
+  ...CONVEX_OPTION_ENTRIES,
+});
+export type ConvPICNNOptions = v.InferOutput<typeof CONV_PICNN_OPTIONS>;
 
-export const FIRST_FC_GATES = ['conv3x3', 'fc'] as const;
+export const FIRST_FC_GATES = CONV_PICNN_OPTIONS.entries.firstFcGate.wrapped.options;
 export type FirstFcGate = (typeof FIRST_FC_GATES)[number];
 
 /** The authors' truncated-normal std (tflearn's default), used by 'truncated-normal' when weightStd is unset. */
@@ -75,8 +79,6 @@ export const DQN_CONV_LAYERS: ConvLayerSpec[] = [
   { filters: 64, kernel: 3, stride: 1 },
 ];
 
-const KEYS = ['xShape', 'yShape', 'conv', 'fcHidden', 'uActivation', 'batchNorm', 'gateBias', 'convInit', 'fcInit', 'firstFcGate',
-  ...CONVEX_OPTION_KEYS] as const;
 const GATE_KERNEL = 3;
 
 /** Conv z-layer l (kernel k_l, stride s_l) with its u-layer and the ŷ rescaling. */
@@ -122,12 +124,6 @@ interface ConvContext extends EnergyContext {
   fcUTerms: tf.Tensor2D[];
 }
 
-function checkImageShape(where: string, name: string, v: unknown): number[] {
-  const s = checkIntArray(where, name, v);
-  if (s.length !== 3) fail(`${where}: ${name} must be [height, width, channels], got ${JSON.stringify(v)}`);
-  return s;
-}
-
 /** Channels of u_l, z_l and ŷ_l entering a conv layer (z: 0 before the first). */
 interface Channels {
   u: number;
@@ -135,34 +131,18 @@ interface Channels {
   y: number;
 }
 
-/** Validates the options and fills in the defaults. */
+/** Validates the options (CONV_PICNN_OPTIONS) and fills in the defaults. */
 function resolveConfig(options: ConvPICNNOptions): { config: ConvPICNNConfig; o: ResolvedConvexOptions } {
   if (options === undefined || options === null) fail('ConvPICNN: options { xShape, yShape } are required');
-  checkOptionKeys('ConvPICNN', options, KEYS);
-  const o = resolveConvexOptions('ConvPICNN', options);
-  const xShape = checkImageShape('ConvPICNN', 'xShape', options.xShape);
-  const yShape = checkImageShape('ConvPICNN', 'yShape', options.yShape);
+  const p = parseOptions('ConvPICNN', CONV_PICNN_OPTIONS, options);
+  const o = resolveConvexOptions(p);
+  const { xShape, yShape, fcHidden = [512], uActivation = 'relu', batchNorm = true, gateBias = 1, firstFcGate = 'conv3x3' } = p;
   if (xShape[0] !== yShape[0] || xShape[1] !== yShape[1]) {
     fail(`ConvPICNN: x and y must have the same height and width, got xShape [${xShape.join(', ')}] and yShape [${yShape.join(', ')}]`);
   }
-  const conv = (options.conv ?? DQN_CONV_LAYERS).map((c, i) => {
-    checkOptionKeys(`ConvPICNN conv[${i}]`, c, ['filters', 'kernel', 'stride']);
-    return {
-      filters: checkPositiveInt('ConvPICNN', `conv[${i}].filters`, c.filters),
-      kernel: checkPositiveInt('ConvPICNN', `conv[${i}].kernel`, c.kernel),
-      stride: checkPositiveInt('ConvPICNN', `conv[${i}].stride`, c.stride),
-    };
-  });
-  if (conv.length === 0) fail('ConvPICNN: conv must have at least one layer');
-  const fcHidden = checkIntArray('ConvPICNN', 'fcHidden', options.fcHidden ?? [512]);
-  const uActivation = checkFreeActivation('ConvPICNN (uActivation)', options.uActivation ?? 'relu');
-  const batchNorm = options.batchNorm ?? true;
-  if (typeof batchNorm !== 'boolean') fail(`ConvPICNN: batchNorm must be a boolean, got ${JSON.stringify(batchNorm)}`);
-  const gateBias = options.gateBias === undefined ? 1 : checkNumberInRange('ConvPICNN', 'gateBias', options.gateBias, -1e6, 1e6);
+  const conv = p.conv ?? DQN_CONV_LAYERS.map((c) => ({ ...c }));
   const byStd: WeightInit = o.weightStd === null ? 'lecun-normal' : 'truncated-normal';
-  const convInit = checkOneOf('ConvPICNN', 'convInit', options.convInit ?? byStd, WEIGHT_INITS);
-  const fcInit = checkOneOf('ConvPICNN', 'fcInit', options.fcInit ?? byStd, WEIGHT_INITS);
-  const firstFcGate = checkOneOf('ConvPICNN', 'firstFcGate', options.firstFcGate ?? 'conv3x3', FIRST_FC_GATES);
+  const { convInit = byStd, fcInit = byStd } = p;
   return { config: { xShape, yShape, conv, fcHidden, uActivation, batchNorm, gateBias, convInit, fcInit, firstFcGate, ...o }, o };
 }
 

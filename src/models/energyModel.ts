@@ -10,7 +10,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fail } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { assertFinite, batchShapeOf, toFlatBatch, sizeOf, type BatchInput } from '../util/tensors.js';
-import { checkOptionKeys } from '../util/options.js';
+import * as v from 'valibot';
+import { POSITIVE_INT } from '../util/numbers.js';
+import { bool, num, optionsSchema, parseOptions } from '../util/schema.js';
 import { absInit, drawFromStd, drawWeights, freeInit, principledConvexInit, filled, type WeightDraw } from './init.js';
 import { ParameterStore, type Positivity } from './parameters.js';
 import type { ResolvedConvexOptions } from './common.js';
@@ -33,14 +35,22 @@ export function disposeContext(ctx: EnergyContext): void {
   tf.dispose(ctx.tensors);
 }
 
-export interface EnergyOptions {
-  /** Batch normalization uses batch statistics and updates its moving averages (default false). */
-  training?: boolean;
-  /** Check inputs for NaN/Infinity (default true). */
-  checkFinite?: boolean;
-}
+/** Batch normalization uses batch statistics and updates its moving averages (default false). */
+const training = v.optional(bool);
 
-const ENERGY_OPTION_KEYS = ['training', 'checkFinite'] as const;
+const ENERGY_OPTIONS = optionsSchema({
+  training,
+  /** Check inputs for NaN/Infinity (default true). */
+  checkFinite: v.optional(bool),
+});
+export type EnergyOptions = v.InferOutput<typeof ENERGY_OPTIONS>;
+
+const CONTEXT_OPTIONS = optionsSchema({
+  training,
+  /** Rows of the batch when x is null (required then). */
+  batch: v.optional(num(POSITIVE_INT)),
+});
+export type ContextOptions = v.InferOutput<typeof CONTEXT_OPTIONS>;
 
 /** The disk half of serialization, loaded on first use (Node only) so that the core imports nothing of Node. */
 function modelFiles(method: string): Promise<typeof import('./modelFiles.js')> {
@@ -159,9 +169,9 @@ export abstract class EnergyModel {
   // ---- hot path -----------------------------------------------------------------------------------------
 
   /** Compute the x-only part once. `x` is [N, xDim] (null when the model takes no x, then `batch` is required). */
-  context(x: tf.Tensor2D | null, options: { training?: boolean; batch?: number } = {}): EnergyContext {
+  context(x: tf.Tensor2D | null, options: ContextOptions = {}): EnergyContext {
     this.assertAlive();
-    checkOptionKeys(`${this.kind}.context`, options, ['training', 'batch']);
+    parseOptions(`${this.kind}.context`, CONTEXT_OPTIONS, options);
     const batch = x === null ? options.batch : x.shape[0];
     if (batch === undefined || !Number.isInteger(batch) || batch <= 0) {
       fail(`${this.kind}.context: the batch size must be given as options.batch when x is null, got ${JSON.stringify(batch)}`);
@@ -216,7 +226,7 @@ export abstract class EnergyModel {
     fn: (ctx: EnergyContext, yFlat: tf.Tensor2D) => T): T {
     this.assertAlive();
     const where = `${this.kind}.${method}`;
-    checkOptionKeys(where, options, ENERGY_OPTION_KEYS);
+    parseOptions(where, ENERGY_OPTIONS, options);
     const check = options.checkFinite ?? true;
     return tf.tidy(() => {
       const yFlat = toFlatBatch(where, 'y', y, this.yShape);

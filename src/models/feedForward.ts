@@ -6,41 +6,43 @@
  * energy 'joint': a scalar MLP of [x, y], a nonconvex energy (isConvex = false), for ablations.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { activate, checkFreeActivation, type FreeActivation } from './activations.js';
-import { readRows, type AffineStructure } from './affineStructure.js';
+import * as v from 'valibot';
+import { activate, freeActivation } from './activations.js';
 import { addBatchNorm, applyBatchNorm } from './batchNorm.js';
-import { DenseBlock } from './blocks.js';
 import { disposeContext, EnergyModel, type EnergyContext } from './energyModel.js';
-import { checkIntArray, checkNonNegativeInt, checkOneOf, checkOptionKeys, checkPositiveInt } from '../util/options.js';
+import { layerWidths } from './common.js';
+import { NON_NEGATIVE_INT, POSITIVE_INT } from '../util/numbers.js';
+import { bool, num, oneOf, optionsSchema, parseOptions } from '../util/schema.js';
+import { readRows, type AffineStructure } from './affineStructure.js';
+import { DenseBlock } from './blocks.js';
 import { fail } from '../util/errors.js';
 import { registerModelKind } from './registry.js';
 import { fanOutUniform } from './init.js';
 
-export interface FeedForwardOptions {
-  xDim: number;
-  yDim: number;
-  hidden: number[];
+export const FEED_FORWARD_INITS = ['lecun-normal', 'fan-out-uniform'] as const;
+export type FeedForwardInit = (typeof FEED_FORWARD_INITS)[number];
+
+const FEED_FORWARD_OPTIONS = optionsSchema({
+  xDim: num(NON_NEGATIVE_INT),
+  yDim: num(POSITIVE_INT),
+  hidden: layerWidths,
   /** Hidden activation (default 'relu'). */
-  activation?: FreeActivation;
+  activation: v.optional(freeActivation),
   /** Batch normalization after every hidden layer (default false; the BibTeX baseline uses it). */
-  batchNorm?: boolean;
+  batchNorm: v.optional(bool),
   /** 'linear' (default): f = -g(x)ᵀy; 'joint': f = MLP([x, y]) (nonconvex). */
-  energy?: 'linear' | 'joint';
-  leakySlope?: number;
-  seed?: number;
+  energy: v.optional(oneOf(['linear', 'joint'])),
+  leakySlope: v.optional(num({})),
+  seed: v.optional(num({ integer: true })),
   /**
    * 'lecun-normal' (default): LeCun normal weights, zero biases. 'fan-out-uniform': weights and biases
    * U(±1/√fan_out), as the authors' ff.py baseline (reproduction-audit.md, BibTeX #4).
    */
-  init?: FeedForwardInit;
-}
-
-export const FEED_FORWARD_INITS = ['lecun-normal', 'fan-out-uniform'] as const;
-export type FeedForwardInit = (typeof FEED_FORWARD_INITS)[number];
+  init: v.optional(oneOf(FEED_FORWARD_INITS)),
+});
+export type FeedForwardOptions = v.InferOutput<typeof FEED_FORWARD_OPTIONS>;
 
 export type FeedForwardConfig = Required<FeedForwardOptions>;
-
-const KEYS = ['xDim', 'yDim', 'hidden', 'activation', 'batchNorm', 'energy', 'leakySlope', 'seed', 'init'] as const;
 
 interface FeedForwardContext extends EnergyContext {
   /** 'linear': logits g(x) [N, yDim]; 'joint': x itself. */
@@ -58,16 +60,8 @@ export class FeedForward extends EnergyModel {
 
   constructor(options: FeedForwardOptions) {
     if (options === undefined || options === null) fail('FeedForward: options { xDim, yDim, hidden } are required');
-    checkOptionKeys('FeedForward', options, KEYS);
-    const xDim = checkNonNegativeInt('FeedForward', 'xDim', options.xDim);
-    const yDim = checkPositiveInt('FeedForward', 'yDim', options.yDim);
-    const hidden = checkIntArray('FeedForward', 'hidden', options.hidden);
-    const activation = checkFreeActivation('FeedForward', options.activation ?? 'relu');
-    const energy = checkOneOf('FeedForward', 'energy', options.energy ?? 'linear', ['linear', 'joint'] as const);
-    const batchNorm = options.batchNorm ?? false;
-    const leakySlope = options.leakySlope ?? 0.01;
-    const seed = options.seed ?? 0;
-    const init = checkOneOf('FeedForward', 'init', options.init ?? 'lecun-normal', FEED_FORWARD_INITS);
+    const p = parseOptions('FeedForward', FEED_FORWARD_OPTIONS, options);
+    const { xDim, yDim, hidden, activation = 'relu', energy = 'linear', batchNorm = false, leakySlope = 0.01, seed = 0, init = 'lecun-normal' } = p;
     if (energy === 'linear' && xDim === 0) fail("FeedForward: energy 'linear' needs xDim > 0 (logits are a function of x)");
     super('clip', seed);
     this.config = { xDim, yDim, hidden, activation, batchNorm, energy, leakySlope, seed, init };

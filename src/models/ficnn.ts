@@ -9,24 +9,26 @@ import * as tf from '@tensorflow/tfjs-core';
 import { activate } from './activations.js';
 import { readRows, rowOf, transposed, type AffineStructure, type Rows } from './affineStructure.js';
 import { DenseBlock, PositiveDenseBlock, readValues } from './blocks.js';
-import { CONVEX_OPTION_KEYS, resolveConvexOptions, type ConvexOptions, type ResolvedConvexOptions } from './common.js';
+import * as v from 'valibot';
+import { CONVEX_OPTION_ENTRIES, layerWidths, resolveConvexOptions, type ResolvedConvexOptions } from './common.js';
 import { disposeContext, EnergyModel, type EnergyContext } from './energyModel.js';
-import { checkIntArray, checkNonNegativeInt, checkOptionKeys, checkPositiveInt } from '../util/options.js';
+import { NON_NEGATIVE_INT, POSITIVE_INT } from '../util/numbers.js';
+import { num, optionsSchema, parseOptions } from '../util/schema.js';
 import { fail } from '../util/errors.js';
 import { registerModelKind } from './registry.js';
 
-export interface FICNNOptions extends ConvexOptions {
+const FICNN_OPTIONS = optionsSchema({
   /** Width of x (0 or absent: the model is a function of y alone). */
-  xDim?: number;
+  xDim: v.optional(num(NON_NEGATIVE_INT)),
   /** Width of y. */
-  yDim: number;
+  yDim: num(POSITIVE_INT),
   /** Hidden layer widths, e.g. [200, 200]. */
-  hidden: number[];
-}
+  hidden: layerWidths,
+  ...CONVEX_OPTION_ENTRIES,
+});
+export type FICNNOptions = v.InferOutput<typeof FICNN_OPTIONS>;
 
 export type FICNNConfig = Required<FICNNOptions>;
-
-const KEYS = ['xDim', 'yDim', 'hidden', ...CONVEX_OPTION_KEYS] as const;
 
 /** Layer i: the passthrough W^(y)_i v + b_i of v = [x, y], and the convex path W^(z)_i z_i (i ≥ 1). */
 interface FICNNLayer {
@@ -49,12 +51,10 @@ export class FICNN extends EnergyModel {
   private readonly layers: FICNNLayer[] = [];
 
   constructor(options: FICNNOptions) {
-    checkOptionKeys('FICNN', options, KEYS);
     if (options === undefined || options === null) fail('FICNN: options { yDim, hidden } are required');
-    const o = resolveConvexOptions('FICNN', options);
-    const xDim = options.xDim === undefined ? 0 : checkNonNegativeInt('FICNN', 'xDim', options.xDim);
-    const yDim = checkPositiveInt('FICNN', 'yDim', options.yDim);
-    const hidden = checkIntArray('FICNN', 'hidden', options.hidden);
+    const p = parseOptions('FICNN', FICNN_OPTIONS, options);
+    const o = resolveConvexOptions(p);
+    const { xDim = 0, yDim, hidden } = p;
     super(o.positivity, o.seed, o.weightStd);
     this.o = o;
     this.config = { xDim, yDim, hidden, ...o };

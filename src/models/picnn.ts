@@ -10,37 +10,39 @@
  * like an FICNN in y (`gateBias` changes that start). All x-only terms (u-path, gates, W^(u) u + b) live in the context.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { activate, checkFreeActivation, type FreeActivation } from './activations.js';
-import { readRows, rowOf, transposed, type AffineStructure, type Rows } from './affineStructure.js';
+import * as v from 'valibot';
+import { activate, freeActivation } from './activations.js';
 import { addBatchNorm, applyBatchNorm } from './batchNorm.js';
-import { DenseBlock, PositiveDenseBlock, readValues } from './blocks.js';
-import { CONVEX_OPTION_KEYS, resolveConvexOptions, type ConvexOptions, type ResolvedConvexOptions } from './common.js';
+import { CONVEX_OPTION_ENTRIES, layerWidths, resolveConvexOptions, type ResolvedConvexOptions } from './common.js';
 import { disposeContext, EnergyModel, type EnergyContext } from './energyModel.js';
-import { checkIntArray, checkNumberInRange, checkOptionKeys, checkPositiveInt } from '../util/options.js';
+import { POSITIVE_INT } from '../util/numbers.js';
+import { bool, num, optionsSchema, parseOptions } from '../util/schema.js';
+import { readRows, rowOf, transposed, type AffineStructure, type Rows } from './affineStructure.js';
+import { DenseBlock, PositiveDenseBlock, readValues } from './blocks.js';
 import { fail } from '../util/errors.js';
 import { registerModelKind } from './registry.js';
 
-export interface PICNNOptions extends ConvexOptions {
-  xDim: number;
-  yDim: number;
+const PICNN_OPTIONS = optionsSchema({
+  xDim: num(POSITIVE_INT),
+  yDim: num(POSITIVE_INT),
   /** Hidden z-layer widths, e.g. [600, 159] for BibTeX. */
-  hidden: number[];
+  hidden: layerWidths,
   /** u-path widths, one per hidden z-layer (default: `hidden`). */
-  uHidden?: number[];
+  uHidden: v.optional(layerWidths),
   /** u-path activation (default 'relu'); the last u-layer is linear. */
-  uActivation?: FreeActivation;
+  uActivation: v.optional(freeActivation),
   /** Batch normalization after each activated u-layer (not the last, linear one; default false; the BibTeX PICNN uses it). */
-  batchNorm?: boolean;
+  batchNorm: v.optional(bool),
   /**
    * Initial value of the gate biases b^(z), b^(y) (default 1, §1.4 and the authors' RL code; their multi-label code
    * leaves them at tflearn's 0).
    */
-  gateBias?: number;
-}
+  gateBias: v.optional(num({ min: -1e6, max: 1e6 })),
+  ...CONVEX_OPTION_ENTRIES,
+});
+export type PICNNOptions = v.InferOutput<typeof PICNN_OPTIONS>;
 
 export type PICNNConfig = Required<PICNNOptions>;
-
-const KEYS = ['xDim', 'yDim', 'hidden', 'uHidden', 'uActivation', 'batchNorm', 'gateBias', ...CONVEX_OPTION_KEYS] as const;
 
 /** z-layer i of §1.2: its gates (functions of u_i), the y passthrough, the u term and the convex path (i ≥ 1). */
 interface PICNNLayer {
@@ -81,19 +83,13 @@ export class PICNN extends EnergyModel {
 
   constructor(options: PICNNOptions) {
     if (options === undefined || options === null) fail('PICNN: options { xDim, yDim, hidden } are required');
-    checkOptionKeys('PICNN', options, KEYS);
-    const o = resolveConvexOptions('PICNN', options);
-    const xDim = checkPositiveInt('PICNN', 'xDim', options.xDim);
-    const yDim = checkPositiveInt('PICNN', 'yDim', options.yDim);
-    const hidden = checkIntArray('PICNN', 'hidden', options.hidden);
-    const uHidden = options.uHidden === undefined ? [...hidden] : checkIntArray('PICNN', 'uHidden', options.uHidden);
+    const p = parseOptions('PICNN', PICNN_OPTIONS, options);
+    const o = resolveConvexOptions(p);
+    const { xDim, yDim, hidden, uActivation = 'relu', batchNorm = false, gateBias = 1 } = p;
+    const uHidden = p.uHidden ?? [...hidden];
     if (uHidden.length !== hidden.length) {
       fail(`PICNN: uHidden must have one width per hidden layer (${hidden.length}), got ${uHidden.length}: [${uHidden.join(', ')}]`);
     }
-    const uActivation = checkFreeActivation('PICNN (uActivation)', options.uActivation ?? 'relu');
-    const batchNorm = options.batchNorm ?? false;
-    if (typeof batchNorm !== 'boolean') fail(`PICNN: batchNorm must be a boolean, got ${JSON.stringify(batchNorm)}`);
-    const gateBias = options.gateBias === undefined ? 1 : checkNumberInRange('PICNN', 'gateBias', options.gateBias, -1e6, 1e6);
     super(o.positivity, o.seed, o.weightStd);
     this.o = o;
     this.config = { xDim, yDim, hidden, uHidden, uActivation, batchNorm, gateBias, ...o };

@@ -33,13 +33,15 @@ import path from 'node:path';
 import { backendInfo, ready } from '../backend/backend.js';
 import { fail } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomicFile.js';
-import { checkNonNegativeInt, checkOneOf, checkOptionKeys, checkPositiveInt } from '../util/options.js';
+import * as v from 'valibot';
+import { NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT } from '../util/numbers.js';
+import { bool, func, instance, nonEmptyString, num, oneOf, optionsSchema, parseOptions } from '../util/schema.js';
 import { makeEnv, resolveEnvName, type MakeEnvOptions } from './envs/registry.js';
 import type { Env } from './envs/env.js';
 import { AGENT_KINDS, createAgent, NormalizedEnv, type Agent, type AgentKind, type AgentOptions, type UpdateStats } from './agents/index.js';
 import { deriveSeed } from './noise.js';
 import { previousCompleteRun, readJsonFileIfExists } from './previousRun.js';
-import { presetSettings, type RlPreset } from './presets.js';
+import { presetSettings, RL_PRESETS } from './presets.js';
 import { writeDiagnosticsChart } from './diagnosticsChart.js';
 import { PROGRESS_MODES, checkProgressOption, progressSink, type ProgressMode, type ProgressSink } from '../learning/progress.js';
 
@@ -60,54 +62,55 @@ export const PAPER_BUDGETS: Readonly<Record<string, { steps: number; testInterva
   Walker2d: { steps: 200_000, testInterval: 2000 },
 });
 
-export interface RunRlOptions {
+const RUN_RL_OPTIONS = optionsSchema({
   /** An environment name (`makeEnv`) or instance (then also used for the tests). */
-  env: string | Env;
-  /** Options for `makeEnv` when `env` is a name (the seed is the run's). */
-  envOptions?: Omit<MakeEnvOptions, 'seed'>;
+  env: instance<string | Env>((x) => typeof x === 'string' || (typeof x === 'object' && x !== null), 'an environment name or an Env'),
+  /** Options for `makeEnv` when `env` is a name (the seed is the run's; checked by makeEnv). */
+  envOptions: v.optional(v.custom<Omit<MakeEnvOptions, 'seed'>>(() => true)),
   /** An agent kind or an agent built for this environment's sizes. */
-  agent: AgentKind | Agent;
-  /** Options for the agent when `agent` is a kind (its seed defaults to the run's seed). */
-  agentOptions?: AgentOptions;
+  agent: instance<AgentKind | Agent>((x) => typeof x === 'string' || (typeof x === 'object' && x !== null), 'an agent kind or an Agent'),
+  /** Options for the agent when `agent` is a kind (its seed defaults to the run's seed; checked by the agent). */
+  agentOptions: v.optional(v.custom<AgentOptions>(() => true)),
   /** Total training steps. */
-  steps: number;
+  steps: num(POSITIVE_INT),
   /** Seed of the run: environment resets, agent initialization, noise, replay sampling (default 0). */
-  seed?: number;
+  seed: v.optional(num({ integer: true, min: 0, max: 0xffffffff })),
   /** Training steps between test episodes (default: the paper's for the task, else 1000). */
-  testInterval?: number;
+  testInterval: v.optional(num(POSITIVE_INT)),
   /** Test episodes per test point (default 1, as the paper). */
-  testEpisodes?: number;
+  testEpisodes: v.optional(num(POSITIVE_INT)),
   /** Cap on a training episode's length (default 1000, the authors' `tmax`; the env's own limit also applies). */
-  maxEpisodeSteps?: number;
+  maxEpisodeSteps: v.optional(num(POSITIVE_INT)),
   /** Reward multiplier for learning (default: the preset's, else 1; the authors' `reward_k`). */
-  rewardScale?: number;
+  rewardScale: v.optional(num(POSITIVE)),
   /** Named settings (./presets.ts): 'paper' is the authors' per-task table; explicit options override it (default 'none'). */
-  preset?: RlPreset;
+  preset: v.optional(oneOf(RL_PRESETS)),
   /** Gradient steps per environment step once warm (default 1). */
-  updatesPerStep?: number;
+  updatesPerStep: v.optional(num(NON_NEGATIVE_INT)),
   /** Directory for results.json, learning-curve.png and checkpoints. */
-  outDir?: string;
+  outDir: v.optional(nonEmptyString),
   /**
    * Steps between checkpoints (at block boundaries; default 10·testInterval, at most half the run so that a short
    * run checkpoints too; 0: none). Needs outDir.
    */
-  checkpointInterval?: number;
+  checkpointInterval: v.optional(num(NON_NEGATIVE_INT)),
   /** Resume from outDir's checkpoint when there is one (default true). */
-  resume?: boolean;
+  resume: v.optional(bool),
   /**
    * Replace a complete run in outDir (default false: a complete run of the same settings is returned as it is,
    * one of other settings is an error; see ./previousRun.ts).
    */
-  overwrite?: boolean;
+  overwrite: v.optional(bool),
   /** Write learning-curve.png (default true with outDir). */
-  chart?: boolean;
-  /** A progress sink (../learning/progress.ts; the CLI passes its bar), or 'auto'/'bar'/'lines' (one line per test), 'none' (default). */
-  progress?: RlProgressMode | ProgressSink;
+  chart: v.optional(bool),
+  /** A progress sink (../learning/progress.ts; the CLI passes its bar), or 'auto'/'bar'/'lines' (one line per test), 'none' (default); checked by resolveSettings. */
+  progress: v.optional(v.custom<RlProgressMode | ProgressSink>(() => true)),
   /** Where progress goes (default process.stderr). */
-  progressStream?: NodeJS.WritableStream;
+  progressStream: v.optional(v.custom<NodeJS.WritableStream>(() => true)),
   /** Called after every test point and at the end. */
-  onProgress?: (p: RlProgress) => void;
-}
+  onProgress: v.optional(func<(p: RlProgress) => void>()),
+});
+export type RunRlOptions = v.InferOutput<typeof RUN_RL_OPTIONS>;
 
 export interface RlProgress {
   step: number;
@@ -191,8 +194,6 @@ export interface RlResult {
   backend: string;
 }
 
-const KEYS = ['env', 'envOptions', 'agent', 'agentOptions', 'steps', 'seed', 'testInterval', 'testEpisodes', 'maxEpisodeSteps', 'rewardScale',
-  'preset', 'updatesPerStep', 'outDir', 'checkpointInterval', 'resume', 'overwrite', 'chart', 'progress', 'progressStream', 'onProgress'];
 
 const STREAM_TRAIN_RESET = 3;
 const STREAM_TEST_RESET = 4;
@@ -237,9 +238,12 @@ interface Checkpoint extends RunHeader {
   state: RunnerState;
 }
 
-function checkNumberOption(name: string, v: unknown, ok: (v: number) => boolean, what: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) fail(`runRl: ${name} must be ${what}, got ${JSON.stringify(v)}`);
-  return v;
+/** A progress mode by name (booleans are fit's shorthand, not runRl's). */
+function oneOfModes(where: string, mode: unknown): RlProgressMode {
+  if (typeof mode !== 'string' || !(RL_PROGRESS_MODES as readonly string[]).includes(mode)) {
+    fail(`${where}: progress must be one of ${RL_PROGRESS_MODES.map((m) => `'${m}'`).join(', ')} or a progress sink, got ${JSON.stringify(mode)}`);
+  }
+  return mode as RlProgressMode;
 }
 
 /** Default checkpoint interval: 10 test intervals, but at most half the run (whole blocks), so short runs checkpoint. */
@@ -267,29 +271,27 @@ interface RlSettings {
 function resolveSettings(options: RunRlOptions): RlSettings {
   const where = 'runRl';
   if (options === null || typeof options !== 'object') fail(`${where}: options { env, agent, steps } are required`);
-  checkOptionKeys(where, options, KEYS);
-  const steps = checkPositiveInt(where, 'steps', options.steps);
-  const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) fail(`${where}: seed must be an integer in [0, 2^32), got ${JSON.stringify(seed)}`);
-  const envName = typeof options.env === 'string' ? resolveEnvName(options.env) : options.env?.name;
+  const o = parseOptions(where, RUN_RL_OPTIONS, options);
+  const steps = o.steps;
+  const seed = o.seed ?? 0;
+  const envName = typeof o.env === 'string' ? resolveEnvName(o.env) : o.env.name;
   if (typeof envName !== 'string') fail(`${where}: env must be an environment name or an Env`);
-  const testInterval = checkPositiveInt(where, 'testInterval', options.testInterval ?? PAPER_BUDGETS[envName]?.testInterval ?? 1000);
-  const testEpisodes = checkPositiveInt(where, 'testEpisodes', options.testEpisodes ?? 1);
-  const maxEpisodeSteps = checkPositiveInt(where, 'maxEpisodeSteps', options.maxEpisodeSteps ?? 1000);
-  if (options.preset !== undefined && options.preset !== 'none' && typeof options.agent !== 'string') fail(`${where}: preset applies only when agent is a kind`);
-  const preset = presetSettings(options.preset, envName, options.agent as AgentKind);
-  const rewardScale = checkNumberOption('rewardScale', options.rewardScale ?? preset.rewardScale ?? 1, (v) => v > 0, 'a number > 0');
-  const updatesPerStep = checkNonNegativeInt(where, 'updatesPerStep', options.updatesPerStep ?? 1);
-  const outDir = options.outDir;
-  if (outDir !== undefined && (typeof outDir !== 'string' || outDir === '')) fail(`${where}: outDir must be a non-empty string`);
-  const checkpointInterval = checkNonNegativeInt(where, 'checkpointInterval', options.checkpointInterval ?? (outDir ? defaultCheckpointInterval(steps, testInterval) : 0));
+  const testInterval = o.testInterval ?? PAPER_BUDGETS[envName]?.testInterval ?? 1000;
+  const testEpisodes = o.testEpisodes ?? 1;
+  const maxEpisodeSteps = o.maxEpisodeSteps ?? 1000;
+  if (o.preset !== undefined && o.preset !== 'none' && typeof o.agent !== 'string') fail(`${where}: preset applies only when agent is a kind`);
+  const preset = presetSettings(o.preset, envName, o.agent as AgentKind);
+  const rewardScale = o.rewardScale ?? preset.rewardScale ?? 1;
+  const updatesPerStep = o.updatesPerStep ?? 1;
+  const outDir = o.outDir;
+  const checkpointInterval = o.checkpointInterval ?? (outDir ? defaultCheckpointInterval(steps, testInterval) : 0);
   if (checkpointInterval > 0 && outDir === undefined) fail(`${where}: checkpointInterval needs outDir`);
-  const progress = typeof options.progress === 'object' && options.progress !== null
-    ? checkProgressOption(`${where}: progress`, options.progress)
-    : checkOneOf(where, 'progress', options.progress ?? 'none', RL_PROGRESS_MODES);
+  const progress = typeof o.progress === 'object' && o.progress !== null
+    ? checkProgressOption(`${where}: progress`, o.progress)
+    : oneOfModes(where, o.progress ?? 'none');
   return {
     steps, seed, envName, testInterval, testEpisodes, maxEpisodeSteps, preset, rewardScale, updatesPerStep, outDir, checkpointInterval, progress,
-    chart: options.chart ?? outDir !== undefined,
+    chart: o.chart ?? outDir !== undefined,
   };
 }
 

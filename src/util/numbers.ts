@@ -39,7 +39,7 @@ export function describeRule(rule: NumberRule): string {
 }
 
 /** The reason `v` breaks `rule`, or null when it is fine. */
-export function violation(v: number, rule: NumberRule): string | null {
+export function numberViolation(v: number, rule: NumberRule): string | null {
   if (!Number.isFinite(v)) return 'not a finite number';
   if (Math.abs(v) > FLOAT32_MAX) return 'beyond the float32 range (±3.4e38)';
   if (rule.integer && !Number.isSafeInteger(v)) return 'not an integer';
@@ -53,21 +53,21 @@ export function parseFiniteNumber(text: string): number | null {
   const t = text.trim();
   if (!DECIMAL.test(t)) return null;
   const n = Number(t);
-  return violation(n, ANY) === null ? n : null;
+  return numberViolation(n, ANY) === null ? n : null;
 }
 
 /** Parse `text` for `name` (a flag such as `--seed` or a field such as `config.epochs`) or fail with one line. */
 export function parseNumberArg(name: string, text: string, rule: NumberRule = ANY): number {
   const t = text.trim();
   const n = DECIMAL.test(t) ? Number(t) : NaN;
-  const why = DECIMAL.test(t) ? violation(n, rule) : 'not a decimal number';
+  const why = DECIMAL.test(t) ? numberViolation(n, rule) : 'not a decimal number';
   if (why !== null) fail(`${name} must be ${describeRule(rule)}, got ${JSON.stringify(text.slice(0, 40))} (${why})`);
   return n;
 }
 
 /** A number already parsed (from JSON) for `name`: checked against `rule`, finite and within float32. */
 export function checkNumber(name: string, v: unknown, rule: NumberRule = ANY): number {
-  const why = typeof v !== 'number' ? 'not a number' : violation(v, rule);
+  const why = typeof v !== 'number' ? 'not a number' : numberViolation(v, rule);
   if (why !== null) fail(`${name} must be ${describeRule(rule)}, got ${JSON.stringify(v) ?? String(v)} (${why})`);
   return v as number;
 }

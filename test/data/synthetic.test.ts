@@ -112,9 +112,9 @@ test('makeSynthetic picks the paper set by name; bad options are refused with a 
   assert.deepEqual(makeSynthetic('linear', { seed: 1 }), makeLinear({ seed: 1 }));
   assert.throws(() => makeSynthetic('spirals' as never), /one of 'moons', 'circles', 'linear'/);
   assert.throws(() => makeMoons({ n: 0 }), /makeMoons: n must be a positive integer/);
-  assert.throws(() => makeMoons({ noise: -1 }), /noise must be a finite number >= 0/);
-  assert.throws(() => makeCircles({ factor: 1 }), /factor must be in \[0, 1\)/);
-  assert.throws(() => makeLinear({ flipY: 2 }), /flipY must be a number in \[0, 1\]/);
+  assert.throws(() => makeMoons({ noise: -1 }), /noise must be a finite number ≥ 0/);
+  assert.throws(() => makeCircles({ factor: 1 }), /factor must be a finite number in \[0, 1\)/);
+  assert.throws(() => makeLinear({ flipY: 2 }), /flipY must be a finite number in \[0, 1\]/);
   assert.throws(() => makeMoons({ samples: 5 } as never), /unknown option 'samples'/);
-  assert.throws(() => makeMoons({ seed: NaN }), /seed must be a finite number/);
+  assert.throws(() => makeMoons({ seed: NaN }), /seed must be a finite number within float32 range, got NaN/);
 });

@@ -253,13 +253,14 @@ describe('refusals', () => {
     ['init of the wrong width', picnn, [[1, 2], [3, 4]], { init: [[0.5], [0.5]] }, /init must have shape \[N, 2\], got \[2, 1\]/],
     ['NaN in init', picnn, x1, { init: [0.5, NaN] }, /init\[1\] must be a finite number, got NaN/],
     ['Infinity as init', picnn, x1, { init: Infinity }, /init must be finite, got Infinity/],
-    ['gd option with bundle', picnn, x1, { method: 'bundle', learningRate: 0.1 }, /option 'learningRate' applies to method 'gd' only, not 'bundle'/],
-    ['entropyWeight with lp', picnn, x1, { method: 'lp', entropyWeight: 1 }, /option 'entropyWeight' applies to .*not 'lp'/],
+    // JavaScript callers (TypeScript refuses these at compile time; see 'options by method' below).
+    ['gd option with bundle', picnn, x1, { method: 'bundle', learningRate: 0.1 } as never, /option 'learningRate' applies to method 'gd' only, not 'bundle'/],
+    ['entropyWeight with lp', picnn, x1, { method: 'lp', entropyWeight: 1 } as never, /option 'entropyWeight' applies to .*not 'lp'/],
     ['entropyWeight ≤ 0 for bundle-entropy', picnn, x1, { method: 'bundle-entropy', entropyWeight: 0 }, /entropyWeight must be a finite number > 0 for 'bundle-entropy', got 0/],
     ['infinite entropyWeight', picnn, x1, { method: 'bundle-entropy', entropyWeight: Infinity }, /entropyWeight must be a finite number > 0/],
-    ['unknown optimizer', picnn, x1, { optimizer: 'sgd' as never }, /unknown optimizer "sgd" \(expected one of: normalized, momentum, adam\)/],
+    ['unknown optimizer', picnn, x1, { optimizer: 'sgd' as never }, /argmin: optimizer must be one of 'normalized', 'momentum', 'adam', got "sgd"/],
     ['negative learning rate', picnn, x1, { optimizer: 'adam', learningRate: -0.1 }, /learningRate must be a finite number > 0, got -0.1/],
-    ['momentum ≥ 1', picnn, x1, { optimizer: 'momentum', momentum: 1 }, /momentum must be a number in \[0, 1\), got 1/],
+    ['momentum ≥ 1', picnn, x1, { optimizer: 'momentum', momentum: 1 }, /argmin: momentum must be a finite number in \[0, 1\), got 1/],
     ['learning rate for the normalized optimizer', picnn, x1, { optimizer: 'normalized', learningRate: 0.1 }, /'normalized' takes no learningRate/],
     ['entropyWeight for momentum', picnn, x1, { optimizer: 'momentum', entropyWeight: 1 }, /entropyWeight needs optimizer 'adam' on a box domain/],
   ];
@@ -285,6 +286,62 @@ describe('refusals', () => {
     model.dispose();
     await assert.rejects(argmin(model, null), /argmin: the FICNN has been disposed/);
     await assert.rejects(argmin({} as EnergyModel, null), /argmin: model must be an EnergyModel/);
+  });
+});
+
+describe('options by method', () => {
+  /** The parameter type of argmin, so that the lines below are checked as a call's options would be. */
+  const typed = (o: ArgminOptions): ArgminOptions => o;
+  const refused: [string, unknown, RegExp][] = [
+    // @ts-expect-error learningRate belongs to gd: a compile error on a bundle call.
+    ['gd option with bundle', typed({ method: 'bundle', learningRate: 0.1 }), /^argmin: option 'learningRate' applies to method 'gd' only, not 'bundle'$/],
+    // @ts-expect-error momentum belongs to gd.
+    ['gd option with bundle-entropy', typed({ method: 'bundle-entropy', momentum: 0.5 }), /^argmin: option 'momentum' applies to method 'gd' only, not 'bundle-entropy'$/],
+    // @ts-expect-error entropyWeight belongs to gd and bundle-entropy, not lp.
+    ['entropyWeight with lp', typed({ method: 'lp', entropyWeight: 1 }), /^argmin: option 'entropyWeight' applies to methods 'gd' and 'bundle-entropy', not 'lp'$/],
+    // @ts-expect-error a key no method knows.
+    ['unknown key', typed({ method: 'bundle', iteration: 5 }), /^argmin: unknown option 'iteration' \(expected one of: method, domain, iterations, tolerance, init, batch, training\)$/],
+    // @ts-expect-error a number where a boolean belongs.
+    ['wrong type', typed({ method: 'lp', training: 1 }), /^argmin: training must be a boolean, got 1$/],
+    ['bad value of a shared option', typed({ method: 'bundle', iterations: 2.5 }), /^argmin: iterations must be a positive integer, got 2.5 \(not an integer\)$/],
+    ['bad value of a gd option', typed({ decay: -1 }), /^argmin: decay must be a finite number ≥ 0, got -1 \(out of range\)$/],
+    ['beyond float32', typed({ method: 'gd', learningRate: 1e39 }), /^argmin: learningRate must be a finite number > 0, got 1e\+39 \(beyond the float32 range/],
+    ['options not an object', [1, 2], /^argmin: options must be an object, got an array$/],
+  ];
+  for (const [name, options, pattern] of refused) {
+    test(`refused at run time: ${name}`, async () => {
+      const model = new PICNN({ xDim: 2, yDim: 2, hidden: [8], seed: 1 });
+      try {
+        await assert.rejects(argmin(model, [[0.5, -1]], options as ArgminOptions), (e: Error) => {
+          assert.ok(e instanceof IcnnError, `${name}: ${e.name}: ${e.message}`);
+          assert.match(e.message, pattern);
+          return true;
+        });
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+
+  test('each method takes its own options', async () => {
+    const model = new PICNN({ xDim: 2, yDim: 2, hidden: [8], seed: 1 });
+    const accepted: ArgminOptions[] = [
+      { optimizer: 'adam', learningRate: 0.05, decay: 0.1, entropyWeight: 0.01, iterations: 3 },
+      { method: 'gd', optimizer: 'momentum', momentum: 0.5, learningRate: 0.01, iterations: 3 },
+      { method: 'bundle', iterations: 3, tolerance: 0, training: false },
+      { method: 'bundle-entropy', entropyWeight: 0.5, iterations: 3, domain: 'simplex' },
+      { method: 'lp', domain: { lower: -1, upper: 1 } },
+    ];
+    try {
+      for (const options of accepted) {
+        const r = await argmin(model, [[0.5, -1]], options);
+        assert.equal(r.method, options.method ?? 'gd');
+        assert.ok(Number.isFinite(r.energy[0]), `${JSON.stringify(options)}: energy ${r.energy[0]}`);
+        r.y.dispose();
+      }
+    } finally {
+      model.dispose();
+    }
   });
 });
 

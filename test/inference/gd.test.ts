@@ -12,7 +12,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FICNN, PICNN, tf, type EnergyModel } from '../helpers/icnn.js';
-import { argmin, type ArgminOptions } from '../../src/inference/argmin.js';
+import { argmin, type ArgminOptions, type GdArgminOptions } from '../../src/inference/argmin.js';
 import {
   entropyObjective, evaluatePoints, gridSimplex2, perturb, randomX, rowOf, scaleParameters, sigmoid, spyEvaluations,
 } from '../helpers/inference.js';
@@ -43,7 +43,7 @@ function pathOf(batches: Float32Array[], r: number, n: number): Float32Array[] {
 describe('update rules, read off the evaluated points on a linear energy (unbounded domain)', () => {
   const n = 3;
   const steps = 6;
-  const run = async (options: ArgminOptions) => {
+  const run = async (options: GdArgminOptions) => {
     const { model, w } = linearModel(0, n, 11);
     const spy = spyEvaluations(model);
     try {
@@ -120,7 +120,7 @@ function normalizedBound(path: Float32Array[], gradNorms: Float32Array, yStar: n
 }
 
 describe('on random networks every optimizer approaches the lp optimum, every iterate inside the box', () => {
-  const runs: [string, ArgminOptions][] = [
+  const runs: [string, GdArgminOptions][] = [
     ["'normalized', 1000 iterations", { iterations: 1000 }],
     ["'momentum' lr 0.01, 300 iterations", { optimizer: 'momentum', learningRate: 0.01, iterations: 300 }],
     ["'adam' lr 0.05, decay 0.01, 300 iterations", { optimizer: 'adam', learningRate: 0.05, decay: 0.01, iterations: 300 }],
@@ -225,7 +225,7 @@ describe('the simplex', () => {
     const x = randomX(model, 2, 10) as tf.Tensor2D;
     try {
       const bundle = await argmin(model, x, { method: 'bundle', domain: 'simplex' });
-      for (const options of [{}, { optimizer: 'momentum', learningRate: 0.01 }] as ArgminOptions[]) {
+      for (const options of [{}, { optimizer: 'momentum', learningRate: 0.01 }] as GdArgminOptions[]) {
         const spy = spyEvaluations(model);
         const gd = await argmin(model, x, { ...options, domain: 'simplex', iterations: 1000 });
         spy.restore();
@@ -259,7 +259,7 @@ describe("the 'unbounded' domain with strongly convex energies", () => {
       const yStar = Array.from(w, (v) => -v / alpha);
       assert.ok(yStar.some((v) => Math.abs(v) > 1), `not vacuous: y* = [${yStar}] should leave the unit box`);
       const fStar = tf.tidy(() => model.energy(x, [yStar, yStar]).dataSync());
-      for (const options of [{}, { optimizer: 'momentum', learningRate: 0.05 }, { optimizer: 'adam', learningRate: 0.05 }] as ArgminOptions[]) {
+      for (const options of [{}, { optimizer: 'momentum', learningRate: 0.05 }, { optimizer: 'adam', learningRate: 0.05 }] as GdArgminOptions[]) {
         const r = await argmin(model, x, { ...options, domain: 'unbounded', iterations: 1000 });
         const y = r.y.arraySync();
         for (let row = 0; row < 2; row++) {

@@ -299,7 +299,7 @@ describe('fit options', () => {
   test('bad values are refused', async () => {
     await refuses({ objective: 'sgd-magic', epochs: 1 }, /unknown objective "sgd-magic"/);
     await refuses({ objective: 'energy-regression', epochs: 0 }, /epochs must be a positive integer/);
-    await refuses({ objective: 'energy-regression', epochs: 1, learningRate: NaN }, /learningRate must be a positive finite number/);
+    await refuses({ objective: 'energy-regression', epochs: 1, learningRate: NaN }, /learningRate must be a finite number > 0/);
     await refuses({ objective: 'energy-regression', epochs: 1, batchSize: 2.5 }, /batchSize must be a positive integer/);
     await refuses({ objective: 'unrolled-gd', objectiveOptions: { loss: 'hinge' }, epochs: 1 }, /objectiveOptions\.loss must be 'mse' or 'bce'/);
     await refuses({ objective: 'energy-regression', epochs: 1, earlyStopping: { patience: 2, metric: 'exampleF1' } }, /no validation data/);

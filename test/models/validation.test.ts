@@ -217,7 +217,7 @@ describe('constructor options', () => {
     throwsIcnn(() => new FICNN({ yDim: 2, hidden: [3], batchNorm: true } as never), /FICNN/, /unknown option 'batchNorm'/, /xDim, yDim, hidden/);
     throwsIcnn(() => new ConvPICNN({ ...SMALL_CONV, padding: 'valid' } as never), /ConvPICNN/, /unknown option 'padding'/, /xShape, yShape, conv/);
     throwsIcnn(() => new ConvPICNN({ ...SMALL_CONV, conv: [{ filters: 2, kernel: 3, stride: 1, dilation: 2 }] } as never),
-      /ConvPICNN conv\[0\]/, /unknown option 'dilation'/, /filters, kernel, stride/);
+      /ConvPICNN: conv\[0\]: unknown option 'dilation'/, /filters, kernel, stride/);
     throwsIcnn(() => new FeedForward({ xDim: 2, yDim: 2, hidden: [3], positivity: 'clip' } as never), /FeedForward/, /unknown option 'positivity'/);
   });
 
@@ -232,7 +232,7 @@ describe('constructor options', () => {
     throwsIcnn(() => new FICNN({ yDim: 2, hidden: 3 as never }), /hidden must be an array of positive integers, got 3/);
     throwsIcnn(() => new FICNN({ yDim: 2, hidden: [3], positivity: 'abs' as never }), /positivity must be one of 'clip', 'softplus', 'none', got "abs"/);
     throwsIcnn(() => new FICNN({ yDim: 2, hidden: [3], init: 'xavier' as never }), /init must be one of 'abs', 'principled', got "xavier"/);
-    throwsIcnn(() => new FICNN({ yDim: 2, hidden: [3], strongConvexity: -1 }), /strongConvexity must be a number in \[0, /);
+    throwsIcnn(() => new FICNN({ yDim: 2, hidden: [3], strongConvexity: -1 }), /strongConvexity must be a finite number in \[0, /);
     throwsIcnn(() => new FICNN({ yDim: 2, hidden: [3], seed: 0.5 }), /seed must be an integer, got 0\.5/);
     throwsIcnn(() => new PICNN({ xDim: 2, yDim: 2, hidden: [3], batchNorm: 'yes' as never }), /batchNorm must be a boolean, got "yes"/);
     throwsIcnn(() => new FeedForward({ xDim: 0, yDim: 2, hidden: [3] }), /energy 'linear' needs xDim > 0/);
@@ -258,7 +258,7 @@ describe('constructor options', () => {
       new FeedForward({ xDim: 2, yDim: 2, hidden: [3], activation: 'sigmoid' }),
     ];
     for (const m of ok) m.dispose();
-    throwsIcnn(() => new PICNN({ xDim: 2, yDim: 2, hidden: [3], uActivation: 'swish' as never }), /unknown activation "swish"/, /tanh, sigmoid/);
+    throwsIcnn(() => new PICNN({ xDim: 2, yDim: 2, hidden: [3], uActivation: 'swish' as never }), /uActivation must be one of .*, got "swish"/, /'tanh', 'sigmoid'/);
   });
 
   test('leaky-relu slope must lie in [0, 1]', () => {

@@ -29,66 +29,68 @@ import type { EnergyModel } from '../../models/energyModel.js';
 import type { Dataset, FitHistory, FitOptions } from '../../learning/fit.js';
 import { IcnnError, fail } from '../../util/errors.js';
 import { Rng } from '../../util/random.js';
-import { POSITIVE, checkNumber, parseFiniteNumber, stringifyFinite } from '../../util/numbers.js';
+import * as v from 'valibot';
+import { POSITIVE, POSITIVE_INT, parseFiniteNumber, stringifyFinite } from '../../util/numbers.js';
+import { SHARED_FIT_ENTRIES, type CheckpointOptions, type EarlyStoppingOptions } from '../../learning/fitOptions.js';
+import { nonEmptyString, num, optionsSchema, parseWith, show } from '../../util/schema.js';
 import { probeOutputDir } from '../../util/outputDir.js';
 import { guardCheckpointRoot, guardFinishedOutput } from '../runGuard.js';
 import { cliProgressSink } from '../progressBar.js';
 import type { ProgressMode } from '../../learning/progress.js';
 
-// ---- small validators that name the config path ----------------------------------------------------------
+// ---- config -------------------------------------------------------------------------------------------------
 
 type Json = Record<string, unknown>;
 
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+const INTEGER = { integer: true };
+const anyObject = v.custom<Json>((x) => typeof x === 'object' && x !== null && !Array.isArray(x),
+  (issue) => `must be an object, got ${Array.isArray(issue.input) ? 'an array' : show(issue.input)}`);
 
-function object(p: string, v: unknown): Json {
-  if (!isObject(v)) fail(`${p} must be an object, got ${Array.isArray(v) ? 'an array' : JSON.stringify(v)}`);
-  return v;
-}
-
-function onlyKeys(p: string, o: Json, allowed: readonly string[]): void {
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) fail(`${p}.${k}: unknown key (expected one of: ${allowed.join(', ')})`);
-  }
-}
-
-function string(p: string, v: unknown): string {
-  if (typeof v !== 'string' || v === '') fail(`${p} must be a non-empty string, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function posInt(p: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(`${p} must be a positive integer, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function integer(p: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(`${p} must be an integer, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function positive(p: string, v: unknown): number {
-  return checkNumber(p, v, POSITIVE);
-}
-
-// ---- config -------------------------------------------------------------------------------------------------
-
-export interface SyntheticMultilabelOptions {
-  n: number;
-  xDim: number;
-  yDim: number;
+const SYNTHETIC_MULTILABEL = optionsSchema({
+  n: num(POSITIVE_INT),
+  xDim: num(POSITIVE_INT),
+  yDim: num(POSITIVE_INT),
   /** Seed of the hidden model (default 0). */
-  seed?: number;
+  seed: v.optional(num(INTEGER)),
   /** Seed of the sampled inputs (default seed + 1). */
-  sampleSeed?: number;
-}
+  sampleSeed: v.optional(num(INTEGER)),
+});
+export type SyntheticMultilabelOptions = v.InferOutput<typeof SYNTHETIC_MULTILABEL>;
 
+const SOURCE_KINDS = "'json', 'csv', 'synthetic-multilabel'";
+const SOURCE = v.pipe(
+  optionsSchema({
+    json: v.optional(nonEmptyString),
+    csv: v.optional(optionsSchema({ x: v.optional(nonEmptyString), y: nonEmptyString, target: v.optional(nonEmptyString) })),
+    'synthetic-multilabel': v.optional(SYNTHETIC_MULTILABEL),
+  }),
+  v.check((o) => Object.keys(o).length === 1, (issue) => {
+    const kinds = Object.keys(issue.input as object);
+    return `must have exactly one of ${SOURCE_KINDS}, got ${kinds.length === 0 ? 'none' : kinds.join(', ')}`;
+  }),
+);
+
+/** A data source with its paths resolved: exactly one kind. */
 export type DataSource =
   | { json: string }
   | { csv: { x?: string; y: string; target?: string } }
   | { 'synthetic-multilabel': SyntheticMultilabelOptions };
+
+/** The config document (see the top of this file), declared once. */
+const TRAIN_CONFIG = optionsSchema({
+  model: anyObject, // { load } or constructor options with kind, checked below and by the model
+  data: SOURCE,
+  validation: v.optional(SOURCE),
+  objective: nonEmptyString,
+  objectiveOptions: v.optional(anyObject), // checked by the objective (createObjective)
+  optimizer: v.optional(optionsSchema({
+    name: v.optional(v.literal('adam', (issue) => `must be 'adam' (the only optimizer), got ${show(issue.input)}`)),
+    learningRate: v.optional(num(POSITIVE)),
+  })),
+  ...SHARED_FIT_ENTRIES,
+  out: nonEmptyString,
+});
+type RawSource = v.InferOutput<typeof SOURCE>;
 
 export interface TrainConfig {
   /** Directory the config's relative paths are resolved against. */
@@ -105,125 +107,58 @@ export interface TrainConfig {
   metrics: string[] | undefined;
   threshold: number | undefined;
   evalBatchSize: number | undefined;
-  earlyStopping: { patience: number; metric?: string; mode?: 'min' | 'max'; minDelta?: number } | undefined;
-  checkpoint: { dir: string; everySteps?: number; keep?: number } | undefined;
+  earlyStopping: EarlyStoppingOptions | undefined;
+  checkpoint: CheckpointOptions | undefined;
   resume: string | undefined;
   out: string;
 }
 
-const CONFIG_KEYS = [
-  'model', 'data', 'validation', 'objective', 'objectiveOptions', 'optimizer', 'epochs', 'batchSize', 'seed', 'metrics',
-  'threshold', 'evalBatchSize', 'earlyStopping', 'checkpoint', 'resume', 'out',
-] as const;
-
-function parseSource(p: string, v: unknown, baseDir: string): DataSource {
-  const o = object(p, v);
-  const kinds = Object.keys(o);
-  if (kinds.length !== 1) fail(`${p} must have exactly one of 'json', 'csv', 'synthetic-multilabel', got ${kinds.length === 0 ? 'none' : kinds.join(', ')}`);
-  const kind = kinds[0];
-  if (kind === 'json') return { json: path.resolve(baseDir, string(`${p}.json`, o.json)) };
-  if (kind === 'csv') {
-    const c = object(`${p}.csv`, o.csv);
-    onlyKeys(`${p}.csv`, c, ['x', 'y', 'target']);
+/** The source with its paths resolved against `baseDir` (the schema made sure exactly one kind is given). */
+function resolveSource(s: RawSource, baseDir: string): DataSource {
+  if (s.json !== undefined) return { json: path.resolve(baseDir, s.json) };
+  if (s.csv !== undefined) {
+    const { x, y, target } = s.csv;
     return {
       csv: {
-        ...(c.x !== undefined ? { x: path.resolve(baseDir, string(`${p}.csv.x`, c.x)) } : {}),
-        y: path.resolve(baseDir, string(`${p}.csv.y`, c.y)),
-        ...(c.target !== undefined ? { target: path.resolve(baseDir, string(`${p}.csv.target`, c.target)) } : {}),
+        ...(x !== undefined ? { x: path.resolve(baseDir, x) } : {}),
+        y: path.resolve(baseDir, y),
+        ...(target !== undefined ? { target: path.resolve(baseDir, target) } : {}),
       },
     };
   }
-  if (kind === 'synthetic-multilabel') {
-    const q = `${p}.synthetic-multilabel`;
-    const s = object(q, o[kind]);
-    onlyKeys(q, s, ['n', 'xDim', 'yDim', 'seed', 'sampleSeed']);
-    return {
-      'synthetic-multilabel': {
-        n: posInt(`${q}.n`, s.n), xDim: posInt(`${q}.xDim`, s.xDim), yDim: posInt(`${q}.yDim`, s.yDim),
-        ...(s.seed !== undefined ? { seed: integer(`${q}.seed`, s.seed) } : {}),
-        ...(s.sampleSeed !== undefined ? { sampleSeed: integer(`${q}.sampleSeed`, s.sampleSeed) } : {}),
-      },
-    };
-  }
-  fail(`${p}.${kind}: unknown key (expected one of: json, csv, synthetic-multilabel)`);
+  return { 'synthetic-multilabel': s['synthetic-multilabel']! };
 }
+
+const SAVED_MODEL = optionsSchema({ load: nonEmptyString });
 
 /** Check a parsed config document; errors name the offending path (`config.…`). */
 export function parseTrainConfig(raw: unknown, baseDir: string): TrainConfig {
-  const c = object('config', raw);
-  onlyKeys('config', c, CONFIG_KEYS);
-  for (const k of ['model', 'data', 'objective', 'epochs', 'out'] as const) {
-    if (c[k] === undefined) fail(`config.${k} is required`);
-  }
-  const m = object('config.model', c.model);
+  const c = parseWith(TRAIN_CONFIG, raw, { root: 'config' });
   let model: TrainConfig['model'];
-  if ('load' in m) {
-    onlyKeys('config.model', m, ['load']);
-    model = { load: path.resolve(baseDir, string('config.model.load', m.load)) };
+  if ('load' in c.model) {
+    model = { load: path.resolve(baseDir, parseWith(SAVED_MODEL, c.model, { root: 'config.model' }).load) };
   } else {
-    const { kind, ...options } = m;
-    model = { kind: string('config.model.kind', kind), options };
+    const { kind, ...modelOptions } = c.model;
+    model = { kind: parseWith(nonEmptyString, kind, { root: 'config.model.kind' }), options: modelOptions };
   }
-  const objective = string('config.objective', c.objective);
-  let learningRate = 1e-3;
-  if (c.optimizer !== undefined) {
-    const o = object('config.optimizer', c.optimizer);
-    onlyKeys('config.optimizer', o, ['name', 'learningRate']);
-    if (o.name !== undefined && o.name !== 'adam') fail(`config.optimizer.name must be 'adam' (the only optimizer), got ${JSON.stringify(o.name)}`);
-    if (o.learningRate !== undefined) learningRate = positive('config.optimizer.learningRate', o.learningRate);
-  }
-  let metrics: string[] | undefined;
-  if (c.metrics !== undefined) {
-    if (!Array.isArray(c.metrics)) fail(`config.metrics must be an array of metric names, got ${JSON.stringify(c.metrics)}`);
-    metrics = c.metrics.map((v, i) => string(`config.metrics[${i}]`, v));
-  }
-  let earlyStopping: TrainConfig['earlyStopping'];
-  if (c.earlyStopping !== undefined) {
-    const e = object('config.earlyStopping', c.earlyStopping);
-    onlyKeys('config.earlyStopping', e, ['patience', 'metric', 'mode', 'minDelta']);
-    if (e.mode !== undefined && e.mode !== 'min' && e.mode !== 'max') fail(`config.earlyStopping.mode must be 'min' or 'max', got ${JSON.stringify(e.mode)}`);
-    if (e.minDelta !== undefined && (typeof e.minDelta !== 'number' || !(e.minDelta >= 0))) {
-      fail(`config.earlyStopping.minDelta must be a non-negative number, got ${JSON.stringify(e.minDelta)}`);
-    }
-    earlyStopping = {
-      patience: posInt('config.earlyStopping.patience', e.patience),
-      ...(e.metric !== undefined ? { metric: string('config.earlyStopping.metric', e.metric) } : {}),
-      ...(e.mode !== undefined ? { mode: e.mode as 'min' | 'max' } : {}),
-      ...(e.minDelta !== undefined ? { minDelta: e.minDelta as number } : {}),
-    };
-  }
-  let checkpoint: TrainConfig['checkpoint'];
-  if (c.checkpoint !== undefined) {
-    const k = object('config.checkpoint', c.checkpoint);
-    onlyKeys('config.checkpoint', k, ['dir', 'everySteps', 'keep']);
-    checkpoint = {
-      dir: path.resolve(baseDir, string('config.checkpoint.dir', k.dir)),
-      ...(k.everySteps !== undefined ? { everySteps: posInt('config.checkpoint.everySteps', k.everySteps) } : {}),
-      ...(k.keep !== undefined ? { keep: posInt('config.checkpoint.keep', k.keep) } : {}),
-    };
-  }
-  if (c.threshold !== undefined && (typeof c.threshold !== 'number' || !(c.threshold > 0 && c.threshold < 1))) {
-    fail(`config.threshold must be a number in (0, 1), got ${JSON.stringify(c.threshold)}`);
-  }
-  if (c.objectiveOptions !== undefined) object('config.objectiveOptions', c.objectiveOptions);
   return {
     baseDir,
     model,
-    data: parseSource('config.data', c.data, baseDir),
-    validation: c.validation === undefined ? null : parseSource('config.validation', c.validation, baseDir),
-    objective,
-    objectiveOptions: c.objectiveOptions as Json | undefined,
-    learningRate,
-    epochs: posInt('config.epochs', c.epochs),
-    batchSize: c.batchSize === undefined ? 32 : posInt('config.batchSize', c.batchSize),
-    seed: c.seed === undefined ? 0 : integer('config.seed', c.seed),
-    metrics,
-    threshold: c.threshold as number | undefined,
-    evalBatchSize: c.evalBatchSize === undefined ? undefined : posInt('config.evalBatchSize', c.evalBatchSize),
-    earlyStopping,
-    checkpoint,
-    resume: c.resume === undefined ? undefined : path.resolve(baseDir, string('config.resume', c.resume)),
-    out: path.resolve(baseDir, string('config.out', c.out)),
+    data: resolveSource(c.data, baseDir),
+    validation: c.validation === undefined ? null : resolveSource(c.validation, baseDir),
+    objective: c.objective,
+    objectiveOptions: c.objectiveOptions,
+    learningRate: c.optimizer?.learningRate ?? 1e-3,
+    epochs: c.epochs,
+    batchSize: c.batchSize ?? 32,
+    seed: c.seed ?? 0,
+    metrics: c.metrics,
+    threshold: c.threshold,
+    evalBatchSize: c.evalBatchSize,
+    earlyStopping: c.earlyStopping,
+    checkpoint: c.checkpoint === undefined ? undefined : { ...c.checkpoint, dir: path.resolve(baseDir, c.checkpoint.dir) },
+    resume: c.resume === undefined ? undefined : path.resolve(baseDir, c.resume),
+    out: path.resolve(baseDir, c.out),
   };
 }
 
@@ -321,6 +256,9 @@ export function parseRowsText(text: string, file: string, width: number): Float3
   return Float32Array.from(values);
 }
 
+/** A JSON data file: rows of y, of x (absent or null for models without x) and optionally targets. */
+const DATA_FILE = optionsSchema({ x: v.optional(v.unknown()), y: v.optional(v.unknown()), target: v.optional(v.unknown()) });
+
 /** Load a data source as tensors for `model` (the caller disposes them). */
 export async function loadDataSource(src: DataSource, model: EnergyModel, what: string): Promise<Dataset> {
   const tf = await import('@tensorflow/tfjs');
@@ -342,8 +280,7 @@ export async function loadDataSource(src: DataSource, model: EnergyModel, what: 
       if (e instanceof IcnnError) throw e;
       fail(`${what}: ${file} is not valid JSON (${(e as Error).message})`);
     }
-    const d = object(file, doc);
-    onlyKeys(file, d, ['x', 'y', 'target']);
+    const d = parseWith(DATA_FILE, doc, { root: file });
     y = checkJsonRows(`${file}: y`, d.y, model.yDim);
     if (model.xDim > 0) x = checkJsonRows(`${file}: x`, d.x, model.xDim);
     else if (d.x !== undefined && d.x !== null) fail(`${file}: x must be absent or null, the ${model.kind} takes no x`);

@@ -8,18 +8,23 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { EnergyModel } from '../../models/energyModel.js';
 import { disposeContext } from '../../models/energyModel.js';
-import type { Batch, Objective, StepResult, StructuredLoss } from './objective.js';
+import { structuredLoss, type Batch, type Objective, type StepResult, type StructuredLoss } from './objective.js';
+import * as v from 'valibot';
+import { POSITIVE, POSITIVE_INT } from '../../util/numbers.js';
+import { num, optionsSchema } from '../../util/schema.js';
 import { argmin } from '../../inference/argmin.js';
 import { argminAdjoint, argminSurrogate, type SurrogateRow } from '../argminDifferentiation.js';
 import { lossAndGradRow } from '../losses.js';
 
-export interface ArgminBundleEntropyOptions {
-  iterations?: number;
-  loss?: StructuredLoss;
-  lower?: number;
-  upper?: number;
-  entropyWeight?: number;
-}
+export const ARGMIN_BUNDLE_ENTROPY_OPTIONS = optionsSchema({
+  iterations: v.optional(num(POSITIVE_INT)),
+  loss: v.optional(structuredLoss),
+  /** The box [lower, upper]^n of y (default [0, 1]). */
+  lower: v.optional(num({})),
+  upper: v.optional(num({})),
+  entropyWeight: v.optional(num(POSITIVE)),
+});
+export type ArgminBundleEntropyOptions = v.InferOutput<typeof ARGMIN_BUNDLE_ENTROPY_OPTIONS>;
 
 export class ArgminBundleEntropy implements Objective {
   readonly name = 'argmin-bundle-entropy';

@@ -7,12 +7,13 @@
  * - 'argmin-bundle-entropy' (§4.3): iterations, loss, lower, upper, entropyWeight.
  * - 'max-margin' (§4.2): ./maxMargin.ts (loss-augmented inference, Hamming or one-hot margin).
  */
-import { MaxMargin, type Margin, type MaxMarginOptions } from './maxMargin.js';
+import { MAX_MARGIN_OPTIONS, MaxMargin } from './maxMargin.js';
 import type { Objective } from './objective.js';
 import { EnergyRegression } from './energyRegression.js';
-import { UnrolledGdObjective } from './unrolledGdObjective.js';
-import { ArgminBundleEntropy } from './argminBundleEntropy.js';
+import { UNROLLED_GD_OPTIONS, UnrolledGdObjective } from './unrolledGdObjective.js';
+import { ARGMIN_BUNDLE_ENTROPY_OPTIONS, ArgminBundleEntropy, type ArgminBundleEntropyOptions } from './argminBundleEntropy.js';
 import { fail } from '../../util/errors.js';
+import { optionsSchema, parseWith, type OptionsSchema } from '../../util/schema.js';
 
 export type { Objective, Batch, StepResult, StructuredLoss } from './objective.js';
 
@@ -20,86 +21,33 @@ export const OBJECTIVE_NAMES = ['energy-regression', 'max-margin', 'unrolled-gd'
 export type ObjectiveName = (typeof OBJECTIVE_NAMES)[number];
 
 export interface ObjectiveEntry {
-  /** Option names the objective accepts. */
-  keys: readonly string[];
-  /** Build the objective from options whose keys were checked; `where` prefixes error messages (e.g. 'objectiveOptions'). */
+  /** The objective's options (a strict schema of `optionsSchema`; its entries are the option names). */
+  schema: OptionsSchema;
+  /** Build the objective from options the schema parsed; `where` prefixes error messages (e.g. 'objectiveOptions'). */
   create(options: Record<string, unknown>, where: string): Objective;
-}
-
-function positiveInt(where: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(`${where} must be a positive integer, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function finite(where: string, v: unknown, { positive = false } = {}): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || (positive && v <= 0)) {
-    fail(`${where} must be a ${positive ? 'positive' : 'finite'} number, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-function lossName(where: string, v: unknown): 'mse' | 'bce' {
-  if (v !== 'mse' && v !== 'bce') fail(`${where} must be 'mse' or 'bce', got ${JSON.stringify(v)}`);
-  return v;
-}
-
-/** Copy the options that are present, each checked by its validator. */
-function pick(o: Record<string, unknown>, where: string, checks: Record<string, (where: string, v: unknown) => unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, check] of Object.entries(checks)) {
-    if (o[k] !== undefined) out[k] = check(`${where}.${k}`, o[k]);
-  }
-  return out;
 }
 
 const BUILT_IN: Record<string, ObjectiveEntry> = {
   'energy-regression': {
-    keys: [],
+    schema: optionsSchema({}),
     create: () => new EnergyRegression(),
   },
   'unrolled-gd': {
-    keys: ['steps', 'learningRate', 'momentum', 'y0', 'loss'],
-    create(o, where) {
-      const v = pick(o, where, {
-        steps: positiveInt, learningRate: (w, x) => finite(w, x, { positive: true }), momentum: finite, y0: finite, loss: lossName,
-      });
-      if (v.momentum !== undefined && !((v.momentum as number) >= 0 && (v.momentum as number) < 1)) {
-        fail(`${where}.momentum must be in [0, 1), got ${JSON.stringify(v.momentum)}`);
-      }
-      return new UnrolledGdObjective(v);
-    },
+    schema: UNROLLED_GD_OPTIONS,
+    create: (o) => new UnrolledGdObjective(o),
   },
   'argmin-bundle-entropy': {
-    keys: ['iterations', 'loss', 'lower', 'upper', 'entropyWeight'],
-    create(o, where) {
-      const v = pick(o, where, {
-        iterations: positiveInt, loss: lossName, lower: finite, upper: finite, entropyWeight: (w, x) => finite(w, x, { positive: true }),
-      });
-      const lower = (v.lower as number | undefined) ?? 0;
-      const upper = (v.upper as number | undefined) ?? 1;
+    schema: ARGMIN_BUNDLE_ENTROPY_OPTIONS,
+    create(o: ArgminBundleEntropyOptions, where) {
+      const lower = o.lower ?? 0;
+      const upper = o.upper ?? 1;
       if (!(lower < upper)) fail(`${where}: lower (${lower}) must be below upper (${upper})`);
-      return new ArgminBundleEntropy(v);
+      return new ArgminBundleEntropy(o);
     },
   },
   'max-margin': {
-    keys: ['margin', 'inference', 'l2'],
-    create(o, where) {
-      const margin = o.margin;
-      if (margin !== undefined && margin !== 'hamming' && margin !== 'one-hot') {
-        fail(`${where}.margin must be 'hamming' or 'one-hot', got ${JSON.stringify(margin)}`);
-      }
-      const inference = o.inference as Record<string, unknown> | undefined;
-      if (inference !== undefined) {
-        if (typeof inference !== 'object' || inference === null) fail(`${where}.inference must be an object`);
-        for (const k of Object.keys(inference)) {
-          if (!['method', 'iterations', 'domain'].includes(k)) fail(`${where}.inference.${k}: unknown key (expected method, iterations, domain)`);
-        }
-        if (inference.iterations !== undefined) positiveInt(`${where}.inference.iterations`, inference.iterations);
-      }
-      const l2 = o.l2 === undefined ? undefined : finite(`${where}.l2`, o.l2);
-      if (l2 !== undefined && l2 < 0) fail(`${where}.l2 must be ≥ 0, got ${l2}`);
-      return new MaxMargin({ margin: margin as Margin | undefined, inference: inference as MaxMarginOptions['inference'], l2 });
-    },
+    schema: MAX_MARGIN_OPTIONS,
+    create: (o) => new MaxMargin(o),
   },
 };
 
@@ -132,11 +80,12 @@ export function createObjective(name: unknown, options?: unknown, where = 'objec
     fail(`${where} must be an object, got ${Array.isArray(options) ? 'an array' : JSON.stringify(options)}`);
   }
   const o = (options ?? {}) as Record<string, unknown>;
+  const keys = Object.keys(entry.schema.entries);
   for (const key of Object.keys(o)) {
-    if (!entry.keys.includes(key)) {
-      const expected = entry.keys.length === 0 ? `'${name}' takes no options` : `expected one of: ${entry.keys.join(', ')}`;
+    if (!keys.includes(key)) {
+      const expected = keys.length === 0 ? `'${name}' takes no options` : `expected one of: ${keys.join(', ')}`;
       fail(`${where}.${key}: unknown option of objective '${name}' (${expected})`);
     }
   }
-  return entry.create(o, where);
+  return entry.create(parseWith(entry.schema, o, { root: where }), where);
 }

@@ -10,18 +10,27 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { EnergyModel, type EnergyContext, type ModelConfig, type ModelKind } from '../../models/energyModel.js';
 import type { Batch, Objective, StepResult } from './objective.js';
-import { argmin, type ArgminMethod } from '../../inference/argmin.js';
+import { argmin, ARGMIN_METHODS, type ArgminMethod } from '../../inference/argmin.js';
+import * as v from 'valibot';
+import { NON_NEGATIVE, POSITIVE_INT } from '../../util/numbers.js';
+import { num, oneOf, optionsSchema, show } from '../../util/schema.js';
 import { fail } from '../../util/errors.js';
 
 export type Margin = 'hamming' | 'one-hot';
 
-export interface MaxMarginOptions {
-  margin?: Margin;
+export const MAX_MARGIN_OPTIONS = optionsSchema({
+  margin: v.optional(v.picklist(['hamming', 'one-hot'] as const satisfies readonly Margin[],
+    (issue) => `must be 'hamming' or 'one-hot', got ${show(issue.input)}`)),
   /** Inference used for loss augmentation and prediction (default: gd, 50 iterations, on the unit box). */
-  inference?: { method?: ArgminMethod; iterations?: number; domain?: 'unit-box' | 'simplex' };
+  inference: v.optional(optionsSchema({
+    method: v.optional(oneOf(ARGMIN_METHODS)),
+    iterations: v.optional(num(POSITIVE_INT)),
+    domain: v.optional(oneOf(['unit-box', 'simplex'])),
+  })),
   /** Weight λ of (λ/2)||θ||² (default 0). */
-  l2?: number;
-}
+  l2: v.optional(num(NON_NEGATIVE)),
+});
+export type MaxMarginOptions = v.InferOutput<typeof MAX_MARGIN_OPTIONS>;
 
 interface AugmentedContext extends EnergyContext {
   base: EnergyContext;

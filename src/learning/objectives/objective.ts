@@ -2,6 +2,8 @@
  * The interface every training objective implements (§4): loss and θ-gradients on one minibatch, and the
  * predictions used for evaluation. The training loop (./../fit.ts) applies the gradients with Adam and projects.
  */
+import * as v from 'valibot';
+import { show } from '../../util/schema.js';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { EnergyModel } from '../../models/energyModel.js';
 
@@ -31,3 +33,7 @@ export interface Objective {
 
 /** Per-row losses supported by the structured objectives. */
 export type StructuredLoss = 'mse' | 'bce';
+
+/** The `loss` option of the structured objectives. */
+export const structuredLoss = v.picklist(['mse', 'bce'] as const satisfies readonly StructuredLoss[],
+  (issue) => `must be 'mse' or 'bce', got ${show(issue.input)}`);

@@ -5,18 +5,22 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { EnergyModel } from '../../models/energyModel.js';
-import type { Batch, Objective, StepResult, StructuredLoss } from './objective.js';
+import { structuredLoss, type Batch, type Objective, type StepResult, type StructuredLoss } from './objective.js';
+import * as v from 'valibot';
+import { POSITIVE, POSITIVE_INT } from '../../util/numbers.js';
+import { num, optionsSchema } from '../../util/schema.js';
 import { unrolledGd } from '../unrolledGd.js';
 import { lossTensor } from '../losses.js';
 
-export interface UnrolledGdObjectiveOptions {
-  steps?: number;
-  learningRate?: number;
-  momentum?: number;
+export const UNROLLED_GD_OPTIONS = optionsSchema({
+  steps: v.optional(num(POSITIVE_INT)),
+  learningRate: v.optional(num(POSITIVE)),
+  momentum: v.optional(num({ min: 0, max: 1, exclusiveMax: true })),
   /** Starting point: a number for every coordinate (default 0.5). */
-  y0?: number;
-  loss?: StructuredLoss;
-}
+  y0: v.optional(num({})),
+  loss: v.optional(structuredLoss),
+});
+export type UnrolledGdObjectiveOptions = v.InferOutput<typeof UNROLLED_GD_OPTIONS>;
 
 export class UnrolledGdObjective implements Objective {
   readonly name = 'unrolled-gd';

@@ -14,7 +14,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fail } from '../../util/errors.js';
-import { checkNonNegativeInt, checkOptionKeys, checkPositiveInt } from '../../util/options.js';
+import * as v from 'valibot';
+import { NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT } from '../../util/numbers.js';
+import { bool, num, optionsSchema, parseOptions, show, type OptionsOf } from '../../util/schema.js';
 import { Rng } from '../../util/random.js';
 import { deriveSeed, OrnsteinUhlenbeckNoise } from '../noise.js';
 import { ReplayBuffer, type Batch, type ReplayState } from '../replay.js';
@@ -34,10 +36,11 @@ export interface Transition {
   terminal: boolean;
 }
 
-export interface ActOptions {
+const ACT_OPTIONS = optionsSchema({
   /** Add exploration noise (training); default false (the greedy test policy). */
-  explore?: boolean;
-}
+  explore: v.optional(bool),
+});
+export type ActOptions = v.InferOutput<typeof ACT_OPTIONS>;
 
 /** What one gradient step reports. `loss` is the TD (critic) loss before the step, without the L2 term. */
 export interface UpdateStats {
@@ -48,79 +51,47 @@ export interface UpdateStats {
   [key: string]: number;
 }
 
-/** Options every agent takes; defaults are the authors' (`RL/src/agent.py`), see §4.5 of the digest. */
-export interface CommonAgentOptions {
-  /** Seed of the initial weights, the exploration noise and replay sampling (default 0). */
-  seed?: number;
-  /** Discount γ (default 0.99). */
-  gamma?: number;
-  /** Soft target update rate τ: θ' ← (1 − τ)θ' + τθ (default 0.01). */
-  tau?: number;
-  /** Minibatch size (default 256). */
-  batchSize?: number;
-  /** Replay capacity (default 500 000). */
-  replayCapacity?: number;
-  /** Transitions observed before learning starts: `warm` is true once more than this many were observed (default 1000). */
-  warmup?: number;
-  /** Widths of the two hidden layers (default [200, 200]). */
-  hidden?: [number, number];
-  /** Adam learning rate of the Q-function (default 1e-3). */
-  learningRate?: number;
-  /** Adam ε (default: 1e-4 for DDPG and NAF as the authors' code, 1e-8 for ICNN, TensorFlow's default). */
-  adamEpsilon?: number;
-  /** Weight of the L2 penalty ½Σ‖θ‖² on the Q-function's variables (default 1e-4 for DDPG and NAF; 0 for ICNN, see icnn.ts). */
-  l2?: number;
-  /** Ornstein-Uhlenbeck θ and σ (defaults 0.15, 0.1). */
-  ouTheta?: number;
-  ouSigma?: number;
-}
+const TWO_WIDTHS = (issue: v.BaseIssue<unknown>) => `must be two layer widths [l1, l2], got ${show(issue.input)}`;
 
-export interface ResolvedCommonOptions {
-  seed: number;
-  gamma: number;
-  tau: number;
-  batchSize: number;
-  replayCapacity: number;
-  warmup: number;
-  hidden: [number, number];
-  learningRate: number;
-  adamEpsilon: number;
-  l2: number;
-  ouTheta: number;
-  ouSigma: number;
-}
+/** Options every agent takes, declared once; defaults are the authors' (`RL/src/agent.py`), see §4.5 of the digest. */
+export const COMMON_OPTION_ENTRIES = {
+  seed: v.optional(num({ integer: true, min: 0, max: 0xffffffff })),
+  gamma: v.optional(num({ min: 0, max: 1 })),
+  tau: v.optional(num({ min: 0, exclusiveMin: true, max: 1 })),
+  batchSize: v.optional(num(POSITIVE_INT)),
+  replayCapacity: v.optional(num(POSITIVE_INT)),
+  warmup: v.optional(num(NON_NEGATIVE_INT)),
+  hidden: v.optional(v.pipe(
+    v.array(v.unknown(), TWO_WIDTHS),
+    v.length(2, TWO_WIDTHS),
+    v.strictTuple([num(POSITIVE_INT), num(POSITIVE_INT)]),
+  )),
+  learningRate: v.optional(num(POSITIVE)),
+  adamEpsilon: v.optional(num(POSITIVE)),
+  l2: v.optional(num(NON_NEGATIVE)),
+  ouTheta: v.optional(num({ min: 0, max: 1 })),
+  ouSigma: v.optional(num(NON_NEGATIVE)),
+};
+export type CommonAgentOptions = OptionsOf<typeof COMMON_OPTION_ENTRIES>;
+export type ResolvedCommonOptions = Required<CommonAgentOptions>;
 
-export const COMMON_OPTION_KEYS = ['seed', 'gamma', 'tau', 'batchSize', 'replayCapacity', 'warmup', 'hidden', 'learningRate', 'adamEpsilon', 'l2', 'ouTheta', 'ouSigma'] as const;
+export const COMMON_OPTION_KEYS = Object.keys(COMMON_OPTION_ENTRIES) as (keyof typeof COMMON_OPTION_ENTRIES)[];
 
-export function checkNumber(where: string, name: string, v: unknown, ok: (v: number) => boolean, what: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) fail(`${where}: ${name} must be ${what}, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-export function checkBoolean(where: string, name: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') fail(`${where}: ${name} must be true or false, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-export function resolveCommonOptions(where: string, o: CommonAgentOptions, defaults: { adamEpsilon: number; l2: number }): ResolvedCommonOptions {
-  const seed = o.seed ?? 0;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) fail(`${where}: seed must be an integer in [0, 2^32), got ${JSON.stringify(seed)}`);
-  const hidden = o.hidden ?? [200, 200];
-  if (!Array.isArray(hidden) || hidden.length !== 2) fail(`${where}: hidden must be two layer widths [l1, l2], got ${JSON.stringify(hidden)}`);
-  hidden.forEach((h, i) => checkPositiveInt(where, `hidden[${i}]`, h));
+/** The common options (already parsed by the agent's schema) with their defaults. */
+export function resolveCommonOptions(o: CommonAgentOptions, defaults: { adamEpsilon: number; l2: number }): ResolvedCommonOptions {
   return {
-    seed,
-    gamma: checkNumber(where, 'gamma', o.gamma ?? 0.99, (v) => v >= 0 && v <= 1, 'a number in [0, 1]'),
-    tau: checkNumber(where, 'tau', o.tau ?? 0.01, (v) => v > 0 && v <= 1, 'a number in (0, 1]'),
-    batchSize: checkPositiveInt(where, 'batchSize', o.batchSize ?? 256),
-    replayCapacity: checkPositiveInt(where, 'replayCapacity', o.replayCapacity ?? 500_000),
-    warmup: checkNonNegativeInt(where, 'warmup', o.warmup ?? 1000),
-    hidden: [hidden[0], hidden[1]],
-    learningRate: checkNumber(where, 'learningRate', o.learningRate ?? 1e-3, (v) => v > 0, 'a number > 0'),
-    adamEpsilon: checkNumber(where, 'adamEpsilon', o.adamEpsilon ?? defaults.adamEpsilon, (v) => v > 0, 'a number > 0'),
-    l2: checkNumber(where, 'l2', o.l2 ?? defaults.l2, (v) => v >= 0, 'a number ≥ 0'),
-    ouTheta: checkNumber(where, 'ouTheta', o.ouTheta ?? 0.15, (v) => v >= 0 && v <= 1, 'a number in [0, 1]'),
-    ouSigma: checkNumber(where, 'ouSigma', o.ouSigma ?? 0.1, (v) => v >= 0, 'a number ≥ 0'),
+    seed: o.seed ?? 0,
+    gamma: o.gamma ?? 0.99,
+    tau: o.tau ?? 0.01,
+    batchSize: o.batchSize ?? 256,
+    replayCapacity: o.replayCapacity ?? 500_000,
+    warmup: o.warmup ?? 1000,
+    hidden: o.hidden ?? [200, 200],
+    learningRate: o.learningRate ?? 1e-3,
+    adamEpsilon: o.adamEpsilon ?? defaults.adamEpsilon,
+    l2: o.l2 ?? defaults.l2,
+    ouTheta: o.ouTheta ?? 0.15,
+    ouSigma: o.ouSigma ?? 0.1,
   };
 }
 
@@ -200,7 +171,7 @@ export abstract class BaseAgent implements Agent {
 
   async act(observation: ArrayLike<number>, options: ActOptions = {}): Promise<Float64Array> {
     this.assertAlive();
-    checkOptionKeys(`${this.kind}.act`, options, ['explore']);
+    parseOptions(`${this.kind}.act`, ACT_OPTIONS, options);
     const obs = checkRow(`${this.kind}.act`, 'observation', observation, this.observationSize);
     const greedy = await this.greedyActions(obs);
     const a = Float64Array.from(greedy);

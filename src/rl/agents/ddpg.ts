@@ -12,26 +12,26 @@
  * TensorFlow call, where the order is unspecified).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkOptionKeys } from '../../util/options.js';
+import * as v from 'valibot';
+import { NON_NEGATIVE, POSITIVE } from '../../util/numbers.js';
+import { num, optionsSchema, parseOptions } from '../../util/schema.js';
 import { Rng } from '../../util/random.js';
 import { deriveSeed } from '../noise.js';
 import type { Batch } from '../replay.js';
 import {
-  BaseAgent, checkNumber, COMMON_OPTION_KEYS, resolveCommonOptions, type CommonAgentOptions, type ResolvedCommonOptions, type UpdateStats,
+  BaseAgent, COMMON_OPTION_ENTRIES, resolveCommonOptions, type UpdateStats,
 } from './agent.js';
 import { Adam, cloneVariables, Dense, l2Loss, meanSquaredTd, Mlp, regressionStep, softUpdate, type NamedVariable } from './nets.js';
 
-export interface DDPGOptions extends CommonAgentOptions {
+const DDPG_OPTIONS = optionsSchema({
+  ...COMMON_OPTION_ENTRIES,
   /** Adam learning rate of the actor (default 1e-4, the authors' `prate`). */
-  actorLearningRate?: number;
+  actorLearningRate: v.optional(num(POSITIVE)),
   /** L2 weight on the actor's variables (default 0, `pl2norm`). */
-  actorL2?: number;
-}
-
-export interface ResolvedDDPGOptions extends ResolvedCommonOptions {
-  actorLearningRate: number;
-  actorL2: number;
-}
+  actorL2: v.optional(num(NON_NEGATIVE)),
+});
+export type DDPGOptions = v.InferOutput<typeof DDPG_OPTIONS>;
+export type ResolvedDDPGOptions = Required<DDPGOptions>;
 
 /** The critic: the action is concatenated to the first hidden layer's output. */
 class Critic {
@@ -77,13 +77,9 @@ export class DDPGAgent extends BaseAgent {
 
   constructor(observationSize: number, actionSize: number, options: DDPGOptions = {}) {
     const where = 'DDPGAgent';
-    checkOptionKeys(where, options, [...COMMON_OPTION_KEYS, 'actorLearningRate', 'actorL2']);
-    const common = resolveCommonOptions(where, options, { adamEpsilon: 1e-4, l2: 1e-4 });
-    const resolved: ResolvedDDPGOptions = {
-      ...common,
-      actorLearningRate: checkNumber(where, 'actorLearningRate', options.actorLearningRate ?? 1e-4, (v) => v > 0, 'a number > 0'),
-      actorL2: checkNumber(where, 'actorL2', options.actorL2 ?? 0, (v) => v >= 0, 'a number ≥ 0'),
-    };
+    const o = parseOptions(where, DDPG_OPTIONS, options);
+    const common = resolveCommonOptions(o, { adamEpsilon: 1e-4, l2: 1e-4 });
+    const resolved: ResolvedDDPGOptions = { ...common, actorLearningRate: o.actorLearningRate ?? 1e-4, actorL2: o.actorL2 ?? 0 };
     super(observationSize, actionSize, resolved);
     const rng = new Rng(deriveSeed(common.seed, 0, 0));
     const h = common.hidden;

@@ -50,83 +50,70 @@ import { makeDomain } from '../../inference/domain.js';
 import { gradientDescent } from '../../inference/gd.js';
 import { bundleEntropyMethod } from '../../inference/bundleEntropy.js';
 import { fail } from '../../util/errors.js';
-import { checkNonNegativeInt, checkOneOf, checkOptionKeys, checkPositiveInt } from '../../util/options.js';
+import * as v from 'valibot';
+import { NON_NEGATIVE, POSITIVE, POSITIVE_INT } from '../../util/numbers.js';
+import { bool, num, oneOf, optionsSchema, parseOptions } from '../../util/schema.js';
 import { Rng } from '../../util/random.js';
 import { deriveSeed } from '../noise.js';
 import type { Batch } from '../replay.js';
 import {
-  BaseAgent, checkBoolean, checkNumber, COMMON_OPTION_KEYS, resolveCommonOptions, type CommonAgentOptions, type ResolvedCommonOptions, type Transition, type UpdateStats,
+  BaseAgent, COMMON_OPTION_ENTRIES, resolveCommonOptions, type Transition, type UpdateStats,
 } from './agent.js';
 import { LayerOracle } from './layerOracle.js';
 import { ActionCache } from './actionCache.js';
-import { CompactingOracle, INNER_STOP_RULES, innerAdam, type InnerStopRule, type RowOracle } from './innerAdam.js';
+import { CompactingOracle, INNER_STOP_RULES, innerAdam, type RowOracle } from './innerAdam.js';
 import { EnergyOracle } from '../../inference/oracle.js';
 import { Adam, softUpdate, type NamedVariable } from './nets.js';
 import { FlatParams } from './flatParams.js';
 
-export const ICNN_SOLVERS = ['adam', 'bundle-entropy'] as const;
-export type ICNNSolver = (typeof ICNN_SOLVERS)[number];
-export const INNER_ENGINES = ['auto', 'tfjs', 'js'] as const;
-export type InnerEngine = (typeof INNER_ENGINES)[number];
-
-export interface ICNNOptions extends CommonAgentOptions {
+const ICNN_OPTIONS = optionsSchema({
+  ...COMMON_OPTION_ENTRIES,
   /** Inner solver for argmin_a −Q̃: 'adam' (default, the authors' code) or 'bundle-entropy' (the paper's Algorithm 3). */
-  solver?: ICNNSolver;
+  solver: v.optional(oneOf(['adam', 'bundle-entropy'])),
   /** Adam step on the action (default 0.01). */
-  innerLearningRate?: number;
+  innerLearningRate: v.optional(num(POSITIVE)),
   /** Inner iterations when acting (default 100 for 'adam', 10 for 'bundle-entropy'). */
-  actIterations?: number;
+  actIterations: v.optional(num(POSITIVE_INT)),
   /** Inner iterations for the TD targets (default: actIterations). */
-  targetIterations?: number;
+  targetIterations: v.optional(num(POSITIVE_INT)),
   /** Per-row early stop of the inner solver (argmin's tolerance; default 0: run the budget for 'adam', 1e-6 for 'bundle-entropy'). */
-  innerTolerance?: number;
+  innerTolerance: v.optional(num(NON_NEGATIVE)),
   /** Weight w of the entropy H((a+1)/2) in Q̃ = Q + wH (default 1; 0 allowed with 'adam': plain Q). */
-  entropyWeight?: number;
+  entropyWeight: v.optional(num(NON_NEGATIVE)),
   /** Negative slope of the z-path leaky ReLU (default 0.01, the authors' `lrelu`). */
-  leakySlope?: number;
+  leakySlope: v.optional(num({ min: 0, max: 1 })),
   /** Half-width of the TD-target clip around Q̃(s, a) (default 1; 0 disables clipping). */
-  tdClip?: number;
+  tdClip: v.optional(num(NON_NEGATIVE)),
   /**
    * Initial weights: 'tflearn' (default, the authors' code: every weight matrix from a truncated normal with std 0.02,
    * |·| for W^(z); biases as the PICNN's, gates 1, others 0), so that Q starts near 0; or 'picnn' (the library's
    * PICNN init: LeCun normal, |W| for W^(z)), whose initial Q is of order 10.
    */
-  weightInit?: 'tflearn' | 'picnn';
+  weightInit: v.optional(oneOf(['tflearn', 'picnn'])),
   /**
    * Where inner problems run: 'js' (the plain-JavaScript oracle), 'tfjs' (argmin through tfjs), or 'auto' (default):
    * 'js' when rows × (multiply-adds of the z-path per row) ≤ 300 000, i.e. single actions of the paper's 200/200
    * network and the minibatches of small networks, where tfjs's per-kernel overhead dominates; 'tfjs' otherwise.
    */
-  innerEngine?: InnerEngine;
+  innerEngine: v.optional(oneOf(['auto', 'tfjs', 'js'])),
   /** Inner Adam of solver 'adam': 'library' (default: textbook Adam, fixed budget) or 'authors' (./innerAdam.ts). */
-  innerAdam?: 'library' | 'authors';
+  innerAdam: v.optional(oneOf(['library', 'authors'])),
   /** Stopping rule of innerAdam 'authors': 'batch' (default, the authors'), 'row' (each row stops on its own), 'none'. */
-  innerStop?: InnerStopRule;
+  innerStop: v.optional(oneOf(INNER_STOP_RULES)),
   /** innerAdam 'authors': zero entropy gradient outside [1e-4, 0.9999], as TensorFlow's clip (default true). */
-  entropyGradientClip?: boolean;
+  entropyGradientClip: v.optional(bool),
   /** innerAdam 'authors': warm-start each TD target's argmax from its replay slot's last solution (default false). */
-  warmStart?: boolean;
+  warmStart: v.optional(bool),
   /** Batch normalization of the u-path (the authors' `icnn_bn`; default false). */
-  batchNorm?: boolean;
-}
+  batchNorm: v.optional(bool),
+});
+export type ICNNOptions = v.InferOutput<typeof ICNN_OPTIONS>;
+export type ResolvedICNNOptions = Required<ICNNOptions>;
 
-export interface ResolvedICNNOptions extends ResolvedCommonOptions {
-  solver: ICNNSolver;
-  innerLearningRate: number;
-  actIterations: number;
-  targetIterations: number;
-  innerTolerance: number;
-  entropyWeight: number;
-  leakySlope: number;
-  tdClip: number;
-  innerEngine: InnerEngine;
-  weightInit: 'tflearn' | 'picnn';
-  innerAdam: 'library' | 'authors';
-  innerStop: InnerStopRule;
-  entropyGradientClip: boolean;
-  warmStart: boolean;
-  batchNorm: boolean;
-}
+export const ICNN_SOLVERS = ICNN_OPTIONS.entries.solver.wrapped.options;
+export type ICNNSolver = (typeof ICNN_SOLVERS)[number];
+export const INNER_ENGINES = ICNN_OPTIONS.entries.innerEngine.wrapped.options;
+export type InnerEngine = (typeof INNER_ENGINES)[number];
 
 const ENTROPY_CLIP = 1e-4;
 /** 'auto' engine: plain JS below this many z-path multiply-adds per inner iteration (≈ 0.3 ms in V8). */
@@ -189,7 +176,7 @@ export function saturatedFraction(actions: ArrayLike<number>): number {
 
 /** The options of ./innerAdam.ts, refused where they would be ignored. */
 function resolveInnerAdamOptions(where: string, o: ICNNOptions, solver: ICNNSolver) {
-  const innerAdamKind = checkOneOf(where, 'innerAdam', o.innerAdam ?? 'library', ['library', 'authors'] as const);
+  const innerAdamKind = o.innerAdam ?? 'library';
   const authors = solver === 'adam' && innerAdamKind === 'authors';
   for (const key of ['innerStop', 'entropyGradientClip', 'warmStart'] as const) {
     if (o[key] !== undefined && !authors) fail(`${where}: ${key} applies to solver 'adam' with innerAdam 'authors' only`);
@@ -197,9 +184,9 @@ function resolveInnerAdamOptions(where: string, o: ICNNOptions, solver: ICNNSolv
   if (authors && o.innerTolerance !== undefined) fail(`${where}: innerTolerance does not apply to innerAdam 'authors' (it stops by innerStop)`);
   return {
     innerAdam: innerAdamKind,
-    innerStop: checkOneOf(where, 'innerStop', o.innerStop ?? 'batch', INNER_STOP_RULES),
-    entropyGradientClip: checkBoolean(where, 'entropyGradientClip', o.entropyGradientClip ?? authors),
-    warmStart: checkBoolean(where, 'warmStart', o.warmStart ?? false),
+    innerStop: o.innerStop ?? 'batch',
+    entropyGradientClip: o.entropyGradientClip ?? authors,
+    warmStart: o.warmStart ?? false,
   };
 }
 
@@ -223,31 +210,28 @@ export class ICNNAgent extends BaseAgent {
 
   constructor(observationSize: number, actionSize: number, options: ICNNOptions = {}) {
     const where = 'ICNNAgent';
-    checkOptionKeys(where, options, [...COMMON_OPTION_KEYS, 'solver', 'innerLearningRate', 'actIterations', 'targetIterations',
-      'innerTolerance', 'entropyWeight', 'leakySlope', 'tdClip', 'innerEngine', 'weightInit', 'innerAdam', 'innerStop', 'entropyGradientClip',
-      'warmStart', 'batchNorm']);
-    const common = resolveCommonOptions(where, options, { adamEpsilon: 1e-8, l2: 0 });
-    const solver = checkOneOf(where, 'solver', options.solver ?? 'adam', ICNN_SOLVERS);
-    const actIterations = checkPositiveInt(where, 'actIterations', options.actIterations ?? (solver === 'adam' ? 100 : 10));
-    const entropyWeight = checkNumber(where, 'entropyWeight', options.entropyWeight ?? 1, (v) => v >= 0, 'a number ≥ 0');
+    const o = parseOptions(where, ICNN_OPTIONS, options);
+    const common = resolveCommonOptions(o, { adamEpsilon: 1e-8, l2: 0 });
+    const solver = o.solver ?? 'adam';
+    const actIterations = o.actIterations ?? (solver === 'adam' ? 100 : 10);
+    const entropyWeight = o.entropyWeight ?? 1;
     if (solver === 'bundle-entropy' && !(entropyWeight > 0)) fail(`${where}: solver 'bundle-entropy' needs entropyWeight > 0, got ${entropyWeight}`);
-    if (solver === 'bundle-entropy' && options.innerLearningRate !== undefined) fail(`${where}: innerLearningRate applies to solver 'adam' only`);
+    if (solver === 'bundle-entropy' && o.innerLearningRate !== undefined) fail(`${where}: innerLearningRate applies to solver 'adam' only`);
     const resolved: ResolvedICNNOptions = {
       ...common,
       solver,
-      innerLearningRate: checkNumber(where, 'innerLearningRate', options.innerLearningRate ?? 0.01, (v) => v > 0, 'a number > 0'),
+      innerLearningRate: o.innerLearningRate ?? 0.01,
       actIterations,
-      targetIterations: checkPositiveInt(where, 'targetIterations', options.targetIterations ?? actIterations),
-      innerTolerance: checkNumber(where, 'innerTolerance', options.innerTolerance ?? (solver === 'adam' ? 0 : 1e-6), (v) => v >= 0, 'a number ≥ 0'),
+      targetIterations: o.targetIterations ?? actIterations,
+      innerTolerance: o.innerTolerance ?? (solver === 'adam' ? 0 : 1e-6),
       entropyWeight,
-      leakySlope: checkNumber(where, 'leakySlope', options.leakySlope ?? 0.01, (v) => v >= 0 && v <= 1, 'a number in [0, 1]'),
-      tdClip: checkNumber(where, 'tdClip', options.tdClip ?? 1, (v) => v >= 0, 'a number ≥ 0 (0: no clipping)'),
-      innerEngine: checkOneOf(where, 'innerEngine', options.innerEngine ?? 'auto', INNER_ENGINES),
-      weightInit: checkOneOf(where, 'weightInit', options.weightInit ?? 'tflearn', ['tflearn', 'picnn'] as const),
-      ...resolveInnerAdamOptions(where, options, solver),
-      batchNorm: checkBoolean(where, 'batchNorm', options.batchNorm ?? false),
+      leakySlope: o.leakySlope ?? 0.01,
+      tdClip: o.tdClip ?? 1,
+      innerEngine: o.innerEngine ?? 'auto',
+      weightInit: o.weightInit ?? 'tflearn',
+      ...resolveInnerAdamOptions(where, o, solver),
+      batchNorm: o.batchNorm ?? false,
     };
-    checkNonNegativeInt(where, 'warmup', resolved.warmup);
     super(observationSize, actionSize, resolved);
     const h = common.hidden;
     const config = {

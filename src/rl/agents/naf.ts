@@ -13,27 +13,27 @@
  * the moving averages move toward both s and s'. Acting uses the moving averages. β is trained, without L2.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkOptionKeys } from '../../util/options.js';
+import * as v from 'valibot';
+import { POSITIVE } from '../../util/numbers.js';
+import { bool, num, optionsSchema, parseOptions } from '../../util/schema.js';
 import { Rng } from '../../util/random.js';
 import { deriveSeed } from '../noise.js';
 import type { Batch } from '../replay.js';
 import {
-  BaseAgent, checkBoolean, checkNumber, COMMON_OPTION_KEYS, resolveCommonOptions, type CommonAgentOptions, type ResolvedCommonOptions, type UpdateStats,
+  BaseAgent, COMMON_OPTION_ENTRIES, resolveCommonOptions, type UpdateStats,
 } from './agent.js';
 import { Adam, cloneVariables, makeVariable, meanSquaredTd, Mlp, regressionStep, softUpdate, type NamedVariable } from './nets.js';
 import { nafBatchNorms, type NafBatchNorm } from './nafBatchNorm.js';
 
-export interface NAFOptions extends CommonAgentOptions {
+const NAF_OPTIONS = optionsSchema({
+  ...COMMON_OPTION_ENTRIES,
   /** Std of the truncated-normal weight init (default 0.01, the authors' `initstd`). */
-  initStd?: number;
+  initStd: v.optional(num(POSITIVE)),
   /** Batch normalization of each network's input and hidden pre-activations (the authors' `naf_bn`; default false). */
-  batchNorm?: boolean;
-}
-
-export interface ResolvedNAFOptions extends ResolvedCommonOptions {
-  initStd: number;
-  batchNorm: boolean;
-}
+  batchNorm: v.optional(bool),
+});
+export type NAFOptions = v.InferOutput<typeof NAF_OPTIONS>;
+export type ResolvedNAFOptions = Required<NAFOptions>;
 
 /** The pre-activation output of a two-hidden-layer ReLU network, with the authors' optional batch norms (`bn`). */
 function mlp(v: tf.Variable[], s: tf.Tensor2D, bn: NafBatchNorm[] | null = null, training = false): tf.Tensor2D {
@@ -66,13 +66,9 @@ export class NAFAgent extends BaseAgent {
 
   constructor(observationSize: number, actionSize: number, options: NAFOptions = {}) {
     const where = 'NAFAgent';
-    checkOptionKeys(where, options, [...COMMON_OPTION_KEYS, 'initStd', 'batchNorm']);
-    const common = resolveCommonOptions(where, options, { adamEpsilon: 1e-4, l2: 1e-4 });
-    const resolved: ResolvedNAFOptions = {
-      ...common,
-      initStd: checkNumber(where, 'initStd', options.initStd ?? 0.01, (v) => v > 0, 'a number > 0'),
-      batchNorm: checkBoolean(where, 'batchNorm', options.batchNorm ?? false),
-    };
+    const o = parseOptions(where, NAF_OPTIONS, options);
+    const common = resolveCommonOptions(o, { adamEpsilon: 1e-4, l2: 1e-4 });
+    const resolved: ResolvedNAFOptions = { ...common, initStd: o.initStd ?? 0.01, batchNorm: o.batchNorm ?? false };
     super(observationSize, actionSize, resolved);
     const rng = new Rng(deriveSeed(common.seed, 0, 0));
     const h = common.hidden;

@@ -12,8 +12,9 @@ import type { Rng } from '../../util/random.js';
 import { checkPositiveInt } from '../../util/options.js';
 import { BaseEnv, checkSeed, type TaskStep } from './env.js';
 import { compileModel, loadMujocoModule, mujocoWarningCount, type MainModule, type MjData, type MjModel } from './mujocoModule.js';
-import { readMujocoModelFile, type MujocoFileOptions } from './mujocoFiles.js';
-import { modelSourceFor, type MujocoModelSet } from './mujocoSources.js';
+import { readMujocoModelFile } from './mujocoFiles.js';
+import { modelSourceFor } from './mujocoSources.js';
+import type { MakeEnvOptions } from './envOptions.js';
 
 /** Live views into the data (refreshed after wasm memory growth). */
 export interface MujocoViews {
@@ -78,12 +79,8 @@ export interface MujocoTask {
   step(sim: MujocoSim, action: Float64Array): TaskStep;
 }
 
-export interface MujocoEnvOptions extends MujocoFileOptions {
-  seed?: number;
-  maxEpisodeSteps?: number;
-  /** Which model files: 'v1' (default; v1 files where MuJoCo 3 compiles them) or 'gymnasium'. */
-  modelSet?: MujocoModelSet;
-}
+/** The options of a MuJoCo environment: makeEnv's (./envOptions.ts). */
+export type MujocoEnvOptions = MakeEnvOptions;
 
 export class MujocoEnv extends BaseEnv {
   readonly task: MujocoTask;

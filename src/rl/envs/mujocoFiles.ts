@@ -22,20 +22,8 @@ import { fail, IcnnError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomicFile.js';
 import type { MujocoModelSet, MujocoModelSource } from './mujocoSources.js';
 
-export interface MujocoFileOptions {
-  /** Directory with the model files (layout of shared/data/mujoco). */
-  mujocoDir?: string;
-  /** Cache directory for downloaded files. */
-  cacheDir?: string;
-  /** Download missing files (default true). */
-  download?: boolean;
-  /** Fetch `${mirrorUrl}/${set}/${file}` instead of the GitHub URL (mirrors, tests). */
-  mirrorUrl?: string;
-  /** Refuse files whose sha256 differs from the recorded one (default true). */
-  checkSha256?: boolean;
-  /** Download timeout in milliseconds (default 60 000). */
-  downloadTimeoutMs?: number;
-}
+export type { MujocoFileOptions } from './envOptions.js';
+import type { MujocoFileOptions } from './envOptions.js';
 
 export type MujocoFileOrigin = 'dir' | 'data-dir' | 'cache' | 'download';
 

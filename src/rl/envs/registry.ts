@@ -1,9 +1,10 @@
 /** `makeEnv(name, options)`: every environment by name, with static facts about each (no loading needed). */
 import { fail } from '../../util/errors.js';
-import { checkOneOf, checkOptionKeys, checkPositiveInt } from '../../util/options.js';
+import { parseOptions } from '../../util/schema.js';
+import { MAKE_ENV_OPTIONS, type MakeEnvOptions } from './envOptions.js';
 import { CartPoleContinuousEnv, MountainCarContinuousEnv, PendulumEnv } from './classic.js';
-import { checkSeed, type Env } from './env.js';
-import { createMujocoEnv, type MujocoEnvOptions } from './mujocoEnv.js';
+import type { Env } from './env.js';
+import { createMujocoEnv } from './mujocoEnv.js';
 import { MUJOCO_ENV_NAMES, MUJOCO_TASKS, type MujocoEnvName } from './mujocoTasks.js';
 
 export const CLASSIC_ENV_NAMES = ['Pendulum', 'MountainCarContinuous', 'CartPoleContinuous'] as const;
@@ -47,9 +48,7 @@ export const ENV_SPECS: Readonly<Record<EnvName, EnvSpec>> = Object.freeze({
   ) as Record<MujocoEnvName, EnvSpec>),
 });
 
-export type MakeEnvOptions = MujocoEnvOptions;
-
-const OPTION_KEYS = ['seed', 'maxEpisodeSteps', 'mujocoDir', 'cacheDir', 'download', 'mirrorUrl', 'checkSha256', 'downloadTimeoutMs', 'modelSet'];
+export type { MakeEnvOptions } from './envOptions.js';
 
 /** The canonical name for a name or a Gym id ('HalfCheetah', 'HalfCheetah-v1'); other versions are refused. */
 export function resolveEnvName(name: string): EnvName {
@@ -64,29 +63,13 @@ export function resolveEnvName(name: string): EnvName {
   return fail(`makeEnv: unknown environment '${name}' (expected one of: ${ENV_NAMES.join(', ')})`);
 }
 
-function checkOptions(options: MakeEnvOptions): void {
-  checkOptionKeys('makeEnv', options, OPTION_KEYS);
-  if (options.seed !== undefined) checkSeed('makeEnv', options.seed);
-  if (options.maxEpisodeSteps !== undefined) checkPositiveInt('makeEnv', 'maxEpisodeSteps', options.maxEpisodeSteps);
-  if (options.downloadTimeoutMs !== undefined) checkPositiveInt('makeEnv', 'downloadTimeoutMs', options.downloadTimeoutMs);
-  for (const key of ['mujocoDir', 'cacheDir', 'mirrorUrl'] as const) {
-    const v = options[key];
-    if (v !== undefined && (typeof v !== 'string' || v === '')) fail(`makeEnv: ${key} must be a non-empty string, got ${JSON.stringify(v)}`);
-  }
-  for (const key of ['download', 'checkSha256'] as const) {
-    const v = options[key];
-    if (v !== undefined && typeof v !== 'boolean') fail(`makeEnv: ${key} must be a boolean, got ${JSON.stringify(v)}`);
-  }
-  if (options.modelSet !== undefined) checkOneOf('makeEnv', 'modelSet', options.modelSet, ['v1', 'gymnasium'] as const);
-}
-
 /**
  * Build an environment by name (or Gym id). MuJoCo tasks load the wasm module (once per process) and their model
  * file (see mujocoFiles.ts for where it is looked up); classic-control tasks are plain TypeScript.
  */
 export async function makeEnv(name: string, options: MakeEnvOptions = {}): Promise<Env> {
   const canonical = resolveEnvName(name);
-  checkOptions(options);
+  parseOptions('makeEnv', MAKE_ENV_OPTIONS, options);
   const common = { seed: options.seed, maxEpisodeSteps: options.maxEpisodeSteps };
   switch (canonical) {
     case 'Pendulum':

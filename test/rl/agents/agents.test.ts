@@ -118,7 +118,7 @@ test('DDPG: after an update the target networks moved by exactly τ toward the u
 
 test('agents refuse unknown options and bad values; createAgent refuses unknown kinds', () => {
   assert.throws(() => createAgent('ddpg', 3, 1, { gama: 0.9 } as never), /unknown option 'gama'/);
-  assert.throws(() => createAgent('naf', 3, 1, { tau: 0 }), /tau must be a number in \(0, 1\]/);
+  assert.throws(() => createAgent('naf', 3, 1, { tau: 0 }), /tau must be a finite number in \(0, 1\]/);
   assert.throws(() => createAgent('icnn', 3, 1, { solver: 'lbfgs' } as never), /solver must be one of/);
   assert.throws(() => createAgent('icnn', 3, 1, { solver: 'bundle-entropy', entropyWeight: 0 }), /needs entropyWeight > 0/);
   assert.throws(() => createAgent('ddpg', 3, 1, { hidden: [10] as never }), /hidden must be two layer widths/);

@@ -130,8 +130,8 @@ for (const innerEngine of ['js', 'tfjs'] as const) test(`ICNNAgent with the auth
 test('ICNNAgent: the inner-Adam options are refused where they would be ignored', () => {
   assert.throws(() => new ICNNAgent(3, 1, { warmStart: true }), /warmStart applies to solver 'adam' with innerAdam 'authors' only/);
   assert.throws(() => new ICNNAgent(3, 1, { innerAdam: 'authors', innerStop: 'sometimes' as never }), /innerStop must be one of/);
-  assert.throws(() => new ICNNAgent(3, 1, { innerAdam: 'authors', entropyGradientClip: 1 as never }), /entropyGradientClip must be true or false, got 1/);
-  assert.throws(() => new ICNNAgent(3, 1, { batchNorm: 'yes' as never }), /batchNorm must be true or false/);
+  assert.throws(() => new ICNNAgent(3, 1, { innerAdam: 'authors', entropyGradientClip: 1 as never }), /entropyGradientClip must be a boolean, got 1/);
+  assert.throws(() => new ICNNAgent(3, 1, { batchNorm: 'yes' as never }), /batchNorm must be a boolean/);
 });
 
 test('CompactingOracle: the row rule gives the same solution on a compacting batched oracle, over fewer rows as they stop', () => {

@@ -69,5 +69,5 @@ test('NAF with batchNorm: acting is per-row (test mode), the TD target couples t
 });
 
 test('NAF: batchNorm must be a boolean', () => {
-  assert.throws(() => new NAFAgent(3, 1, { batchNorm: 1 as never }), /NAFAgent: batchNorm must be true or false, got 1/);
+  assert.throws(() => new NAFAgent(3, 1, { batchNorm: 1 as never }), /NAFAgent: batchNorm must be a boolean, got 1/);
 });

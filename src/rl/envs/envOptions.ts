@@ -1,0 +1,35 @@
+/**
+ * The options of `makeEnv` (and of the MuJoCo environments and their model files), declared once as a schema;
+ * the types of mujocoFiles.ts and mujocoEnv.ts are inferred from it.
+ */
+import * as v from 'valibot';
+import { POSITIVE_INT } from '../../util/numbers.js';
+import { bool, nonEmptyString, num, oneOf, optionsSchema, type OptionsOf } from '../../util/schema.js';
+
+/** Where the MuJoCo model files come from (./mujocoFiles.ts). */
+export const MUJOCO_FILE_OPTION_ENTRIES = {
+  /** Directory with the model files (layout of shared/data/mujoco). */
+  mujocoDir: v.optional(nonEmptyString),
+  /** Cache directory for downloaded files. */
+  cacheDir: v.optional(nonEmptyString),
+  /** Download missing files (default true). */
+  download: v.optional(bool),
+  /** Fetch `${mirrorUrl}/${set}/${file}` instead of the GitHub URL (mirrors, tests). */
+  mirrorUrl: v.optional(nonEmptyString),
+  /** Refuse files whose sha256 differs from the recorded one (default true). */
+  checkSha256: v.optional(bool),
+  /** Download timeout in milliseconds (default 60 000). */
+  downloadTimeoutMs: v.optional(num(POSITIVE_INT)),
+};
+export type MujocoFileOptions = OptionsOf<typeof MUJOCO_FILE_OPTION_ENTRIES>;
+
+export const MAKE_ENV_OPTIONS = optionsSchema({
+  /** Seed of the environment's resets. */
+  seed: v.optional(num({ integer: true, min: 0, max: 0xffffffff })),
+  /** Cap on an episode's length (the task's own limit also applies). */
+  maxEpisodeSteps: v.optional(num(POSITIVE_INT)),
+  ...MUJOCO_FILE_OPTION_ENTRIES,
+  /** Which model files: 'v1' (default; v1 files where MuJoCo 3 compiles them) or 'gymnasium'. */
+  modelSet: v.optional(oneOf(['v1', 'gymnasium'])),
+});
+export type MakeEnvOptions = v.InferOutput<typeof MAKE_ENV_OPTIONS>;
