@@ -12,7 +12,7 @@ export interface LabelledPoint {
   label: number;
 }
 
-/** Parameters a page may train: beyond this a tab stalls for minutes per step (two 200-wide layers are 45k). */
+/** Parameters a page may train (as estimated below): beyond this a tab stalls for seconds per step. */
 export const MAX_PARAMETERS = 250_000;
 /** Hidden layers a page may train. */
 export const MAX_LAYERS = 6;
@@ -51,8 +51,9 @@ export function checkNetworkSize(inputDim: number, hidden: readonly number[]): n
   let params = 0;
   let previous = inputDim;
   for (const w of hidden) {
-    // An ICNN layer has a z-path, a y-passthrough and (PICNN) gates: count each layer about three times over.
-    params += 3 * (previous + 1) * w;
+    // A PICNN layer has its z-path, y- and x-passthroughs, the u-path and three gates: an upper bound on all of them
+    // (tested against the real models) is five matrices of (previous + input + 1) × width.
+    params += 5 * (previous + inputDim + 1) * w;
     previous = w;
   }
   params += previous + 1;
