@@ -15,9 +15,14 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { registerGradientOverrides } from './gradients.js';
 import { enableNativeKernels, nativeStatus, type NativeStatus } from './nativeKernels.js';
 
+/**
+ * A tfjs backend the library runs on: 'wasm' (default in Node), 'cpu' (the test oracle) or 'tensorflow' (tfjs-node).
+ */
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow';
+/** Every backend name `setBackend` accepts. */
 export const BACKEND_NAMES: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow'];
 
+/** What `backendInfo()` and `setBackend()` report about the active tfjs backend. */
 export interface BackendInfo {
   /** Active tfjs backend. */
   name: BackendName;

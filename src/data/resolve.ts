@@ -14,6 +14,7 @@ import { removeStaleTempFiles, tempNameFor } from '../util/atomicFile.js';
 import { IcnnError, fail } from '../util/errors.js';
 import { DATA_SOURCES, type DataFileSource, type DataSources } from './sources.js';
 
+/** Progress of one data-file download, as passed to the `onProgress` callback. */
 export interface DownloadProgress {
   /** The file's key in the sources table, e.g. `bibtex/bibtex-train.arff`. */
   file: string;
@@ -23,6 +24,7 @@ export interface DownloadProgress {
   totalBytes: number | undefined;
 }
 
+/** Where data files are looked for (a data directory, the cache) and whether they may be downloaded. */
 export interface DataLocationOptions {
   /** Directory to look in first (the CLI's `--data-dir`). */
   dataDir?: string;

@@ -13,6 +13,7 @@ import { Rng } from '../util/random.js';
 import { checkNumberInRange, checkOptionKeys, checkPositiveInt } from '../util/options.js';
 import { fail } from '../util/errors.js';
 
+/** A 2-D binary classification set (§5.1): n points x (n × 2, row-major) and labels y ∈ {0, 1}. */
 export interface Synthetic2D {
   /** n × 2, row-major. */
   x: Float32Array;
@@ -57,6 +58,7 @@ function finish(xs: number[], ys: number[], labels: number[], rng: Rng, noise: n
   return { x, y, n };
 }
 
+/** Options of `makeMoons`: points (default 100), Gaussian noise (default 0.3) and seed. */
 export interface MoonsOptions {
   n?: number;
   noise?: number;
@@ -88,6 +90,7 @@ export function makeMoons(options: MoonsOptions = {}): Synthetic2D {
   return finish(xs, ys, labels, rng, noise);
 }
 
+/** Options of `makeCircles`: points (default 100), noise (default 0.2), inner radius factor (default 0.5), seed, label flip. */
 export interface CirclesOptions {
   n?: number;
   noise?: number;
@@ -126,6 +129,7 @@ export function makeCircles(options: CirclesOptions = {}): Synthetic2D {
   return finish(xs, ys, labels, rng, noise);
 }
 
+/** Options of `makeLinear`: points (default 100), seed, label noise and the added uniform noise. */
 export interface LinearOptions {
   n?: number;
   seed?: number;

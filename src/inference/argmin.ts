@@ -19,9 +19,12 @@ import { fail } from '../util/errors.js';
 import { checkOptionKeys, checkPositiveInt } from '../util/options.js';
 import { assertFinite, toFlatBatch, type BatchInput } from '../util/tensors.js';
 
+/** The inference methods of §3 that `argmin` offers. */
 export const ARGMIN_METHODS = ['gd', 'bundle', 'bundle-entropy', 'lp'] as const;
+/** One of `ARGMIN_METHODS`: 'gd' (§3.2), 'bundle' (§3.3), 'bundle-entropy' (§3.4) or 'lp' (§3.1). */
 export type ArgminMethod = (typeof ARGMIN_METHODS)[number];
 
+/** Options of `argmin`: the method, the domain of y, the iteration budget and tolerance, the start point. */
 export interface ArgminOptions extends GdOptions {
   method?: ArgminMethod;
   domain?: DomainSpec;
@@ -42,6 +45,9 @@ export interface ArgminOptions extends GdOptions {
   training?: boolean;
 }
 
+/**
+ * What `argmin` returns: the minimizers ŷ, their energies and, for the bundle methods and LP, a certified lower bound.
+ */
 export interface ArgminResult {
   method: ArgminMethod;
   /** The minimizers, one row per row of x. */
@@ -131,6 +137,14 @@ function checkMethod(where: string, method: ArgminMethod, model: EnergyModel, do
   }
 }
 
+/**
+ * Inference by optimization over y (§3): ŷ = argmin_{y ∈ Y} f(x, y) for every row of x.
+ *
+ * @param model - the energy model (convex in y for every method but 'gd')
+ * @param x - inputs [N, xDim] (tensor or nested array), or null for a model without x (then `options.batch` rows)
+ * @param options - method, domain, iterations, tolerance, start point; see `ArgminOptions`
+ * @returns the minimizers, their energies, iterations and, where the method certifies one, the lower bound
+ */
 export async function argmin(model: EnergyModel, x: BatchInput | null, options: ArgminOptions = {}): Promise<ArgminResult> {
   const where = 'argmin';
   if (!(model instanceof EnergyModel)) fail(`${where}: model must be an EnergyModel (FICNN, PICNN, ConvPICNN or FeedForward)`);

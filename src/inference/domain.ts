@@ -7,6 +7,7 @@ import { fail } from '../util/errors.js';
 import { checkOptionKeys } from '../util/options.js';
 import { projectSimplex } from '../linalg/simplex.js';
 
+/** The set y ranges over: the unit box [0, 1]^n, the probability simplex, all of R^n, or a box { lower, upper }. */
 export type DomainSpec = 'unit-box' | 'simplex' | 'unbounded' | { lower: number | number[]; upper: number | number[] };
 
 export interface Domain {

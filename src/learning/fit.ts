@@ -37,7 +37,7 @@ import { assertFinite } from '../util/tensors.js';
 export interface Dataset {
   /** [N, xDim], or null for a model without x. */
   x: tf.Tensor2D | null;
-  /** [N, yDim]: targets y* (structured objectives) or the points where the energy is known (energy regression). */
+  /** Shape [N, yDim]: targets y* (structured objectives) or the points where the energy is known (energy regression). */
   y: tf.Tensor2D;
   /** [N] energies (energy regression only). */
   target?: tf.Tensor1D;
@@ -46,6 +46,7 @@ export interface Dataset {
 /** Streamed batches: an async iterable (iterated once per epoch) or a function returning a fresh one. */
 export type BatchStream = AsyncIterable<Batch> | (() => AsyncIterable<Batch>);
 
+/** Training data for `fit`: an in-memory `Dataset` or a stream of batches. */
 export type FitData = Dataset | BatchStream;
 
 export interface EarlyStoppingOptions {
@@ -68,6 +69,7 @@ export interface CheckpointOptions {
   keep?: number;
 }
 
+/** One epoch of a `fit` run as its history records it. */
 export interface EpochRecord {
   /** 1-based. */
   epoch: number;
@@ -90,6 +92,7 @@ export interface BestMetric {
   epoch: number;
 }
 
+/** What `fit` returns: per-epoch records, steps, early stopping, the best metric, resume and checkpoint facts. */
 export interface FitHistory {
   objective: string;
   epochs: EpochRecord[];
@@ -123,6 +126,9 @@ export interface StepInfo {
   loss: number;
 }
 
+/**
+ * Options of `fit`: the objective (§4), epochs, batch size, Adam's learning rate, validation, checkpoints, callbacks.
+ */
 export interface FitOptions {
   /** An objective name or an Objective instance. */
   objective: ObjectiveName | Objective;
@@ -152,8 +158,11 @@ export interface FitOptions {
   progress?: boolean | ProgressMode;
   /** Where progress goes (default process.stderr). */
   progressStream?: NodeJS.WritableStream;
+  /** Called after every epoch (validation and checkpoint done) with the epoch's loss and metrics; awaited. */
   onEpochEnd?: (info: EpochEndInfo) => void | Promise<void>;
+  /** Called after every optimizer step with its loss; awaited. */
   onStep?: (info: StepInfo) => void | Promise<void>;
+  /** Called after every checkpoint written, with its directory; awaited. */
   onCheckpoint?: (info: { dir: string; step: number; epoch: number }) => void | Promise<void>;
 }
 

@@ -5,6 +5,9 @@ import { POSITIVITY_MODES, type Positivity } from './parameters.js';
 import { checkNumberInRange, checkOneOf } from '../util/options.js';
 import { fail } from '../util/errors.js';
 
+/**
+ * Options shared by the convex models (FICNN, PICNN, ConvPICNN): activation, positivity of W^(z), initialization, seed.
+ */
 export interface ConvexOptions {
   /** Convex-path activation (Prop. 1): 'relu' (default), 'leaky-relu' or 'softplus'. */
   activation?: ConvexActivation;

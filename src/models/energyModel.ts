@@ -16,6 +16,7 @@ import { ParameterStore, type Positivity } from './parameters.js';
 import type { ResolvedConvexOptions } from './common.js';
 import { loadModel, modelFromJSON, modelToJSON, saveModel, type ModelJSON } from './serialization.js';
 
+/** The model classes: FICNN (§1.1), PICNN (§1.2), ConvPICNN and the FeedForward baseline. */
 export type ModelKind = 'FICNN' | 'PICNN' | 'ConvPICNN' | 'FeedForward';
 
 /** What a model computed from x alone. Dispose it when done (or create it inside tf.tidy). */
@@ -25,10 +26,16 @@ export interface EnergyContext {
   readonly tensors: tf.Tensor[];
 }
 
+/**
+ * Dispose the tensors an `EnergyContext` holds.
+ *
+ * @param ctx - the context from `model.context(x)`
+ */
 export function disposeContext(ctx: EnergyContext): void {
   tf.dispose(ctx.tensors);
 }
 
+/** Options of the energy evaluations (`energy`, `gradY`, `energyAndGradY`). */
 export interface EnergyOptions {
   /** Batch normalization uses batch statistics and updates its moving averages (default false). */
   training?: boolean;
@@ -41,6 +48,7 @@ const ENERGY_OPTION_KEYS = ['training', 'checkFinite'] as const;
 /** A serializable description of a model's configuration (all defaults filled in). */
 export type ModelConfig = Record<string, unknown>;
 
+/** The base of every model: a scalar energy f(x, y; θ), its y-gradient, parameters, projection and saving. */
 export abstract class EnergyModel {
   abstract readonly kind: ModelKind;
   /** The complete configuration, every default filled in; `fromJSON` rebuilds the same architecture from it. */

@@ -14,6 +14,7 @@ import { fail } from '../util/errors.js';
 import { registerModelKind } from './registry.js';
 import { fanOutUniform } from './init.js';
 
+/** Options of `FeedForward`: widths, activation, batch norm, and the energy form ('linear' or 'joint'). */
 export interface FeedForwardOptions {
   xDim: number;
   yDim: number;
@@ -36,6 +37,7 @@ export interface FeedForwardOptions {
 export const FEED_FORWARD_INITS = ['lecun-normal', 'fan-out-uniform'] as const;
 export type FeedForwardInit = (typeof FEED_FORWARD_INITS)[number];
 
+/** A FeedForward's configuration with every default filled in (as saved). */
 export type FeedForwardConfig = Required<FeedForwardOptions>;
 
 const KEYS = ['xDim', 'yDim', 'hidden', 'activation', 'batchNorm', 'energy', 'leakySlope', 'seed', 'init'] as const;
@@ -46,6 +48,7 @@ interface FeedForwardContext extends EnergyContext {
   training: boolean;
 }
 
+/** The feed-forward baseline: f = −g(x)ᵀy (the "trivial PICNN" of §1.2), or a nonconvex MLP of (x, y). */
 export class FeedForward extends EnergyModel {
   readonly kind = 'FeedForward' as const;
   readonly config: FeedForwardConfig;

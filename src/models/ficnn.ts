@@ -13,6 +13,7 @@ import { checkIntArray, checkNonNegativeInt, checkOptionKeys, checkPositiveInt }
 import { fail } from '../util/errors.js';
 import { registerModelKind } from './registry.js';
 
+/** Options of `FICNN`: widths of x, y and the hidden layers, plus the convex options. */
 export interface FICNNOptions extends ConvexOptions {
   /** Width of x (0 or absent: the model is a function of y alone). */
   xDim?: number;
@@ -22,6 +23,7 @@ export interface FICNNOptions extends ConvexOptions {
   hidden: number[];
 }
 
+/** An FICNN's configuration with every default filled in (as saved). */
 export type FICNNConfig = Required<FICNNOptions>;
 
 const KEYS = ['xDim', 'yDim', 'hidden', ...CONVEX_OPTION_KEYS] as const;
@@ -31,6 +33,7 @@ interface FICNNContext extends EnergyContext {
   xTerms: tf.Tensor2D[];
 }
 
+/** Fully input convex neural network (§1.1, Eq. 2): f(x, y) jointly convex in (x, y). */
 export class FICNN extends EnergyModel {
   readonly kind = 'FICNN' as const;
   readonly config: FICNNConfig;

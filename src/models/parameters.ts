@@ -8,7 +8,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/**
+ * How W^(z) ≥ 0 is kept (§1.1): 'clip' after every step (the paper), 'softplus' reparametrization, or 'none' (an ablation).
+ */
 export const POSITIVITY_MODES = ['clip', 'softplus', 'none'] as const;
+/** One of `POSITIVITY_MODES`. */
 export type Positivity = (typeof POSITIVITY_MODES)[number];
 
 /** 'free': unconstrained; 'convex': a W^(z) that must stay non-negative; 'state': non-trainable (batch-norm statistics). */

@@ -18,6 +18,7 @@ import { checkIntArray, checkNumberInRange, checkOptionKeys, checkPositiveInt } 
 import { fail } from '../util/errors.js';
 import { registerModelKind } from './registry.js';
 
+/** Options of `PICNN`: widths of x, y, the z-layers and the x-path (u), gating, batch norm, plus the convex options. */
 export interface PICNNOptions extends ConvexOptions {
   xDim: number;
   yDim: number;
@@ -36,6 +37,7 @@ export interface PICNNOptions extends ConvexOptions {
   gateBias?: number;
 }
 
+/** A PICNN's configuration with every default filled in (as saved). */
 export type PICNNConfig = Required<PICNNOptions>;
 
 const KEYS = ['xDim', 'yDim', 'hidden', 'uHidden', 'uActivation', 'batchNorm', 'gateBias', ...CONVEX_OPTION_KEYS] as const;
@@ -49,6 +51,7 @@ interface PICNNContext extends EnergyContext {
   uTerms: tf.Tensor2D[];
 }
 
+/** Partially input convex neural network (§1.2, Eq. 3): f(x, y) convex in y, arbitrary in x. */
 export class PICNN extends EnergyModel {
   readonly kind = 'PICNN' as const;
   readonly config: PICNNConfig;

@@ -17,7 +17,9 @@ import { removeStaleTempFiles, writeFileAtomic } from '../util/atomicFile.js';
 import { IcnnError, fail } from '../util/errors.js';
 import { VERSION } from '../version.js';
 
+/** The `format` field of a saved model's JSON document. */
 export const MODEL_FORMAT = 'icnn-model';
+/** The `formatVersion` field of a saved model's JSON document. */
 export const MODEL_FORMAT_VERSION = 1;
 
 export interface TensorEntry {
@@ -39,6 +41,7 @@ export interface WeightManifest {
   data?: string;
 }
 
+/** A saved model: format and its version, the library version, kind, configuration and the weights manifest. */
 export interface ModelJSON {
   format: typeof MODEL_FORMAT;
   formatVersion: number;
@@ -199,6 +202,12 @@ function restore(doc: ModelJSON, buffer: Uint8Array, where: string): EnergyModel
   return model;
 }
 
+/**
+ * Rebuild a model from the document of `model.toJSON()`, whatever its kind.
+ *
+ * @param json - a `ModelJSON` document (weights inline)
+ * @returns the model, of the class that was saved
+ */
 export function modelFromJSON(json: unknown): EnergyModel {
   const where = 'modelFromJSON';
   let parsed = json;
@@ -214,6 +223,12 @@ export function modelFromJSON(json: unknown): EnergyModel {
   return restore(doc, new Uint8Array(Buffer.from(doc.weights.data, 'base64')), where);
 }
 
+/**
+ * Load a model saved with `model.save(dir)`, whatever its kind.
+ *
+ * @param dir - the directory `save` wrote
+ * @returns the model, of the class that was saved
+ */
 export async function loadModel(dir: string): Promise<EnergyModel> {
   const jsonPath = path.join(dir, 'model.json');
   const where = `loadModel(${dir})`;

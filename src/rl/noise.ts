@@ -42,6 +42,7 @@ export function deriveSeed(seed: number, ...parts: number[]): number {
   return h >>> 0;
 }
 
+/** Options of `OrnsteinUhlenbeckNoise`. */
 export interface OrnsteinUhlenbeckOptions {
   /** Mean reversion θ (default 0.15); 0 gives a random walk, 1 white noise. */
   theta?: number;
@@ -49,6 +50,7 @@ export interface OrnsteinUhlenbeckOptions {
   sigma?: number;
 }
 
+/** Ornstein–Uhlenbeck exploration noise (temporally correlated), as DDPG, NAF and the ICNN agent use. */
 export class OrnsteinUhlenbeckNoise {
   readonly size: number;
   readonly theta: number;

@@ -43,7 +43,9 @@ import { previousCompleteRun, readJsonFileIfExists } from './previousRun.js';
 import { presetSettings, type RlPreset } from './presets.js';
 import { writeDiagnosticsChart } from './diagnosticsChart.js';
 
+/** How `runRl` reports progress: 'auto', a bar, one line per test, or nothing. */
 export const RL_PROGRESS_MODES = ['auto', 'bar', 'lines', 'none'] as const;
+/** One of `RL_PROGRESS_MODES`. */
 export type RlProgressMode = (typeof RL_PROGRESS_MODES)[number];
 
 /** The paper's budgets (§5.4): total training steps and test interval per task. */
@@ -60,6 +62,7 @@ export const PAPER_BUDGETS: Readonly<Record<string, { steps: number; testInterva
   Walker2d: { steps: 200_000, testInterval: 2000 },
 });
 
+/** Options of `runRl`: environment, agent and its options, steps, seed, tests, output folder, checkpoints, progress. */
 export interface RunRlOptions {
   /** An environment name (`makeEnv`) or instance (then also used for the tests). */
   env: string | Env;
@@ -109,6 +112,7 @@ export interface RunRlOptions {
   onProgress?: (p: RlProgress) => void;
 }
 
+/** What `runRl` passes to `onProgress` after each step. */
 export interface RlProgress {
   step: number;
   steps: number;
@@ -123,6 +127,7 @@ export interface RlProgress {
   stepsPerSecond: number;
 }
 
+/** One test of the greedy policy during a run: step and mean return over the test episodes. */
 export interface TestPoint {
   step: number;
   /** Raw return (mean over the test episodes of this point). */
@@ -130,6 +135,7 @@ export interface TestPoint {
   length: number;
 }
 
+/** One training episode of a run: its end step, return, length and update statistics. */
 export interface EpisodeRecord {
   /** Training step at the episode's end. */
   step: number;
@@ -142,6 +148,7 @@ export interface EpisodeRecord {
   updates?: Record<string, number>;
 }
 
+/** The paper's statistics of a run's test returns (§5.4 tables). */
 export interface RlMetrics {
   window: number;
   /** Max of the rolling mean (Table 3's statistic), its last value, its sum; null with ≤ window tests. */
@@ -154,6 +161,7 @@ export interface RlMetrics {
   lastTestReward: number | null;
 }
 
+/** A run's wall time: total, steps per second, per action choice, per update, and the tests'. */
 export interface RlTiming {
   seconds: number;
   stepsPerSecond: number;
@@ -167,6 +175,7 @@ export interface RlTiming {
   updates: number;
 }
 
+/** What `runRl` returns and writes to results.json: settings, tests, training episodes, metrics, timing. */
 export interface RlResult {
   format: 'icnn-rl-results';
   version: 1;

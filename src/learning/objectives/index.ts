@@ -16,6 +16,9 @@ import { fail } from '../../util/errors.js';
 
 export type { Objective, Batch, StepResult, StructuredLoss } from './objective.js';
 
+/**
+ * The training objectives of §4 by name: energy regression (§4.1), max-margin (§4.2), unrolled GD and argmin differentiation through bundle entropy (§4.3).
+ */
 export const OBJECTIVE_NAMES = ['energy-regression', 'max-margin', 'unrolled-gd', 'argmin-bundle-entropy'] as const;
 export type ObjectiveName = (typeof OBJECTIVE_NAMES)[number];
 

@@ -21,9 +21,12 @@ import { ReplayBuffer, type Batch, type ReplayState } from '../replay.js';
 import { disposeVariables, type Adam, type NamedVariable } from './nets.js';
 import { readContainer, writeContainer } from './state.js';
 
+/** The agents of §5.4: DDPG and NAF (the baselines) and the ICNN agent (§4.5). */
 export const AGENT_KINDS = ['ddpg', 'naf', 'icnn'] as const;
+/** One of `AGENT_KINDS`. */
 export type AgentKind = (typeof AGENT_KINDS)[number];
 
+/** One environment transition (s, a, r, s', terminal) as stored in the replay buffer. */
 export interface Transition {
   observation: ArrayLike<number>;
   /** The action taken, in [−1, 1]^d. */
@@ -34,6 +37,7 @@ export interface Transition {
   terminal: boolean;
 }
 
+/** Options of `Agent.act`. */
 export interface ActOptions {
   /** Add exploration noise (training); default false (the greedy test policy). */
   explore?: boolean;
@@ -75,6 +79,9 @@ export interface CommonAgentOptions {
   ouSigma?: number;
 }
 
+/**
+ * The options every agent shares, with defaults filled in (discount, target rate, batch, replay, networks, Adam, noise).
+ */
 export interface ResolvedCommonOptions {
   seed: number;
   gamma: number;
@@ -90,6 +97,7 @@ export interface ResolvedCommonOptions {
   ouSigma: number;
 }
 
+/** Names of the options every agent accepts. */
 export const COMMON_OPTION_KEYS = ['seed', 'gamma', 'tau', 'batchSize', 'replayCapacity', 'warmup', 'hidden', 'learningRate', 'adamEpsilon', 'l2', 'ouTheta', 'ouSigma'] as const;
 
 export function checkNumber(where: string, name: string, v: unknown, ok: (v: number) => boolean, what: string): number {
@@ -124,6 +132,7 @@ export function resolveCommonOptions(where: string, o: CommonAgentOptions, defau
   };
 }
 
+/** A continuous-control agent: acts, observes transitions, updates its Q-function from replay, saves and loads. */
 export interface Agent {
   readonly kind: AgentKind;
   readonly observationSize: number;
@@ -155,6 +164,7 @@ export interface Agent {
   save(file: string): Promise<void>;
   /** Restore what `save` wrote; the kind, sizes and options must match this agent's. */
   load(file: string): Promise<void>;
+  /** Free the agent's tensors; the agent is unusable afterwards. */
   dispose(): void;
 }
 
@@ -162,6 +172,7 @@ export interface Agent {
 const STREAM_NOISE = 1;
 const STREAM_SAMPLE = 2;
 
+/** What the three agents share: options, replay buffer, exploration noise, seeds, save and load of the common state. */
 export abstract class BaseAgent implements Agent {
   abstract readonly kind: AgentKind;
   readonly replay: ReplayBuffer;

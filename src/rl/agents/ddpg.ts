@@ -28,6 +28,7 @@ export interface DDPGOptions extends CommonAgentOptions {
   actorL2?: number;
 }
 
+/** DDPG's options with defaults filled in (the common ones plus the actor's). */
 export interface ResolvedDDPGOptions extends ResolvedCommonOptions {
   actorLearningRate: number;
   actorL2: number;
@@ -65,6 +66,7 @@ function actorMu(v: tf.Variable[], s: tf.Tensor2D): tf.Tensor2D {
   return tf.tanh(tf.add(tf.matMul(h2, v[4]), v[5])) as tf.Tensor2D;
 }
 
+/** Deep deterministic policy gradient (Lillicrap et al. 2016), the baseline of §5.4, as the authors' code runs it. */
 export class DDPGAgent extends BaseAgent {
   readonly kind = 'ddpg' as const;
   declare readonly options: Readonly<ResolvedDDPGOptions>;

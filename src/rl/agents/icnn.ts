@@ -64,9 +64,15 @@ import { EnergyOracle } from '../../inference/oracle.js';
 import { Adam, softUpdate, type NamedVariable } from './nets.js';
 import { FlatParams } from './flatParams.js';
 
+/** How the ICNN agent maximizes Q over actions (§4.5): the authors' inner Adam, or bundle entropy (§3.4). */
 export const ICNN_SOLVERS = ['adam', 'bundle-entropy'] as const;
+/** One of `ICNN_SOLVERS`. */
 export type ICNNSolver = (typeof ICNN_SOLVERS)[number];
+/**
+ * Where the inner optimization runs: tfjs kernels, plain JavaScript over the layer weights, or 'auto' (chosen by size).
+ */
 export const INNER_ENGINES = ['auto', 'tfjs', 'js'] as const;
+/** One of `INNER_ENGINES`. */
 export type InnerEngine = (typeof INNER_ENGINES)[number];
 
 export interface ICNNOptions extends CommonAgentOptions {
@@ -110,6 +116,7 @@ export interface ICNNOptions extends CommonAgentOptions {
   batchNorm?: boolean;
 }
 
+/** The ICNN agent's options with defaults filled in (the common ones plus the inner solver's). */
 export interface ResolvedICNNOptions extends ResolvedCommonOptions {
   solver: ICNNSolver;
   innerLearningRate: number;
@@ -147,6 +154,7 @@ export function actionEntropy(a: tf.Tensor2D): tf.Tensor1D {
   });
 }
 
+/** The result of the inner maximization of Q over actions for a batch of states. */
 export interface InnerSolution {
   /** The minimizers a* [rows × d], in [−1, 1]. */
   actions: Float32Array;
@@ -203,6 +211,7 @@ function resolveInnerAdamOptions(where: string, o: ICNNOptions, solver: ICNNSolv
   };
 }
 
+/** The ICNN Q-learning agent (§4.5): −Q(s, a) is a PICNN convex in a, whose argmin over actions is the policy. */
 export class ICNNAgent extends BaseAgent {
   readonly kind = 'icnn' as const;
   declare readonly options: Readonly<ResolvedICNNOptions>;

@@ -24,6 +24,7 @@ export { softUpdate, cloneVariables, l2Loss, Dense, Mlp } from './nets.js';
 export type { NamedVariable, DenseInit } from './nets.js';
 export { encodeContainer, decodeContainer, readContainer, writeContainer } from './state.js';
 
+/** Options of any agent: DDPG's, NAF's or the ICNN agent's. */
 export type AgentOptions = DDPGOptions | NAFOptions | ICNNOptions;
 
 /** Build an agent by kind for observations of `observationSize` and actions of `actionSize` (in [−1, 1]). */

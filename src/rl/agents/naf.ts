@@ -30,6 +30,7 @@ export interface NAFOptions extends CommonAgentOptions {
   batchNorm?: boolean;
 }
 
+/** NAF's options with defaults filled in (the common ones plus batch norm). */
 export interface ResolvedNAFOptions extends ResolvedCommonOptions {
   initStd: number;
   batchNorm: boolean;
@@ -50,6 +51,7 @@ interface NafForward {
   logDiagL: tf.Tensor2D;
 }
 
+/** Normalized advantage functions (Gu et al. 2016), the baseline of §5.4, as the authors' code runs it. */
 export class NAFAgent extends BaseAgent {
   readonly kind = 'naf' as const;
   declare readonly options: Readonly<ResolvedNAFOptions>;

@@ -21,6 +21,7 @@ export type DenseInit =
   /** Truncated normal N(0, std²) cut at 2 std for W, b = 0 (the authors' NAF, `initstd` 0.01). */
   | { kind: 'normal'; std: number };
 
+/** A dense layer y = xW + b with the initializations of the authors' RL networks. */
 export class Dense {
   readonly W: tf.Variable;
   readonly b: tf.Variable;
@@ -49,6 +50,7 @@ export class Dense {
     this.b = makeVariable(tf.tensor1d(b), true);
   }
 
+  /** xW + b for a batch of rows x. */
   apply(x: tf.Tensor2D): tf.Tensor2D {
     return tf.add(tf.matMul(x, this.W), this.b) as tf.Tensor2D;
   }

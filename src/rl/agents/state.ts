@@ -18,6 +18,13 @@ export interface Container {
   arrays: Map<string, Float32Array>;
 }
 
+/**
+ * The bytes of a checkpoint container: a JSON header (with the payload's sha256) and named float32 arrays.
+ *
+ * @param meta - the JSON metadata
+ * @param arrays - the named arrays
+ * @returns the container's bytes
+ */
 export function encodeContainer(meta: Record<string, unknown>, arrays: Map<string, Float32Array>): Uint8Array {
   let total = 0;
   const index: { name: string; length: number }[] = [];
@@ -41,6 +48,13 @@ export function encodeContainer(meta: Record<string, unknown>, arrays: Map<strin
   return out;
 }
 
+/**
+ * Read the bytes `encodeContainer` wrote; refuses a truncated or corrupted container.
+ *
+ * @param bytes - the container's bytes
+ * @param where - the name used in error messages
+ * @returns the metadata and the named arrays
+ */
 export function decodeContainer(bytes: Uint8Array, where: string): Container {
   const magic = new TextDecoder().decode(bytes.subarray(0, MAGIC.length));
   if (bytes.length < MAGIC.length + 4 || magic !== MAGIC) fail(`${where}: not an icnn RL checkpoint (bad signature)`);
@@ -70,10 +84,23 @@ export function decodeContainer(bytes: Uint8Array, where: string): Container {
   return { meta: header.meta, arrays };
 }
 
+/**
+ * Write a container to `file` atomically (temporary file, fsync, rename).
+ *
+ * @param file - the target path
+ * @param meta - the JSON metadata
+ * @param arrays - the named arrays
+ */
 export async function writeContainer(file: string, meta: Record<string, unknown>, arrays: Map<string, Float32Array>): Promise<void> {
   await writeFileAtomic(file, encodeContainer(meta, arrays));
 }
 
+/**
+ * Read a container written by `writeContainer`.
+ *
+ * @param file - the path
+ * @returns the metadata and the named arrays
+ */
 export async function readContainer(file: string): Promise<Container> {
   let bytes: Uint8Array;
   try {

@@ -53,12 +53,15 @@ export interface MujocoSim {
   readonly bodyMass: Float64Array;
   /** Current views (call again after anything that may have grown wasm memory). */
   views(): MujocoViews;
+  /** The index of the body named `name` in the MuJoCo model. */
   bodyId(name: string): number;
+  /** The index of the site named `name` in the MuJoCo model. */
   siteId(name: string): number;
   /** ctrl ← action, then `frameSkip` physics steps (and `mj_rnePostConstraint` when the task needs cfrc_ext). */
   simulate(action: Float64Array): void;
 }
 
+/** One MuJoCo task of §5.4 (Gym's v1 semantics): its model file, reset noise, observation and reward. */
 export interface MujocoTask {
   /** Canonical name, e.g. 'HalfCheetah'. */
   readonly name: string;
@@ -73,11 +76,13 @@ export interface MujocoTask {
   readonly contactForces: boolean;
   /** Add the task's reset noise to q (= qpos0) and v (= 0), in place. */
   resetNoise(sim: MujocoSim, q: Float64Array, v: Float64Array, rng: Rng): void;
+  /** The task's observation of the current simulator state. */
   observe(sim: MujocoSim): Float64Array;
   /** One environment step: the task calls `sim.simulate(action)` itself, between its before/after readings. */
   step(sim: MujocoSim, action: Float64Array): TaskStep;
 }
 
+/** Options of the MuJoCo environments: where the model files are, plus the classic options. */
 export interface MujocoEnvOptions extends MujocoFileOptions {
   seed?: number;
   maxEpisodeSteps?: number;

@@ -22,6 +22,7 @@ import { fail, IcnnError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomicFile.js';
 import type { MujocoModelSet, MujocoModelSource } from './mujocoSources.js';
 
+/** Where MuJoCo model files are looked for and whether they may be downloaded. */
 export interface MujocoFileOptions {
   /** Directory with the model files (layout of shared/data/mujoco). */
   mujocoDir?: string;
@@ -39,6 +40,7 @@ export interface MujocoFileOptions {
 
 export type MujocoFileOrigin = 'dir' | 'data-dir' | 'cache' | 'download';
 
+/** A MuJoCo model file as found: its XML, its path and where it came from. */
 export interface MujocoFile {
   xml: string;
   path: string;
