@@ -144,6 +144,7 @@ export class TrainView {
   private async train(): Promise<void> {
     if (this.running) return;
     this.message('');
+    byId('train-view').dataset.finished = 'false';
     let model: EnergyModel | null = null;
     let tensors: tf.Tensor[] = [];
     try {

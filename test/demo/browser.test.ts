@@ -6,8 +6,9 @@
  * page reports it, so a silent fallback to cpu would fail here.
  *
  * It trains a PICNN on moons for a fixed number of steps and asserts the reported training accuracy exceeds 80%,
- * runs the inference view and asserts that bundle entropy ends within 1e-3 of its certified lower bound, checks that
- * bad input is reported on the page, and saves a screenshot of each view under docs/ (linked from the README).
+ * runs the inference view and asserts that bundle entropy ends within 1e-3 of its certified lower bound, checks
+ * that bad input is reported on the page and that Stop ends a run, and saves a screenshot of each view under docs/
+ * (linked from the README).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -82,7 +83,24 @@ test('bad input is reported on the page: no points, one class, a network too lar
   await page.fill('#hidden', '64, -1');
   assert.match(await trainMessage(), /hidden layers must be positive integers/);
   await page.fill('#hidden', '64, 64');
-  assert.equal(await page.getAttribute('#train-view', 'data-finished'), null, 'nothing was trained');
+  assert.notEqual(await page.getAttribute('#train-view', 'data-finished'), 'true', 'nothing was trained');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('the stop button ends a training run early and keeps its last picture', { timeout: 3 * MINUTES }, async () => {
+  await page.selectOption('#dataset', 'moons');
+  await page.fill('#steps', '100000');
+  await page.fill('#redraw-every', '1');
+  await page.click('#train-button');
+  await page.waitForFunction(() => /^step [1-9]/.test(document.getElementById('train-status')?.textContent ?? ''), null, { timeout: 2 * MINUTES });
+  await page.click('#stop-button');
+  await page.waitForSelector('#train-view[data-finished="true"]', { timeout: MINUTES });
+  const status = (await page.textContent('#train-status')) ?? '';
+  assert.match(status, /^step (\d+)\/100000, loss [0-9.]+ \(stopped\)$/);
+  assert.ok(Number(/^step (\d+)/.exec(status)![1]) < 100000);
+  assert.equal(await page.isDisabled('#train-button'), false);
+  assert.equal(await page.isDisabled('#stop-button'), true);
+  await page.fill('#redraw-every', '10');
   assert.deepEqual(pageErrors, []);
 });
 
