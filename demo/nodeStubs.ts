@@ -76,8 +76,7 @@ export function nodeStubs(): Plugin {
       build.onResolve({ filter: /^node:module$/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
       build.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: NAMESPACE }));
       build.onResolve({ filter: /^(commander|cli-progress)$/ }, (args) => ({ path: args.path, namespace: NAMESPACE }));
-      build.onResolve({ filter: /\/nativeAddon\.js$/ }, (args) =>
-        (args.importer.includes('/src/backend/') ? { path: 'native-addon', namespace: NAMESPACE } : undefined));
+      build.onResolve({ filter: /(^|\/)nativeAddon\.js$/ }, () => ({ path: 'native-addon', namespace: NAMESPACE }));
       build.onLoad({ filter: /.*/, namespace: NAMESPACE }, async (args) => {
         if (args.path === 'native-addon') return { contents: NATIVE_ADDON_STUB, loader: 'js' };
         if (args.path in PACKAGE_STUBS) return { contents: PACKAGE_STUBS[args.path], loader: 'js' };
