@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'out/', 'bench/results/', 'bench/**/*.py'] },
+  { ignores: ['dist/', 'node_modules/', 'out/', 'bench/results/', 'bench/**/*.py', 'demo/dist/', 'docs/api/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -17,9 +17,14 @@ import { nativeStatus, type NativeStatus } from './nativeState.js';
 import { importNodeOnly, isNode } from '../util/nodeOnly.js';
 import { fail } from '../util/errors.js';
 
+/**
+ * A tfjs backend the library runs on: 'wasm' (default in Node), 'cpu' (the test oracle) or 'tensorflow' (tfjs-node).
+ */
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow';
+/** Every backend name `setBackend` accepts. */
 export const BACKEND_NAMES: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow'];
 
+/** What `backendInfo()` and `setBackend()` report about the active tfjs backend. */
 export interface BackendInfo {
   /** Active tfjs backend. */
   name: BackendName;

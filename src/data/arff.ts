@@ -21,6 +21,7 @@ import { gunzipSync } from 'node:zlib';
 import { fail } from '../util/errors.js';
 import { FLOAT32_MAX } from '../util/numbers.js';
 
+/** One `@attribute` declaration of an ARFF file. */
 export interface ArffAttribute {
   name: string;
   type: 'numeric' | 'nominal';
@@ -30,6 +31,7 @@ export interface ArffAttribute {
   line: number;
 }
 
+/** A multi-label data set read from ARFF: features x and 0/1 labels y, row-major. */
 export interface MultiLabelData {
   /** n × featureNames.length, row-major. */
   x: Float32Array;
@@ -41,10 +43,12 @@ export interface MultiLabelData {
   relation: string;
 }
 
+/** Which ARFF attributes are the labels: the last (or first) `labelCount` ones, or those named in `labelNames`. */
 export type LabelSpec =
   | { labelCount: number; labelsAt?: 'end' | 'start'; labelNames?: undefined }
   | { labelNames: readonly string[]; labelCount?: undefined; labelsAt?: undefined };
 
+/** Options of `readMultiLabelArff`: the label attributes (see `LabelSpec`) and a name for error messages. */
 export type ReadArffOptions = (LabelSpec | { labelCount?: undefined; labelNames?: undefined; labelsAt?: undefined }) & {
   /** Name used in error messages (default: the path, or 'ARFF text'). */
   source?: string;

@@ -11,6 +11,7 @@ import { decodeArffBytes, parseMulanLabelsXml, parseMultiLabelArff } from './arf
 import { DATA_LOCATION_OPTION_ENTRIES, resolveDataFile, type DataLocationOptions } from './resolve.js';
 import { BIBTEX_LABELS_FILE, BIBTEX_TEST_FILE, BIBTEX_TRAIN_FILE } from './sources.js';
 
+/** One split of a multi-label data set: n rows of features x and 0/1 labels y, row-major. */
 export interface MultiLabelSplit {
   /** n × featureNames.length, row-major, 0/1. */
   x: Float32Array;
@@ -19,6 +20,7 @@ export interface MultiLabelSplit {
   n: number;
 }
 
+/** The BibTeX multi-label data set of §5.2 (Katakis et al.), as the paper's Mulan train/test split. */
 export interface BibtexData {
   train: MultiLabelSplit;
   test: MultiLabelSplit;

@@ -8,10 +8,14 @@
 import { inflateSync } from 'node:zlib';
 import { fail } from '../util/errors.js';
 
+/** The numeric MATLAB classes a v5 MAT file can hold. */
 export type MatNumericClass = 'double' | 'single' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64';
+/** Every MATLAB class a v5 MAT-file variable can have. */
 export type MatClass = MatNumericClass | 'cell' | 'struct' | 'object' | 'char' | 'sparse' | 'function' | 'opaque';
+/** The typed array holding a numeric MAT variable's values. */
 export type MatData = Float64Array | Float32Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
 
+/** One variable read from a MAT file: class, dimensions and (numeric classes) its values, column-major. */
 export interface MatVariable {
   name: string;
   className: MatClass;
@@ -24,6 +28,7 @@ export interface MatVariable {
   global: boolean;
 }
 
+/** Options of `readMat`. */
 export interface ReadMatOptions {
   /** Name used in error messages. */
   source?: string;

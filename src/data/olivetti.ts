@@ -19,7 +19,9 @@ import { readMatVariable } from './mat.js';
 import { DATA_LOCATION_OPTION_ENTRIES, resolveDataFile } from './resolve.js';
 import { OLIVETTI_MAT_FILE } from './sources.js';
 
+/** Height and width of an Olivetti face image (§5.3), in pixels. */
 export const OLIVETTI_SIZE = 64;
+/** Pixels of one Olivetti face image (64 × 64). */
 export const OLIVETTI_PIXELS = OLIVETTI_SIZE * OLIVETTI_SIZE;
 
 /**
@@ -29,6 +31,7 @@ export const OLIVETTI_PIXELS = OLIVETTI_SIZE * OLIVETTI_SIZE;
 export const OLIVETTI_SCALINGS = ['divide255', 'minmax'] as const;
 export type OlivettiScaling = (typeof OLIVETTI_SCALINGS)[number];
 
+/** The Olivetti faces (§5.3): 400 upright 64 × 64 images of 40 people. */
 export interface OlivettiData {
   /** n × 64 × 64 row-major, upright, scaled to [0, 1]. */
   images: Float32Array;
@@ -114,6 +117,7 @@ export async function loadOlivetti(options: LoadOlivettiOptions = {}): Promise<O
   return { images: scaleOlivetti(pixels, scaling), pixels, n, height: OLIVETTI_SIZE, width: OLIVETTI_SIZE, personIds, scaling };
 }
 
+/** Image completion inputs and targets (§5.3): the mirrored right half of each face as x, the left half as y. */
 export interface CompletionSet {
   /** n × 64 × 32 × 1 (NHWC, row-major): the right half, mirrored horizontally (`flipX`). */
   x: Float32Array;
@@ -122,6 +126,7 @@ export interface CompletionSet {
   n: number;
 }
 
+/** The train/test split of the completion task (§5.3). */
 export interface CompletionSplit {
   train: CompletionSet;
   test: CompletionSet;

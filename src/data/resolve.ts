@@ -17,6 +17,7 @@ import * as v from 'valibot';
 import { POSITIVE_INT } from '../util/numbers.js';
 import { bool, func, instance, nonEmptyString, num, type OptionsOf } from '../util/schema.js';
 
+/** Progress of one data-file download, as passed to the `onProgress` callback. */
 export interface DownloadProgress {
   /** The file's key in the sources table, e.g. `bibtex/bibtex-train.arff`. */
   file: string;

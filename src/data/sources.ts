@@ -13,6 +13,7 @@ export interface EquivalentCopy {
   readonly note: string;
 }
 
+/** Where a data file comes from and how it is verified (sha256, size). */
 export interface DataFileSource {
   /** Public origin; `https:` (or `http:` for local test servers). */
   readonly url: string;
@@ -32,11 +33,16 @@ export type DataSources = Readonly<Record<string, DataFileSource>>;
 /** Mulan's repository (github:tsoumakas/mulan), pinned to the commit the files were verified at. */
 const MULAN_RAW = 'https://raw.githubusercontent.com/tsoumakas/mulan/43f6389095ad71984264db4387a8074b22bc7d4a/data/multi-label/bibtex';
 
+/** Key of the BibTeX training split (§5.2) in `DATA_SOURCES`. */
 export const BIBTEX_TRAIN_FILE = 'bibtex/bibtex-train.arff';
+/** Key of the BibTeX test split (§5.2) in `DATA_SOURCES`. */
 export const BIBTEX_TEST_FILE = 'bibtex/bibtex-test.arff';
+/** Key of the BibTeX label names (Mulan XML) in `DATA_SOURCES`. */
 export const BIBTEX_LABELS_FILE = 'bibtex/bibtex.xml';
+/** Key of the Olivetti faces file (§5.3) in `DATA_SOURCES`. */
 export const OLIVETTI_MAT_FILE = 'olivetti/olivettifaces.mat';
 
+/** The public origin and sha256 of every data file the experiments use. */
 export const DATA_SOURCES: DataSources = Object.freeze({
   [BIBTEX_TRAIN_FILE]: {
     url: `${MULAN_RAW}/bibtex-train.arff`,

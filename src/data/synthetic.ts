@@ -15,6 +15,7 @@ import { NON_NEGATIVE, POSITIVE_INT } from '../util/numbers.js';
 import { bool, num, optionsSchema, parseOptions } from '../util/schema.js';
 import { fail } from '../util/errors.js';
 
+/** A 2-D binary classification set (§5.1): n points x (n × 2, row-major) and labels y ∈ {0, 1}. */
 export interface Synthetic2D {
   /** n × 2, row-major. */
   x: Float32Array;

@@ -37,13 +37,13 @@ export function settings(quick: boolean, epochs?: number) {
   return epochs === undefined ? s : { ...s, epochs };
 }
 
-function buildModel(name: ModelName, hidden: number[], seed: number): EnergyModel {
+export function buildModel(name: ModelName, hidden: number[], seed: number): EnergyModel {
   if (name === 'FICNN') return new FICNN({ xDim: 2, yDim: 1, hidden, absScale: 0.1, seed });
   if (name === 'PICNN') return new PICNN({ xDim: 2, yDim: 1, hidden, absScale: 0.1, seed });
   return new FeedForward({ xDim: 2, yDim: 1, hidden, seed });
 }
 
-function objectiveFor(name: ModelName): { objective: ObjectiveName; objectiveOptions: Record<string, unknown> } {
+export function objectiveFor(name: ModelName): { objective: ObjectiveName; objectiveOptions: Record<string, unknown> } {
   if (name === 'FeedForward') return { objective: 'argmin-bundle-entropy', objectiveOptions: { iterations: 1, loss: 'bce' } };
   return { objective: 'unrolled-gd', objectiveOptions: { steps: 30, learningRate: 0.01, momentum: 0.9, y0: 0.5, loss: 'mse' } };
 }

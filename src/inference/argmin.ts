@@ -66,6 +66,9 @@ export type LpArgminOptions = v.InferOutput<typeof METHOD_SCHEMAS.lp>;
 /** argmin's options, discriminated by `method` (default 'gd'). */
 export type ArgminOptions = GdArgminOptions | BundleArgminOptions | BundleEntropyArgminOptions | LpArgminOptions;
 
+/**
+ * What `argmin` returns: the minimizers ŷ, their energies and, for the bundle methods and LP, a certified lower bound.
+ */
 export interface ArgminResult {
   method: ArgminMethod;
   /** The minimizers, one row per row of x. */
@@ -156,6 +159,14 @@ function checkMethod(where: string, method: ArgminMethod, model: EnergyModel, do
   }
 }
 
+/**
+ * Inference by optimization over y (§3): ŷ = argmin_{y ∈ Y} f(x, y) for every row of x.
+ *
+ * @param model - the energy model (convex in y for every method but 'gd')
+ * @param x - inputs [N, xDim] (tensor or nested array), or null for a model without x (then `options.batch` rows)
+ * @param options - method, domain, iterations, tolerance, start point; see `ArgminOptions`
+ * @returns the minimizers, their energies, iterations and, where the method certifies one, the lower bound
+ */
 export async function argmin(model: EnergyModel, x: BatchInput | null, options: ArgminOptions = {}): Promise<ArgminResult> {
   await ensureInit();
   const where = 'argmin';

@@ -48,7 +48,7 @@ import { Sha256 } from '../util/sha256.js';
 export interface Dataset {
   /** [N, xDim], or null for a model without x. */
   x: tf.Tensor2D | null;
-  /** [N, yDim]: targets y* (structured objectives) or the points where the energy is known (energy regression). */
+  /** Shape [N, yDim]: targets y* (structured objectives) or the points where the energy is known (energy regression). */
   y: tf.Tensor2D;
   /** [N] energies (energy regression only). */
   target?: tf.Tensor1D;
@@ -57,10 +57,12 @@ export interface Dataset {
 /** Streamed batches: an async iterable (iterated once per epoch) or a function returning a fresh one. */
 export type BatchStream = AsyncIterable<Batch> | (() => AsyncIterable<Batch>);
 
+/** Training data for `fit`: an in-memory `Dataset` or a stream of batches. */
 export type FitData = Dataset | BatchStream;
 
 export type { CheckpointOptions, EarlyStoppingOptions };
 
+/** One epoch of a `fit` run as its history records it. */
 export interface EpochRecord {
   /** 1-based. */
   epoch: number;
@@ -83,6 +85,7 @@ export interface BestMetric {
   epoch: number;
 }
 
+/** What `fit` returns: per-epoch records, steps, early stopping, the best metric, resume and checkpoint facts. */
 export interface FitHistory {
   objective: string;
   epochs: EpochRecord[];

@@ -9,10 +9,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as v from 'valibot';
 import { oneOf, show } from '../util/schema.js';
 
+/** Activations allowed on the convex path: convex and non-decreasing (Prop. 1, §1.1). */
 export const CONVEX_ACTIVATIONS = ['relu', 'leaky-relu', 'softplus'] as const;
+/** One of `CONVEX_ACTIVATIONS`. */
 export type ConvexActivation = (typeof CONVEX_ACTIVATIONS)[number];
 
+/** Activations allowed where convexity is not needed: the PICNN's x-path (§1.2) and the feed-forward baseline. */
 export const FREE_ACTIVATIONS = ['relu', 'leaky-relu', 'softplus', 'tanh', 'sigmoid', 'linear'] as const;
+/** One of `FREE_ACTIVATIONS`. */
 export type FreeActivation = (typeof FREE_ACTIVATIONS)[number];
 
 const WHY_NOT_CONVEX: Record<string, string> = {

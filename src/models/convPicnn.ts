@@ -71,8 +71,10 @@ export type FirstFcGate = (typeof FIRST_FC_GATES)[number];
 /** The authors' truncated-normal std (tflearn's default), used by 'truncated-normal' when weightStd is unset. */
 const TFLEARN_STD = 0.02;
 
+/** A ConvPICNN's configuration with every default filled in (as saved). */
 export type ConvPICNNConfig = Required<ConvPICNNOptions>;
 
+/** The DQN convolution stack (Mnih et al. 2015): 32 8×8/4, 64 4×4/2, 64 3×3/1. */
 export const DQN_CONV_LAYERS: ConvLayerSpec[] = [
   { filters: 32, kernel: 8, stride: 4 },
   { filters: 64, kernel: 4, stride: 2 },
@@ -151,6 +153,7 @@ function sameOut(size: number, stride: number): number {
   return Math.ceil(size / stride);
 }
 
+/** A PICNN whose x-path is a convolutional network (§1.2), for image inputs such as §5.3's faces. */
 export class ConvPICNN extends EnergyModel {
   readonly kind = 'ConvPICNN' as const;
   readonly config: ConvPICNNConfig;

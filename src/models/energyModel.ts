@@ -22,6 +22,7 @@ import { assertBackendAvailable } from '../backend/backend.js';
 import type { AffineStructure, PositiveWeightValues } from './affineStructure.js';
 import { readValues } from './blocks.js';
 
+/** The model classes: FICNN (§1.1), PICNN (§1.2), ConvPICNN and the FeedForward baseline. */
 export type ModelKind = 'FICNN' | 'PICNN' | 'ConvPICNN' | 'FeedForward';
 
 /** What a model computed from x alone. Dispose it when done (or create it inside tf.tidy). */
@@ -60,6 +61,7 @@ function modelFiles(method: string): Promise<typeof import('./modelFiles.js')> {
 /** A serializable description of a model's configuration (all defaults filled in). */
 export type ModelConfig = Record<string, unknown>;
 
+/** The base of every model: a scalar energy f(x, y; θ), its y-gradient, parameters, projection and saving. */
 export abstract class EnergyModel {
   abstract readonly kind: ModelKind;
   /** The complete configuration, every default filled in; `fromJSON` rebuilds the same architecture from it. */

@@ -42,6 +42,7 @@ const FEED_FORWARD_OPTIONS = optionsSchema({
 });
 export type FeedForwardOptions = v.InferOutput<typeof FEED_FORWARD_OPTIONS>;
 
+/** A FeedForward's configuration with every default filled in (as saved). */
 export type FeedForwardConfig = Required<FeedForwardOptions>;
 
 interface FeedForwardContext extends EnergyContext {
@@ -50,6 +51,7 @@ interface FeedForwardContext extends EnergyContext {
   training: boolean;
 }
 
+/** The feed-forward baseline: f = −g(x)ᵀy (the "trivial PICNN" of §1.2), or a nonconvex MLP of (x, y). */
 export class FeedForward extends EnergyModel {
   readonly kind = 'FeedForward' as const;
   readonly config: FeedForwardConfig;

@@ -28,6 +28,7 @@ const FICNN_OPTIONS = optionsSchema({
 });
 export type FICNNOptions = v.InferOutput<typeof FICNN_OPTIONS>;
 
+/** An FICNN's configuration with every default filled in (as saved). */
 export type FICNNConfig = Required<FICNNOptions>;
 
 /** Layer i: the passthrough W^(y)_i v + b_i of v = [x, y], and the convex path W^(z)_i z_i (i ≥ 1). */
@@ -41,6 +42,7 @@ interface FICNNContext extends EnergyContext {
   xTerms: tf.Tensor2D[];
 }
 
+/** Fully input convex neural network (§1.1, Eq. 2): f(x, y) jointly convex in (x, y). */
 export class FICNN extends EnergyModel {
   readonly kind = 'FICNN' as const;
   readonly config: FICNNConfig;

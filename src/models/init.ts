@@ -11,7 +11,9 @@
  */
 import { Rng } from '../util/random.js';
 
+/** Initializations of W^(z): 'abs' (the paper's |W|) or 'principled' (Hoedt & Klambauer 2023). */
 export const INIT_SCHEMES = ['abs', 'principled'] as const;
+/** One of `INIT_SCHEMES`. */
 export type InitScheme = (typeof INIT_SCHEMES)[number];
 
 export function lecunNormal(rng: Rng, fanIn: number, count: number): Float32Array {

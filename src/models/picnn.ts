@@ -42,6 +42,7 @@ const PICNN_OPTIONS = optionsSchema({
 });
 export type PICNNOptions = v.InferOutput<typeof PICNN_OPTIONS>;
 
+/** A PICNN's configuration with every default filled in (as saved). */
 export type PICNNConfig = Required<PICNNOptions>;
 
 /** z-layer i of §1.2: its gates (functions of u_i), the y passthrough, the u term and the convex path (i ≥ 1). */
@@ -67,6 +68,7 @@ interface PICNNContext extends EnergyContext {
   uTerms: tf.Tensor2D[];
 }
 
+/** Partially input convex neural network (§1.2, Eq. 3): f(x, y) convex in y, arbitrary in x. */
 export class PICNN extends EnergyModel {
   readonly kind = 'PICNN' as const;
   readonly config: PICNNConfig;

@@ -43,6 +43,7 @@ export interface WeightManifest {
   data?: string;
 }
 
+/** A saved model: format and its version, the library version, kind, configuration and the weights manifest. */
 export interface ModelJSON {
   format: typeof MODEL_FORMAT;
   formatVersion: number;
@@ -200,6 +201,12 @@ export function restore(doc: ModelJSON, buffer: Uint8Array, where: string): Ener
   return model;
 }
 
+/**
+ * Rebuild a model from the document of `model.toJSON()`, whatever its kind.
+ *
+ * @param json - a `ModelJSON` document (weights inline)
+ * @returns the model, of the class that was saved
+ */
 export function modelFromJSON(json: unknown): EnergyModel {
   const where = 'modelFromJSON';
   let parsed = json;

@@ -33,6 +33,12 @@ export function diagnosticSeries(r: RlResult): { name: string; panel: string; po
   ];
 }
 
+/**
+ * Write a PNG of a run's test returns and training diagnostics (TD loss, Q, …) against steps.
+ *
+ * @param file - the PNG to write
+ * @param r - the run's results
+ */
 export async function writeDiagnosticsChart(file: string, r: RlResult): Promise<void> {
   const { lineChart, writeSvgAsPng } = await import('../report/index.js');
   const series = diagnosticSeries(r);

@@ -17,6 +17,7 @@ import { Rng } from '../util/random.js';
 /** The library's one seed derivation (../util/random.ts). */
 export { deriveSeed } from '../util/random.js';
 
+/** Options of `OrnsteinUhlenbeckNoise`. */
 export interface OrnsteinUhlenbeckOptions {
   /** Mean reversion θ (default 0.15); 0 gives a random walk, 1 white noise. */
   theta?: number;
@@ -24,6 +25,7 @@ export interface OrnsteinUhlenbeckOptions {
   sigma?: number;
 }
 
+/** Ornstein–Uhlenbeck exploration noise (temporally correlated), as DDPG, NAF and the ICNN agent use. */
 export class OrnsteinUhlenbeckNoise {
   readonly size: number;
   readonly theta: number;

@@ -11,7 +11,9 @@
 import type { AgentKind, AgentOptions } from './agents/index.js';
 import { checkOneOf } from '../util/options.js';
 
+/** Setting presets of `runRl`: 'none' (as given) or 'paper' (the authors' per-task settings). */
 export const RL_PRESETS = ['none', 'paper'] as const;
+/** One of `RL_PRESETS`. */
 export type RlPreset = (typeof RL_PRESETS)[number];
 
 interface PresetRow {

@@ -43,6 +43,7 @@ export interface ReplayState {
   terminals: Float32Array;
 }
 
+/** A fixed-capacity ring buffer of transitions, sampled uniformly in minibatches. */
 export class ReplayBuffer {
   readonly capacity: number;
   readonly observationSize: number;
@@ -84,6 +85,15 @@ export class ReplayBuffer {
     return this.total;
   }
 
+  /**
+   * Store one transition, overwriting the oldest when full.
+   *
+   * @param observation - s
+   * @param action - a, in [−1, 1]^d
+   * @param reward - r
+   * @param nextObservation - s'
+   * @param terminal - whether the task ended the episode (no bootstrapping from s')
+   */
   add(observation: ArrayLike<number>, action: ArrayLike<number>, reward: number, nextObservation: ArrayLike<number>, terminal: boolean): void {
     const where = 'ReplayBuffer.add';
     checkRow(where, 'observation', observation, this.observationSize);

@@ -112,6 +112,7 @@ const RUN_RL_OPTIONS = optionsSchema({
 });
 export type RunRlOptions = v.InferOutput<typeof RUN_RL_OPTIONS>;
 
+/** What `runRl` passes to `onProgress` after each step. */
 export interface RlProgress {
   step: number;
   steps: number;
@@ -126,6 +127,7 @@ export interface RlProgress {
   stepsPerSecond: number;
 }
 
+/** One test of the greedy policy during a run: step and mean return over the test episodes. */
 export interface TestPoint {
   step: number;
   /** Raw return (mean over the test episodes of this point). */
@@ -133,6 +135,7 @@ export interface TestPoint {
   length: number;
 }
 
+/** One training episode of a run: its end step, return, length and update statistics. */
 export interface EpisodeRecord {
   /** Training step at the episode's end. */
   step: number;
@@ -145,6 +148,7 @@ export interface EpisodeRecord {
   updates?: Record<string, number>;
 }
 
+/** The paper's statistics of a run's test returns (§5.4 tables). */
 export interface RlMetrics {
   window: number;
   /** Max of the rolling mean (Table 3's statistic), its last value, its sum; null with ≤ window tests. */
@@ -157,6 +161,7 @@ export interface RlMetrics {
   lastTestReward: number | null;
 }
 
+/** A run's wall time: total, steps per second, per action choice, per update, and the tests'. */
 export interface RlTiming {
   seconds: number;
   stepsPerSecond: number;
@@ -170,6 +175,7 @@ export interface RlTiming {
   updates: number;
 }
 
+/** What `runRl` returns and writes to results.json: settings, tests, training episodes, metrics, timing. */
 export interface RlResult {
   format: 'icnn-rl-results';
   version: 1;

@@ -10,6 +10,7 @@ import { fail } from '../util/errors.js';
 import type { AgentKind } from './agents/index.js';
 import type { RlResult } from './runner.js';
 
+/** The statistics of the paper's RL tables (§5.4): maximum, final and cumulative test reward. */
 export type PaperStatistic = 'maxTestReward' | 'finalTestReward' | 'cumulativeTestReward';
 
 /** Values from the thesis' `icnn/rl.tables/*.table.tex` (digest §5.4), by our environment names. */
@@ -52,6 +53,7 @@ export const PAPER_RL_TABLES: Readonly<Record<PaperStatistic, Readonly<Record<st
   },
 });
 
+/** One cell of an RL table: an environment and agent, and each seed's statistic. */
 export interface TableCell {
   env: string;
   agent: AgentKind;
@@ -61,6 +63,7 @@ export interface TableCell {
   steps: number;
 }
 
+/** Count, mean, standard deviation and best of a set of per-seed values. */
 export interface SummaryStats {
   n: number;
   mean: number | null;
@@ -68,6 +71,12 @@ export interface SummaryStats {
   best: number | null;
 }
 
+/**
+ * Count, mean, standard deviation and best of per-seed values, ignoring missing (null) ones.
+ *
+ * @param values - one value per seed, null where a run had no statistic
+ * @returns the summary
+ */
 export function summarize(values: readonly (number | null)[]): SummaryStats {
   const v = values.filter((x): x is number => x !== null && Number.isFinite(x));
   if (v.length === 0) return { n: 0, mean: null, std: null, best: null };

@@ -85,12 +85,26 @@ export class Rng {
     return new Rng(Math.floor(this.uniform() * 4294967296));
   }
 
+  /**
+   * n draws from N(mean, std²) as float32.
+   *
+   * @param n - how many
+   * @param mean - the mean (default 0)
+   * @param std - the standard deviation (default 1)
+   */
   fillNormal(n: number, mean = 0, std = 1): Float32Array {
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = mean + std * this.normal();
     return out;
   }
 
+  /**
+   * n draws from U(lo, hi) as float32.
+   *
+   * @param n - how many
+   * @param lo - lower end (default 0)
+   * @param hi - upper end (default 1)
+   */
   fillUniform(n: number, lo = 0, hi = 1): Float32Array {
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * this.uniform();

@@ -17,6 +17,9 @@ import { optionsSchema, parseWith, type OptionsSchema } from '../../util/schema.
 
 export type { Objective, Batch, StepResult, StructuredLoss } from './objective.js';
 
+/**
+ * The training objectives of §4 by name: energy regression (§4.1), max-margin (§4.2), unrolled GD and argmin differentiation through bundle entropy (§4.3).
+ */
 export const OBJECTIVE_NAMES = ['energy-regression', 'max-margin', 'unrolled-gd', 'argmin-bundle-entropy'] as const;
 export type ObjectiveName = (typeof OBJECTIVE_NAMES)[number];
 

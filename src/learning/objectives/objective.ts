@@ -7,6 +7,7 @@ import { show } from '../../util/schema.js';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { EnergyModel } from '../../models/energyModel.js';
 
+/** One minibatch: inputs x, targets y and (energy regression) target energies. */
 export interface Batch {
   /** [B, xDim], or null for a model without x. */
   x: tf.Tensor2D | null;
@@ -16,6 +17,7 @@ export interface Batch {
   target?: tf.Tensor1D;
 }
 
+/** The loss of one minibatch and the θ-gradients of it. */
 export interface StepResult {
   /** Mean loss over the batch. */
   loss: number;
@@ -23,6 +25,7 @@ export interface StepResult {
   grads: tf.NamedTensorMap;
 }
 
+/** A training objective (§4): loss and θ-gradients on a minibatch, and the predictions used for evaluation. */
 export interface Objective {
   readonly name: string;
   /** Loss and gradients on one minibatch (batch norm in training mode where the objective allows it). */

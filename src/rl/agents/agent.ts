@@ -23,9 +23,12 @@ import { ReplayBuffer, type Batch, type ReplayState } from '../replay.js';
 import { disposeVariables, type Adam, type NamedVariable } from './nets.js';
 import { readStateFile, writeStateFile } from './state.js';
 
+/** The agents of §5.4: DDPG and NAF (the baselines) and the ICNN agent (§4.5). */
 export const AGENT_KINDS = ['ddpg', 'naf', 'icnn'] as const;
+/** One of `AGENT_KINDS`. */
 export type AgentKind = (typeof AGENT_KINDS)[number];
 
+/** One environment transition (s, a, r, s', terminal) as stored in the replay buffer. */
 export interface Transition {
   observation: ArrayLike<number>;
   /** The action taken, in [−1, 1]^d. */
@@ -95,6 +98,7 @@ export function resolveCommonOptions(o: CommonAgentOptions, defaults: { adamEpsi
   };
 }
 
+/** A continuous-control agent: acts, observes transitions, updates its Q-function from replay, saves and loads. */
 export interface Agent {
   readonly kind: AgentKind;
   readonly observationSize: number;
@@ -126,6 +130,7 @@ export interface Agent {
   save(file: string): Promise<void>;
   /** Restore what `save` wrote; the kind, sizes and options must match this agent's. */
   load(file: string): Promise<void>;
+  /** Free the agent's tensors; the agent is unusable afterwards. */
   dispose(): void;
 }
 
@@ -133,6 +138,7 @@ export interface Agent {
 const STREAM_NOISE = 1;
 const STREAM_SAMPLE = 2;
 
+/** What the three agents share: options, replay buffer, exploration noise, seeds, save and load of the common state. */
 export abstract class BaseAgent implements Agent {
   abstract readonly kind: AgentKind;
   readonly replay: ReplayBuffer;

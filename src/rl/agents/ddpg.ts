@@ -65,6 +65,7 @@ function actorMu(v: tf.Variable[], s: tf.Tensor2D): tf.Tensor2D {
   return tf.tanh(tf.add(tf.matMul(h2, v[4]), v[5])) as tf.Tensor2D;
 }
 
+/** Deep deterministic policy gradient (Lillicrap et al. 2016), the baseline of §5.4, as the authors' code runs it. */
 export class DDPGAgent extends BaseAgent {
   readonly kind = 'ddpg' as const;
   declare readonly options: Readonly<ResolvedDDPGOptions>;

@@ -18,6 +18,9 @@ export interface FlatPair {
   convex: boolean;
 }
 
+/**
+ * An agent network's online and target parameters as flat float32 mirrors, for fused Adam, projection and target updates.
+ */
 export class FlatParams {
   readonly online: Float32Array;
   readonly target: Float32Array;

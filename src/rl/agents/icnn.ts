@@ -134,6 +134,7 @@ export function actionEntropy(a: tf.Tensor2D): tf.Tensor1D {
   });
 }
 
+/** The result of the inner maximization of Q over actions for a batch of states. */
 export interface InnerSolution {
   /** The minimizers a* [rows × d], in [−1, 1]. */
   actions: Float32Array;
@@ -190,6 +191,7 @@ function resolveInnerAdamOptions(where: string, o: ICNNOptions, solver: ICNNSolv
   };
 }
 
+/** The ICNN Q-learning agent (§4.5): −Q(s, a) is a PICNN convex in a, whose argmin over actions is the policy. */
 export class ICNNAgent extends BaseAgent {
   readonly kind = 'icnn' as const;
   declare readonly options: Readonly<ResolvedICNNOptions>;

@@ -23,6 +23,7 @@ export { NormalizedEnv, ActionScaling, ObservationScaling } from './normalizedEn
 export { softUpdate, cloneVariables, l2Loss, Dense, Mlp } from './nets.js';
 export type { NamedVariable, DenseInit } from './nets.js';
 
+/** Options of any agent: DDPG's, NAF's or the ICNN agent's. */
 export type AgentOptions = DDPGOptions | NAFOptions | ICNNOptions;
 
 /** Build an agent by kind for observations of `observationSize` and actions of `actionSize` (in [−1, 1]). */

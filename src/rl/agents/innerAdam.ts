@@ -23,12 +23,16 @@ import { fail } from '../../util/errors.js';
 export interface RowOracle {
   readonly batch: number;
   readonly n: number;
+  /** Energies and action gradients of every row at y (rows × n, row-major); rows not `active` may be skipped. */
   evaluate(y: Float64Array, active?: Uint8Array): { energy: Float64Array; grad: Float64Array };
 }
 
+/** When the inner Adam stops: when the whole batch has converged, per row, or never (the full budget). */
 export const INNER_STOP_RULES = ['batch', 'row', 'none'] as const;
+/** One of `INNER_STOP_RULES`. */
 export type InnerStopRule = (typeof INNER_STOP_RULES)[number];
 
+/** Options of the inner Adam over actions (the authors' RL code): budget, step size, entropy weight, stopping. */
 export interface InnerAdamOptions {
   /** Step size α (the authors' 0.01). */
   learningRate: number;
@@ -46,6 +50,7 @@ export interface InnerAdamOptions {
   stopTolerance?: number;
 }
 
+/** The inner Adam's minimizers, objectives and iteration counts. */
 export interface InnerAdamResult {
   /** Best iterate per row [rows × d]. */
   actions: Float64Array;
@@ -202,6 +207,7 @@ export class CompactingOracle implements RowOracle {
     return { energy, grad };
   }
 
+  /** Free the wrapped oracle. */
   dispose(): void {
     this.inner.dispose();
   }

@@ -16,6 +16,7 @@ import type { EnergyModel } from '../../models/energyModel.js';
 import type { EnergyOracle } from '../../inference/oracle.js';
 import { extractLpStructure, type LpLayer } from '../../inference/lpStructure.js';
 
+/** f(s, a) and ∇_a f of a PICNN per row in float64 JavaScript, from its affine layer structure at fixed states. */
 export class LayerOracle {
   readonly batch: number;
   readonly n: number;
@@ -58,6 +59,7 @@ export class LayerOracle {
     return { energy, grad };
   }
 
+  /** f at y for every row, without the gradient. */
   energy(y: Float64Array): Float64Array {
     this.evaluations++;
     const out = new Float64Array(this.batch);
@@ -65,6 +67,7 @@ export class LayerOracle {
     return out;
   }
 
+  /** Nothing to free (plain arrays); present for the oracle interface. */
   dispose(): void {}
 
   /** Fills `this.pre` with the pre-activations s_i and `this.act` with g(s_i) for the row y[off … off + n); returns f. */

@@ -50,6 +50,7 @@ interface NafForward {
   logDiagL: tf.Tensor2D;
 }
 
+/** Normalized advantage functions (Gu et al. 2016), the baseline of §5.4, as the authors' code runs it. */
 export class NAFAgent extends BaseAgent {
   readonly kind = 'naf' as const;
   declare readonly options: Readonly<ResolvedNAFOptions>;

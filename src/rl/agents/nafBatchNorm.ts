@@ -11,6 +11,7 @@ import { makeVariable, type NamedVariable } from './nets.js';
 export const NAF_BN_DECAY = 0.999;
 export const NAF_BN_EPSILON = 1e-3;
 
+/** The batch normalization of the authors' NAF networks (shift β only, decay 0.999, ε 1e-3). */
 export class NafBatchNorm {
   readonly beta: tf.Variable;
   readonly movingMean: tf.Variable;

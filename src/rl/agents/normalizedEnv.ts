@@ -63,6 +63,7 @@ export class ObservationScaling {
     }
   }
 
+  /** The observation mapped to [−1, 1] on its bounded coordinates. */
   apply(obs: ArrayLike<number>): Float64Array {
     const out = new Float64Array(this.size);
     for (let i = 0; i < this.size; i++) out[i] = (obs[i] - this.center[i]) / this.half[i];
@@ -104,6 +105,7 @@ export class NormalizedEnv implements Env {
     return this.observations.apply(this.inner.observationHigh);
   }
 
+  /** Start an episode of the wrapped environment; returns the scaled first observation. */
   reset(seed?: number): Float64Array {
     return this.observations.apply(this.inner.reset(seed));
   }

@@ -19,6 +19,7 @@ import { fail } from '../../util/errors.js';
 import type { Rng } from '../../util/random.js';
 import { BaseEnv, type TaskStep } from './env.js';
 
+/** Options of the classic-control environments (Pendulum, MountainCarContinuous, CartPoleContinuous). */
 export interface ClassicEnvOptions {
   /** The generator's seed until `reset(seed)` gives another (default 0). */
   seed?: number;

@@ -41,7 +41,9 @@ export interface Env {
   readonly observationLow: Float64Array;
   readonly observationHigh: Float64Array;
   readonly maxEpisodeSteps: number;
+  /** Start an episode (reseeding the environment when `seed` is given); returns the first observation. */
   reset(seed?: number): Float64Array;
+  /** Apply an action and advance one control step; returns the observation, reward and whether the episode ended. */
   step(action: ArrayLike<number>): StepResult;
   /** Frees the environment's resources (MuJoCo model and data); later calls throw. Calling it twice is harmless. */
   close(): void;

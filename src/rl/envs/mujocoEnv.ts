@@ -54,12 +54,15 @@ export interface MujocoSim {
   readonly bodyMass: Float64Array;
   /** Current views (call again after anything that may have grown wasm memory). */
   views(): MujocoViews;
+  /** The index of the body named `name` in the MuJoCo model. */
   bodyId(name: string): number;
+  /** The index of the site named `name` in the MuJoCo model. */
   siteId(name: string): number;
   /** ctrl ← action, then `frameSkip` physics steps (and `mj_rnePostConstraint` when the task needs cfrc_ext). */
   simulate(action: Float64Array): void;
 }
 
+/** One MuJoCo task of §5.4 (Gym's v1 semantics): its model file, reset noise, observation and reward. */
 export interface MujocoTask {
   /** Canonical name, e.g. 'HalfCheetah'. */
   readonly name: string;

@@ -27,6 +27,7 @@ import type { MujocoFileOptions } from './envOptions.js';
 
 export type MujocoFileOrigin = 'dir' | 'data-dir' | 'cache' | 'download';
 
+/** A MuJoCo model file as found: its XML, its path and where it came from. */
 export interface MujocoFile {
   xml: string;
   path: string;

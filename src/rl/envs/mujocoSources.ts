@@ -13,6 +13,7 @@
 
 export type MujocoModelSet = 'v1' | 'gymnasium';
 
+/** The public origin and sha256 of one MuJoCo model file. */
 export interface MujocoModelSource {
   /** File name, also its path under the set's directory. */
   readonly file: string;
@@ -21,6 +22,7 @@ export interface MujocoModelSource {
   readonly url: string;
 }
 
+/** The repositories and commits the MuJoCo model files are pinned to, per model set. */
 export const MUJOCO_SOURCE_COMMITS: Readonly<Record<MujocoModelSet, { repository: string; commit: string; baseUrl: string }>> = {
   v1: {
     repository: 'github:openai/gym',

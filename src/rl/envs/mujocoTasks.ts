@@ -6,6 +6,7 @@
 import type { Rng } from '../../util/random.js';
 import type { MujocoSim, MujocoTask } from './mujocoEnv.js';
 
+/** The MuJoCo tasks of §5.4. */
 export const MUJOCO_ENV_NAMES = [
   'InvertedPendulum',
   'InvertedDoublePendulum',
@@ -18,6 +19,7 @@ export const MUJOCO_ENV_NAMES = [
   'Humanoid',
   'HumanoidStandup',
 ] as const;
+/** One of `MUJOCO_ENV_NAMES`. */
 export type MujocoEnvName = (typeof MUJOCO_ENV_NAMES)[number];
 
 function clip(x: number, lo: number, hi: number): number {
@@ -406,6 +408,7 @@ const humanoidStandup: MujocoTask = {
   },
 };
 
+/** Every MuJoCo task by name. */
 export const MUJOCO_TASKS: Readonly<Record<MujocoEnvName, MujocoTask>> = {
   InvertedPendulum: invertedPendulum,
   InvertedDoublePendulum: invertedDoublePendulum,

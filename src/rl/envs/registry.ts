@@ -7,13 +7,18 @@ import type { Env } from './env.js';
 import { createMujocoEnv } from './mujocoEnv.js';
 import { MUJOCO_ENV_NAMES, MUJOCO_TASKS, type MujocoEnvName } from './mujocoTasks.js';
 
+/** The classic-control environments. */
 export const CLASSIC_ENV_NAMES = ['Pendulum', 'MountainCarContinuous', 'CartPoleContinuous'] as const;
+/** One of `CLASSIC_ENV_NAMES`. */
 export type ClassicEnvName = (typeof CLASSIC_ENV_NAMES)[number];
 export { MUJOCO_ENV_NAMES, type MujocoEnvName };
 
+/** Every environment `makeEnv` builds: the classic ones and the MuJoCo tasks. */
 export const ENV_NAMES = [...CLASSIC_ENV_NAMES, ...MUJOCO_ENV_NAMES] as const;
+/** One of `ENV_NAMES`. */
 export type EnvName = (typeof ENV_NAMES)[number];
 
+/** Facts about an environment: kind, Gym id, observation and action sizes, time limit. */
 export interface EnvSpec {
   name: EnvName;
   kind: 'classic' | 'mujoco';
@@ -37,6 +42,7 @@ const CLASSIC_SPECS: Record<ClassicEnvName, EnvSpec> = {
   CartPoleContinuous: { name: 'CartPoleContinuous', kind: 'classic', gymId: null, observationSize: 4, actionSize: 1, maxEpisodeSteps: 500 },
 };
 
+/** The `EnvSpec` of every environment. */
 export const ENV_SPECS: Readonly<Record<EnvName, EnvSpec>> = Object.freeze({
   ...CLASSIC_SPECS,
   ...(Object.fromEntries(
