@@ -7,7 +7,8 @@
  *
  *   npx tsx examples/convex-regression.ts [--tiny]
  */
-import { FICNN, Rng, fit, tf } from 'icnn';
+import * as tf from '@tensorflow/tfjs-core';
+import { FICNN, Rng, fit, init } from 'icnn';
 import { runIfMain, type ExampleSize } from './shared.js';
 
 function target(y0: number, y1: number): number {
@@ -15,6 +16,7 @@ function target(y0: number, y1: number): number {
 }
 
 export async function convexRegression(size: ExampleSize = 'full') {
+  await init();
   const n = size === 'tiny' ? 128 : 1024;
   const rng = new Rng(7);
   const ys = Float32Array.from({ length: 2 * n }, () => 2 * rng.uniform() - 1);

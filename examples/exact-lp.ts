@@ -7,10 +7,12 @@
  *
  *   npx tsx examples/exact-lp.ts [--tiny]
  */
-import { PICNN, Rng, argmin, solveLp, tf } from 'icnn';
+import * as tf from '@tensorflow/tfjs-core';
+import { PICNN, Rng, argmin, init, solveLp } from 'icnn';
 import { runIfMain, type ExampleSize } from './shared.js';
 
 export async function exactLp(size: ExampleSize = 'full') {
+  await init();
   const [xDim, yDim, rows] = size === 'tiny' ? [3, 2, 4] : [8, 4, 32];
   const model = new PICNN({ xDim, yDim, hidden: size === 'tiny' ? [8, 8] : [32, 32], seed: 5 });
   const rng = new Rng(5);

@@ -8,7 +8,8 @@
  *
  *   npx tsx examples/multilabel-bundle-entropy.ts [--tiny]
  */
-import { PICNN, Rng, argmin, exampleF1, fit, tf } from 'icnn';
+import * as tf from '@tensorflow/tfjs-core';
+import { PICNN, Rng, argmin, exampleF1, fit, init } from 'icnn';
 import { runIfMain, type ExampleSize } from './shared.js';
 
 /** x ~ N(0, I); label j is on when w_jᵀx > 0.3 for a random w_j (about a third of the labels per row). */
@@ -26,6 +27,7 @@ function makeData(rng: Rng, n: number, xDim: number, labels: number, weights: Fl
 }
 
 export async function multiLabel(size: ExampleSize = 'full') {
+  await init();
   const [xDim, labels] = [8, 6];
   const [nTrain, nTest] = size === 'tiny' ? [128, 64] : [1024, 512];
   const rng = new Rng(11);

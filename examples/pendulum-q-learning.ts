@@ -8,7 +8,7 @@
  *
  *   npx tsx examples/pendulum-q-learning.ts [--tiny]
  */
-import { rl } from 'icnn';
+import * as rl from 'icnn/rl';
 import { runIfMain, type ExampleSize } from './shared.js';
 
 export async function pendulumQLearning(size: ExampleSize = 'full') {

@@ -12,7 +12,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PICNN, fit, makeMoons, setBackend, tf, type FitOptions } from 'icnn';
+import * as tf from '@tensorflow/tfjs-core';
+import { PICNN, fit, makeMoons, setBackend, type FitOptions } from 'icnn';
 import { runIfMain, type ExampleSize } from './shared.js';
 
 /** The largest absolute difference between two models' parameters, variable by variable. */

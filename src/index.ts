@@ -4,6 +4,8 @@
  * `await init()` (or `init({ backend: 'cpu' })`) before building models; `fit`, `argmin` and the other async
  * entry points also initialize on first use. Files, downloads and the native kernels are in `icnn/node`; continuous
  * control in `icnn/rl`; the paper's experiments in `icnn/experiments`; charts in `icnn/report`.
+ *
+ * @module
  */
 export { init, setBackend, ready, backendInfo, BACKEND_NAMES } from './backend/backend.js';
 export type { BackendName, BackendInfo, InitOptions } from './backend/backend.js';

@@ -132,6 +132,7 @@ export function ready(): Promise<BackendInfo> {
   return initialization;
 }
 
+/** Options of `init`: which tensor backend to use (left out, the default pick of `ready()`). */
 export interface InitOptions {
   /** The tensor backend; default: as `ready()` picks it (tfjs-node if installed, else wasm, else cpu). */
   backend?: BackendName;

@@ -21,6 +21,7 @@ export function nativeOff(reason: string): NativeStatus {
 
 let status: NativeStatus = nativeOff('not initialized');
 
+/** Whether the native kernels are on, with their instruction set, threads and kernels, or why they are off (a copy). */
 export function nativeStatus(): NativeStatus {
   return { ...status, kernels: [...status.kernels] };
 }

@@ -29,6 +29,7 @@ export const OLIVETTI_PIXELS = OLIVETTI_SIZE * OLIVETTI_SIZE;
  * or 'minmax' (scikit-learn: `(v - min) / (max - min)` over the whole set, i.e. `/242`).
  */
 export const OLIVETTI_SCALINGS = ['divide255', 'minmax'] as const;
+/** One of `OLIVETTI_SCALINGS`: how `loadOlivetti` maps bytes to [0, 1]. */
 export type OlivettiScaling = (typeof OLIVETTI_SCALINGS)[number];
 
 /** The Olivetti faces (§5.3): 400 upright 64 × 64 images of 40 people. */
@@ -50,6 +51,7 @@ const LOAD_OLIVETTI_OPTIONS = optionsSchema({
   /** 'divide255' (default, the authors') or 'minmax'. */
   scaling: v.optional(oneOf(OLIVETTI_SCALINGS)),
 });
+/** Options of `loadOlivetti`: where the data file is found or downloaded (`DataLocationOptions`) and the pixel `scaling`. */
 export type LoadOlivettiOptions = v.InferOutput<typeof LOAD_OLIVETTI_OPTIONS>;
 
 const COMPLETION_SPLIT_OPTIONS = optionsSchema({

@@ -47,6 +47,7 @@ export const DATA_LOCATION_OPTION_ENTRIES = {
    */
   verify: v.optional(bool),
 };
+/** Options of the data loaders that say where a file is looked up (`dataDir`, cache) and how it is downloaded and verified. */
 export type DataLocationOptions = OptionsOf<typeof DATA_LOCATION_OPTION_ENTRIES>;
 
 const DEFAULT_TIMEOUT_MS = 60_000;

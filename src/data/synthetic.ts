@@ -58,6 +58,7 @@ function finish(xs: number[], ys: number[], labels: number[], rng: Rng, noise: n
 }
 
 const MOONS_OPTIONS = optionsSchema({ n, noise, seed });
+/** Options of `makeMoons`: `n` points (default 100), Gaussian `noise` std (default 0.3, §5.1) and `seed` (default 0). */
 export type MoonsOptions = v.InferOutput<typeof MOONS_OPTIONS>;
 
 /** Two interleaving half circles (`make_moons`): label 0 the upper moon, 1 the lower one. */
@@ -92,6 +93,10 @@ const CIRCLES_OPTIONS = optionsSchema({
   /** The paper's `1 - y`: outer circle 1, inner 0 (default true; false gives scikit-learn's labels). */
   flipLabels: v.optional(bool),
 });
+/**
+ * Options of `makeCircles`: `n` (default 100), Gaussian `noise` std (default 0.2, §5.1), the inner radius `factor`
+ * (default 0.5), `flipLabels` and `seed` (default 0).
+ */
 export type CirclesOptions = v.InferOutput<typeof CIRCLES_OPTIONS>;
 
 /** A circle inside a circle (`make_circles`), labels flipped as in the paper's code. */
@@ -125,6 +130,7 @@ const LINEAR_OPTIONS = optionsSchema({
   /** Amplitude of the uniform noise added afterwards (default 2: `X += 2·U(0,1)`). */
   uniformNoise: noise,
 });
+/** Options of `makeLinear`: `n` (default 100), `seed` (default 0), label noise `flipY` and the added `uniformNoise` (§5.1). */
 export type LinearOptions = v.InferOutput<typeof LINEAR_OPTIONS>;
 
 /**
@@ -175,8 +181,10 @@ export function makeLinear(options: LinearOptions = {}): Synthetic2D {
 export type SyntheticName = 'moons' | 'circles' | 'linear';
 
 const SYNTHETIC_OPTIONS = optionsSchema({ n, seed });
+/** Options of `makeSynthetic`: only `n` and `seed`; every other parameter is the paper's for that set (§5.1). */
 export type SyntheticOptions = v.InferOutput<typeof SYNTHETIC_OPTIONS>;
 
+/** One of the three §5.1 sets by name, with the paper's parameters (`makeMoons`, `makeCircles` or `makeLinear`). */
 export function makeSynthetic(name: SyntheticName, options: SyntheticOptions = {}): Synthetic2D {
   parseOptions('makeSynthetic', SYNTHETIC_OPTIONS, options);
   switch (name) {

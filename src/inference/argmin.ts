@@ -56,7 +56,12 @@ const METHOD_SCHEMAS = {
   lp: optionsSchema({ method: v.literal('lp'), ...COMMON_ENTRIES }),
 };
 
+/**
+ * The inference methods `argmin` accepts (§3): 'gd' (§3.2), 'bundle' (§3.3), 'bundle-entropy' (§3.4) and 'lp'
+ * (exact, §3.1). 'gd' is the default when `method` is left out.
+ */
 export const ARGMIN_METHODS = ['gd', 'bundle', 'bundle-entropy', 'lp'] as const satisfies readonly (keyof typeof METHOD_SCHEMAS)[];
+/** One of `ARGMIN_METHODS`: the `method` option of `argmin`. */
 export type ArgminMethod = (typeof ARGMIN_METHODS)[number];
 
 export type GdArgminOptions = v.InferOutput<typeof METHOD_SCHEMAS.gd>;

@@ -14,6 +14,10 @@ const bound = v.custom<number | number[]>(() => true);
 const BOX = optionsSchema({ lower: bound, upper: bound });
 export type BoxSpec = v.InferOutput<typeof BOX>;
 
+/**
+ * The feasible set Y of an argmin, as a caller names it: 'unit-box' ([0,1]^n, the default), 'simplex', 'unbounded'
+ * (R^n, gradient descent only) or a box `{ lower, upper }` (§3).
+ */
 export type DomainSpec = 'unit-box' | 'simplex' | 'unbounded' | BoxSpec;
 
 export interface Domain {

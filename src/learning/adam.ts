@@ -13,6 +13,10 @@ import { fail } from '../util/errors.js';
 
 type NamedTensor = { name: string; tensor: tf.Tensor };
 
+/**
+ * Adam as TensorFlow 1 computes it (ε outside the bias correction), with its moments in float32 arrays; a
+ * tf.Optimizer over a fixed list of variables, so `fit` accepts it as `optimizer` and checkpoints its state.
+ */
 export class Adam extends tf.Optimizer {
   /** tfjs's class name; checkpoints record the optimizer as its lower case ('adamtf1'). */
   static className = 'AdamTF1';
@@ -90,6 +94,7 @@ export class Adam extends tf.Optimizer {
     return { t: this.t, m: this.m.map((a) => a.slice()), v: this.v.map((a) => a.slice()) };
   }
 
+  /** Restore (t, m, v) as `getState` returned it; the moments must have this optimizer's shapes. */
   setState(s: { t: number; m: Float32Array[]; v: Float32Array[] }): void {
     if (s.m.length !== this.m.length || s.v.length !== this.v.length || s.m.some((a, i) => a.length !== this.m[i].length) ||
       s.v.some((a, i) => a.length !== this.v[i].length)) {
@@ -110,12 +115,14 @@ export class Adam extends tf.Optimizer {
     this.apply(list);
   }
 
+  /** The state as tensors for checkpoints: the step count `iter`, then m and v per variable (`<name>/m`, `<name>/v`). */
   override async getWeights(): Promise<NamedTensor[]> {
     const moments = (arrays: Float32Array[], suffix: string) =>
       arrays.map((a, i) => ({ name: `${this.variables[i].name}/${suffix}`, tensor: tf.tensor(a, this.variables[i].shape, 'float32') }));
     return [{ name: 'iter', tensor: tf.scalar(this.t, 'int32') }, ...moments(this.m, 'm'), ...moments(this.v, 'v')];
   }
 
+  /** Restore what `getWeights` returned (the step count first, then every m, then every v, in variable order). */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     const [iter, ...slots] = weightValues;
     const n = this.variables.length;

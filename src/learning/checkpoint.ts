@@ -29,7 +29,9 @@ import { fail } from '../util/errors.js';
 import { decodeSafetensors, encodeSafetensors } from '../util/safetensors.js';
 import { VERSION } from '../version.js';
 
+/** The `format` tag of a checkpoint's `state.json`: `readCheckpoint` refuses a document without it. */
 export const CHECKPOINT_FORMAT = 'icnn-checkpoint';
+/** The checkpoint format version this library writes (2: safetensors optimizer.bin); version 1 is still read. */
 export const CHECKPOINT_FORMAT_VERSION = 2;
 /** Versions `readCheckpoint` reads: 1 (raw float32 optimizer.bin), 2 (safetensors optimizer.bin). */
 const READABLE_VERSIONS = [1, 2];
@@ -62,6 +64,7 @@ export interface OptimizerManifest {
   slots: SlotEntry[];
 }
 
+/** A checkpoint's `state.json`: format tag and version, library version, time written, optimizer manifest and `T`, the loop's state. */
 export interface CheckpointDocument<T> {
   format: typeof CHECKPOINT_FORMAT;
   formatVersion: number;
@@ -72,6 +75,7 @@ export interface CheckpointDocument<T> {
   training: T;
 }
 
+/** A checkpoint as `readCheckpoint` returns it: its directory, its `state.json` and the optimizer's slot values. */
 export interface LoadedCheckpoint<T> {
   /** The checkpoint directory (ckpt-…). */
   dir: string;

@@ -130,13 +130,21 @@ export interface FitControl {
 
 /** tfjs-style callbacks (tf.CustomCallbackArgs or a tf.Callback object); each may return a promise, which fit awaits. */
 export interface FitCallbacks {
+  /** Called once before training with `{ epochs, initialEpoch, steps, samples }` (per epoch; steps and samples null for streams). */
   setParams?(params: Record<string, unknown>): void;
+  /** Called once before training with the run's control object; set its `stopTraining` to end training. */
   setModel?(control: FitControl): void;
+  /** Called once before the first epoch, with empty logs. */
   onTrainBegin?(logs?: FitLogs): unknown;
+  /** Called once after the last epoch, with the last epoch's logs (empty if no epoch ran). */
   onTrainEnd?(logs?: FitLogs): unknown;
+  /** Called before each epoch (`epoch` 0-based), with empty logs. */
   onEpochBegin?(epoch: number, logs?: FitLogs): unknown;
+  /** Called after each epoch (0-based) with `loss` (mean training loss) and `val_<metric>` for each validation metric. */
   onEpochEnd?(epoch: number, logs?: FitLogs): unknown;
+  /** Called before each batch (0-based within the epoch) with `{ batch, size }`. */
   onBatchBegin?(batch: number, logs?: FitLogs): unknown;
+  /** Called after each optimizer step with `{ batch, size, loss }` (the batch's mean loss). */
   onBatchEnd?(batch: number, logs?: FitLogs): unknown;
 }
 
@@ -169,6 +177,10 @@ const FIT_OPTIONS = optionsSchema({
   /** tfjs-style callbacks (see the module comment; checked by resolveCallbacks). */
   callbacks: v.optional(v.custom<FitCallbacks | FitCallbacks[]>(() => true)),
 });
+/**
+ * Options of `fit`: the objective, the optimizer (Adam with `learningRate` unless `optimizer` is given), epochs and
+ * batches, validation, early stopping, checkpoints and resuming, progress and callbacks (see the module comment).
+ */
 export type FitOptions = v.InferOutput<typeof FIT_OPTIONS>;
 
 

@@ -17,6 +17,7 @@ export const EARLY_STOPPING_OPTIONS = optionsSchema({
   /** An improvement must exceed this (default 0). */
   minDelta: v.optional(num(NON_NEGATIVE)),
 });
+/** fit's `earlyStopping` option: stop after `patience` epochs without an improvement of the watched metric. */
 export type EarlyStoppingOptions = v.InferOutput<typeof EARLY_STOPPING_OPTIONS>;
 
 /** Checkpointing (fit's `checkpoint` and the train config's), declared once. */
@@ -28,6 +29,7 @@ export const CHECKPOINT_OPTIONS = optionsSchema({
   /** Checkpoints kept (default 2). */
   keep: v.optional(num(POSITIVE_INT)),
 });
+/** fit's `checkpoint` option: the root directory, an optional step interval (besides every epoch end) and how many to keep. */
 export type CheckpointOptions = v.InferOutput<typeof CHECKPOINT_OPTIONS>;
 
 /** The options `fit` and the train config share, declared once (spread into both schemas). */

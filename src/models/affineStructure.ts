@@ -31,6 +31,10 @@ export interface PositiveWeightValues {
   values: Float32Array;
 }
 
+/**
+ * A model's layers as affine maps s_i = A_i z_i + B_i y + c_i per batch row, with x fixed (§3.1): what exact LP
+ * inference and the RL agents' float64 oracle evaluate instead of the tensors.
+ */
 export interface AffineStructure {
   /** Number of batch rows. */
   readonly rows: number;

@@ -32,6 +32,7 @@ export const CONVEX_OPTION_ENTRIES = {
   seed: v.optional(num({ integer: true })),
 };
 
+/** The options every input-convex model takes: activation, positivity of W^(z) (§1.4), initialization, strong convexity, seed. */
 export type ConvexOptions = OptionsOf<typeof CONVEX_OPTION_ENTRIES>;
 export type ResolvedConvexOptions = Required<ConvexOptions>;
 

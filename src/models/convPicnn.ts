@@ -29,6 +29,7 @@ import { fail } from '../util/errors.js';
 import { registerModelKind } from './registry.js';
 
 const CONV_LAYER = optionsSchema({ filters: num(POSITIVE_INT), kernel: num(POSITIVE_INT), stride: num(POSITIVE_INT) });
+/** One convolutional layer of a ConvPICNN (§1.3): output channels, square kernel size and stride ('same' padding). */
 export type ConvLayerSpec = v.InferOutput<typeof CONV_LAYER>;
 
 /** [height, width, channels]. */
@@ -63,6 +64,10 @@ const CONV_PICNN_OPTIONS = optionsSchema({
   firstFcGate: v.optional(oneOf(['conv3x3', 'fc'])),
   ...CONVEX_OPTION_ENTRIES,
 });
+/**
+ * Options of a ConvPICNN (§1.3, §5.3): the image shapes of x and y, the conv and FC layers (default the DQN stack),
+ * batch norm, gate bias, the weight draws, the first FC gate and the shared convex-model options.
+ */
 export type ConvPICNNOptions = v.InferOutput<typeof CONV_PICNN_OPTIONS>;
 
 export const FIRST_FC_GATES = CONV_PICNN_OPTIONS.entries.firstFcGate.wrapped.options;

@@ -32,6 +32,7 @@ export interface EnergyContext {
   readonly tensors: tf.Tensor[];
 }
 
+/** Free every tensor of a context made by `EnergyModel.context` (not needed when it was made inside tf.tidy). */
 export function disposeContext(ctx: EnergyContext): void {
   tf.dispose(ctx.tensors);
 }
@@ -44,6 +45,7 @@ const ENERGY_OPTIONS = optionsSchema({
   /** Check inputs for NaN/Infinity (default true). */
   checkFinite: v.optional(bool),
 });
+/** Options of `energy`, `gradY` and `energyAndGradY`: batch-norm mode (`training`) and the finiteness check of the inputs. */
 export type EnergyOptions = v.InferOutput<typeof ENERGY_OPTIONS>;
 
 const CONTEXT_OPTIONS = optionsSchema({
@@ -51,6 +53,7 @@ const CONTEXT_OPTIONS = optionsSchema({
   /** Rows of the batch when x is null (required then). */
   batch: v.optional(num(POSITIVE_INT)),
 });
+/** Options of `context`: batch-norm mode (`training`) and the batch size of a model without x. */
 export type ContextOptions = v.InferOutput<typeof CONTEXT_OPTIONS>;
 
 /** The disk half of serialization, loaded on first use (Node only) so that the core imports nothing of Node. */

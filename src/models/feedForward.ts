@@ -23,8 +23,11 @@ export const FEED_FORWARD_INITS = ['lecun-normal', 'fan-out-uniform'] as const;
 export type FeedForwardInit = (typeof FEED_FORWARD_INITS)[number];
 
 const FEED_FORWARD_OPTIONS = optionsSchema({
+  /** Width of x (0: no x). */
   xDim: num(NON_NEGATIVE_INT),
+  /** Width of y. */
   yDim: num(POSITIVE_INT),
+  /** Hidden layer widths, e.g. [600] for the BibTeX baseline. */
   hidden: layerWidths,
   /** Hidden activation (default 'relu'). */
   activation: v.optional(freeActivation),
@@ -32,7 +35,9 @@ const FEED_FORWARD_OPTIONS = optionsSchema({
   batchNorm: v.optional(bool),
   /** 'linear' (default): f = -g(x)ᵀy; 'joint': f = MLP([x, y]) (nonconvex). */
   energy: v.optional(oneOf(['linear', 'joint'])),
+  /** Slope of 'leaky-relu' for negative inputs (default 0.01). */
   leakySlope: v.optional(num({})),
+  /** Seed of the weight initialization (default 0). */
   seed: v.optional(num({ integer: true })),
   /**
    * 'lecun-normal' (default): LeCun normal weights, zero biases. 'fan-out-uniform': weights and biases
@@ -40,6 +45,7 @@ const FEED_FORWARD_OPTIONS = optionsSchema({
    */
   init: v.optional(oneOf(FEED_FORWARD_INITS)),
 });
+/** Options of the FeedForward baseline (§5.2): widths, activation, batch norm, the energy form and the initialization. */
 export type FeedForwardOptions = v.InferOutput<typeof FEED_FORWARD_OPTIONS>;
 
 /** A FeedForward's configuration with every default filled in (as saved). */

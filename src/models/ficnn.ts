@@ -26,6 +26,7 @@ const FICNN_OPTIONS = optionsSchema({
   hidden: layerWidths,
   ...CONVEX_OPTION_ENTRIES,
 });
+/** Options of an FICNN (§1.1): the widths of x and y, the hidden layer widths and the shared convex-model options. */
 export type FICNNOptions = v.InferOutput<typeof FICNN_OPTIONS>;
 
 /** An FICNN's configuration with every default filled in (as saved). */

@@ -12,6 +12,10 @@ import { checkDocument, manifestOf, packWeights, restore } from './serialization
 import { removeStaleTempFiles, writeFileAtomic } from '../util/atomicFile.js';
 import { fail } from '../util/errors.js';
 
+/**
+ * Save a model to a directory (`model.json` and a content-addressed weights file), atomically: a save killed midway
+ * leaves the previous model in `dir` loadable.
+ */
 export async function saveModel(model: EnergyModel, dir: string): Promise<void> {
   const { buffer, tensors } = packWeights(model);
   const doc = manifestOf(model, buffer, tensors);
@@ -27,6 +31,7 @@ export async function saveModel(model: EnergyModel, dir: string): Promise<void> 
   await removeStaleTempFiles(dir);
 }
 
+/** Load a model that `saveModel` (or `model.save`) wrote, checking the format, the weights' size and their sha256. */
 export async function loadModel(dir: string): Promise<EnergyModel> {
   const jsonPath = path.join(dir, 'model.json');
   const where = `loadModel(${dir})`;

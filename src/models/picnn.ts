@@ -23,7 +23,9 @@ import { fail } from '../util/errors.js';
 import { registerModelKind } from './registry.js';
 
 const PICNN_OPTIONS = optionsSchema({
+  /** Width of x, the input the PICNN need not be convex in. */
   xDim: num(POSITIVE_INT),
+  /** Width of y, the convex input. */
   yDim: num(POSITIVE_INT),
   /** Hidden z-layer widths, e.g. [600, 159] for BibTeX. */
   hidden: layerWidths,
@@ -40,6 +42,10 @@ const PICNN_OPTIONS = optionsSchema({
   gateBias: v.optional(num({ min: -1e6, max: 1e6 })),
   ...CONVEX_OPTION_ENTRIES,
 });
+/**
+ * Options of a PICNN (§1.2): the widths of x and y, the z-path and u-path layers, batch norm, the gates' initial bias
+ * (§1.4) and the shared convex-model options.
+ */
 export type PICNNOptions = v.InferOutput<typeof PICNN_OPTIONS>;
 
 /** A PICNN's configuration with every default filled in (as saved). */

@@ -7,7 +7,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+/** How W^(z) ≥ 0 is kept (§1.4): 'clip' (the paper's projection), 'softplus' (reparametrized) or 'none' (nonconvex). */
 export const POSITIVITY_MODES = ['clip', 'softplus', 'none'] as const;
+/** One of `POSITIVITY_MODES`: the `positivity` option of the convex models. */
 export type Positivity = (typeof POSITIVITY_MODES)[number];
 
 /** Smallest weight stored under 'softplus' (softplus⁻¹ of 0 is −∞). */

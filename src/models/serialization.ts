@@ -18,7 +18,9 @@ import { decodeSafetensors, encodeSafetensors } from '../util/safetensors.js';
 import { IcnnError, fail } from '../util/errors.js';
 import { VERSION } from '../version.js';
 
+/** The `format` tag of a saved model's `model.json`: `load` refuses a document without it. */
 export const MODEL_FORMAT = 'icnn-model';
+/** The format version this library writes (2: safetensors weights); version 1 is still read. */
 export const MODEL_FORMAT_VERSION = 2;
 /** Versions `load` reads: 1 (raw float32 weights), 2 (safetensors weights). */
 const READABLE_VERSIONS = [1, 2];

@@ -1,6 +1,8 @@
 /**
  * icnn/rl: continuous-action reinforcement learning (§4.5, §5.4): environments, the DDPG / NAF / ICNN agents, replay,
  * exploration noise, the experiment runner and the paper's tables. Node only (MuJoCo model files, run directories).
+ *
+ * @module
  */
 export * from './envs/index.js';
 export { createAgent, AGENT_KINDS, BaseAgent, DDPGAgent, NAFAgent, ICNNAgent, ICNN_SOLVERS, INNER_ENGINES, INNER_STOP_RULES, actionEntropy } from './agents/index.js';

@@ -45,7 +45,12 @@ import { presetSettings, RL_PRESETS } from './presets.js';
 import { writeDiagnosticsChart } from './diagnosticsChart.js';
 import { PROGRESS_MODES, checkProgressOption, progressSink, type ProgressMode, type ProgressSink } from '../learning/progress.js';
 
+/**
+ * The named `progress` modes of `runRl`: 'auto', 'bar' and 'lines' print one line per test (the CLI passes its own bar
+ * sink), 'none' (default) is silent.
+ */
 export const RL_PROGRESS_MODES = PROGRESS_MODES;
+/** One of `RL_PROGRESS_MODES`. */
 export type RlProgressMode = ProgressMode;
 
 /** The paper's budgets (§5.4): total training steps and test interval per task. */
@@ -110,6 +115,10 @@ const RUN_RL_OPTIONS = optionsSchema({
   /** Called after every test point and at the end. */
   onProgress: v.optional(func<(p: RlProgress) => void>()),
 });
+/**
+ * Options of `runRl` (§5.4): the environment and agent, seed or preset, the step budget and test interval, reward
+ * scaling, the output directory (results, charts, checkpoints to resume from) and progress reporting.
+ */
 export type RunRlOptions = v.InferOutput<typeof RUN_RL_OPTIONS>;
 
 /** What `runRl` passes to `onProgress` after each step. */

@@ -45,6 +45,10 @@ export function deriveSeed(seed: number, ...parts: number[]): number {
   return fmix32(h ^ (words * 4));
 }
 
+/**
+ * A seeded generator (splitmix32 with a MurmurHash3 finalizer, Box-Muller normals): the same seed gives the same
+ * stream on every platform and backend, which is what makes initialization and the synthetic data reproducible.
+ */
 export class Rng {
   private state: number;
   private spare: number | null = null;

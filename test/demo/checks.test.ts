@@ -6,6 +6,7 @@ import { IcnnError } from '../../src/util/errors.js';
 import { FICNN } from '../../src/models/ficnn.js';
 import { PICNN } from '../../src/models/picnn.js';
 import { Rng } from '../../src/util/random.js';
+import { init } from '../../src/backend/backend.js';
 
 test('parseHidden reads comma-separated positive widths and refuses anything else', () => {
   assert.deepEqual(parseHidden('64, 64'), [64, 64]);
@@ -36,7 +37,8 @@ test('checkTrainingSet refuses no points and a single class, accepts both classe
   checkTrainingSet([...one, { x0: 2, x1: 2, label: 0 }]);
 });
 
-test('checkNetworkSize bounds the parameter count of the models the page builds', () => {
+test('checkNetworkSize bounds the parameter count of the models the page builds', async () => {
+  await init({ backend: 'cpu' });
   // The estimate must not undercount the real models (else "too large" would let a larger one through).
   for (const hidden of [[8], [64, 64], [200, 200], [32, 16, 8]]) {
     const estimate = checkNetworkSize(3, hidden);

@@ -43,6 +43,7 @@ const ACT_OPTIONS = optionsSchema({
   /** Add exploration noise (training); default false (the greedy test policy). */
   explore: v.optional(bool),
 });
+/** Options of `Agent.act`: `explore` adds the exploration noise (training); left out, the greedy test policy. */
 export type ActOptions = v.InferOutput<typeof ACT_OPTIONS>;
 
 /** What one gradient step reports. `loss` is the TD (critic) loss before the step, without the L2 term. */
@@ -58,23 +59,36 @@ const TWO_WIDTHS = (issue: v.BaseIssue<unknown>) => `must be two layer widths [l
 
 /** Options every agent takes, declared once; defaults are the authors' (`RL/src/agent.py`), see §4.5 of the digest. */
 export const COMMON_OPTION_ENTRIES = {
+  /** Seed of the initialization, exploration noise and replay sampling (default 0). */
   seed: v.optional(num({ integer: true, min: 0, max: 0xffffffff })),
+  /** Discount factor γ (default 0.99). */
   gamma: v.optional(num({ min: 0, max: 1 })),
+  /** Soft target update rate τ (default 0.01). */
   tau: v.optional(num({ min: 0, exclusiveMin: true, max: 1 })),
+  /** Minibatch size of an update (default 256). */
   batchSize: v.optional(num(POSITIVE_INT)),
+  /** Transitions the replay buffer holds (default 500 000). */
   replayCapacity: v.optional(num(POSITIVE_INT)),
+  /** Transitions observed before updates start (default 1000). */
   warmup: v.optional(num(NON_NEGATIVE_INT)),
+  /** The two hidden layer widths [l1, l2] (default [200, 200]). */
   hidden: v.optional(v.pipe(
     v.array(v.unknown(), TWO_WIDTHS),
     v.length(2, TWO_WIDTHS),
     v.strictTuple([num(POSITIVE_INT), num(POSITIVE_INT)]),
   )),
+  /** Adam learning rate of the Q-function (default 1e-3). */
   learningRate: v.optional(num(POSITIVE)),
+  /** Adam's ε (default per agent: 1e-8 for ICNN, 1e-4 for DDPG and NAF). */
   adamEpsilon: v.optional(num(POSITIVE)),
+  /** Weight of the L2 penalty l2·Σ½‖W‖² on the Q-function's weights (default 0 for ICNN, 1e-4 for DDPG and NAF). */
   l2: v.optional(num(NON_NEGATIVE)),
+  /** Mean reversion θ of the Ornstein-Uhlenbeck exploration noise (default 0.15). */
   ouTheta: v.optional(num({ min: 0, max: 1 })),
+  /** Scale σ of the Ornstein-Uhlenbeck exploration noise (default 0.1). */
   ouSigma: v.optional(num(NON_NEGATIVE)),
 };
+/** The options every agent takes (§4.5): seed, γ, τ, replay and minibatch sizes, warmup, widths, Adam, L2 and OU noise. */
 export type CommonAgentOptions = OptionsOf<typeof COMMON_OPTION_ENTRIES>;
 export type ResolvedCommonOptions = Required<CommonAgentOptions>;
 

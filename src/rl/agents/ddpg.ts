@@ -30,6 +30,7 @@ const DDPG_OPTIONS = optionsSchema({
   /** L2 weight on the actor's variables (default 0, `pl2norm`). */
   actorL2: v.optional(num(NON_NEGATIVE)),
 });
+/** Options of the DDPG baseline (§5.4): the common agent options plus the actor's learning rate and L2 weight. */
 export type DDPGOptions = v.InferOutput<typeof DDPG_OPTIONS>;
 export type ResolvedDDPGOptions = Required<DDPGOptions>;
 

@@ -107,12 +107,20 @@ const ICNN_OPTIONS = optionsSchema({
   /** Batch normalization of the u-path (the authors' `icnn_bn`; default false). */
   batchNorm: v.optional(bool),
 });
+/**
+ * Options of the ICNN agent (§4.5, Algorithm 3): the common agent options plus the inner argmax solver and its
+ * budgets, the entropy weight, the TD-target clip, the initialization and where inner problems run.
+ */
 export type ICNNOptions = v.InferOutput<typeof ICNN_OPTIONS>;
 export type ResolvedICNNOptions = Required<ICNNOptions>;
 
+/** Inner solvers of the ICNN agent's argmax over actions: 'adam' (the authors' code) or 'bundle-entropy' (Algorithm 3, §4.5). */
 export const ICNN_SOLVERS = ICNN_OPTIONS.entries.solver.wrapped.options;
+/** One of `ICNN_SOLVERS`: the agent's `solver` option. */
 export type ICNNSolver = (typeof ICNN_SOLVERS)[number];
+/** Where the ICNN agent's inner problems run: 'auto' (by problem size), 'tfjs' or 'js' (the plain-JavaScript oracle). */
 export const INNER_ENGINES = ICNN_OPTIONS.entries.innerEngine.wrapped.options;
+/** One of `INNER_ENGINES`: the agent's `innerEngine` option. */
 export type InnerEngine = (typeof INNER_ENGINES)[number];
 
 const ENTROPY_CLIP = 1e-4;

@@ -32,6 +32,7 @@ const NAF_OPTIONS = optionsSchema({
   /** Batch normalization of each network's input and hidden pre-activations (the authors' `naf_bn`; default false). */
   batchNorm: v.optional(bool),
 });
+/** Options of the NAF baseline (§5.4): the common agent options plus the init std and batch normalization. */
 export type NAFOptions = v.InferOutput<typeof NAF_OPTIONS>;
 export type ResolvedNAFOptions = Required<NAFOptions>;
 

@@ -21,6 +21,7 @@ export const MUJOCO_FILE_OPTION_ENTRIES = {
   /** Download timeout in milliseconds (default 60 000). */
   downloadTimeoutMs: v.optional(num(POSITIVE_INT)),
 };
+/** Where the MuJoCo model files come from: a local directory, or a checked download into the cache. */
 export type MujocoFileOptions = OptionsOf<typeof MUJOCO_FILE_OPTION_ENTRIES>;
 
 export const MAKE_ENV_OPTIONS = optionsSchema({
@@ -32,4 +33,5 @@ export const MAKE_ENV_OPTIONS = optionsSchema({
   /** Which model files: 'v1' (default; v1 files where MuJoCo 3 compiles them) or 'gymnasium'. */
   modelSet: v.optional(oneOf(['v1', 'gymnasium'])),
 });
+/** Options of `makeEnv`: the reset seed, an episode-length cap, the model-file options and the model set. */
 export type MakeEnvOptions = v.InferOutput<typeof MAKE_ENV_OPTIONS>;

@@ -77,6 +77,7 @@ export interface MujocoTask {
   readonly contactForces: boolean;
   /** Add the task's reset noise to q (= qpos0) and v (= 0), in place. */
   resetNoise(sim: MujocoSim, q: Float64Array, v: Float64Array, rng: Rng): void;
+  /** The observation of the current simulator state (Gym v1's vector, `observationSize` long). */
   observe(sim: MujocoSim): Float64Array;
   /** One environment step: the task calls `sim.simulate(action)` itself, between its before/after readings. */
   step(sim: MujocoSim, action: Float64Array): TaskStep;

@@ -20,7 +20,7 @@ test('runSweepLocally runs every run on 2 threads into OUT/<task>/<agent>/<hash>
   const bad = { ...settings, hash: runKey(settings) };
   const lines: string[] = [];
   const first = await runSweepLocally([runs[0], bad, runs[1]], out, { workers: 2, log: (l) => lines.push(l) });
-  assert.equal(first[1].error, 'NAFAgent: warmup must be a non-negative integer, got -3');
+  assert.equal(first[1].error, 'NAFAgent: warmup must be a non-negative integer, got -3 (out of range)');
   assert.match(lines.join('\n'), /Pendulum\/naf sample 0 seed 0 \([0-9a-f]{12}\): failed: NAFAgent: warmup must be a non-negative integer/);
   for (const [i, run] of [[0, runs[0]], [2, runs[1]]] as const) {
     assert.equal(first[i].outcome?.status, 'done');
@@ -38,5 +38,5 @@ test('checkAgentOptions refuses a sweep whose parameter an agent does not know, 
   await checkAgentOptions(spec({ 'hidden.0': { int: [100, 600] }, 'hidden.1': { int: [100, 'hidden.0'] }, leakySlope: { logUniform: [-4, -1], agents: ['icnn'] } }));
   await assert.rejects(checkAgentOptions(spec({ leakySlope: { value: 0.01 } })),
     /^IcnnError: sweep: Pendulum\/ddpg sample 0: DDPGAgent: unknown option 'leakySlope' \(expected one of: seed, gamma/);
-  await assert.rejects(checkAgentOptions(spec({ ouTheta: { value: 2 } })), /sweep: Pendulum\/ddpg sample 0: .*ouTheta must be a number in \[0, 1\], got 2/);
+  await assert.rejects(checkAgentOptions(spec({ ouTheta: { value: 2 } })), /sweep: Pendulum\/ddpg sample 0: .*ouTheta must be a finite number in \[0, 1\], got 2 \(out of range\)/);
 });
