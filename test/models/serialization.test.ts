@@ -422,7 +422,7 @@ describe('atomic saves', () => {
     model.dispose();
   });
 
-  test('a save killed mid-write leaves the previous model loadable', { timeout: 90_000 }, async (t) => {
+  test('a save killed mid-write leaves the previous model loadable', { timeout: 5 * 60_000 }, async (t) => {
     const dir = tempDirFor(t);
     const script = path.join(ROOT, 'test/helpers/saveLoop.ts');
     const rng = new Rng(2024);
