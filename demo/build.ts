@@ -58,7 +58,7 @@ const keepNodeImportsExternal: Plugin = {
 };
 
 /** Each Node builtin import in the bundle (other than the allowed one), as "specifier ← the chain from the entry". */
-export function nodeImportChains(meta: Metafile): string[] {
+function nodeImportChains(meta: Metafile): string[] {
   const parent = new Map<string, string>();
   const entries = Object.values(meta.outputs).flatMap((o) => (o.entryPoint ? [o.entryPoint] : []));
   const queue = [...entries];
