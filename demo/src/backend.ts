@@ -1,30 +1,23 @@
 /**
- * tfjs in the page: the library's gradient rules (src/backend/gradients.ts, needed by every backend), then the
- * wasm backend with its .wasm files served next to main.js (the build copies them), or the cpu backend when wasm
- * cannot start or `?backend=cpu` asks for it. Until the core entry of issue #17 offers `init({ backend })`, the page
- * does this itself.
+ * tfjs in the page, set up as a user of the library does it: tell tfjs's wasm backend where its .wasm files are
+ * (next to main.js: the build copies them), then `init({ backend: 'wasm' })`, which registers the library's gradient
+ * rules and starts the backend; the cpu backend when wasm cannot start or `?backend=cpu` asks for it.
  */
-import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerGradientOverrides } from '../../src/backend/gradients.js';
+import { init } from 'icnn';
 
 export type PageBackend = 'wasm' | 'cpu';
 
 export async function initBackend(requested: string | null): Promise<PageBackend> {
-  tf.env().set('PROD', true);
-  registerGradientOverrides();
   if (requested !== 'cpu') {
     setWasmPaths(new URL('./', document.baseURI).href);
     try {
-      if (await tf.setBackend('wasm')) {
-        await tf.ready();
-        return 'wasm';
-      }
+      await init({ backend: 'wasm' });
+      return 'wasm';
     } catch {
       // fall through to cpu
     }
   }
-  await tf.setBackend('cpu');
-  await tf.ready();
+  await init({ backend: 'cpu' });
   return 'cpu';
 }

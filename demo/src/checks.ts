@@ -3,7 +3,7 @@
  * one class only, a network too large for a browser tab, malformed numbers), each with the one-line message the
  * page shows.
  */
-import { fail } from '../../src/util/errors.js';
+import { IcnnError } from 'icnn';
 
 export interface LabelledPoint {
   x0: number;
@@ -21,10 +21,10 @@ export const MAX_LAYERS = 6;
 export function parseHidden(text: string): number[] {
   const parts = text.split(',').map((s) => s.trim());
   if (parts.length === 0 || parts.some((s) => !/^\d+$/.test(s) || Number(s) === 0)) {
-    fail(`hidden layers must be positive integers separated by commas (e.g. "64, 64"), got "${text}"`);
+    throw new IcnnError(`hidden layers must be positive integers separated by commas (e.g. "64, 64"), got "${text}"`);
   }
   const widths = parts.map(Number);
-  if (widths.length > MAX_LAYERS) fail(`at most ${MAX_LAYERS} hidden layers run in a browser tab, got ${widths.length}`);
+  if (widths.length > MAX_LAYERS) throw new IcnnError(`at most ${MAX_LAYERS} hidden layers run in a browser tab, got ${widths.length}`);
   return widths;
 }
 
@@ -32,17 +32,17 @@ export function parseHidden(text: string): number[] {
 export function parseNumber(name: string, text: string, lo: number, hi: number, { integer = false } = {}): number {
   const v = Number(text.trim());
   if (text.trim() === '' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
-    fail(`${name} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], got "${text}"`);
+    throw new IcnnError(`${name} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], got "${text}"`);
   }
   return v;
 }
 
 /** Training needs points of both classes. */
 export function checkTrainingSet(points: readonly LabelledPoint[]): void {
-  if (points.length === 0) fail('no training points: pick a data set or click on the plane to place some');
+  if (points.length === 0) throw new IcnnError('no training points: pick a data set or click on the plane to place some');
   const ones = points.filter((p) => p.label === 1).length;
   if (ones === 0 || ones === points.length) {
-    fail(`all ${points.length} points are of class ${points[0].label}: place points of both classes (shift-click or the class switch)`);
+    throw new IcnnError(`all ${points.length} points are of class ${points[0].label}: place points of both classes (shift-click or the class switch)`);
   }
 }
 
@@ -58,7 +58,7 @@ export function checkNetworkSize(inputDim: number, hidden: readonly number[]): n
   }
   params += previous + 1;
   if (params > MAX_PARAMETERS) {
-    fail(`network too large for the browser: about ${params.toLocaleString('en-US')} parameters for hidden layers ` +
+    throw new IcnnError(`network too large for the browser: about ${params.toLocaleString('en-US')} parameters for hidden layers ` +
       `[${hidden.join(', ')}] (at most ${MAX_PARAMETERS.toLocaleString('en-US')}); use fewer or narrower layers`);
   }
   return params;
@@ -66,6 +66,6 @@ export function checkNetworkSize(inputDim: number, hidden: readonly number[]): n
 
 /** The message the page shows for an error: ours as they are, anything else prefixed so it is not mistaken for one. */
 export function messageOf(e: unknown): string {
-  if (e instanceof Error && e.name === 'IcnnError') return e.message;
+  if (e instanceof IcnnError) return e.message;
   return `unexpected error: ${e instanceof Error ? e.message : String(e)}`;
 }

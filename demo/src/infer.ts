@@ -9,9 +9,8 @@
  * Bundle entropy minimizes f − w·H(y) (H the binary entropy, which keeps its iterates inside the box), so its values
  * and bound are of that objective.
  */
-import * as tf from '@tensorflow/tfjs';
-import { PICNN } from '../../src/models/picnn.js';
-import { argmin, type ArgminMethod, type ArgminResult } from '../../src/inference/argmin.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { argmin, PICNN, type ArgminMethod, type ArgminResult } from 'icnn';
 import { messageOf, parseNumber } from './checks.js';
 import { drawChart, drawContours, drawField, drawPath, sequential, Viewport } from './draw.js';
 import { byId, nextFrame, showMessage } from './page.js';

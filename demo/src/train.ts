@@ -5,12 +5,11 @@
  * by bundle-entropy argmin differentiation with cross-entropy), full batch, and the predicted ŷ over the plane
  * (the paper's Figure 2) redraws as training runs.
  */
-import * as tf from '@tensorflow/tfjs';
-import { makeSynthetic, type SyntheticName } from '../../src/data/synthetic.js';
-import { fit } from '../../src/learning/fit.js';
-import { createObjective } from '../../src/learning/objectives/index.js';
-import type { Objective } from '../../src/learning/objectives/objective.js';
-import type { EnergyModel } from '../../src/models/energyModel.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { createObjective, fit, makeSynthetic, type EnergyModel, type Objective, type SyntheticName } from 'icnn';
+// The paper's §5.1 models and objectives, shared with `icnn reproduce synthetic`. They are experiment settings, not
+// library API, and the `icnn/experiments` entry also registers the Node-only experiments (files, workers), so the
+// page takes this one module, whose own imports are the core's.
 import { buildModel, objectiveFor, type ModelName } from '../../src/experiments/syntheticPanel.js';
 import { checkNetworkSize, checkTrainingSet, messageOf, parseHidden, parseNumber, type LabelledPoint } from './checks.js';
 import { diverging, drawChart, drawField, drawPoints, Viewport, type Box } from './draw.js';
@@ -169,8 +168,6 @@ export class TrainView {
       try {
         await fit(trained, { x, y }, {
           objective, epochs: steps, batchSize: this.points.length, learningRate, seed: 0,
-          // fit's progress is off ('none'); a stream is passed so that it never reaches for Node's process.stderr.
-          progressStream: { write: () => true } as unknown as NodeJS.WritableStream,
           onEpochEnd: async ({ epoch, trainLoss }) => {
             this.losses.push(trainLoss);
             last = epoch;

@@ -2,11 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkNetworkSize, checkTrainingSet, MAX_LAYERS, MAX_PARAMETERS, messageOf, parseHidden, parseNumber } from '../../demo/src/checks.js';
-import { IcnnError } from '../../src/util/errors.js';
-import { FICNN } from '../../src/models/ficnn.js';
-import { PICNN } from '../../src/models/picnn.js';
-import { Rng } from '../../src/util/random.js';
-import { init } from '../../src/backend/backend.js';
+// The page imports the core entry, and so does this test: 'icnn' is the built package (dist/) here, as in examples/.
+import { FICNN, IcnnError, init, PICNN, Rng } from 'icnn';
 
 test('parseHidden reads comma-separated positive widths and refuses anything else', () => {
   assert.deepEqual(parseHidden('64, 64'), [64, 64]);
