@@ -8,7 +8,7 @@ export type { MujocoEnvOptions, MujocoTask, MujocoSim } from './mujocoEnv.js';
 export { MUJOCO_TASKS } from './mujocoTasks.js';
 export { loadMujocoModule } from './mujocoModule.js';
 export { readMujocoModelFile } from './mujocoFiles.js';
-export type { MujocoFileOptions, MujocoFile, MujocoFileOrigin } from './mujocoFiles.js';
+export type { MujocoFileOptions, MujocoFile } from './mujocoFiles.js';
 export { MUJOCO_SOURCES, MUJOCO_SOURCE_COMMITS, modelSourceFor, mujocoDataSources, mujocoFileKey } from './mujocoSources.js';
 export type { MujocoModelSet, MujocoModelSource } from './mujocoSources.js';
 export { makeEnv, resolveEnvName, ENV_NAMES, ENV_SPECS, CLASSIC_ENV_NAMES, MUJOCO_ENV_NAMES } from './registry.js';

@@ -20,6 +20,7 @@ import { mujocoDataSource, mujocoFileKey, type MujocoModelSet, type MujocoModelS
 export type { MujocoFileOptions } from './envOptions.js';
 import type { MujocoFileOptions } from './envOptions.js';
 
+/** Where a model file was found: a local folder (`mujocoDir`, `dataDir`, ...), the cache, or a fresh download. */
 export type MujocoFileOrigin = DataFileOrigin;
 
 /** A MuJoCo model file as found: its XML, its path and where it came from. */

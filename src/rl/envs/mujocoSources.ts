@@ -109,7 +109,7 @@ export function mujocoDataSource(set: MujocoModelSet, source: MujocoModelSource)
 
 /**
  * Every model file as a sources table for the `sources` option, fetched from `urlOf(set, file)` (default: the pinned
- * commits), e.g. `mujocoDataSources((set, file) => \`${mirror}/${set}/${file}\`)` for a mirror.
+ * commits), e.g. `mujocoDataSources((set, file) => mirror + '/' + set + '/' + file)` for a mirror.
  */
 export function mujocoDataSources(urlOf?: (set: MujocoModelSet, file: string) => string): DataSources {
   const table: Record<string, DataSources[string]> = {};
