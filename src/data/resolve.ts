@@ -1,7 +1,9 @@
 /**
- * Finding a data file: an explicit data directory (`dataDir`, the CLI's `--data-dir`), then `ICNN_DATA_DIR`, then
- * the per-user cache (`ICNN_CACHE_DIR`, else `$XDG_CACHE_HOME/icnn`, else `~/.cache/icnn`), then a download from
- * the file's public origin into the cache.
+ * Finding a data file, the one mechanism of every loader (BibTeX, Olivetti, the MuJoCo model files of
+ * ../rl/envs/mujocoFiles.ts): a dataset's own folder where the caller has one (e.g. `ICNN_MUJOCO_DIR`), then an
+ * explicit data directory (`dataDir`, the CLI's `--data-dir`), then `ICNN_DATA_DIR`, then the per-user cache
+ * (`ICNN_CACHE_DIR`, else `$XDG_CACHE_HOME/icnn`, else `~/.cache/icnn`), then a download from the file's public
+ * origin into the cache.
  *
  * A download streams into a temporary file next to its target, hashing on the way; the file is renamed into place
  * only when its size and sha256 match the sources table, so the cache never holds a partial or wrong file.
@@ -73,10 +75,16 @@ export function dataSearchDirs(options: Pick<DataLocationOptions, 'dataDir'> = {
   return dirs;
 }
 
-/** Where a file may lie inside a data directory: `<dir>/<dataset>/<name>`, or flat as `<dir>/<name>`. */
+/** The path of `file` (`<dataset>/<path>`) inside a folder that is the dataset's own: `<dir>/<path>`. */
+function inDatasetDir(dir: string, file: string): string {
+  const parts = file.split('/');
+  return path.join(dir, ...(parts.length > 1 ? parts.slice(1) : parts));
+}
+
+/** Where a file may lie inside a data directory: `<dir>/<dataset>/<path>`, or flat as `<dir>/<path>`. */
 function candidatesIn(dir: string, file: string): string[] {
   const nested = path.join(dir, ...file.split('/'));
-  const flat = path.join(dir, path.basename(nested));
+  const flat = inDatasetDir(dir, file);
   return nested === flat ? [nested] : [nested, flat];
 }
 
@@ -109,7 +117,21 @@ export async function verifyDataFile(p: string, source: DataFileSource): Promise
   if (sha256 === source.sha256 && (source.bytes === undefined || bytes === source.bytes)) return;
   if (source.equivalents?.some((e) => e.sha256 === sha256 && e.bytes === bytes)) return;
   const known = [source.sha256, ...(source.equivalents ?? []).map((e) => e.sha256)].join(' or ');
-  fail(`${p}: sha256 ${sha256} (${bytes} bytes) does not match the expected ${known}; replace the file, delete it to download it again, or pass --no-verify to use it as it is`);
+  fail(
+    `${p}: sha256 ${sha256} (${bytes} bytes) does not match the expected ${known}; replace the file, delete it to ` +
+      'download it again, or pass --no-verify (option verify: false) to use it as it is',
+  );
+}
+
+/** Where a file was found: a data directory (or the dataset's own folder), the cache, or a fresh download. */
+export type DataFileOrigin = 'data-dir' | 'cache' | 'download';
+
+/** What a loader adds to the search of `resolveDataFile`: its dataset's own folders and the variables naming them. */
+export interface DataLookup {
+  /** Folders that are the dataset's own (holding `<path>` of a key `<dataset>/<path>`), searched first. */
+  datasetDirs?: readonly string[];
+  /** Environment variables that name places, for the hint of a missing file (default `['ICNN_DATA_DIR']`). */
+  envVars?: readonly string[];
 }
 
 /**
@@ -117,26 +139,38 @@ export async function verifyDataFile(p: string, source: DataFileSource): Promise
  * sources table (e.g. `bibtex/bibtex-train.arff`).
  */
 export async function resolveDataFile(file: string, options: DataLocationOptions = {}): Promise<string> {
-  const sources = options.sources ?? DATA_SOURCES;
-  const source = sourceFor(file, sources);
+  return (await locateDataFile(file, options)).path;
+}
+
+/** `resolveDataFile`, also saying where the file was found, with the loader's own folders searched first. */
+export async function locateDataFile(
+  file: string,
+  options: DataLocationOptions = {},
+  lookup: DataLookup = {},
+): Promise<{ path: string; origin: DataFileOrigin }> {
+  const source = sourceFor(file, options.sources ?? DATA_SOURCES);
+  const datasetDirs = (lookup.datasetDirs ?? []).map((d) => path.resolve(d));
   const searchDirs = dataSearchDirs(options);
-  const cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir());
-  const cachePath = path.join(cacheDir, ...file.split('/'));
-  const places = [...searchDirs.flatMap((d) => candidatesIn(d, file)), cachePath];
-  for (const p of places) {
+  const cachePath = path.join(path.resolve(options.cacheDir ?? defaultCacheDir()), ...file.split('/'));
+  const local = [...datasetDirs.map((d) => inDatasetDir(d, file)), ...searchDirs.flatMap((d) => candidatesIn(d, file))];
+  for (const p of [...local, cachePath]) {
     if (await isFile(p)) {
       if (options.verify !== false && source) await verifyDataFile(p, source);
-      return p;
+      return { path: p, origin: p === cachePath ? 'cache' : 'data-dir' };
     }
   }
-  const where = [...searchDirs.map((d) => path.join(d, path.dirname(file))), path.dirname(cachePath)];
-  const hint = `put ${path.basename(cachePath)} in one of: ${where.join(', ')} or set ICNN_DATA_DIR`;
+  const where = [
+    ...datasetDirs.map((d) => path.dirname(inDatasetDir(d, file))),
+    ...searchDirs.map((d) => path.join(d, path.dirname(file))),
+    path.dirname(cachePath),
+  ];
+  const hint = `put ${path.basename(cachePath)} in one of: ${where.join(', ')} or set ${(lookup.envVars ?? ['ICNN_DATA_DIR']).join(' or ')}`;
   if (!source) fail(`data file ${file} was not found and has no known origin; ${hint}`);
   if (options.download === false) {
-    fail(`data file ${file} was not found (looked in: ${places.join(', ')}) and downloading is disabled; ${hint}`);
+    fail(`data file ${file} was not found (looked in: ${[...local, cachePath].join(', ')}) and downloading is disabled; ${hint}`);
   }
   await downloadFile(file, source, cachePath, { ...options, hint });
-  return cachePath;
+  return { path: cachePath, origin: 'download' };
 }
 
 export class DownloadError extends IcnnError {

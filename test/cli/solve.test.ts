@@ -11,7 +11,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FICNN, PICNN } from '../helpers/icnn.js';
 import { argmin } from '../../src/inference/argmin.js';
-import { parseDomain, parseRows } from '../../src/cli/commands/solve.js';
+import { parseDomain } from '../../src/cli/commands/solve.js';
+import { parseRows as parseRowsFlat } from '../../src/cli/rows.js';
 import { IcnnError } from '../../src/util/errors.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 
@@ -238,6 +239,11 @@ describe('icnn solve (process): errors', () => {
 });
 
 describe('parseRows and parseDomain', () => {
+  /** The rows of x as `icnn solve --x FILE` reads them, one array per row. */
+  const parseRows = (text: string, file: string, width: number): Float32Array[] => {
+    const flat = parseRowsFlat(text, file, width, { label: `--x ${file}`, name: 'x' });
+    return Array.from({ length: flat.length / width }, (_, i) => flat.subarray(i * width, (i + 1) * width));
+  };
   const rejects = (fn: () => unknown, re: RegExp) => assert.throws(fn, (e: unknown) => e instanceof IcnnError && re.test(e.message));
 
   test('CSV: header detection, blank lines, CRLF, BOM, spaces, exponents', () => {

@@ -28,8 +28,11 @@ interface Run {
 async function defineTests(): Promise<void> {
   const { IcnnError, tf, loadModel } = await import('../helpers/icnn.js');
   const {
-    parseTrainConfig, parseRowsText, loadDataSource, modelFromConfig, syntheticMultilabel,
+    parseTrainConfig, loadDataSource, modelFromConfig, syntheticMultilabel,
   } = await import('../../src/cli/commands/train.js');
+  const { parseRows } = await import('../../src/cli/rows.js');
+  /** A rows file of `icnn train` (labelled by its name, as in a config's data.csv). */
+  const parseRowsText = (text: string, file: string, width: number) => parseRows(text, file, width, { label: file, name: 'x' });
   const { createObjective } = await import('../../src/learning/objectives/index.js');
   const { evaluate } = await import('../../src/learning/metrics.js');
 
@@ -179,9 +182,9 @@ async function defineTests(): Promise<void> {
       assert.deepEqual([...parseRowsText('a,b\n1,2\n\n3,4.5\n', 'x.csv', 2)], [1, 2, 3, 4.5]);
       assert.deepEqual([...parseRowsText('[[1,2],[3,4]]', 'x.json', 2)], [1, 2, 3, 4]);
       assert.deepEqual([...parseRowsText('[1.5, 2]', 't.json', 1)], [1.5, 2]);
-      assert.throws(() => parseRowsText('1,2\n3\n', 'x.csv', 2), /x\.csv: line 2 has 1 values, the model needs 2/);
+      assert.throws(() => parseRowsText('1,2\n3\n', 'x.csv', 2), /^IcnnError: x\.csv: line 2 has 1 value, but the model takes x of width 2$/);
       assert.throws(() => parseRowsText('1,2\n3,abc\n', 'x.csv', 2), /x\.csv: line 2, column 2: "abc" is not a finite number/);
-      assert.throws(() => parseRowsText('[[1,2],[3,null]]', 'x.json', 2), /x\.json\[1\]\[1\] is null, not a finite number/);
+      assert.throws(() => parseRowsText('[[1,2],[3,null]]', 'x.json', 2), /^IcnnError: x\.json: rows\[1\]\[1\] is null, not a finite number/);
       const dir = makeTempDir('icnn-cli-data-');
       const { FICNN } = await import('../helpers/icnn.js');
       const model = new FICNN({ xDim: 2, yDim: 3, hidden: [4] });
@@ -197,7 +200,7 @@ async function defineTests(): Promise<void> {
         await assert.rejects(loadDataSource({ csv: { x: path.join(dir, 'x.csv'), y: path.join(dir, 'y3.csv') } }, model, 'config.data'),
           /config\.data: x has 2 rows but y has 3/);
         await assert.rejects(loadDataSource({ csv: { y: path.join(dir, 'y.csv') } }, model, 'config.data'), /config\.data\.csv\.x is required/);
-        await assert.rejects(loadDataSource({ json: path.join(dir, 'nope.json') }, model, 'config.data'), /config\.data: file .*nope\.json not found/);
+        await assert.rejects(loadDataSource({ json: path.join(dir, 'nope.json') }, model, 'config.data'), /config\.data .*nope\.json: file not found/);
         await assert.rejects(loadDataSource({ 'synthetic-multilabel': { n: 4, xDim: 5, yDim: 3 } }, model, 'config.data'),
           /xDim 5 and yDim 3 must match the model's \(2, 3\)/);
       } finally {

@@ -2,17 +2,14 @@
  * `icnn solve --model DIR --x FILE`: inference ŷ(x) = argmin_{y ∈ Y} f(x, y) (§3) with a saved model, for a batch
  * of x read from CSV or JSON; prints a table or JSON, and `--out` writes the ŷ rows as CSV (atomically).
  *
- * Input files. CSV: one row of x per line, comma-separated numbers; a first line none of whose fields is a number
- * is a header and skipped; blank lines are skipped. JSON (a `.json` name, or content starting with '['): an array
- * of rows, each an array of numbers. Every row must have the model's x width. Models without x (an FICNN with
+ * Input files: CSV or JSON rows of x (see ../rows.ts), each of the model's x width. Models without x (an FICNN with
  * xDim 0) take `--batch N` instead of `--x`.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { IcnnError, fail } from '../../util/errors.js';
 import { ANY, POSITIVE_INT, isOutOfRangeMessage, parseFiniteNumber, stringifyFinite } from '../../util/numbers.js';
 import { numberOption } from '../numberOption.js';
+import { parseRows, readInputText } from '../rows.js';
 import { probeOutputFile } from '../../util/outputDir.js';
 import type { EnergyModel } from '../../models/energyModel.js';
 import type { Tensor2D } from '@tensorflow/tfjs-core';
@@ -46,71 +43,6 @@ export function parseDomain(v: string): DomainArg {
   if (lower === null || upper === null) throw new InvalidArgumentError('expected unit-box, simplex, unbounded or L:U (a box, e.g. -1:1, with finite bounds within float32 range).');
   if (!(lower < upper)) throw new InvalidArgumentError(`the box L:U needs L < U, got ${lower}:${upper}.`);
   return { lower, upper };
-}
-
-/**
- * Rows of x from the text of `file` (CSV or JSON, see the module comment), each checked to have `width` numbers.
- * Errors name the file and the line and column (CSV) or the row index (JSON).
- */
-export function parseRows(text: string, file: string, width: number): Float32Array[] {
-  const where = `--x ${file}`;
-  const body = text.replace(/^\uFEFF/, '');
-  const rows: Float32Array[] = [];
-  const checkWidth = (got: number, what: string) => {
-    if (got !== width) fail(`${where}: ${what} has ${got} value${got === 1 ? '' : 's'}, but the model takes x of width ${width}`);
-  };
-  if (path.extname(file).toLowerCase() === '.json' || body.trimStart().startsWith('[')) {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(body);
-    } catch (e) {
-      fail(`${where}: not valid JSON (${(e as Error).message})`);
-    }
-    if (!Array.isArray(doc)) fail(`${where}: expected a JSON array of rows (arrays of numbers), got ${doc === null ? 'null' : typeof doc}`);
-    doc.forEach((row: unknown, i: number) => {
-      if (!Array.isArray(row)) fail(`${where}: rows[${i}] is not an array of numbers (got ${JSON.stringify(row)?.slice(0, 40)})`);
-      checkWidth(row.length, `rows[${i}]`);
-      row.forEach((v: unknown, j: number) => {
-        if (typeof v !== 'number' || parseFiniteNumber(String(v)) === null) fail(`${where}: rows[${i}][${j}] is ${JSON.stringify(v)}, not a finite number within float32 range`);
-      });
-      rows.push(Float32Array.from(row as number[]));
-    });
-  } else {
-    const lines = body.split(/\r?\n/);
-    let first = true;
-    lines.forEach((line, k) => {
-      if (line.trim() === '') return;
-      const fields = line.split(',');
-      const values = fields.map(parseNumber);
-      if (first) {
-        first = false;
-        if (values.every((v) => v === null)) {
-          if (fields.length !== width) fail(`${where}: the header (line ${k + 1}) has ${fields.length} columns, but the model takes x of width ${width}`);
-          return;
-        }
-      }
-      const bad = values.findIndex((v) => v === null);
-      if (bad >= 0) {
-        const f = fields[bad].trim();
-        fail(`${where}: line ${k + 1}, column ${bad + 1}: ${f === '' ? 'empty field' : `${JSON.stringify(f.slice(0, 40))} is not a finite number`}`);
-      }
-      checkWidth(values.length, `line ${k + 1}`);
-      rows.push(Float32Array.from(values as number[]));
-    });
-  }
-  if (rows.length === 0) fail(`${where}: no rows of x in the file`);
-  return rows;
-}
-
-async function readText(file: string, what: string): Promise<string> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') fail(`${what} ${file}: file not found`);
-    if (code === 'EISDIR') fail(`${what} ${file}: is a directory, not a file`);
-    fail(`${what} ${file}: cannot read (${code ?? (e as Error).message})`);
-  }
 }
 
 /** Shortest decimal that reads back as the same float32. */
@@ -205,10 +137,9 @@ async function runSolve(opts: SolveOptions): Promise<void> {
     } else {
       if (opts.x === undefined) fail(`--x <file> is required: this ${model.kind} takes x of width ${model.xDim}`);
       if (opts.batch !== undefined) fail(`--batch is for models that take no x; this ${model.kind} takes its batch from the rows of --x`);
-      const rows = parseRows(await readText(opts.x, '--x'), opts.x, model.xDim);
-      N = rows.length;
-      const flat = new Float32Array(N * model.xDim);
-      rows.forEach((r, i) => flat.set(r, i * model.xDim));
+      const label = `--x ${opts.x}`;
+      const flat = parseRows(await readInputText(opts.x, label), opts.x, model.xDim, { label, name: 'x' });
+      N = flat.length / model.xDim;
       x = tf.tensor2d(flat, [N, model.xDim]);
     }
     const gd = opts.learningRate !== undefined || opts.momentum !== undefined

@@ -30,12 +30,13 @@ import type { Dataset, FitHistory, FitOptions } from '../../learning/fit.js';
 import { IcnnError, fail } from '../../util/errors.js';
 import { Rng } from '../../util/random.js';
 import * as v from 'valibot';
-import { POSITIVE, POSITIVE_INT, parseFiniteNumber, stringifyFinite } from '../../util/numbers.js';
+import { POSITIVE, POSITIVE_INT, stringifyFinite } from '../../util/numbers.js';
 import { SHARED_FIT_ENTRIES, type CheckpointOptions, type EarlyStoppingOptions } from '../../learning/fitOptions.js';
 import { nonEmptyString, num, optionsSchema, parseWith, show } from '../../util/schema.js';
 import { probeOutputDir } from '../../util/outputDir.js';
 import { guardCheckpointRoot, guardFinishedOutput } from '../runGuard.js';
 import { cliProgressSink } from '../progressBar.js';
+import { jsonRows, parseRows, readInputText } from '../rows.js';
 import type { ProgressMode } from '../../learning/progress.js';
 
 // ---- config -------------------------------------------------------------------------------------------------
@@ -196,66 +197,6 @@ export function syntheticMultilabel(o: SyntheticMultilabelOptions): { x: Float32
   return { x, y };
 }
 
-async function readText(file: string, what: string): Promise<string> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') fail(`${what}: file ${file} not found`);
-    if (code === 'EISDIR') fail(`${what}: ${file} is a directory, not a file`);
-    fail(`${what}: cannot read ${file} (${code ?? (e as Error).message})`);
-  }
-}
-
-function checkJsonRows(what: string, v: unknown, width: number): Float32Array {
-  if (!Array.isArray(v)) fail(`${what} must be an array of rows (arrays of numbers)`);
-  if (v.length === 0) fail(`${what} has no rows`);
-  const out = new Float32Array(v.length * width);
-  v.forEach((row: unknown, i: number) => {
-    if (!Array.isArray(row)) fail(`${what}[${i}] is not an array of numbers`);
-    if (row.length !== width) fail(`${what}[${i}] has ${row.length} values, the model needs ${width}`);
-    row.forEach((e: unknown, j: number) => {
-      if (typeof e !== 'number' || parseFiniteNumber(String(e)) === null) fail(`${what}[${i}][${j}] is ${JSON.stringify(e)}, not a finite number within float32 range`);
-      out[i * width + j] = e;
-    });
-  });
-  return out;
-}
-
-/** Rows of numbers from CSV (optional header; blank lines skipped) or JSON (an array of rows). */
-export function parseRowsText(text: string, file: string, width: number): Float32Array {
-  const body = text.replace(/^\uFEFF/, '');
-  if (path.extname(file).toLowerCase() === '.json' || body.trimStart().startsWith('[')) {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(body);
-    } catch (e) {
-      fail(`${file}: not valid JSON (${(e as Error).message})`);
-    }
-    if (Array.isArray(doc) && width === 1 && doc.every((v) => typeof v === 'number')) doc = doc.map((v) => [v]);
-    return checkJsonRows(file, doc, width);
-  }
-  const values: number[] = [];
-  let first = true;
-  let rows = 0;
-  body.split(/\r?\n/).forEach((line, k) => {
-    if (line.trim() === '') return;
-    const fields = line.split(',');
-    const nums = fields.map(parseFiniteNumber);
-    if (first) {
-      first = false;
-      if (nums.every((n) => n === null)) return; // header
-    }
-    const bad = nums.findIndex((n) => n === null);
-    if (bad >= 0) fail(`${file}: line ${k + 1}, column ${bad + 1}: ${JSON.stringify(fields[bad].trim().slice(0, 40))} is not a finite number`);
-    if (nums.length !== width) fail(`${file}: line ${k + 1} has ${nums.length} values, the model needs ${width}`);
-    values.push(...(nums as number[]));
-    rows++;
-  });
-  if (rows === 0) fail(`${file}: no rows of numbers`);
-  return Float32Array.from(values);
-}
-
 /** A JSON data file: rows of y, of x (absent or null for models without x) and optionally targets. */
 const DATA_FILE = optionsSchema({ x: v.optional(v.unknown()), y: v.optional(v.unknown()), target: v.optional(v.unknown()) });
 
@@ -275,29 +216,31 @@ export async function loadDataSource(src: DataSource, model: EnergyModel, what: 
     const file = src.json;
     let doc: unknown;
     try {
-      doc = JSON.parse(await readText(file, what));
+      doc = JSON.parse(await readInputText(file, `${what} ${file}`));
     } catch (e) {
       if (e instanceof IcnnError) throw e;
       fail(`${what}: ${file} is not valid JSON (${(e as Error).message})`);
     }
     const d = parseWith(DATA_FILE, doc, { root: file });
-    y = checkJsonRows(`${file}: y`, d.y, model.yDim);
-    if (model.xDim > 0) x = checkJsonRows(`${file}: x`, d.x, model.xDim);
+    y = jsonRows(d.y, model.yDim, { label: file, name: 'y' }, 'y');
+    if (model.xDim > 0) x = jsonRows(d.x, model.xDim, { label: file, name: 'x' }, 'x');
     else if (d.x !== undefined && d.x !== null) fail(`${file}: x must be absent or null, the ${model.kind} takes no x`);
     if (d.target !== undefined) {
       if (!Array.isArray(d.target)) fail(`${file}: target must be an array of numbers`);
-      target = checkJsonRows(`${file}: target`, (d.target as unknown[]).map((v) => [v]), 1);
+      target = jsonRows((d.target as unknown[]).map((v) => [v]), 1, { label: file, name: 'target' }, 'target');
     }
   } else {
     const c = src.csv;
-    y = parseRowsText(await readText(c.y, `${what}.csv.y`), c.y, model.yDim);
+    const read = async (file: string, name: 'x' | 'y' | 'target', width: number): Promise<Float32Array> =>
+      parseRows(await readInputText(file, `${what}.csv.${name} ${file}`), file, width, { label: file, name });
+    y = await read(c.y, 'y', model.yDim);
     if (model.xDim > 0) {
       if (c.x === undefined) fail(`${what}.csv.x is required: the ${model.kind} takes x of width ${model.xDim}`);
-      x = parseRowsText(await readText(c.x, `${what}.csv.x`), c.x, model.xDim);
+      x = await read(c.x, 'x', model.xDim);
     } else if (c.x !== undefined) {
       fail(`${what}.csv.x: the ${model.kind} takes no x`);
     }
-    if (c.target !== undefined) target = parseRowsText(await readText(c.target, `${what}.csv.target`), c.target, 1);
+    if (c.target !== undefined) target = await read(c.target, 'target', 1);
   }
   const rows = y.length / model.yDim;
   if (x !== null && x.length / model.xDim !== rows) fail(`${what}: x has ${x.length / model.xDim} rows but y has ${rows}`);
@@ -331,7 +274,7 @@ export async function modelFromConfig(m: TrainConfig['model']): Promise<EnergyMo
 }
 
 export async function readConfigFile(file: string): Promise<TrainConfig> {
-  const text = await readText(file, '--config');
+  const text = await readInputText(file, `--config ${file}`);
   let raw: unknown;
   try {
     raw = JSON.parse(text);

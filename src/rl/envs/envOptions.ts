@@ -4,24 +4,16 @@
  */
 import * as v from 'valibot';
 import { POSITIVE_INT } from '../../util/numbers.js';
-import { bool, nonEmptyString, num, oneOf, optionsSchema, type OptionsOf } from '../../util/schema.js';
+import { nonEmptyString, num, oneOf, optionsSchema, type OptionsOf } from '../../util/schema.js';
+import { DATA_LOCATION_OPTION_ENTRIES } from '../../data/resolve.js';
 
-/** Where the MuJoCo model files come from (./mujocoFiles.ts). */
+/** Where the MuJoCo model files come from (./mujocoFiles.ts): the data files' options, and MuJoCo's own folder. */
 export const MUJOCO_FILE_OPTION_ENTRIES = {
-  /** Directory with the model files (layout of shared/data/mujoco). */
+  /** Folder of the model files, laid out like shared/data/mujoco (default `ICNN_MUJOCO_DIR`); searched first. */
   mujocoDir: v.optional(nonEmptyString),
-  /** Cache directory for downloaded files. */
-  cacheDir: v.optional(nonEmptyString),
-  /** Download missing files (default true). */
-  download: v.optional(bool),
-  /** Fetch `${mirrorUrl}/${set}/${file}` instead of the GitHub URL (mirrors, tests). */
-  mirrorUrl: v.optional(nonEmptyString),
-  /** Refuse files whose sha256 differs from the recorded one (default true). */
-  checkSha256: v.optional(bool),
-  /** Download timeout in milliseconds (default 60 000). */
-  downloadTimeoutMs: v.optional(num(POSITIVE_INT)),
+  ...DATA_LOCATION_OPTION_ENTRIES,
 };
-/** Where the MuJoCo model files come from: a local directory, or a checked download into the cache. */
+/** Where the MuJoCo model files come from: local folders, the cache, or a checked download into the cache. */
 export type MujocoFileOptions = OptionsOf<typeof MUJOCO_FILE_OPTION_ENTRIES>;
 
 export const MAKE_ENV_OPTIONS = optionsSchema({

@@ -9,7 +9,11 @@
  * - `gymnasium`: Farama-Foundation/Gymnasium at 3f0476a8, the same models rewritten for current MuJoCo.
  *
  * Both sets are MIT-licensed (models derived from MuJoCo 1.31 models, Roboti LLC, author Vikash Kumar).
+ *
+ * In the data files' sources table (../../data/sources.ts) a file's key is `mujoco/<file>` (v1) or
+ * `mujoco/gymnasium/<file>`: the layout of shared/data/mujoco under a data directory and the cache.
  */
+import type { DataSources } from '../../data/sources.js';
 
 export type MujocoModelSet = 'v1' | 'gymnasium';
 
@@ -91,4 +95,28 @@ export function modelSourceFor(file: string, set: MujocoModelSet): { set: Mujoco
   const source = MUJOCO_SOURCES[useSet][file];
   if (source === undefined) throw new Error(`no MuJoCo model source for ${useSet}/${file}`);
   return { set: useSet, source };
+}
+
+/** The key of a model file in a data-files sources table: `mujoco/<file>` (v1) or `mujoco/gymnasium/<file>`. */
+export function mujocoFileKey(set: MujocoModelSet, file: string): string {
+  return set === 'v1' ? `mujoco/${file}` : `mujoco/gymnasium/${file}`;
+}
+
+/** A model file as an entry of a data-files sources table. */
+export function mujocoDataSource(set: MujocoModelSet, source: MujocoModelSource): DataSources[string] {
+  return { url: source.url, sha256: source.sha256, bytes: source.bytes, description: `MuJoCo ${set} model ${source.file}` };
+}
+
+/**
+ * Every model file as a sources table for the `sources` option, fetched from `urlOf(set, file)` (default: the pinned
+ * commits), e.g. `mujocoDataSources((set, file) => mirror + '/' + set + '/' + file)` for a mirror.
+ */
+export function mujocoDataSources(urlOf?: (set: MujocoModelSet, file: string) => string): DataSources {
+  const table: Record<string, DataSources[string]> = {};
+  for (const set of ['v1', 'gymnasium'] as const) {
+    for (const source of Object.values(MUJOCO_SOURCES[set])) {
+      table[mujocoFileKey(set, source.file)] = mujocoDataSource(set, urlOf ? { ...source, url: urlOf(set, source.file) } : source);
+    }
+  }
+  return table;
 }

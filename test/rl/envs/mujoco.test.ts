@@ -403,14 +403,14 @@ test('model files that MuJoCo 3 cannot use are refused with clear errors', async
   // The v1 hopper (global coordinates) in place of the Gymnasium one: MuJoCo 3 refuses it.
   copyFileSync(path.join(MUJOCO_DIR, 'hopper.xml'), path.join(dir, 'gymnasium', 'hopper.xml'));
   await assert.rejects(
-    makeEnv('Hopper', { mujocoDir: dir, checkSha256: false }),
+    makeEnv('Hopper', { mujocoDir: dir, verify: false }),
     (e: unknown) => e instanceof IcnnError && /MuJoCo could not compile hopper\.xml: mjXError/.test(e.message),
   );
   // Another task's model: wrong number of actuators.
   copyFileSync(path.join(MUJOCO_DIR, 'inverted_pendulum.xml'), path.join(dir, 'half_cheetah.xml'));
-  await assert.rejects(makeEnv('HalfCheetah', { mujocoDir: dir, checkSha256: false }), /has 1 actuators .* expected 6/);
+  await assert.rejects(makeEnv('HalfCheetah', { mujocoDir: dir, verify: false }), /has 1 actuators .* expected 6/);
   writeFileSync(path.join(dir, 'reacher.xml'), '<mujoco><worldbody>');
-  await assert.rejects(makeEnv('Reacher', { mujocoDir: dir, checkSha256: false }), /not well-formed XML/);
+  await assert.rejects(makeEnv('Reacher', { mujocoDir: dir, verify: false }), /not well-formed XML/);
 });
 
 test("the 'gymnasium' model set loads the same tasks with the same sizes", async () => {
