@@ -37,6 +37,7 @@ import { probeOutputDir } from '../../util/outputDir.js';
 import { guardCheckpointRoot, guardFinishedOutput } from '../runGuard.js';
 import { cliProgressSink } from '../progressBar.js';
 import { jsonRows, parseRows, readInputText } from '../rows.js';
+import { hashFile } from '../../data/resolve.js';
 import type { ProgressMode } from '../../learning/progress.js';
 
 // ---- config -------------------------------------------------------------------------------------------------
@@ -320,8 +321,7 @@ function fmt(v: number): string {
 
 /** sha256 of a file's bytes, or null when it cannot be read (the data loader then names the problem). */
 async function fileDigest(file: string): Promise<string | null> {
-  const { createHash } = await import('node:crypto');
-  return fs.readFile(file).then((b) => createHash('sha256').update(b).digest('hex'), () => null);
+  return hashFile(file).then((h) => h.sha256, () => null);
 }
 
 /** The files a data source or a saved model reads. */
