@@ -15,12 +15,15 @@ Each case: warm-up runs, then the median of --reps timed runs (time.perf_counter
 """
 import argparse
 import json
+import os
 import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_common  # noqa: E402
 
 
 def mlp(i, h1, h2, o):
@@ -212,13 +215,7 @@ AGENTS = {'ddpg': DDPG, 'naf': NAF, 'icnn': ICNN}
 
 
 def time_case(fn, warmup, reps):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
+    times, _, _ = torch_common.time_runs(fn, warmup, reps)
     return {'median': statistics.median(times), 'min': min(times), 'max': max(times), 'runs': times}
 
 
@@ -241,7 +238,7 @@ def main():
             'update': time_case(lambda: agent.update(s, act, r, s2, d), c['warmup'], c['reps']),
             'act': time_case(lambda: agent.act(one), c['warmup'], c['act_reps']),
         }
-    json.dump(out, sys.stdout)
+    torch_common.print_json(out)
 
 
 if __name__ == '__main__':
