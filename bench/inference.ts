@@ -7,7 +7,7 @@
  *   npm run bench:inference -- --quick      # budgets up to 30, fewer timing repetitions
  *   npm run bench:inference -- --no-torch   # skip the PyTorch timing of the GD loop
  *   npm run bench:inference -- --lp-rows 32 # rows of the BibTeX-sized batch that get the exact LP reference
- *   npm run bench:inference -- --smoke      # plumbing check: toy-size networks, budgets 1, 6, 30, one run each,
+ *   npm run bench:inference -- --smoke      # plumbing check: toy-size networks, budgets 1, 5, 6, 30, one run each,
  *                                           # results to a temporary directory
  *
  * Networks (random weights, seeded): (a) the BibTeX-sized PICNN of §5.2 (x 1836 → y 159, hidden [600, 159], batch
@@ -505,7 +505,7 @@ async function chart(nets: NetResult[], file: string, which: 'f' | 'f − H'): P
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const budgets = args.smoke ? [1, 6, 30] : args.quick ? [1, 2, 3, 5, 6, 10, 20, 30] : [1, 2, 3, 4, 5, 6, 10, 20, 30, 50, 100];
+  const budgets = args.smoke ? [1, 5, 6, 30] : args.quick ? [1, 2, 3, 5, 6, 10, 20, 30] : [1, 2, 3, 4, 5, 6, 10, 20, 30, 50, 100];
   const reps = args.smoke ? 1 : args.quick ? 2 : 5;
   const info = backendInfo();
   const env = {
