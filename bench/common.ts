@@ -36,6 +36,58 @@ export function shownPath(dir: string, file: string): string {
   return dir === RESULTS_DIR ? path.join(path.relative(process.cwd(), dir), file) : path.join(dir, file);
 }
 
+// ---- command line -------------------------------------------------------------------------------------------
+
+/**
+ * Reads a benchmark's command line left to right: `next()` gives the next option, `int`/`number`/`list` read its
+ * value; a bad value goes to the script's `usage` (which prints the message and its usage line, and exits).
+ */
+export class ArgReader {
+  private i = -1;
+  private option = '';
+
+  constructor(private readonly argv: string[], private readonly usage: (msg: string) => never) {}
+
+  next(): string | undefined {
+    this.option = this.argv[++this.i];
+    return this.option;
+  }
+
+  /** The option's value as given. */
+  value(): string | undefined {
+    return this.argv[++this.i];
+  }
+
+  /** The option's value: an integer in [min, max]. */
+  int(min: number, max = Infinity): number {
+    const v = Number(this.argv[++this.i]);
+    if (!Number.isInteger(v) || v < min || v > max) {
+      this.usage(`${this.option} needs an integer ${max === Infinity ? `≥ ${min}` : `in [${min}, ${max}]`}, got ${this.argv[this.i]}`);
+    }
+    return v;
+  }
+
+  /** The option's value: a finite number ≥ min. */
+  number(min: number): number {
+    const v = Number(this.argv[++this.i]);
+    if (!Number.isFinite(v) || v < min) this.usage(`${this.option} needs a number ≥ ${min}, got ${this.argv[this.i]}`);
+    return v;
+  }
+
+  /** The option's value: a non-empty comma-separated list of `allowed` names (a `what` each), in the order given. */
+  list<T extends string>(allowed: readonly T[], what: string): T[] {
+    const list = (this.argv[++this.i] ?? '').split(',').filter((s) => s !== '');
+    for (const m of list) if (!(allowed as readonly string[]).includes(m)) this.usage(`unknown ${what} '${m}'`);
+    if (list.length === 0) this.usage(`${this.option} needs a comma-separated list`);
+    return list as T[];
+  }
+
+  /** The option was not recognized. */
+  unknown(): never {
+    return this.usage(this.option === '--help' || this.option === '-h' ? 'help' : `unknown argument '${this.option}'`);
+  }
+}
+
 // ---- PyTorch ------------------------------------------------------------------------------------------------
 
 /**

@@ -31,7 +31,7 @@ import { argmin, type ArgminOptions, type GdArgminOptions } from '../src/inferen
 import { binaryEntropy } from '../src/inference/entropyDual/numerics.js';
 import { lineChart, svgToPng, writePngAtomic, type Series } from '../src/report/index.js';
 import { writeFileAtomic } from '../src/util/atomicFile.js';
-import { Float32Bundle, INSTALL_CMD, PYTHON, TORCH_CONFIGS, median, resultsDir, runPython, shownPath, torchAvailable } from './common.js';
+import { ArgReader, Float32Bundle, INSTALL_CMD, PYTHON, TORCH_CONFIGS, median, resultsDir, runPython, shownPath, torchAvailable } from './common.js';
 
 /** Gaps below this are plotted at this value (a log axis cannot show 0). */
 const PLOT_FLOOR = 1e-6;
@@ -48,16 +48,13 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { quick: false, smoke: false, torch: true, lpRows: 16 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
+  const r = new ArgReader(argv, usage);
+  for (let arg = r.next(); arg !== undefined; arg = r.next()) {
     if (arg === '--quick') a.quick = true;
     else if (arg === '--smoke') a.smoke = true;
     else if (arg === '--no-torch') a.torch = false;
-    else if (arg === '--lp-rows') {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 1 || v > 128) usage(`--lp-rows needs an integer in [1, 128], got ${argv[i]}`);
-      a.lpRows = v;
-    } else usage(`unknown argument ${arg}`);
+    else if (arg === '--lp-rows') a.lpRows = r.int(1, 128);
+    else r.unknown();
   }
   return a;
 }

@@ -25,7 +25,7 @@ import { createAgent, type AgentKind, type AgentOptions } from '../src/rl/agents
 import { ReplayBuffer } from '../src/rl/replay.js';
 import { Rng } from '../src/util/random.js';
 import { writeFileAtomic } from '../src/util/atomicFile.js';
-import { TORCH_CONFIGS, median, resultsDir, runPython } from './common.js';
+import { ArgReader, TORCH_CONFIGS, median, resultsDir, runPython } from './common.js';
 
 interface Args {
   obs: number;
@@ -58,45 +58,35 @@ const SMOKE: Partial<Args> = {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { obs: 4, act: 1, hidden: [200, 200], batch: 256, actIterations: 10, targetIterations: 10, innerLr: 0.01, innerAdam: 'authors', warmup: 2, reps: 12, actReps: 30, rounds: 3, torch: true, agents: ['ddpg', 'naf', 'icnn'], smoke: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const num = (min: number, int = true): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isFinite(v) || v < min || (int && !Number.isInteger(v))) usage(`${arg} needs a number ≥ ${min}, got ${argv[i]}`);
-      return v;
-    };
+  const r = new ArgReader(argv, usage);
+  for (let arg = r.next(); arg !== undefined; arg = r.next()) {
     switch (arg) {
-      case '--obs': a.obs = num(1); break;
-      case '--act': a.act = num(1); break;
-      case '--batch': a.batch = num(1); break;
-      case '--act-iterations': a.actIterations = num(1); break;
-      case '--target-iterations': a.targetIterations = num(1); break;
-      case '--inner-lr': a.innerLr = num(1e-9, false); break;
+      case '--obs': a.obs = r.int(1); break;
+      case '--act': a.act = r.int(1); break;
+      case '--batch': a.batch = r.int(1); break;
+      case '--act-iterations': a.actIterations = r.int(1); break;
+      case '--target-iterations': a.targetIterations = r.int(1); break;
+      case '--inner-lr': a.innerLr = r.number(1e-9); break;
       case '--inner-adam': {
-        const v = argv[++i];
+        const v = r.value();
         if (v !== 'authors' && v !== 'library') usage(`--inner-adam needs authors or library, got ${v}`);
         a.innerAdam = v;
         break;
       }
-      case '--warmup': a.warmup = num(0); break;
-      case '--reps': a.reps = num(1); break;
-      case '--act-reps': a.actReps = num(1); break;
-      case '--rounds': a.rounds = num(1); break;
+      case '--warmup': a.warmup = r.int(0); break;
+      case '--reps': a.reps = r.int(1); break;
+      case '--act-reps': a.actReps = r.int(1); break;
+      case '--rounds': a.rounds = r.int(1); break;
       case '--no-torch': a.torch = false; break;
       case '--smoke': Object.assign(a, SMOKE); break;
       case '--hidden': {
-        const h = (argv[++i] ?? '').split(',').map(Number);
+        const h = (r.value() ?? '').split(',').map(Number);
         if (h.length !== 2 || h.some((v) => !Number.isInteger(v) || v < 1)) usage('--hidden needs two widths, e.g. 200,200');
         a.hidden = [h[0], h[1]];
         break;
       }
-      case '--agents': {
-        const list = (argv[++i] ?? '').split(',').filter((s) => s !== '');
-        for (const k of list) if (!['ddpg', 'naf', 'icnn'].includes(k)) usage(`unknown agent '${k}'`);
-        a.agents = list as AgentKind[];
-        break;
-      }
-      default: usage(arg === '--help' || arg === '-h' ? 'help' : `unknown argument '${arg}'`);
+      case '--agents': a.agents = r.list(['ddpg', 'naf', 'icnn'] as const, 'agent'); break;
+      default: r.unknown();
     }
   }
   return a;

@@ -19,7 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConvPICNN, PICNN, Rng, VERSION, backendInfo, tf, type EnergyModel } from '../test/helpers/icnn.js';
 import {
-  Float32Bundle, INSTALL_CMD, PYTHON, TORCH_CONFIGS, TorchWorker, banner, chunks, fmtMs, fmtRatio, kernelSummary, loadAvg, machineInfo, markdownTable,
+  ArgReader, Float32Bundle, INSTALL_CMD, PYTHON, TORCH_CONFIGS, TorchWorker, banner, chunks, fmtMs, fmtRatio, kernelSummary, loadAvg, machineInfo, markdownTable,
   printTorchMissing, profileKernels, resultsDir, runPython, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable, torchSetupNote,
   workerEnvs, type KernelStat,
 } from './common.js';
@@ -54,30 +54,19 @@ function usage(msg: string): never {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { quick: false, smoke: false, profile: false, torch: true, check: true, models: [...MODEL_NAMES], warmup: -1, reps: -1, rounds: -1 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const int = (min: number): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < min) usage(`${arg} needs an integer ≥ ${min}, got ${argv[i]}`);
-      return v;
-    };
+  const r = new ArgReader(argv, usage);
+  for (let arg = r.next(); arg !== undefined; arg = r.next()) {
     switch (arg) {
       case '--quick': a.quick = true; break;
       case '--smoke': a.smoke = true; break;
       case '--profile': a.profile = true; break;
       case '--no-torch': a.torch = false; break;
       case '--no-check': a.check = false; break;
-      case '--warmup': a.warmup = int(0); break;
-      case '--reps': a.reps = int(1); break;
-      case '--rounds': a.rounds = int(1); break;
-      case '--models': {
-        const list = (argv[++i] ?? '').split(',').filter((s) => s !== '');
-        for (const m of list) if (!(MODEL_NAMES as string[]).includes(m)) usage(`unknown model '${m}'`);
-        if (list.length === 0) usage('--models needs a comma-separated list');
-        a.models = list as ModelName[];
-        break;
-      }
-      default: usage(arg === '--help' || arg === '-h' ? 'help' : `unknown argument '${arg}'`);
+      case '--warmup': a.warmup = r.int(0); break;
+      case '--reps': a.reps = r.int(1); break;
+      case '--rounds': a.rounds = r.int(1); break;
+      case '--models': a.models = r.list(MODEL_NAMES, 'model'); break;
+      default: r.unknown();
     }
   }
   if (a.warmup < 0) a.warmup = a.smoke ? 0 : a.quick ? 1 : 3;

@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { PICNN, Rng, VERSION, backendInfo, createObjective, tf, type Batch, type Objective } from '../test/helpers/icnn.js';
 import { writeFileAtomic } from '../src/util/atomicFile.js';
 import {
-  Float32Bundle, INSTALL_CMD, PYTHON, banner, fmtMs as fmt, fmtRatio as fmtX, kernelSummary, loadAvg, machineInfo, markdownTable, median,
+  ArgReader, Float32Bundle, INSTALL_CMD, PYTHON, banner, fmtMs as fmt, fmtRatio as fmtX, kernelSummary, loadAvg, machineInfo, markdownTable, median,
   printTorchMissing, profileKernels, r3, resultsDir, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable,
   torchSetupNote, workerEnvs, type KernelStat, type TorchEnv, type TorchWorker,
 } from './common.js';
@@ -86,28 +86,21 @@ function usage(msg: string): never {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { quick: false, smoke: false, profile: false, torch: true, objectives: [...KEYS], warmup: -1, rounds: -1 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const int = (min: number): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < min) usage(`${arg} needs an integer ≥ ${min}, got ${argv[i]}`);
-      return v;
-    };
+  const r = new ArgReader(argv, usage);
+  for (let arg = r.next(); arg !== undefined; arg = r.next()) {
     switch (arg) {
       case '--quick': a.quick = true; break;
       case '--smoke': a.smoke = true; break;
       case '--profile': a.profile = true; break;
       case '--no-torch': a.torch = false; break;
-      case '--warmup': a.warmup = int(0); break;
-      case '--rounds': a.rounds = int(1); break;
+      case '--warmup': a.warmup = r.int(0); break;
+      case '--rounds': a.rounds = r.int(1); break;
       case '--objectives': {
-        const list = (argv[++i] ?? '').split(',').filter((s) => s !== '');
-        for (const m of list) if (!(KEYS as string[]).includes(m)) usage(`unknown objective '${m}'`);
-        if (list.length === 0) usage('--objectives needs a comma-separated list');
+        const list = r.list(KEYS, 'objective');
         a.objectives = KEYS.filter((k) => list.includes(k));
         break;
       }
-      default: usage(arg === '--help' || arg === '-h' ? 'help' : `unknown argument '${arg}'`);
+      default: r.unknown();
     }
   }
   if (a.warmup < 0) a.warmup = a.quick || a.smoke ? 1 : 2;
