@@ -38,6 +38,17 @@ export function shownPath(dir: string, file: string): string {
 
 // ---- command line -------------------------------------------------------------------------------------------
 
+/** The options that `npm run bench` and `npm run bench:training` share (warmup, rounds: -1 until given). */
+export interface RunFlags {
+  quick: boolean;
+  /** Toy sizes and one run of everything on both sides; results go to a temporary directory. */
+  smoke: boolean;
+  profile: boolean;
+  torch: boolean;
+  warmup: number;
+  rounds: number;
+}
+
 /**
  * Reads a benchmark's command line left to right: `next()` gives the next option, `int`/`number`/`list` read its
  * value; a bad value goes to the script's `usage` (which prints the message and its usage line, and exits).
@@ -80,6 +91,19 @@ export class ArgReader {
     for (const m of list) if (!(allowed as readonly string[]).includes(m)) this.usage(`unknown ${what} '${m}'`);
     if (list.length === 0) this.usage(`${this.option} needs a comma-separated list`);
     return list as T[];
+  }
+
+  /** Reads the current option into `a` if it is one of RunFlags'; false if it is not. */
+  runFlag(a: RunFlags): boolean {
+    switch (this.option) {
+      case '--quick': a.quick = true; return true;
+      case '--smoke': a.smoke = true; return true;
+      case '--profile': a.profile = true; return true;
+      case '--no-torch': a.torch = false; return true;
+      case '--warmup': a.warmup = this.int(0); return true;
+      case '--rounds': a.rounds = this.int(1); return true;
+      default: return false;
+    }
   }
 
   /** The option was not recognized. */

@@ -21,7 +21,7 @@ import { ConvPICNN, PICNN, Rng, VERSION, backendInfo, tf, type EnergyModel } fro
 import {
   ArgReader, Float32Bundle, INSTALL_CMD, PYTHON, TORCH_CONFIGS, TorchWorker, banner, chunks, fmtMs, fmtRatio, kernelSummary, loadAvg, machineInfo, markdownTable,
   printTorchMissing, profileKernels, resultsDir, runPython, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable, torchSetupNote,
-  workerEnvs, type KernelStat,
+  workerEnvs, type KernelStat, type RunFlags,
 } from './common.js';
 import { benchGemm, gemmTable, type GemmResult } from './gemm.js';
 import { writeFileAtomic } from '../src/util/atomicFile.js';
@@ -33,17 +33,10 @@ const TORCH_SCRIPT = 'torch_bench.py';
 type ModelName = 'picnn' | 'convPicnn';
 const MODEL_NAMES: ModelName[] = ['picnn', 'convPicnn'];
 
-interface Args {
-  quick: boolean;
-  /** Tiny models and one run of everything on both sides; results go to a temporary directory. */
-  smoke: boolean;
-  profile: boolean;
-  torch: boolean;
+interface Args extends RunFlags {
   check: boolean;
   models: ModelName[];
-  warmup: number;
   reps: number;
-  rounds: number;
 }
 
 function usage(msg: string): never {
@@ -57,16 +50,10 @@ function parseArgs(argv: string[]): Args {
   const r = new ArgReader(argv, usage);
   for (let arg = r.next(); arg !== undefined; arg = r.next()) {
     switch (arg) {
-      case '--quick': a.quick = true; break;
-      case '--smoke': a.smoke = true; break;
-      case '--profile': a.profile = true; break;
-      case '--no-torch': a.torch = false; break;
       case '--no-check': a.check = false; break;
-      case '--warmup': a.warmup = r.int(0); break;
       case '--reps': a.reps = r.int(1); break;
-      case '--rounds': a.rounds = r.int(1); break;
       case '--models': a.models = r.list(MODEL_NAMES, 'model'); break;
-      default: r.unknown();
+      default: if (!r.runFlag(a)) r.unknown();
     }
   }
   if (a.warmup < 0) a.warmup = a.smoke ? 0 : a.quick ? 1 : 3;

@@ -23,7 +23,6 @@ time (OpenBLAS through PyTorch, for bench/gemm.ts).
 function).
 --smoke: the toy-size models of `npm run bench -- --smoke` (a plumbing check).
 """
-import argparse
 import os
 import statistics
 import sys
@@ -190,10 +189,7 @@ def run_gemm(args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--threads', type=int, default=1, help='torch intra-op threads (default 1)')
-    ap.add_argument('--warmup', type=int, default=3)
-    ap.add_argument('--reps', type=int, default=20)
+    ap = torch_common.argument_parser(__doc__, warmup=3, reps=20)
     ap.add_argument('--models', default='', help='comma-separated subset of: ' + ', '.join(MODELS))
     ap.add_argument('--check', default=None, help='directory exported by bench/run.ts: compare instead of timing')
     ap.add_argument('--serve', action='store_true', help='line protocol for bench/run.ts (see serve())')

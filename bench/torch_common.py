@@ -4,6 +4,7 @@ torch_rl.py); the TypeScript half is bench/common.ts.
 The scripts are run by /usr/bin/python3 as `python3 bench/torch_*.py` (so bench/ is first on sys.path); each also
 puts its own directory on sys.path before importing this module, so that it imports from anywhere.
 """
+import argparse
 import json
 import os
 import platform
@@ -11,6 +12,25 @@ import sys
 import time
 
 import torch
+
+
+def argument_parser(doc, warmup=None, reps=None):
+    """A script's command line with the options every script has: --threads, and --warmup / --reps where timed."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--threads', type=int, default=1, help='torch intra-op threads (default 1)')
+    if warmup is not None:
+        ap.add_argument('--warmup', type=int, default=warmup)
+    if reps is not None:
+        ap.add_argument('--reps', type=int, default=reps)
+    return ap
+
+
+def add_gd_arguments(ap):
+    """The momentum GD loop over y, by default the paper's BibTeX setting (30 steps, lr 0.1, momentum 0.3) that
+    bench/inference.ts and bench/training.ts use."""
+    ap.add_argument('--steps', type=int, default=30)
+    ap.add_argument('--lr', type=float, default=0.1)
+    ap.add_argument('--momentum', type=float, default=0.3)
 
 
 def loaded_blas():

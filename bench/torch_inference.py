@@ -17,7 +17,6 @@ and the TypeScript energies at y = 0.5 for the equation check). The loop, from y
 
 Timing: --warmup runs, then the median of --reps runs of the whole loop (context included), time.perf_counter.
 """
-import argparse
 import os
 import statistics
 import sys
@@ -54,14 +53,9 @@ def gd_solve(model, x, steps, lr, mu):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = torch_common.argument_parser(__doc__, warmup=2, reps=5)
     ap.add_argument('--dir', required=True)
-    ap.add_argument('--steps', type=int, default=30)
-    ap.add_argument('--lr', type=float, default=0.1)
-    ap.add_argument('--momentum', type=float, default=0.3)
-    ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--warmup', type=int, default=2)
-    ap.add_argument('--reps', type=int, default=5)
+    torch_common.add_gd_arguments(ap)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 

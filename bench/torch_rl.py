@@ -13,7 +13,6 @@ The networks and steps follow src/rl/agents/*.ts (which follow the authors' RL/s
   act    one greedy action for one observation (DDPG/NAF: a forward pass; ICNN: `act_iterations` Adam steps)
 Each case: warm-up runs, then the median of --reps timed runs (time.perf_counter).
 """
-import argparse
 import json
 import os
 import statistics
@@ -220,9 +219,8 @@ def time_case(fn, warmup, reps):
 
 
 def main():
-    p = argparse.ArgumentParser()
+    p = torch_common.argument_parser(__doc__)
     p.add_argument('--config', required=True, help='JSON: {agents, obs, act, hidden, batch, act_iterations, target_iterations, inner_lr, warmup, reps, act_reps}')
-    p.add_argument('--threads', type=int, default=1)
     args = p.parse_args()
     c = json.loads(args.config)
     torch.set_num_threads(args.threads)

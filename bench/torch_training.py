@@ -27,7 +27,6 @@ batches (x ~4 % ones, y ~1.5 %).
 The first line written is the environment. Without --serve: --warmup / --reps steps, one JSON document on stdout.
 Batches are used in turn (step k trains on batch k mod the number of batches).
 """
-import argparse
 import os
 import statistics
 import sys
@@ -99,16 +98,11 @@ class Trainer:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = torch_common.argument_parser(__doc__, warmup=2, reps=5)
     ap.add_argument('--dir')
     ap.add_argument('--serve', action='store_true')
-    ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--steps', type=int, default=30)
-    ap.add_argument('--lr', type=float, default=0.1)
-    ap.add_argument('--momentum', type=float, default=0.3)
+    torch_common.add_gd_arguments(ap)
     ap.add_argument('--adam-lr', type=float, default=1e-3)
-    ap.add_argument('--warmup', type=int, default=2)
-    ap.add_argument('--reps', type=int, default=5)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)

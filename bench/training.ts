@@ -24,7 +24,7 @@ import { writeFileAtomic } from '../src/util/atomicFile.js';
 import {
   ArgReader, Float32Bundle, INSTALL_CMD, PYTHON, banner, fmtMs as fmt, fmtRatio as fmtX, kernelSummary, loadAvg, machineInfo, markdownTable, median,
   printTorchMissing, profileKernels, r3, resultsDir, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable,
-  torchSetupNote, workerEnvs, type KernelStat, type TorchEnv, type TorchWorker,
+  torchSetupNote, workerEnvs, type KernelStat, type RunFlags, type TorchEnv, type TorchWorker,
 } from './common.js';
 import { benchGemm, gemmTable } from './gemm.js';
 
@@ -67,15 +67,9 @@ const KEYS = OBJECTIVES.map((o) => o.key);
 
 // ---- command line -------------------------------------------------------------------------------------------
 
-interface Args {
-  quick: boolean;
-  /** Toy-size model, one step of each objective on both sides; results go to a temporary directory. */
-  smoke: boolean;
-  profile: boolean;
-  torch: boolean;
+/** --smoke: a toy-size model, one step of each objective on both sides. */
+interface Args extends RunFlags {
   objectives: ObjectiveKey[];
-  warmup: number;
-  rounds: number;
 }
 
 function usage(msg: string): never {
@@ -89,18 +83,12 @@ function parseArgs(argv: string[]): Args {
   const r = new ArgReader(argv, usage);
   for (let arg = r.next(); arg !== undefined; arg = r.next()) {
     switch (arg) {
-      case '--quick': a.quick = true; break;
-      case '--smoke': a.smoke = true; break;
-      case '--profile': a.profile = true; break;
-      case '--no-torch': a.torch = false; break;
-      case '--warmup': a.warmup = r.int(0); break;
-      case '--rounds': a.rounds = r.int(1); break;
       case '--objectives': {
         const list = r.list(KEYS, 'objective');
         a.objectives = KEYS.filter((k) => list.includes(k));
         break;
       }
-      default: r.unknown();
+      default: if (!r.runFlag(a)) r.unknown();
     }
   }
   if (a.warmup < 0) a.warmup = a.quick || a.smoke ? 1 : 2;
