@@ -148,9 +148,11 @@ export function torchAvailable(): { ok: boolean; detail: string } {
   return { ok: true, detail: r.stdout.trim() };
 }
 
-/** Says that PyTorch cannot run and how to install it. */
-export function printTorchMissing(note: string): void {
+/** Says that PyTorch cannot run (`detail`: torchAvailable's) and how to install it; returns the note for the results. */
+export function reportTorchMissing(detail: string): string {
+  const note = `PyTorch is not importable by ${PYTHON} (${detail})`;
   console.log(`\n${note}.\nInstall Debian's PyTorch and OpenBLAS (as root, about a minute):\n  ${INSTALL_CMD}\nContinuing with our side only.\n`);
+  return note;
 }
 
 /** One run of bench/`script` with `args`: its stdout, parsed as one JSON document. Throws with the end of stderr. */

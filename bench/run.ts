@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import { ConvPICNN, PICNN, Rng, VERSION, backendInfo, tf, type EnergyModel } from '../test/helpers/icnn.js';
 import {
   ArgReader, Float32Bundle, INSTALL_CMD, PYTHON, TORCH_CONFIGS, TorchWorker, banner, chunks, fmtMs, fmtRatio, kernelSummary, loadAvg, machineInfo, markdownTable,
-  printTorchMissing, profileKernels, resultsDir, runPython, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable, torchSetupNote,
+  reportTorchMissing, profileKernels, resultsDir, runPython, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable, torchSetupNote,
   workerEnvs, type KernelStat, type RunFlags,
 } from './common.js';
 import { benchGemm, gemmTable, type GemmResult } from './gemm.js';
@@ -286,8 +286,7 @@ async function main(): Promise<void> {
     const t = torchAvailable();
     torchOk = t.ok;
     if (!t.ok) {
-      torchNote = `PyTorch is not importable by ${PYTHON} (${t.detail})`;
-      printTorchMissing(torchNote);
+      torchNote = reportTorchMissing(t.detail);
     } else {
       console.log(`PyTorch ${t.detail} (${PYTHON})`);
     }

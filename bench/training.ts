@@ -23,7 +23,7 @@ import { PICNN, Rng, VERSION, backendInfo, createObjective, tf, type Batch, type
 import { writeFileAtomic } from '../src/util/atomicFile.js';
 import {
   ArgReader, Float32Bundle, INSTALL_CMD, PYTHON, banner, fmtMs as fmt, fmtRatio as fmtX, kernelSummary, loadAvg, machineInfo, markdownTable, median,
-  printTorchMissing, profileKernels, r3, resultsDir, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable,
+  reportTorchMissing, profileKernels, r3, resultsDir, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable,
   torchSetupNote, workerEnvs, type KernelStat, type RunFlags, type TorchEnv, type TorchWorker,
 } from './common.js';
 import { benchGemm, gemmTable } from './gemm.js';
@@ -263,8 +263,7 @@ async function main(): Promise<void> {
   else {
     const t = torchAvailable();
     if (!t.ok) {
-      torchNote = `PyTorch is not importable by ${PYTHON} (${t.detail})`;
-      printTorchMissing(torchNote);
+      torchNote = reportTorchMissing(t.detail);
     } else {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icnn-bench-training-'));
       exportForTorch(ugTrainer.model, data, dir);
