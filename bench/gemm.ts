@@ -4,14 +4,10 @@
  * reference, and OpenBLAS through PyTorch (`torch.mm`, bench/torch_bench.py --gemm) at 1 and 2 threads, in the same
  * run. Used by `npm run bench` and `npm run bench:training`.
  */
-import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { backendInfo, setBackend, tf } from '../test/helpers/icnn.js';
 import { disableNativeKernels, enableNativeKernels } from '../src/backend/nativeKernels.js';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
+import { runPython, torchThreadEnv } from './common.js';
 
 export interface GemmShape {
   label: string;
@@ -27,6 +23,12 @@ export const PICNN_GEMM_SHAPES: GemmShape[] = [
   { label: 'z-path forward', m: 128, k: 600, n: 159 },
   { label: 'y-path forward / inner GD step', m: 128, k: 159, n: 600 },
   { label: 'z-path weight gradient', m: 600, k: 128, n: 159 },
+];
+
+/** --smoke: two small products, to check the plumbing. */
+const SMOKE_GEMM_SHAPES: GemmShape[] = [
+  { label: 'smoke forward', m: 4, k: 12, n: 8 },
+  { label: 'smoke weight gradient', m: 12, k: 4, n: 8 },
 ];
 
 export interface GemmResult extends GemmShape {
@@ -65,28 +67,29 @@ function timeOurs(s: GemmShape, minTotalMs: number): number {
 }
 
 /** OpenBLAS through PyTorch at `threads` threads; null (with the reason printed) when PyTorch cannot run. */
-function timeTorch(python: string, shapes: GemmShape[], threads: number): number[] | null {
-  const env = threads === 1
-    ? { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' }
-    : { OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE' };
+function timeTorch(shapes: GemmShape[], threads: number): number[] | null {
   const spec = shapes.map((s) => `${s.m},${s.k},${s.n}`).join(';');
-  const r = spawnSync(python, [path.join(HERE, 'torch_bench.py'), '--gemm', spec, '--threads', String(threads)], {
-    encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', ...env },
-  });
-  if (r.status !== 0) {
-    console.log(`GEMM: PyTorch (${threads} thread(s)) failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
+  try {
+    return (runPython('torch_bench.py', ['--gemm', spec, '--threads', String(threads)], torchThreadEnv(threads)) as { gflops: number[] }).gflops;
+  } catch (e) {
+    console.log(`GEMM: PyTorch (${threads} thread(s)) failed: ${(e as Error).message}`);
     return null;
   }
-  return (JSON.parse(r.stdout) as { gflops: number[] }).gflops;
 }
 
-export async function benchGemm(python: string | null, shapes = PICNN_GEMM_SHAPES, minTotalMs = 300): Promise<GemmResult[]> {
+/**
+ * GFLOP/s of the PICNN's shapes (--smoke: SMOKE_GEMM_SHAPES, minimal repetitions): ours, the wasm kernel's and, when
+ * `torch`, OpenBLAS's through PyTorch at 1 and 2 threads.
+ */
+export async function benchGemm(torch: boolean, smoke = false): Promise<GemmResult[]> {
+  const shapes = smoke ? SMOKE_GEMM_SHAPES : PICNN_GEMM_SHAPES;
+  const minTotalMs = smoke ? 0 : 300;
   const previous = backendInfo().name;
   await setBackend('wasm');
   const nativeOn = backendInfo().native.enabled;
   const results: GemmResult[] = [];
-  const torch1 = python === null ? null : timeTorch(python, shapes, 1);
-  const torch2 = python === null ? null : timeTorch(python, shapes, 2);
+  const torch1 = torch ? timeTorch(shapes, 1) : null;
+  const torch2 = torch ? timeTorch(shapes, 2) : null;
   shapes.forEach((s, i) => {
     const ours = timeOurs(s, minTotalMs);
     let wasm: number | null = null;

@@ -7,6 +7,8 @@
  *   npm run bench:inference -- --quick      # budgets up to 30, fewer timing repetitions
  *   npm run bench:inference -- --no-torch   # skip the PyTorch timing of the GD loop
  *   npm run bench:inference -- --lp-rows 32 # rows of the BibTeX-sized batch that get the exact LP reference
+ *   npm run bench:inference -- --smoke      # plumbing check: toy-size networks, budgets 1, 5, 6, 30, one run each,
+ *                                           # results to a temporary directory
  *
  * Networks (random weights, seeded): (a) the BibTeX-sized PICNN of §5.2 (x 1836 → y 159, hidden [600, 159], batch
  * norm on the u-path), x sparse binary like bag-of-words, batch 128; (b) a mid-size PICNN (x 50 → y 20, hidden
@@ -21,21 +23,16 @@
  *
  * Writes bench/results/inference.json, inference.md, inference-gap.png and inference-entropy-gap.png (atomically).
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PICNN, Rng, VERSION, backendInfo, tf } from '../test/helpers/icnn.js';
 import { argmin, type ArgminOptions, type GdArgminOptions } from '../src/inference/argmin.js';
 import { binaryEntropy } from '../src/inference/entropyDual/numerics.js';
 import { lineChart, svgToPng, writePngAtomic, type Series } from '../src/report/index.js';
 import { writeFileAtomic } from '../src/util/atomicFile.js';
+import { ArgReader, Float32Bundle, INSTALL_CMD, PYTHON, TORCH_CONFIGS, median, resultsDir, runPython, shownPath, torchAvailable } from './common.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const RESULTS = path.join(HERE, 'results');
-const PYTHON = process.env.ICNN_BENCH_PYTHON ?? '/usr/bin/python3';
-const TORCH_SCRIPT = path.join(HERE, 'torch_inference.py');
 /** Gaps below this are plotted at this value (a log axis cannot show 0). */
 const PLOT_FLOOR = 1e-6;
 
@@ -43,27 +40,27 @@ const PLOT_FLOOR = 1e-6;
 
 interface Args {
   quick: boolean;
+  /** Toy-size networks, few budgets, one run each; results go to a temporary directory. */
+  smoke: boolean;
   torch: boolean;
   lpRows: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, torch: true, lpRows: 16 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
+  const a: Args = { quick: false, smoke: false, torch: true, lpRows: 16 };
+  const r = new ArgReader(argv, usage);
+  for (let arg = r.next(); arg !== undefined; arg = r.next()) {
     if (arg === '--quick') a.quick = true;
+    else if (arg === '--smoke') a.smoke = true;
     else if (arg === '--no-torch') a.torch = false;
-    else if (arg === '--lp-rows') {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 1 || v > 128) usage(`--lp-rows needs an integer in [1, 128], got ${argv[i]}`);
-      a.lpRows = v;
-    } else usage(`unknown argument ${arg}`);
+    else if (arg === '--lp-rows') a.lpRows = r.int(1, 128);
+    else r.unknown();
   }
   return a;
 }
 
 function usage(msg: string): never {
-  console.error(`bench:inference: ${msg}\nusage: npm run bench:inference -- [--quick] [--no-torch] [--lp-rows N]`);
+  console.error(`bench:inference: ${msg}\nusage: npm run bench:inference -- [--quick] [--smoke] [--no-torch] [--lp-rows N]`);
   process.exit(2);
 }
 
@@ -100,6 +97,12 @@ const NETS: NetSpec[] = [
   },
 ];
 
+/** --smoke: the same two networks at toy size. */
+const SMOKE_NETS: NetSpec[] = [
+  { ...NETS[0], label: 'BibTeX-like PICNN, smoke size', batch: 8, options: { xDim: 12, yDim: 5, hidden: [8, 5], batchNorm: true, seed: 1 } },
+  { ...NETS[1], label: 'mid-size PICNN, smoke size', batch: 6, options: { xDim: 4, yDim: 3, hidden: [6, 6], seed: 2 }, gapRows: () => 6 },
+];
+
 interface MethodSpec {
   key: string;
   label: string;
@@ -128,11 +131,6 @@ function methodsFor(adamLr: number): MethodSpec[] {
 // ---- helpers ------------------------------------------------------------------------------------------------
 
 const mean = (a: ArrayLike<number>) => Array.from(a).reduce((s, v) => s + v, 0) / a.length;
-function median(a: ArrayLike<number>): number {
-  const s = Array.from(a).sort((p, q) => p - q);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 const r6 = (v: number) => Number(v.toPrecision(6));
 
 /** f(ŷ) − H(ŷ) per row (binary entropy on the unit box). */
@@ -193,22 +191,14 @@ interface TorchResult {
 }
 
 function exportForTorch(model: PICNN, x: tf.Tensor2D, dir: string): void {
-  const parts: Float32Array[] = [];
-  const tensors: Record<string, { offset: number; size: number }> = {};
-  let offset = 0;
-  const put = (name: string, data: Float32Array) => {
-    tensors[name] = { offset, size: data.length };
-    parts.push(data);
-    offset += data.length;
-  };
-  for (const p of model.parameters()) put(p.name, p.variable.dataSync() as Float32Array);
-  put('__x', x.dataSync() as Float32Array);
+  const bundle = new Float32Bundle();
+  bundle.putParameters(model);
+  bundle.put('__x', x.dataSync() as Float32Array);
   const half = tf.fill([x.shape[0], model.yDim], 0.5) as tf.Tensor2D;
   const e = model.energy(x, half);
-  put('__energyHalf', Float32Array.from(e.dataSync()));
+  bundle.put('__energyHalf', Float32Array.from(e.dataSync()));
   tf.dispose([half, e]);
-  fs.writeFileSync(path.join(dir, 'model.bin'), Buffer.concat(parts.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength))));
-  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ batch: x.shape[0], totalFloats: offset, tensors, config: model.config }));
+  bundle.write(dir, 'model', { batch: x.shape[0], config: model.config });
 }
 
 /**
@@ -217,11 +207,8 @@ function exportForTorch(model: PICNN, x: tf.Tensor2D, dir: string): void {
  */
 async function compareWithTorch(model: PICNN, x: tf.Tensor2D, options: GdArgminOptions, steps: number, reps: number, rounds: number):
   Promise<Record<string, unknown>> {
-  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    return { error: `PyTorch is not available to ${PYTHON} (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}); ` +
-      'install: apt-get install -y --no-install-recommends python3-torch python3-numpy libopenblas0-pthread' };
-  }
+  const probe = torchAvailable();
+  if (!probe.ok) return { error: `PyTorch is not available to ${PYTHON} (${probe.detail}); install: ${INSTALL_CMD}` };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icnn-bench-inference-'));
   try {
     exportForTorch(model, x, dir);
@@ -237,13 +224,12 @@ async function compareWithTorch(model: PICNN, x: tf.Tensor2D, options: GdArgminO
         best = r.energy;
         r.y.dispose();
       }
-      const r = spawnSync(PYTHON, [TORCH_SCRIPT, '--dir', dir, '--steps', String(steps), '--lr', String(options.learningRate),
-        '--momentum', String(options.momentum), '--threads', '1', '--reps', String(reps)], {
-        encoding: 'utf8', maxBuffer: 64 << 20,
-        env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
-      });
-      if (r.status !== 0) return { error: `torch_inference.py failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` };
-      torch = JSON.parse(r.stdout) as TorchResult;
+      try {
+        torch = runPython('torch_inference.py', ['--dir', dir, '--steps', String(steps), '--lr', String(options.learningRate),
+          '--momentum', String(options.momentum), '--threads', '1', '--reps', String(reps)], TORCH_CONFIGS[0].env) as TorchResult;
+      } catch (e) {
+        return { error: (e as Error).message };
+      }
       theirs.push(...torch.timesMs);
     }
     const diff = Math.max(...torch!.bestEnergy.map((e, i) => Math.abs(e - best![i]) / Math.max(1, Math.abs(best![i]))));
@@ -390,7 +376,7 @@ async function benchNet(net: NetSpec, args: Args, budgets: number[], reps: numbe
 
   if (net.key === 'bibtex' && args.torch) {
     // Our GD loop vs PyTorch's: batch 128, 30 momentum steps (the paper's lr 0.1, μ 0.3).
-    const t = await compareWithTorch(model, xAll, opts('gd-momentum') as GdArgminOptions, 30, reps, args.quick ? 1 : 3);
+    const t = await compareWithTorch(model, xAll, opts('gd-momentum') as GdArgminOptions, 30, reps, args.quick || args.smoke ? 1 : 3);
     result.torch = t;
     if ('error' in t) console.log(`  PyTorch: ${String(t.error)}`);
     else {
@@ -516,8 +502,8 @@ async function chart(nets: NetResult[], file: string, which: 'f' | 'f − H'): P
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const budgets = args.quick ? [1, 2, 3, 5, 6, 10, 20, 30] : [1, 2, 3, 4, 5, 6, 10, 20, 30, 50, 100];
-  const reps = args.quick ? 2 : 5;
+  const budgets = args.smoke ? [1, 5, 6, 30] : args.quick ? [1, 2, 3, 5, 6, 10, 20, 30] : [1, 2, 3, 4, 5, 6, 10, 20, 30, 50, 100];
+  const reps = args.smoke ? 1 : args.quick ? 2 : 5;
   const info = backendInfo();
   const env = {
     date: new Date().toISOString(), icnn: VERSION, backend: `${info.name}${info.simd ? ' (SIMD)' : ''}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`,
@@ -526,15 +512,15 @@ async function main(): Promise<void> {
   console.log(`bench:inference: icnn ${VERSION}, ${env.backend}, ${env.cpu}; budgets ${budgets.join(', ')}`);
   const t0 = performance.now();
   const nets: NetResult[] = [];
-  for (const net of NETS) nets.push(await benchNet(net, args, budgets, reps));
+  for (const net of args.smoke ? SMOKE_NETS : NETS) nets.push(await benchNet(net, args, budgets, reps));
   const seconds = (performance.now() - t0) / 1000;
   console.log(`\ntotal ${seconds.toFixed(0)} s`);
-  fs.mkdirSync(RESULTS, { recursive: true });
-  await writeFileAtomic(path.join(RESULTS, 'inference.json'), `${JSON.stringify({ env: { ...env, seconds }, budgets, nets }, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? r6(v) : v), 1)}\n`);
-  await writeFileAtomic(path.join(RESULTS, 'inference.md'), markdown(nets, env, budgets));
-  await chart(nets, path.join(RESULTS, 'inference-gap.png'), 'f');
-  await chart(nets, path.join(RESULTS, 'inference-entropy-gap.png'), 'f − H');
-  console.log(`wrote ${['inference.json', 'inference.md', 'inference-gap.png', 'inference-entropy-gap.png'].map((f) => path.join('bench/results', f)).join(', ')}`);
+  const out = resultsDir(args.smoke);
+  await writeFileAtomic(path.join(out, 'inference.json'), `${JSON.stringify({ env: { ...env, seconds }, budgets, nets }, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? r6(v) : v), 1)}\n`);
+  await writeFileAtomic(path.join(out, 'inference.md'), markdown(nets, env, budgets));
+  await chart(nets, path.join(out, 'inference-gap.png'), 'f');
+  await chart(nets, path.join(out, 'inference-entropy-gap.png'), 'f − H');
+  console.log(`wrote ${['inference.json', 'inference.md', 'inference-gap.png', 'inference-entropy-gap.png'].map((f) => shownPath(out, f)).join(', ')}`);
 }
 
 await main();

@@ -7,6 +7,8 @@
  *   npx tsx bench/rl.ts --obs 17 --act 6                  # HalfCheetah sizes
  *   npx tsx bench/rl.ts --obs 17 --act 6 --inner-adam library --act-iterations 40 --target-iterations 20 --inner-lr 0.05
  *   npx tsx bench/rl.ts --batch 64 --no-torch --reps 10
+ *   npx tsx bench/rl.ts --smoke                           # plumbing check: hidden 8,8, batch 8, 2 inner iterations,
+ *                                                         # one run each, results to a temporary directory
  *
  * ICNN: the TD target needs argmin_a' of the target network's −Q̃ on the whole minibatch (`--target-iterations`
  * Adam steps through tfjs), and acting needs the same for one state (`--act-iterations`, the plain-JS oracle of
@@ -16,19 +18,14 @@
  * ICNN-to-DDPG ratio of the cost of one environment step (one action plus one update). Rounds alternate our side and PyTorch's (`--rounds`), so that other load on the machine
  * affects both alike. Writes bench/results/rl.json and bench/results/rl.md (atomically) and prints the table.
  */
-import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { backendInfo, tf } from '../test/helpers/icnn.js';
 import { createAgent, type AgentKind, type AgentOptions } from '../src/rl/agents/index.js';
 import { ReplayBuffer } from '../src/rl/replay.js';
 import { Rng } from '../src/util/random.js';
 import { writeFileAtomic } from '../src/util/atomicFile.js';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const RESULTS = path.join(HERE, 'results');
-const PYTHON = process.env.ICNN_BENCH_PYTHON ?? '/usr/bin/python3';
+import { ArgReader, TORCH_CONFIGS, median, resultsDir, runPython } from './common.js';
 
 interface Args {
   obs: number;
@@ -45,54 +42,51 @@ interface Args {
   rounds: number;
   torch: boolean;
   agents: AgentKind[];
+  smoke: boolean;
 }
 
 function usage(msg: string): never {
   console.error(`bench/rl: ${msg}\nusage: npx tsx bench/rl.ts [--obs N] [--act N] [--hidden L1,L2] [--batch N] [--act-iterations N] ` +
-    '[--target-iterations N] [--inner-lr X] [--inner-adam authors|library] [--warmup N] [--reps N] [--act-reps N] [--rounds N] [--agents ddpg,naf,icnn] [--no-torch]');
+    '[--target-iterations N] [--inner-lr X] [--inner-adam authors|library] [--warmup N] [--reps N] [--act-reps N] [--rounds N] [--agents ddpg,naf,icnn] [--no-torch] [--smoke]');
   process.exit(2);
 }
 
+/** --smoke: toy sizes and one run of everything (options after --smoke still apply). */
+const SMOKE: Partial<Args> = {
+  hidden: [8, 8], batch: 8, actIterations: 2, targetIterations: 2, warmup: 1, reps: 1, actReps: 1, rounds: 1, smoke: true,
+};
+
 function parseArgs(argv: string[]): Args {
-  const a: Args = { obs: 4, act: 1, hidden: [200, 200], batch: 256, actIterations: 10, targetIterations: 10, innerLr: 0.01, innerAdam: 'authors', warmup: 2, reps: 12, actReps: 30, rounds: 3, torch: true, agents: ['ddpg', 'naf', 'icnn'] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const num = (min: number, int = true): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isFinite(v) || v < min || (int && !Number.isInteger(v))) usage(`${arg} needs a number ≥ ${min}, got ${argv[i]}`);
-      return v;
-    };
+  const a: Args = { obs: 4, act: 1, hidden: [200, 200], batch: 256, actIterations: 10, targetIterations: 10, innerLr: 0.01, innerAdam: 'authors', warmup: 2, reps: 12, actReps: 30, rounds: 3, torch: true, agents: ['ddpg', 'naf', 'icnn'], smoke: false };
+  const r = new ArgReader(argv, usage);
+  for (let arg = r.next(); arg !== undefined; arg = r.next()) {
     switch (arg) {
-      case '--obs': a.obs = num(1); break;
-      case '--act': a.act = num(1); break;
-      case '--batch': a.batch = num(1); break;
-      case '--act-iterations': a.actIterations = num(1); break;
-      case '--target-iterations': a.targetIterations = num(1); break;
-      case '--inner-lr': a.innerLr = num(1e-9, false); break;
+      case '--obs': a.obs = r.int(1); break;
+      case '--act': a.act = r.int(1); break;
+      case '--batch': a.batch = r.int(1); break;
+      case '--act-iterations': a.actIterations = r.int(1); break;
+      case '--target-iterations': a.targetIterations = r.int(1); break;
+      case '--inner-lr': a.innerLr = r.number(1e-9); break;
       case '--inner-adam': {
-        const v = argv[++i];
+        const v = r.value();
         if (v !== 'authors' && v !== 'library') usage(`--inner-adam needs authors or library, got ${v}`);
         a.innerAdam = v;
         break;
       }
-      case '--warmup': a.warmup = num(0); break;
-      case '--reps': a.reps = num(1); break;
-      case '--act-reps': a.actReps = num(1); break;
-      case '--rounds': a.rounds = num(1); break;
+      case '--warmup': a.warmup = r.int(0); break;
+      case '--reps': a.reps = r.int(1); break;
+      case '--act-reps': a.actReps = r.int(1); break;
+      case '--rounds': a.rounds = r.int(1); break;
       case '--no-torch': a.torch = false; break;
+      case '--smoke': Object.assign(a, SMOKE); break;
       case '--hidden': {
-        const h = (argv[++i] ?? '').split(',').map(Number);
+        const h = (r.value() ?? '').split(',').map(Number);
         if (h.length !== 2 || h.some((v) => !Number.isInteger(v) || v < 1)) usage('--hidden needs two widths, e.g. 200,200');
         a.hidden = [h[0], h[1]];
         break;
       }
-      case '--agents': {
-        const list = (argv[++i] ?? '').split(',').filter((s) => s !== '');
-        for (const k of list) if (!['ddpg', 'naf', 'icnn'].includes(k)) usage(`unknown agent '${k}'`);
-        a.agents = list as AgentKind[];
-        break;
-      }
-      default: usage(arg === '--help' || arg === '-h' ? 'help' : `unknown argument '${arg}'`);
+      case '--agents': a.agents = r.list(['ddpg', 'naf', 'icnn'] as const, 'agent'); break;
+      default: r.unknown();
     }
   }
   return a;
@@ -106,10 +100,7 @@ interface Timing {
 }
 
 function summarizeRuns(runs: number[]): Timing {
-  const sorted = [...runs].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return { median, min: sorted[0], max: sorted[sorted.length - 1], runs };
+  return { median: median(runs), min: Math.min(...runs), max: Math.max(...runs), runs };
 }
 
 async function timeCase(fn: () => Promise<unknown>, warmup: number, reps: number): Promise<Timing> {
@@ -163,11 +154,11 @@ function torch(a: Args, reps: number, actReps: number): { cases: Cases; torch: s
     agents: a.agents, obs: a.obs, act: a.act, hidden: a.hidden, batch: a.batch, act_iterations: a.actIterations,
     target_iterations: a.targetIterations, inner_lr: a.innerLr, authors: a.innerAdam === 'authors', warmup: a.warmup, reps, act_reps: actReps,
   };
-  const r = spawnSync(PYTHON, [path.join(HERE, 'torch_rl.py'), '--config', JSON.stringify(config), '--threads', '1'], {
-    encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' }, timeout: 1_800_000,
-  });
-  if (r.status !== 0) return { error: `${PYTHON} bench/torch_rl.py failed (${r.status}): ${(r.stderr || String(r.error)).trim().slice(-400)}` };
-  return JSON.parse(r.stdout);
+  try {
+    return runPython('torch_rl.py', ['--config', JSON.stringify(config), '--threads', '1'], TORCH_CONFIGS[0].env, 1_800_000) as { cases: Cases; torch: string };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
 }
 
 async function main(): Promise<void> {
@@ -235,9 +226,11 @@ async function main(): Promise<void> {
   if ('error' in theirs) lines.push('', `PyTorch: ${theirs.error}`);
   const md = `${lines.join('\n')}\n`;
   const record = { args: a, load, backend: backendInfo(), tfjs: tf.version.tfjs, node: process.version, ours: mine, torch: theirs };
-  await writeFileAtomic(path.join(RESULTS, 'rl.json'), `${JSON.stringify(record, null, 2)}\n`);
-  await writeFileAtomic(path.join(RESULTS, 'rl.md'), md);
+  const out = resultsDir(a.smoke);
+  await writeFileAtomic(path.join(out, 'rl.json'), `${JSON.stringify(record, null, 2)}\n`);
+  await writeFileAtomic(path.join(out, 'rl.md'), md);
   process.stdout.write(md);
+  if (a.smoke) console.log(`(--smoke) wrote ${path.join(out, 'rl.json')}, ${path.join(out, 'rl.md')}`);
 }
 
 await main();

@@ -8,80 +8,57 @@
  *   npm run bench -- --no-torch   # our side only
  *   npm run bench -- --no-check   # skip the TypeScript/PyTorch cross-check of the model equations
  *   npm run bench -- --models picnn,convPicnn --reps 30 --warmup 5 --rounds 5
+ *   npm run bench -- --smoke      # plumbing check: tiny models, every case once, results to a temporary directory
  *
  * Our runs and PyTorch's are interleaved case by case, in rounds (ours, torch 1 thread, torch 2 threads, repeat),
  * so that other load on the machine affects both sides alike. Writes bench/results/<model>.json and
  * bench/results/summary.md (each atomically) and prints the summary table. See bench/README.md.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { ConvPICNN, PICNN, Rng, VERSION, backendInfo, tf, type EnergyModel } from '../test/helpers/icnn.js';
+import {
+  ArgReader, Float32Bundle, INSTALL_CMD, PYTHON, TORCH_CONFIGS, TorchWorker, banner, chunks, fmtMs, fmtRatio, kernelSummary, loadAvg, machineInfo, markdownTable,
+  reportTorchMissing, profileKernels, resultsDir, runPython, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable, torchSetupNote,
+  workerEnvs, type KernelStat, type RunFlags,
+} from './common.js';
 import { benchGemm, gemmTable, type GemmResult } from './gemm.js';
+import { writeFileAtomic } from '../src/util/atomicFile.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const RESULTS = path.join(HERE, 'results');
-const PYTHON = process.env.ICNN_BENCH_PYTHON ?? '/usr/bin/python3';
-const TORCH_SCRIPT = path.join(HERE, 'torch_bench.py');
-/** Environment of every Python process: no __pycache__ written into bench/. */
-const PY_ENV = { PYTHONDONTWRITEBYTECODE: '1' };
-const INSTALL_CMD = 'apt-get update && apt-get install -y --no-install-recommends python3-torch python3-numpy libopenblas0-pthread';
+const TORCH_SCRIPT = 'torch_bench.py';
 
 // ---- command line -------------------------------------------------------------------------------------------
 
 type ModelName = 'picnn' | 'convPicnn';
 const MODEL_NAMES: ModelName[] = ['picnn', 'convPicnn'];
 
-interface Args {
-  quick: boolean;
-  profile: boolean;
-  torch: boolean;
+interface Args extends RunFlags {
   check: boolean;
   models: ModelName[];
-  warmup: number;
   reps: number;
-  rounds: number;
 }
 
 function usage(msg: string): never {
-  console.error(`bench: ${msg}\nusage: npm run bench -- [--quick] [--profile] [--no-torch] [--no-check] ` +
+  console.error(`bench: ${msg}\nusage: npm run bench -- [--quick] [--smoke] [--profile] [--no-torch] [--no-check] ` +
     `[--models ${MODEL_NAMES.join(',')}] [--warmup N] [--reps N] [--rounds N]`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, profile: false, torch: true, check: true, models: [...MODEL_NAMES], warmup: -1, reps: -1, rounds: -1 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const int = (min: number): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < min) usage(`${arg} needs an integer ≥ ${min}, got ${argv[i]}`);
-      return v;
-    };
+  const a: Args = { quick: false, smoke: false, profile: false, torch: true, check: true, models: [...MODEL_NAMES], warmup: -1, reps: -1, rounds: -1 };
+  const r = new ArgReader(argv, usage);
+  for (let arg = r.next(); arg !== undefined; arg = r.next()) {
     switch (arg) {
-      case '--quick': a.quick = true; break;
-      case '--profile': a.profile = true; break;
-      case '--no-torch': a.torch = false; break;
       case '--no-check': a.check = false; break;
-      case '--warmup': a.warmup = int(0); break;
-      case '--reps': a.reps = int(1); break;
-      case '--rounds': a.rounds = int(1); break;
-      case '--models': {
-        const list = (argv[++i] ?? '').split(',').filter((s) => s !== '');
-        for (const m of list) if (!(MODEL_NAMES as string[]).includes(m)) usage(`unknown model '${m}'`);
-        if (list.length === 0) usage('--models needs a comma-separated list');
-        a.models = list as ModelName[];
-        break;
-      }
-      default: usage(arg === '--help' || arg === '-h' ? 'help' : `unknown argument '${arg}'`);
+      case '--reps': a.reps = r.int(1); break;
+      case '--models': a.models = r.list(MODEL_NAMES, 'model'); break;
+      default: if (!r.runFlag(a)) r.unknown();
     }
   }
-  if (a.warmup < 0) a.warmup = a.quick ? 1 : 3;
-  if (a.reps < 0) a.reps = a.quick ? 6 : 20;
-  if (a.rounds < 0) a.rounds = a.quick ? 2 : 5;
+  if (a.warmup < 0) a.warmup = a.smoke ? 0 : a.quick ? 1 : 3;
+  if (a.reps < 0) a.reps = a.smoke ? 1 : a.quick ? 6 : 20;
+  if (a.rounds < 0) a.rounds = a.smoke ? 1 : a.quick ? 2 : 5;
   a.rounds = Math.min(a.rounds, a.reps);
   return a;
 }
@@ -107,6 +84,20 @@ const SPECS: Record<ModelName, ModelSpec> = {
     label: 'ConvPICNN, Olivetti (64×32 halves, DQN convs + FC 512, u-path BN), batch 70',
     batch: 70,
     build: () => new ConvPICNN({ xShape: [64, 32, 1], yShape: [64, 32, 1], absScale: 0.5 }),
+  },
+};
+
+/** --smoke: the same kinds of model at toy size (torch_bench.py --smoke builds the same ones). */
+const SMOKE_SPECS: Record<ModelName, ModelSpec> = {
+  picnn: {
+    name: 'picnn', label: 'PICNN, smoke size (x 12, y 5, hidden 8-5, u-path BN), batch 4', batch: 4,
+    build: () => new PICNN({ xDim: 12, yDim: 5, hidden: [8, 5], uHidden: [8, 5], batchNorm: true }),
+  },
+  convPicnn: {
+    name: 'convPicnn', label: 'ConvPICNN, smoke size (16×8 halves, convs 4@3/2 4@3/1 + FC 16, u-path BN), batch 3', batch: 3,
+    build: () => new ConvPICNN({
+      xShape: [16, 8, 1], yShape: [16, 8, 1], conv: [{ filters: 4, kernel: 3, stride: 2 }, { filters: 4, kernel: 3, stride: 1 }], fcHidden: [16], absScale: 0.5,
+    }),
   },
 };
 
@@ -180,21 +171,8 @@ function caseFn(model: EnergyModel, inp: Inputs, name: CaseName): () => void {
 
 // ---- timing -------------------------------------------------------------------------------------------------
 
-interface Timing {
-  medianMs: number;
-  minMs: number;
-  maxMs: number;
-  reps: number;
-  /** Every timed run, in order (wall clock). */
-  timesMs: number[];
-  /**
-   * Median CPU time of the process per run (user + system). For single-threaded code it equals the wall time on
-   * an idle machine and is not inflated by other processes taking the cores, so it compares 1-thread runs fairly
-   * on a busy machine. (For PyTorch with 2 threads it adds up both threads: not a duration.)
-   */
-  cpuMedianMs: number;
-  cpuTimesMs: number[];
-}
+/** Wall-clock and CPU times of a case's timed runs (see common.summarizeTimes). */
+type Timing = ReturnType<typeof summarize>;
 
 interface OurTiming extends Timing {
   /** tf.memory().numTensors before the first (warm-up) run, and after every run. */
@@ -203,43 +181,18 @@ interface OurTiming extends Timing {
   numTensorsConstant: boolean;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function summarize(times: number[], cpu: number[]): Timing {
-  const r = (t: number) => Number(t.toFixed(3));
-  return {
-    medianMs: r(median(times)), minMs: r(Math.min(...times)), maxMs: r(Math.max(...times)), reps: times.length, timesMs: times.map(r),
-    cpuMedianMs: r(median(cpu)), cpuTimesMs: cpu.map(r),
-  };
-}
+const summarize = (times: number[], cpu: number[]) => summarizeTimes(times, cpu, { reps: times.length });
 
 /** Runs of our case, recording wall and CPU time, and numTensors after each. */
 function runOurs(fn: () => void, n: number, times: number[] | null, cpu: number[] | null, counts: number[]): void {
   for (let i = 0; i < n; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
+    const read = stopwatch();
     fn();
-    const dt = performance.now() - t0;
-    const c = process.cpuUsage(c0);
-    if (times) times.push(dt);
-    if (cpu) cpu.push((c.user + c.system) / 1000);
+    const { wallMs, cpuMs } = read();
+    if (times) times.push(wallMs);
+    if (cpu) cpu.push(cpuMs);
     counts.push(tf.memory().numTensors);
   }
-}
-
-/** Split `reps` runs into `rounds` nearly equal chunks. */
-function chunks(reps: number, rounds: number): number[] {
-  return Array.from({ length: rounds }, (_, i) => Math.floor((reps * (i + 1)) / rounds) - Math.floor((reps * i) / rounds));
-}
-
-interface KernelStat {
-  kernel: string;
-  calls: number;
-  totalMs: number;
 }
 
 interface ProfileResult {
@@ -249,37 +202,9 @@ interface ProfileResult {
   slowest: { kernel: string; ms: number; inputShapes: string }[];
 }
 
-/**
- * Kernel times of one run of a case. The run is profiled `repeats` times and each kernel call keeps its fastest
- * time (the calls come in the same order every time), which filters out preemption by other processes.
- */
-async function profileCase(fn: () => void, repeats = 3): Promise<ProfileResult> {
-  let kernels: { name: string; ms: number; inputShapes: number[][] }[] = [];
-  for (let r = 0; r < repeats; r++) {
-    const info = await tf.profile(() => {
-      fn();
-    });
-    const now = info.kernels.map((k) => ({ name: k.name, ms: typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0, inputShapes: k.inputShapes }));
-    const same = kernels.length === now.length && kernels.every((k, i) => k.name === now[i].name);
-    kernels = r === 0 || !same ? now : kernels.map((k, i) => ({ ...k, ms: Math.min(k.ms, now[i].ms) }));
-  }
-  const by = new Map<string, KernelStat>();
-  const all: { kernel: string; ms: number; inputShapes: string }[] = [];
-  for (const k of kernels) {
-    const ms = k.ms;
-    const s = by.get(k.name) ?? { kernel: k.name, calls: 0, totalMs: 0 };
-    s.calls += 1;
-    s.totalMs += ms;
-    by.set(k.name, s);
-    all.push({ kernel: k.name, ms, inputShapes: JSON.stringify(k.inputShapes) });
-  }
-  const r = (t: number) => Number(t.toFixed(3));
-  const byKernel = [...by.values()].sort((a, b) => b.totalMs - a.totalMs).map((s) => ({ ...s, totalMs: r(s.totalMs) }));
-  return {
-    totalKernelMs: r(byKernel.reduce((t, s) => t + s.totalMs, 0)),
-    byKernel,
-    slowest: all.sort((a, b) => b.ms - a.ms).slice(0, 15).map((k) => ({ ...k, ms: r(k.ms) })),
-  };
+/** Kernel times of one run of a case: the fastest of 3 profiled runs per kernel call. */
+async function profileCase(fn: () => void): Promise<ProfileResult> {
+  return kernelSummary(await profileKernels(fn, 3), 15);
 }
 
 // ---- cross-check of the model equations against PyTorch ----------------------------------------------------
@@ -292,25 +217,18 @@ function exportForCheck(spec: ModelSpec, dir: string): void {
   const model = spec.build();
   const n = 16;
   const inp = makeInputs(model, n, 7);
-  const parts: Float32Array[] = [];
-  const tensors: Record<string, { offset: number; size: number }> = {};
-  let offset = 0;
-  const put = (name: string, data: Float32Array) => {
-    tensors[name] = { offset, size: data.length };
-    parts.push(data);
-    offset += data.length;
-  };
+  const bundle = new Float32Bundle();
   // Weights first: the training-mode calls below update the batch-norm moving averages.
-  for (const p of model.parameters()) put(p.name, p.variable.dataSync() as Float32Array);
-  put('__x', inp.x.dataSync() as Float32Array);
-  put('__y', inp.y.dataSync() as Float32Array);
-  put('__v', inp.v.dataSync() as Float32Array);
+  bundle.putParameters(model);
+  bundle.put('__x', inp.x.dataSync() as Float32Array);
+  bundle.put('__y', inp.y.dataSync() as Float32Array);
+  bundle.put('__v', inp.v.dataSync() as Float32Array);
   const { energy: eEval, grad: gy } = model.energyAndGradY(inp.x, inp.y);
-  put('__energyEval', eEval.dataSync() as Float32Array);
-  put('__gradYEval', gy.dataSync() as Float32Array);
+  bundle.put('__energyEval', eEval.dataSync() as Float32Array);
+  bundle.put('__gradYEval', gy.dataSync() as Float32Array);
   const vars = model.trainableVariables;
   const eTrain = tf.tidy(() => model.energyFromContext(model.context(inp.x, { training: true }), inp.y));
-  put('__energyTrain', eTrain.dataSync() as Float32Array);
+  bundle.put('__energyTrain', eTrain.dataSync() as Float32Array);
   const norm = (grads: tf.NamedTensorMap): number => {
     let s = 0;
     for (const g of Object.values(grads)) {
@@ -330,114 +248,14 @@ function exportForCheck(spec: ModelSpec, dir: string): void {
   tf.dispose([eEval, gy, eTrain, g1.value, g2.value, ...Object.values(g1.grads), ...Object.values(g2.grads)]);
   disposeInputs(inp);
   model.dispose();
-  const bin = Buffer.concat(parts.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)));
-  fs.writeFileSync(path.join(dir, `${spec.name}.bin`), bin);
-  fs.writeFileSync(path.join(dir, `${spec.name}.json`), JSON.stringify({ batch: n, totalFloats: offset, tensors, thetaGradNorm, secondOrderNorm }));
+  bundle.write(dir, spec.name, { batch: n, thetaGradNorm, secondOrderNorm });
 }
 
-// ---- PyTorch ------------------------------------------------------------------------------------------------
-
-interface TorchConfig {
-  key: 'torch1' | 'torch2';
-  label: string;
-  torchThreads: number;
-  env: Record<string, string>;
+/** Our timings of one case next to PyTorch's, in the order `torch_bench.py --serve` answers them. */
+async function torchTime(w: TorchWorker, model: ModelName, kase: CaseName, warmup: number, reps: number):
+  Promise<{ times: number[]; cpuTimes: number[]; parameters: number }> {
+  return (await w.request({ model, case: kase, warmup, reps }, `, ${model} ${kase}`)) as { times: number[]; cpuTimes: number[]; parameters: number };
 }
-
-/**
- * Single-threaded PyTorch is the target comparison. For two threads, torch's OpenMP pool (convolutions,
- * element-wise ops) and OpenBLAS's own pthread pool (matmuls) both get 2 threads; OMP_WAIT_POLICY=PASSIVE keeps
- * idle OpenMP workers from spinning on the cores that OpenBLAS needs (the two pools otherwise oversubscribe).
- */
-const TORCH_CONFIGS: TorchConfig[] = [
-  { key: 'torch1', label: 'torch 1 thread', torchThreads: 1, env: { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' } },
-  {
-    key: 'torch2', label: 'torch 2 threads', torchThreads: 2,
-    env: { OPENBLAS_NUM_THREADS: '2', OMP_NUM_THREADS: '2', MKL_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' },
-  },
-];
-
-interface TorchEnv {
-  torch: string;
-  python: string;
-  torchThreads: number;
-  openblasThreads: string | null;
-  blasLibraries: string[];
-  mkldnn: boolean;
-}
-
-function torchAvailable(): { ok: boolean; detail: string } {
-  const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', env: { ...process.env, ...PY_ENV } });
-  if (r.error) return { ok: false, detail: `${PYTHON}: ${r.error.message}` };
-  if (r.status !== 0) return { ok: false, detail: (r.stderr || '').trim().split('\n').slice(-1)[0] || `exit ${r.status}` };
-  return { ok: true, detail: r.stdout.trim() };
-}
-
-function runPythonOnce(args: string[], env: Record<string, string>): unknown {
-  const r = spawnSync(PYTHON, [TORCH_SCRIPT, ...args], { encoding: 'utf8', env: { ...process.env, ...PY_ENV, ...env }, maxBuffer: 64 << 20 });
-  if (r.error) throw new Error(`${PYTHON} torch_bench.py: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${PYTHON} torch_bench.py ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
-/** A `torch_bench.py --serve` process: one JSON request line in, one JSON answer line out. */
-class TorchWorker {
-  private readonly proc: ChildProcessWithoutNullStreams;
-  private readonly lines: AsyncIterator<string>;
-  private stderr = '';
-  env: TorchEnv | null = null;
-
-  constructor(readonly config: TorchConfig) {
-    this.proc = spawn(PYTHON, [TORCH_SCRIPT, '--serve', '--threads', String(config.torchThreads)], {
-      env: { ...process.env, ...PY_ENV, ...config.env }, stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    this.proc.stderr.on('data', (d: Buffer) => {
-      this.stderr = (this.stderr + d.toString()).slice(-4000);
-    });
-    this.lines = readline.createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
-  }
-
-  private async next(): Promise<Record<string, unknown>> {
-    const r = await this.lines.next();
-    if (r.done) throw new Error(`${this.config.label}: torch_bench.py exited (code ${this.proc.exitCode}):\n${this.stderr}`);
-    return JSON.parse(r.value) as Record<string, unknown>;
-  }
-
-  async start(): Promise<TorchEnv> {
-    this.env = (await this.next()) as unknown as TorchEnv;
-    return this.env;
-  }
-
-  async time(model: ModelName, kase: CaseName, warmup: number, reps: number): Promise<{ times: number[]; cpuTimes: number[]; parameters: number }> {
-    this.proc.stdin.write(`${JSON.stringify({ model, case: kase, warmup, reps })}\n`);
-    const a = await this.next();
-    if (typeof a.error === 'string') throw new Error(`${this.config.label}, ${model} ${kase}: ${a.error}`);
-    return a as unknown as { times: number[]; cpuTimes: number[]; parameters: number };
-  }
-
-  async close(): Promise<void> {
-    if (this.proc.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
-    this.proc.stdin.end(`${JSON.stringify({ quit: true })}\n`);
-    await exited;
-  }
-}
-
-// ---- output -------------------------------------------------------------------------------------------------
-
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
-const fmtMs = (ms: number | undefined): string => (ms === undefined ? '–' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
-const fmtRatio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? '–' : `${(a / b).toFixed(2)}×`);
 
 // ---- main ---------------------------------------------------------------------------------------------------
 
@@ -450,15 +268,13 @@ interface ModelResult {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  const specs = args.smoke ? SMOKE_SPECS : SPECS;
   const info = backendInfo();
-  const cpus = os.cpus();
-  const loadAvg = () => os.loadavg().map((l) => Number(l.toFixed(2)));
-  const machine = { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, node: process.version, platform: `${os.platform()} ${os.release()}` };
+  const machine = { ...machineInfo(), platform: `${os.platform()} ${os.release()}` };
   const loadAtStart = loadAvg();
-  console.log(`icnn ${VERSION} bench: tfjs ${info.tfjsVersion}, backend ${info.name} (threads ${info.threads}, SIMD ${info.simd}), ` +
-    `${machine.cores}× ${machine.cpu}, node ${machine.node}`);
+  console.log(banner('bench', info, machine));
   console.log(`per case: ${args.warmup} warm-up runs, then ${args.reps} timed runs in ${args.rounds} round(s) interleaved with PyTorch; ` +
-    `median${args.quick ? ' (--quick)' : ''}`);
+    `median${args.quick ? ' (--quick)' : ''}${args.smoke ? ' (--smoke: toy sizes, a plumbing check, not a measurement)' : ''}`);
   if (loadAtStart[0] > 0.5) {
     console.log(`note: load average ${loadAtStart.join(' ')} at start: other processes share the cores, timings will be noisy`);
   }
@@ -470,8 +286,7 @@ async function main(): Promise<void> {
     const t = torchAvailable();
     torchOk = t.ok;
     if (!t.ok) {
-      torchNote = `PyTorch is not importable by ${PYTHON} (${t.detail})`;
-      console.log(`\n${torchNote}.\nInstall Debian's PyTorch and OpenBLAS (as root, about a minute):\n  ${INSTALL_CMD}\nContinuing with our side only.\n`);
+      torchNote = reportTorchMissing(t.detail);
     } else {
       console.log(`PyTorch ${t.detail} (${PYTHON})`);
     }
@@ -484,8 +299,8 @@ async function main(): Promise<void> {
   if (torchOk && args.check) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icnn-bench-'));
     try {
-      for (const m of args.models) exportForCheck(SPECS[m], dir);
-      check = runPythonOnce(['--check', dir], TORCH_CONFIGS[0].env) as Record<string, Record<string, number>>;
+      for (const m of args.models) exportForCheck(specs[m], dir);
+      check = runPython(TORCH_SCRIPT, ['--check', dir, ...(args.smoke ? ['--smoke'] : [])], TORCH_CONFIGS[0].env) as Record<string, Record<string, number>>;
     } catch (e) {
       console.log(`cross-check could not run: ${(e as Error).message}`);
     } finally {
@@ -500,22 +315,8 @@ async function main(): Promise<void> {
   }
 
   // PyTorch workers, one per thread configuration (idle while we run: they block on stdin).
-  const workers: TorchWorker[] = [];
+  const workers = torchOk ? await startTorchWorkers(TORCH_SCRIPT, args.smoke ? ['--smoke'] : []) : [];
   if (torchOk) {
-    for (const cfg of TORCH_CONFIGS) {
-      const w = new TorchWorker(cfg);
-      try {
-        const env = await w.start();
-        workers.push(w);
-        if (!env.blasLibraries.some((l) => l.includes('openblas'))) {
-          console.log(`warning: PyTorch is not using OpenBLAS (${env.blasLibraries.join(', ') || 'no BLAS library found'}); ` +
-            `reference BLAS is ~20x slower. Install libopenblas0-pthread:\n  ${INSTALL_CMD}`);
-        }
-      } catch (e) {
-        console.log(`PyTorch (${cfg.label}) did not start: ${(e as Error).message}`);
-        await w.close().catch(() => undefined);
-      }
-    }
     if (workers.length === 0) {
       torchOk = false;
       torchNote = 'torch_bench.py failed to start';
@@ -525,7 +326,7 @@ async function main(): Promise<void> {
   const results: Partial<Record<ModelName, ModelResult>> = {};
   try {
     for (const m of args.models) {
-      const spec = SPECS[m];
+      const spec = specs[m];
       const model = spec.build();
       const inp = makeInputs(model, spec.batch, 1);
       const res: ModelResult = { parameters: model.numParameters, torchParameters: null, cases: {} };
@@ -539,14 +340,14 @@ async function main(): Promise<void> {
         const theirs: Record<string, { wall: number[]; cpu: number[] }> = {};
         runOurs(fn, args.warmup, null, null, counts);
         for (const w of workers) {
-          const r = await w.time(m, c.name, args.warmup, 0);
+          const r = await torchTime(w, m, c.name, args.warmup, 0);
           res.torchParameters = r.parameters;
           theirs[w.config.key] = { wall: [], cpu: [] };
         }
         for (const n of chunks(args.reps, args.rounds)) {
           runOurs(fn, n, ours, oursCpu, counts);
           for (const w of workers) {
-            const r = await w.time(m, c.name, 0, n);
+            const r = await torchTime(w, m, c.name, 0, n);
             theirs[w.config.key].wall.push(...r.times);
             theirs[w.config.key].cpu.push(...r.cpuTimes);
           }
@@ -585,12 +386,12 @@ async function main(): Promise<void> {
   }
   const loadAtEnd = loadAvg();
   console.log('\nGEMM on the PICNN\'s shapes (ours, the wasm backend\'s own kernel, OpenBLAS via PyTorch):');
-  const gemm: GemmResult[] = await benchGemm(torchOk ? PYTHON : null);
+  const gemm: GemmResult[] = await benchGemm(torchOk, args.smoke);
 
   // Results.
-  fs.mkdirSync(RESULTS, { recursive: true });
+  const out = resultsDir(args.smoke);
   const date = new Date().toISOString();
-  const torchEnvs = Object.fromEntries(workers.map((w) => [w.config.key, { label: w.config.label, env: w.config.env, ...w.env }]));
+  const torchEnvs = workerEnvs(workers);
   const env = {
     date, icnn: VERSION, backend: info, machine: { ...machine, loadAvgAtStart: loadAtStart, loadAvgAtEnd: loadAtEnd },
     torch: torchOk ? torchEnvs : { unavailable: torchNote, install: INSTALL_CMD },
@@ -629,28 +430,19 @@ async function main(): Promise<void> {
       };
     }
     const doc = {
-      model: m, label: SPECS[m].label, batch: SPECS[m].batch,
+      model: m, label: specs[m].label, batch: specs[m].batch,
       parameters: { ours: r.parameters, torch: r.torchParameters, equal },
       crossCheck: check?.[m] ?? null, cases, profile: r.profile ?? null, env, gemm,
     };
-    writeAtomic(path.join(RESULTS, `${m}.json`), `${JSON.stringify(doc, null, 2)}\n`);
+    await writeFileAtomic(path.join(out, `${m}.json`), `${JSON.stringify(doc, null, 2)}\n`);
   }
 
   const header = ['case', 'ours ms', 'torch 1-thread ms', 'ratio', 'torch 2-thread ms', 'ratio', 'ratio 1-thread, CPU time'];
-  const table = [
-    `| ${header.join(' | ')} |`,
-    `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-  ].join('\n');
+  const table = markdownTable(header, rows);
   const t1env = workers.find((w) => w.config.key === 'torch1')?.env ?? workers[0]?.env;
-  const blas = (t1env?.blasLibraries ?? []).filter((l) => /lib(open)?blas/.test(path.basename(l))).map((l) => `${path.basename(path.dirname(l))}/${path.basename(l)}`).join(', ');
   const notes = [
-    `${date}; icnn ${VERSION}, tfjs ${info.tfjsVersion}, ${info.name} backend (${info.threads} thread${info.threads === 1 ? '' : 's'}, SIMD ${info.simd}); ` +
-      `${machine.cores}× ${machine.cpu}; node ${machine.node}.`,
-    torchOk
-      ? `PyTorch ${t1env?.torch} (${PYTHON}, BLAS: ${blas || 'unknown'}). 1 thread: torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1. ` +
-        '2 threads: set_num_threads(2), OPENBLAS_NUM_THREADS=2, OMP_WAIT_POLICY=PASSIVE.'
-      : `${torchNote}. Install: \`${INSTALL_CMD}\`.`,
+    `${setupNote(date, info, machine)}.`,
+    torchOk ? torchSetupNote(t1env) : `${torchNote}. Install: \`${INSTALL_CMD}\`.`,
     `Per case: ${args.warmup} warm-up run(s), then the median of ${args.reps} runs, taken in ${args.rounds} round(s)${workers.length > 0 ? ' interleaved with PyTorch\'s' : ''}. ` +
       'Ratio = ours / PyTorch (lower is better), of median wall-clock times; the last column divides median CPU times ' +
       '(user + system, per process) of ours and single-threaded PyTorch, which other load on the machine inflates less. ' +
@@ -663,8 +455,8 @@ async function main(): Promise<void> {
   const gemmMd = gemmTable(gemm);
   const summary = `# Benchmark: icnn (tfjs) vs PyTorch\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\n` +
     `## GEMM GFLOP/s on the PICNN's shapes\n\n${gemmMd}\n`;
-  writeAtomic(path.join(RESULTS, 'summary.md'), summary);
-  const written = [...args.models.map((m) => `${m}.json`), 'summary.md'].map((f) => path.join(path.relative(process.cwd(), RESULTS), f));
+  await writeFileAtomic(path.join(out, 'summary.md'), summary);
+  const written = [...args.models.map((m) => `${m}.json`), 'summary.md'].map((f) => shownPath(out, f));
   console.log(`\n${table}\n\n${notes.join('\n')}\n\n${gemmMd}\n\nwrote ${written.join(', ')}`);
 }
 

@@ -21,11 +21,9 @@ time (OpenBLAS through PyTorch, for bench/gemm.ts).
 --check DIR: instead of timing, load weights and inputs exported by bench/run.ts from DIR and compare energies,
 ∇_y and gradient norms with the TypeScript results stored there (a check that both sides compute the same
 function).
+--smoke: the toy-size models of `npm run bench -- --smoke` (a plumbing check).
 """
-import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -33,36 +31,25 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_common  # noqa: E402
 import torch_models  # noqa: E402
 
 MODELS = {
     'picnn': {'build': torch_models.bibtex_picnn, 'batch': 128, 'xDim': 1836, 'yDim': 159},
     'convPicnn': {'build': torch_models.olivetti_conv_picnn, 'batch': 70, 'xDim': 2048, 'yDim': 2048},
 }
-
-
-def loaded_blas():
-    """Shared libraries of BLAS flavour mapped into this process (shows OpenBLAS vs reference BLAS)."""
-    libs = set()
-    try:
-        with open('/proc/self/maps') as f:
-            for line in f:
-                path = line.split()[-1] if len(line.split()) >= 6 else ''
-                if 'blas' in path or 'lapack' in path:
-                    libs.add(os.path.realpath(path))
-    except OSError:
-        pass
-    return sorted(libs)
+# The SMOKE_SPECS of bench/run.ts.
+SMOKE_MODELS = {
+    'picnn': {'build': lambda: torch_models.PICNN(12, 5, [8, 5], [8, 5], batch_norm=True), 'batch': 4, 'xDim': 12, 'yDim': 5},
+    'convPicnn': {
+        'build': lambda: torch_models.ConvPICNN([16, 8, 1], [16, 8, 1], conv=[(4, 3, 2), (4, 3, 1)], fc_hidden=(16,), abs_scale=0.5),
+        'batch': 3, 'xDim': 128, 'yDim': 128,
+    },
+}
 
 
 def time_case(fn, warmup, reps):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
+    times, _, _ = torch_common.time_runs(fn, warmup, reps)
     return {'medianMs': statistics.median(times), 'minMs': min(times), 'maxMs': max(times), 'reps': reps}
 
 
@@ -93,12 +80,12 @@ def cases(model, x, y, v):
     return {'forward': forward, 'fwdBwd': fwd_bwd, 'gradY': grad_y, 'secondOrder': second_order}
 
 
-def run_timing(args):
+def run_timing(args, models):
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    out = {**environment(args.threads), 'models': {}}
-    only = set(args.models.split(',')) if args.models else set(MODELS)
-    for name, spec in MODELS.items():
+    out = {**torch_common.environment(args.threads), 'models': {}}
+    only = set(args.models.split(',')) if args.models else set(models)
+    for name, spec in models.items():
         if name not in only:
             continue
         model = spec['build']()
@@ -110,77 +97,43 @@ def run_timing(args):
         for case, fn in cases(model, x, y, v).items():
             res['cases'][case] = time_case(fn, args.warmup, args.reps)
         out['models'][name] = res
-    out['blasLibraries'] = loaded_blas()  # after the first matmul, the BLAS is surely loaded
+    out['blasLibraries'] = torch_common.loaded_blas()  # after the first matmul, the BLAS is surely loaded
     return out
 
 
-def environment(threads):
-    return {
-        'torch': torch.__version__,
-        'python': platform.python_version(),
-        'torchThreads': torch.get_num_threads(),
-        'interopThreads': torch.get_num_interop_threads(),
-        'openblasThreads': os.environ.get('OPENBLAS_NUM_THREADS'),
-        'ompThreads': os.environ.get('OMP_NUM_THREADS'),
-        'blasLibraries': loaded_blas(),
-        'mkldnn': torch.backends.mkldnn.is_available(),
-    }
-
-
-def serve(args):
-    """Line protocol used by bench/run.ts, so that it can interleave its own runs with ours case by case.
-
-    Reads JSON lines {"model", "case", "warmup", "reps"} on stdin and answers {"times": [ms, ...], "cpuTimes": [ms, ...]}
-    (wall-clock and process CPU time per run; one line each);
-    {"quit": true} or end of input stops. The first line written is the environment, after a BLAS warm-up.
+def serve(args, models):
+    """Line protocol used by bench/run.ts (torch_common.serve), so that it can interleave its own runs with ours
+    case by case. Requests {"model", "case", "warmup", "reps"} are answered {"times": [ms, ...], "cpuTimes": [ms, ...],
+    "parameters": n} (wall-clock and process CPU time per run). The environment is reported after a BLAS warm-up.
     """
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    torch.mm(torch.rand(64, 64), torch.rand(64, 64))  # load the BLAS before reporting it
-    print(json.dumps({'ready': True, **environment(args.threads)}), flush=True)
+    torch_common.load_blas()
     built = {}
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        req = json.loads(line)
-        if req.get('quit'):
-            break
-        try:
-            name = req['model']
-            if name not in built:
-                spec = MODELS[name]
-                model = spec['build']()
-                b = spec['batch']
-                x, y, v = torch.rand(b, spec['xDim']), torch.rand(b, spec['yDim']), torch.randn(b, spec['yDim'])
-                built[name] = (model, cases(model, x, y, v))
-            model, fns = built[name]
-            fn = fns[req['case']]
-            for _ in range(req.get('warmup', 0)):
-                fn()
-            times, cpu = [], []
-            for _ in range(req.get('reps', 0)):
-                c0 = time.process_time()
-                t0 = time.perf_counter()
-                fn()
-                times.append((time.perf_counter() - t0) * 1000)
-                cpu.append((time.process_time() - c0) * 1000)
-            print(json.dumps({'times': times, 'cpuTimes': cpu, 'parameters': model.num_parameters()}), flush=True)
-        except Exception as e:  # report and keep serving
-            print(json.dumps({'error': f'{type(e).__name__}: {e}'}), flush=True)
+
+    def handle(req):
+        name = req['model']
+        if name not in built:
+            spec = models[name]
+            model = spec['build']()
+            b = spec['batch']
+            x, y, v = torch.rand(b, spec['xDim']), torch.rand(b, spec['yDim']), torch.randn(b, spec['yDim'])
+            built[name] = (model, cases(model, x, y, v))
+        model, fns = built[name]
+        times, cpu, _ = torch_common.time_runs(fns[req['case']], req.get('warmup', 0), req.get('reps', 0))
+        return {'times': times, 'cpuTimes': cpu, 'parameters': model.num_parameters()}
+
+    torch_common.serve(torch_common.environment(args.threads), handle)
 
 
-def run_check(args):
+def run_check(args, models):
     """Compare with the TypeScript side: DIR/<model>.json (manifest + results) and DIR/<model>.bin (float32)."""
     torch.set_num_threads(args.threads)
     report = {}
-    for name, spec in MODELS.items():
-        manifest_path = os.path.join(args.check, f'{name}.json')
-        if not os.path.exists(manifest_path):
+    for name, spec in models.items():
+        if not os.path.exists(os.path.join(args.check, f'{name}.json')):
             continue
-        with open(manifest_path) as f:
-            man = json.load(f)
-        raw = torch.from_file(os.path.join(args.check, f'{name}.bin'), size=man['totalFloats'], dtype=torch.float32)
-        tensors = {k: raw[e['offset']:e['offset'] + e['size']].clone() for k, e in man['tensors'].items()}
+        man, tensors = torch_common.load_bundle(args.check, name)
         model = spec['build']()
         model.load_tfjs(tensors)
         n = man['batch']
@@ -232,28 +185,26 @@ def run_gemm(args):
             torch.mm(a, b)
             times.append(time.perf_counter() - t0)
         out.append(round(2 * m * k * n / statistics.median(times) / 1e9, 1))
-    return {'gflops': out, **environment(args.threads)}
+    return {'gflops': out, **torch_common.environment(args.threads)}
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--threads', type=int, default=1, help='torch intra-op threads (default 1)')
-    ap.add_argument('--warmup', type=int, default=3)
-    ap.add_argument('--reps', type=int, default=20)
+    ap = torch_common.argument_parser(__doc__, warmup=3, reps=20)
     ap.add_argument('--models', default='', help='comma-separated subset of: ' + ', '.join(MODELS))
     ap.add_argument('--check', default=None, help='directory exported by bench/run.ts: compare instead of timing')
     ap.add_argument('--serve', action='store_true', help='line protocol for bench/run.ts (see serve())')
     ap.add_argument('--gemm', default=None, help='"m,k,n;...": GFLOP/s of torch.mm on these shapes')
+    ap.add_argument('--smoke', action='store_true', help='the toy-size models of `npm run bench -- --smoke`')
     args = ap.parse_args()
+    models = SMOKE_MODELS if args.smoke else MODELS
     if args.serve:
-        serve(args)
+        serve(args, models)
         return
     if args.gemm:
         result = run_gemm(args)
     else:
-        result = run_check(args) if args.check else run_timing(args)
-    json.dump(result, sys.stdout)
-    sys.stdout.write('\n')
+        result = run_check(args, models) if args.check else run_timing(args, models)
+    torch_common.print_json(result)
 
 
 if __name__ == '__main__':

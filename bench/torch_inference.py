@@ -17,31 +17,15 @@ and the TypeScript energies at y = 0.5 for the equation check). The loop, from y
 
 Timing: --warmup runs, then the median of --reps runs of the whole loop (context included), time.perf_counter.
 """
-import argparse
-import json
 import os
-import platform
 import statistics
 import sys
-import time
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_common  # noqa: E402
 import torch_models  # noqa: E402
-
-
-def loaded_blas():
-    libs = set()
-    try:
-        with open('/proc/self/maps') as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) >= 6 and ('blas' in parts[-1] or 'lapack' in parts[-1]):
-                    libs.add(os.path.realpath(parts[-1]))
-    except OSError:
-        pass
-    return sorted(libs)
 
 
 def gd_solve(model, x, steps, lr, mu):
@@ -69,21 +53,13 @@ def gd_solve(model, x, steps, lr, mu):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = torch_common.argument_parser(__doc__, warmup=2, reps=5)
     ap.add_argument('--dir', required=True)
-    ap.add_argument('--steps', type=int, default=30)
-    ap.add_argument('--lr', type=float, default=0.1)
-    ap.add_argument('--momentum', type=float, default=0.3)
-    ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--warmup', type=int, default=2)
-    ap.add_argument('--reps', type=int, default=5)
+    torch_common.add_gd_arguments(ap)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
-    with open(os.path.join(args.dir, 'model.json')) as f:
-        man = json.load(f)
-    raw = torch.from_file(os.path.join(args.dir, 'model.bin'), size=man['totalFloats'], dtype=torch.float32)
-    values = {k: raw[e['offset']:e['offset'] + e['size']].clone() for k, e in man['tensors'].items()}
+    man, values = torch_common.load_bundle(args.dir, 'model')
     c = man['config']
     model = torch_models.PICNN(c['xDim'], c['yDim'], c['hidden'], c['uHidden'], batch_norm=c['batchNorm'])
     model.y_dim = c['yDim']
@@ -100,28 +76,16 @@ def main():
     ts_half = values['__energyHalf']
     check = float((e_half - ts_half).abs().max() / ts_half.abs().max().clamp_min(1e-12))
 
-    run = lambda: gd_solve(model, x, args.steps, args.lr, args.momentum)  # noqa: E731
-    for _ in range(args.warmup):
-        run()
-    times = []
-    best_e = None
-    for _ in range(args.reps):
-        t0 = time.perf_counter()
-        _, best_e = run()
-        times.append((time.perf_counter() - t0) * 1000)
+    times, _, results = torch_common.time_runs(lambda: gd_solve(model, x, args.steps, args.lr, args.momentum), args.warmup, args.reps)
+    best_e = results[-1][1]
     median = statistics.median(times)
-    json.dump({
+    torch_common.print_json({
         'steps': args.steps, 'lr': args.lr, 'momentum': args.momentum, 'batch': n,
         'timesMs': times, 'medianMs': median, 'msPerStep': median / args.steps,
         'bestEnergy': [float(v) for v in best_e],
         'energyCheckRelErr': check,
-        'env': {
-            'torch': torch.__version__, 'python': platform.python_version(), 'torchThreads': torch.get_num_threads(),
-            'openblasThreads': os.environ.get('OPENBLAS_NUM_THREADS'), 'ompThreads': os.environ.get('OMP_NUM_THREADS'),
-            'blasLibraries': loaded_blas(),
-        },
-    }, sys.stdout)
-    sys.stdout.write('\n')
+        'env': torch_common.environment(args.threads),
+    })
 
 
 if __name__ == '__main__':

@@ -13,14 +13,16 @@ The networks and steps follow src/rl/agents/*.ts (which follow the authors' RL/s
   act    one greedy action for one observation (DDPG/NAF: a forward pass; ICNN: `act_iterations` Adam steps)
 Each case: warm-up runs, then the median of --reps timed runs (time.perf_counter).
 """
-import argparse
 import json
+import os
 import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_common  # noqa: E402
 
 
 def mlp(i, h1, h2, o):
@@ -212,20 +214,13 @@ AGENTS = {'ddpg': DDPG, 'naf': NAF, 'icnn': ICNN}
 
 
 def time_case(fn, warmup, reps):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
+    times, _, _ = torch_common.time_runs(fn, warmup, reps)
     return {'median': statistics.median(times), 'min': min(times), 'max': max(times), 'runs': times}
 
 
 def main():
-    p = argparse.ArgumentParser()
+    p = torch_common.argument_parser(__doc__)
     p.add_argument('--config', required=True, help='JSON: {agents, obs, act, hidden, batch, act_iterations, target_iterations, inner_lr, warmup, reps, act_reps}')
-    p.add_argument('--threads', type=int, default=1)
     args = p.parse_args()
     c = json.loads(args.config)
     torch.set_num_threads(args.threads)
@@ -241,7 +236,7 @@ def main():
             'update': time_case(lambda: agent.update(s, act, r, s2, d), c['warmup'], c['reps']),
             'act': time_case(lambda: agent.act(one), c['warmup'], c['act_reps']),
         }
-    json.dump(out, sys.stdout)
+    torch_common.print_json(out)
 
 
 if __name__ == '__main__':

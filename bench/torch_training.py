@@ -27,50 +27,22 @@ batches (x ~4 % ones, y ~1.5 %).
 The first line written is the environment. Without --serve: --warmup / --reps steps, one JSON document on stdout.
 Batches are used in turn (step k trains on batch k mod the number of batches).
 """
-import argparse
-import json
 import os
-import platform
 import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_common  # noqa: E402
 import torch_models  # noqa: E402
-
-
-def loaded_blas():
-    libs = set()
-    try:
-        with open('/proc/self/maps') as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) >= 6 and ('blas' in parts[-1] or 'lapack' in parts[-1]):
-                    libs.add(os.path.realpath(parts[-1]))
-    except OSError:
-        pass
-    return sorted(libs)
-
-
-def environment(threads):
-    return {
-        'torch': torch.__version__, 'python': platform.python_version(), 'torchThreads': torch.get_num_threads(),
-        'interopThreads': torch.get_num_interop_threads(), 'requestedThreads': threads,
-        'openblasThreads': os.environ.get('OPENBLAS_NUM_THREADS'), 'ompThreads': os.environ.get('OMP_NUM_THREADS'),
-        'ompWaitPolicy': os.environ.get('OMP_WAIT_POLICY'), 'blasLibraries': loaded_blas(),
-    }
 
 
 def load(args):
     """The model and the batches: from DIR (the TypeScript side's weights and data) or fresh."""
     if args.dir:
-        with open(os.path.join(args.dir, 'model.json')) as f:
-            man = json.load(f)
-        raw = torch.from_file(os.path.join(args.dir, 'model.bin'), size=man['totalFloats'], dtype=torch.float32)
-        values = {k: raw[e['offset']:e['offset'] + e['size']].clone() for k, e in man['tensors'].items()}
+        man, values = torch_common.load_bundle(args.dir, 'model')
         c = man['config']
         model = torch_models.PICNN(c['xDim'], c['yDim'], c['hidden'], c['uHidden'], batch_norm=c['batchNorm'], seed=1)
         model.load_tfjs(values)
@@ -121,58 +93,36 @@ class Trainer:
         return float(loss.detach()), norm
 
     def timed(self, warmup, reps):
-        for _ in range(warmup):
-            self.step()
-        times, cpu, losses = [], [], []
-        for _ in range(reps):
-            c0 = time.process_time()
-            t0 = time.perf_counter()
-            loss, _ = self.step()
-            times.append((time.perf_counter() - t0) * 1000)
-            cpu.append((time.process_time() - c0) * 1000)
-            losses.append(loss)
-        return {'times': times, 'cpuTimes': cpu, 'losses': losses}
+        times, cpu, results = torch_common.time_runs(self.step, warmup, reps)
+        return {'times': times, 'cpuTimes': cpu, 'losses': [loss for loss, _ in results]}
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = torch_common.argument_parser(__doc__, warmup=2, reps=5)
     ap.add_argument('--dir')
     ap.add_argument('--serve', action='store_true')
-    ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--steps', type=int, default=30)
-    ap.add_argument('--lr', type=float, default=0.1)
-    ap.add_argument('--momentum', type=float, default=0.3)
+    torch_common.add_gd_arguments(ap)
     ap.add_argument('--adam-lr', type=float, default=1e-3)
-    ap.add_argument('--warmup', type=int, default=2)
-    ap.add_argument('--reps', type=int, default=5)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model, batches, y_dim = load(args)
     trainer = Trainer(model, batches, y_dim, args.steps, args.lr, args.momentum, args.adam_lr)
-    torch.mm(torch.rand(64, 64), torch.rand(64, 64))  # load the BLAS before reporting it
-    env = {**environment(args.threads), 'parameters': model.num_parameters(), 'batch': batches[0][0].shape[0]}
+    torch_common.load_blas()
+    env = {**torch_common.environment(args.threads), 'parameters': model.num_parameters(), 'batch': batches[0][0].shape[0]}
     if not args.serve:
         r = trainer.timed(args.warmup, args.reps)
         med = statistics.median(r['times'])
-        json.dump({**r, 'medianMs': med, 'examplesPerSecond': env['batch'] / med * 1000, 'env': env}, sys.stdout)
-        sys.stdout.write('\n')
+        torch_common.print_json({**r, 'medianMs': med, 'examplesPerSecond': env['batch'] / med * 1000, 'env': env})
         return
-    print(json.dumps({'ready': True, **env}), flush=True)
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        req = json.loads(line)
-        if req.get('quit'):
-            break
-        try:
-            if req.get('check'):
-                loss, norm = trainer.step(grad_norm=True)
-                print(json.dumps({'loss': loss, 'gradNorm': norm}), flush=True)
-            else:
-                print(json.dumps(trainer.timed(req.get('warmup', 0), req.get('reps', 0))), flush=True)
-        except Exception as e:  # report and keep serving
-            print(json.dumps({'error': f'{type(e).__name__}: {e}'}), flush=True)
+
+    def handle(req):
+        if req.get('check'):
+            loss, norm = trainer.step(grad_norm=True)
+            return {'loss': loss, 'gradNorm': norm}
+        return trainer.timed(req.get('warmup', 0), req.get('reps', 0))
+
+    torch_common.serve(env, handle)
 
 
 if __name__ == '__main__':

@@ -8,6 +8,7 @@
  *   npm run bench:training -- --profile     # also tf.profile one step of each objective (kernels vs the rest)
  *   npm run bench:training -- --no-torch    # our side only
  *   npm run bench:training -- --objectives unrolled-gd,max-margin --rounds 3 --warmup 1
+ *   npm run bench:training -- --smoke       # plumbing check: toy-size PICNN, one step each, results to a temporary directory
  *
  * A training step is what src/learning/fit.ts does per minibatch: `objective.step(model, batch)`, Adam's
  * `applyGradients` (learning rate 1e-3), `model.project()`. Rounds alternate: every objective's steps, then
@@ -15,26 +16,30 @@
  * Writes bench/results/training.json and bench/results/training.md (each atomically) and prints the table.
  * See bench/README.md.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { PICNN, Rng, VERSION, backendInfo, createObjective, tf, type Batch, type Objective } from '../test/helpers/icnn.js';
+import { writeFileAtomic } from '../src/util/atomicFile.js';
+import {
+  ArgReader, Float32Bundle, INSTALL_CMD, PYTHON, banner, fmtMs as fmt, fmtRatio as fmtX, kernelSummary, loadAvg, machineInfo, markdownTable, median,
+  reportTorchMissing, profileKernels, r3, resultsDir, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable,
+  torchSetupNote, workerEnvs, type KernelStat, type RunFlags, type TorchEnv, type TorchWorker,
+} from './common.js';
 import { benchGemm, gemmTable } from './gemm.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const RESULTS = path.join(HERE, 'results');
-const PYTHON = process.env.ICNN_BENCH_PYTHON ?? '/usr/bin/python3';
-const TORCH_SCRIPT = path.join(HERE, 'torch_training.py');
-const PY_ENV = { PYTHONDONTWRITEBYTECODE: '1' };
-const INSTALL_CMD = 'apt-get update && apt-get install -y --no-install-recommends python3-torch python3-numpy libopenblas0-pthread';
+const TORCH_SCRIPT = 'torch_training.py';
 
-const MODEL_OPTIONS = { xDim: 1836, yDim: 159, hidden: [600, 159], uHidden: [600, 159], batchNorm: true, seed: 1 };
-const BATCH = 128;
-/** Distinct minibatches, used in turn. */
-const NUM_BATCHES = 4;
+/** The model, the minibatch size and how many distinct minibatches are used in turn. */
+interface Setup {
+  model: { xDim: number; yDim: number; hidden: number[]; uHidden: number[]; batchNorm: boolean; seed: number };
+  batch: number;
+  numBatches: number;
+}
+
+const FULL: Setup = { model: { xDim: 1836, yDim: 159, hidden: [600, 159], uHidden: [600, 159], batchNorm: true, seed: 1 }, batch: 128, numBatches: 4 };
+/** --smoke: the same PICNN layout at toy size. */
+const SMOKE: Setup = { model: { xDim: 12, yDim: 5, hidden: [8, 5], uHidden: [8, 5], batchNorm: true, seed: 1 }, batch: 4, numBatches: 2 };
 const X_DENSITY = 0.04;
 const Y_DENSITY = 0.015;
 const ADAM_LR = 1e-3;
@@ -62,61 +67,47 @@ const KEYS = OBJECTIVES.map((o) => o.key);
 
 // ---- command line -------------------------------------------------------------------------------------------
 
-interface Args {
-  quick: boolean;
-  profile: boolean;
-  torch: boolean;
+/** --smoke: a toy-size model, one step of each objective on both sides. */
+interface Args extends RunFlags {
   objectives: ObjectiveKey[];
-  warmup: number;
-  rounds: number;
 }
 
 function usage(msg: string): never {
-  console.error(`bench:training: ${msg}\nusage: npm run bench:training -- [--quick] [--profile] [--no-torch] ` +
+  console.error(`bench:training: ${msg}\nusage: npm run bench:training -- [--quick] [--smoke] [--profile] [--no-torch] ` +
     `[--objectives ${KEYS.join(',')}] [--warmup N] [--rounds N]`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, profile: false, torch: true, objectives: [...KEYS], warmup: -1, rounds: -1 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const int = (min: number): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < min) usage(`${arg} needs an integer ≥ ${min}, got ${argv[i]}`);
-      return v;
-    };
+  const a: Args = { quick: false, smoke: false, profile: false, torch: true, objectives: [...KEYS], warmup: -1, rounds: -1 };
+  const r = new ArgReader(argv, usage);
+  for (let arg = r.next(); arg !== undefined; arg = r.next()) {
     switch (arg) {
-      case '--quick': a.quick = true; break;
-      case '--profile': a.profile = true; break;
-      case '--no-torch': a.torch = false; break;
-      case '--warmup': a.warmup = int(0); break;
-      case '--rounds': a.rounds = int(1); break;
       case '--objectives': {
-        const list = (argv[++i] ?? '').split(',').filter((s) => s !== '');
-        for (const m of list) if (!(KEYS as string[]).includes(m)) usage(`unknown objective '${m}'`);
-        if (list.length === 0) usage('--objectives needs a comma-separated list');
+        const list = r.list(KEYS, 'objective');
         a.objectives = KEYS.filter((k) => list.includes(k));
         break;
       }
-      default: usage(arg === '--help' || arg === '-h' ? 'help' : `unknown argument '${arg}'`);
+      default: if (!r.runFlag(a)) r.unknown();
     }
   }
-  if (a.warmup < 0) a.warmup = a.quick ? 1 : 2;
-  if (a.rounds < 0) a.rounds = a.quick ? 2 : 5;
+  if (a.warmup < 0) a.warmup = a.quick || a.smoke ? 1 : 2;
+  if (a.rounds < 0) a.rounds = a.smoke ? 1 : a.quick ? 2 : 5;
   return a;
 }
 
 // ---- data ---------------------------------------------------------------------------------------------------
 
 interface Data {
+  setup: Setup;
   batches: { x: tf.Tensor2D; y: tf.Tensor2D; target: tf.Tensor1D }[];
   /** The same batches as flat float32 arrays (for the PyTorch side). */
   raw: { x: Float32Array; y: Float32Array }[];
 }
 
 /** Sparse binary x (bag-of-words-like), sparse binary y targets, random energy targets (energy regression). */
-function makeData(seed: number): Data {
+function makeData(setup: Setup, seed: number): Data {
+  const { model: MODEL_OPTIONS, batch: BATCH, numBatches: NUM_BATCHES } = setup;
   const rng = new Rng(seed);
   const binary = (n: number, p: number) => Float32Array.from(rng.fillUniform(n, 0, 1), (u) => (u < p ? 1 : 0));
   const batches: Data['batches'] = [];
@@ -130,7 +121,7 @@ function makeData(seed: number): Data {
       target: tf.tensor1d(rng.fillNormal(BATCH)),
     });
   }
-  return { batches, raw };
+  return { setup, batches, raw };
 }
 
 const density = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
@@ -139,12 +130,13 @@ const density = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
 
 /** One objective's model, optimizer and step counter: a training loop as fit.ts runs it, minus data handling. */
 class Trainer {
-  readonly model = new PICNN(MODEL_OPTIONS);
+  readonly model: PICNN;
   readonly objective: Objective;
   readonly optimizer = tf.train.adam(ADAM_LR);
   private k = 0;
 
   constructor(readonly spec: ObjectiveSpec, private readonly data: Data) {
+    this.model = new PICNN(data.setup.model);
     this.objective = createObjective(spec.key, spec.options);
   }
 
@@ -179,60 +171,21 @@ class Trainer {
 
 /** Export the fresh model's weights and the batches for torch_training.py --dir. */
 function exportForTorch(model: PICNN, data: Data, dir: string): void {
-  const parts: Float32Array[] = [];
-  const tensors: Record<string, { offset: number; size: number }> = {};
-  let offset = 0;
-  const put = (name: string, a: Float32Array) => {
-    tensors[name] = { offset, size: a.length };
-    parts.push(a);
-    offset += a.length;
-  };
-  for (const p of model.parameters()) put(p.name, p.variable.dataSync() as Float32Array);
+  const bundle = new Float32Bundle();
+  bundle.putParameters(model);
   data.raw.forEach((b, i) => {
-    put(`__x${i}`, b.x);
-    put(`__y${i}`, b.y);
+    bundle.put(`__x${i}`, b.x);
+    bundle.put(`__y${i}`, b.y);
   });
-  fs.writeFileSync(path.join(dir, 'model.bin'), Buffer.concat(parts.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength))));
-  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify({
-    config: model.config, batch: BATCH, batches: data.raw.length, totalFloats: offset, tensors,
-  }));
+  bundle.write(dir, 'model', { config: model.config, batch: data.setup.batch, batches: data.raw.length });
 }
 
 // ---- timing -------------------------------------------------------------------------------------------------
 
-interface Timing {
-  medianMs: number;
-  minMs: number;
-  maxMs: number;
-  steps: number;
-  examplesPerSecond: number;
-  timesMs: number[];
-  /** Median CPU time of the process per step (user + system); for 2-thread PyTorch the sum over its threads. */
-  cpuMedianMs: number;
-  cpuTimesMs: number[];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-const r3 = (t: number) => Number(t.toFixed(3));
-
-function summarize(times: number[], cpu: number[]): Timing {
-  const med = median(times);
-  return {
-    medianMs: r3(med), minMs: r3(Math.min(...times)), maxMs: r3(Math.max(...times)), steps: times.length,
-    examplesPerSecond: r3((BATCH * 1000) / med), timesMs: times.map(r3), cpuMedianMs: r3(median(cpu)), cpuTimesMs: cpu.map(r3),
-  };
-}
-
-interface KernelStat {
-  kernel: string;
-  calls: number;
-  totalMs: number;
-}
+/** Steps per second expressed as examples/s of a `batch`-row minibatch. */
+const summarize = (times: number[], cpu: number[], batch: number) =>
+  summarizeTimes(times, cpu, { steps: times.length, examplesPerSecond: r3((batch * 1000) / median(times)) });
+type Timing = ReturnType<typeof summarize>;
 
 interface ProfileResult {
   /** Wall time of the (last) profiled step (objective.step only) and the part of it spent in tfjs kernels. */
@@ -246,164 +199,63 @@ interface ProfileResult {
   slowest: { kernel: string; ms: number; inputShapes: string }[];
 }
 
-/**
- * tf.profile of one objective.step (gradients disposed, not applied), `repeats` times; when the kernel sequence
- * repeats, each kernel call keeps its fastest time (filters out preemption by other processes).
- */
-async function profileStep(t: Trainer, batch: Batch, repeats = 2): Promise<ProfileResult> {
+/** tf.profile of one objective.step (gradients disposed, not applied), twice; each kernel call keeps its faster time. */
+async function profileStep(t: Trainer, batch: Batch): Promise<ProfileResult> {
   let stepMs = 0;
-  let kernels: { name: string; ms: number; inputShapes: number[][] }[] = [];
-  for (let rep = 0; rep < repeats; rep++) {
-    const info = await tf.profile(async () => {
-      const t0 = performance.now();
-      const r = await t.objective.step(t.model, batch);
-      stepMs = performance.now() - t0;
-      tf.dispose(Object.values(r.grads));
-    });
-    const now = info.kernels.map((k) => ({ name: k.name, ms: typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0, inputShapes: k.inputShapes }));
-    const same = kernels.length === now.length && kernels.every((k, i) => k.name === now[i].name);
-    kernels = same ? kernels.map((k, i) => ({ ...k, ms: Math.min(k.ms, now[i].ms) })) : now;
-  }
-  const by = new Map<string, KernelStat>();
-  const all: { kernel: string; ms: number; inputShapes: string }[] = [];
+  const kernels = await profileKernels(async () => {
+    const t0 = performance.now();
+    const r = await t.objective.step(t.model, batch);
+    stepMs = performance.now() - t0;
+    tf.dispose(Object.values(r.grads));
+  }, 2);
   let flop = 0;
   let matmulMs = 0;
   for (const k of kernels) {
-    const s = by.get(k.name) ?? { kernel: k.name, calls: 0, totalMs: 0 };
-    s.calls += 1;
-    s.totalMs += k.ms;
-    by.set(k.name, s);
-    all.push({ kernel: k.name, ms: k.ms, inputShapes: JSON.stringify(k.inputShapes) });
     if (k.name === 'BatchMatMul' && k.inputShapes.length === 2) {
       const [a, b] = k.inputShapes;
       flop += 2 * a.reduce((p, d) => p * d, 1) * b[b.length - 1];
       matmulMs += k.ms;
     }
   }
-  const byKernel = [...by.values()].sort((a, b) => b.totalMs - a.totalMs).map((s) => ({ ...s, totalMs: r3(s.totalMs) }));
+  const { totalKernelMs, byKernel, slowest } = kernelSummary(kernels, 12);
   return {
-    stepMs: r3(stepMs), totalKernelMs: r3(byKernel.reduce((s, k) => s + k.totalMs, 0)), kernelCalls: kernels.length,
+    stepMs: r3(stepMs), totalKernelMs, kernelCalls: kernels.length,
     matmulGflop: r3(flop / 1e9), matmulGflopPerSecond: r3(matmulMs > 0 ? flop / 1e6 / matmulMs : 0),
-    byKernel: byKernel.slice(0, 25), slowest: all.sort((a, b) => b.ms - a.ms).slice(0, 12).map((k) => ({ ...k, ms: r3(k.ms) })),
+    byKernel: byKernel.slice(0, 25), slowest,
   };
 }
 
-// ---- PyTorch ------------------------------------------------------------------------------------------------
-
-interface TorchConfig {
-  key: 'torch1' | 'torch2';
-  label: string;
-  threads: number;
-  env: Record<string, string>;
-}
-
-/** As bench/run.ts: 1 thread is the target comparison; 2 threads with passive OpenMP waiting (see bench/README.md). */
-const TORCH_CONFIGS: TorchConfig[] = [
-  { key: 'torch1', label: 'torch 1 thread', threads: 1, env: { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' } },
-  {
-    key: 'torch2', label: 'torch 2 threads', threads: 2,
-    env: { OPENBLAS_NUM_THREADS: '2', OMP_NUM_THREADS: '2', MKL_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' },
-  },
-];
-
-type TorchEnv = Record<string, unknown> & { torch: string; parameters: number; blasLibraries: string[] };
-
-/** A `torch_training.py --serve` process: one JSON request line in, one JSON answer line out. */
-class TorchWorker {
-  private readonly proc: ChildProcessWithoutNullStreams;
-  private readonly lines: AsyncIterator<string>;
-  private stderr = '';
-  env: TorchEnv | null = null;
-
-  constructor(readonly config: TorchConfig, dir: string) {
-    this.proc = spawn(PYTHON, [TORCH_SCRIPT, '--serve', '--threads', String(config.threads), '--dir', dir], {
-      env: { ...process.env, ...PY_ENV, ...config.env }, stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    this.proc.stderr.on('data', (d: Buffer) => {
-      this.stderr = (this.stderr + d.toString()).slice(-4000);
-    });
-    this.lines = readline.createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
-  }
-
-  private async request(req: Record<string, unknown> | null): Promise<Record<string, unknown>> {
-    if (req) this.proc.stdin.write(`${JSON.stringify(req)}\n`);
-    const r = await this.lines.next();
-    if (r.done) throw new Error(`${this.config.label}: torch_training.py exited (code ${this.proc.exitCode}):\n${this.stderr}`);
-    const a = JSON.parse(r.value) as Record<string, unknown>;
-    if (typeof a.error === 'string') throw new Error(`${this.config.label}: ${a.error}`);
-    return a;
-  }
-
-  async start(): Promise<TorchEnv> {
-    this.env = (await this.request(null)) as TorchEnv;
-    return this.env;
-  }
-
-  async check(): Promise<{ loss: number; gradNorm: number }> {
-    return (await this.request({ check: true })) as { loss: number; gradNorm: number };
-  }
-
-  async time(warmup: number, reps: number): Promise<{ times: number[]; cpuTimes: number[]; losses: number[] }> {
-    return (await this.request({ warmup, reps })) as { times: number[]; cpuTimes: number[]; losses: number[] };
-  }
-
-  async close(): Promise<void> {
-    if (this.proc.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
-    this.proc.stdin.end(`${JSON.stringify({ quit: true })}\n`);
-    await exited;
-  }
-}
-
-function torchAvailable(): { ok: boolean; detail: string } {
-  const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', env: { ...process.env, ...PY_ENV } });
-  if (r.error) return { ok: false, detail: `${PYTHON}: ${r.error.message}` };
-  if (r.status !== 0) return { ok: false, detail: (r.stderr || '').trim().split('\n').slice(-1)[0] || `exit ${r.status}` };
-  return { ok: true, detail: r.stdout.trim() };
-}
-
-// ---- output -------------------------------------------------------------------------------------------------
-
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
-const fmt = (v: number | undefined): string => (v === undefined ? '–' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-const fmtX = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? '–' : `${(a / b).toFixed(2)}×`);
+/** `torch_training.py --serve`: {check} takes one step and answers its loss and |∇θ|; {warmup, reps} times steps. */
+const torchCheck = async (w: TorchWorker) => (await w.request({ check: true })) as { loss: number; gradNorm: number };
+const torchTime = async (w: TorchWorker, warmup: number, reps: number) =>
+  (await w.request({ warmup, reps })) as { times: number[]; cpuTimes: number[]; losses: number[] };
 
 // ---- main ---------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const t00 = performance.now();
+  const setup = args.smoke ? SMOKE : FULL;
+  const { model: MODEL_OPTIONS, batch: BATCH, numBatches: NUM_BATCHES } = setup;
   const info = backendInfo();
-  const cpus = os.cpus();
-  const loadAvg = () => os.loadavg().map((l) => Number(l.toFixed(2)));
-  const machine = { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, node: process.version };
+  const machine = machineInfo();
   const loadAtStart = loadAvg();
-  const specs = OBJECTIVES.filter((o) => args.objectives.includes(o.key));
-  console.log(`icnn ${VERSION} bench:training: tfjs ${info.tfjsVersion}, backend ${info.name} (threads ${info.threads}, SIMD ${info.simd}), ` +
-    `${machine.cores}× ${machine.cpu}, node ${machine.node}`);
-  console.log(`BibTeX-sized PICNN, batch ${BATCH}; ${args.warmup} warm-up step(s) per objective, then ${args.rounds} round(s) of ` +
+  // --smoke: one step of each objective per round.
+  const specs = OBJECTIVES.filter((o) => args.objectives.includes(o.key)).map((o) => (args.smoke ? { ...o, perRound: 1 } : o));
+  console.log(banner('bench:training', info, machine));
+  console.log(`${args.smoke ? 'smoke-size (--smoke: a plumbing check, not a measurement)' : 'BibTeX-sized'} PICNN, batch ${BATCH}; ${args.warmup} warm-up step(s) per objective, then ${args.rounds} round(s) of ` +
     `${specs.map((s) => `${s.perRound} ${s.key}`).join(', ')} step(s)${args.torch ? ', each round followed by PyTorch\'s unrolled-gd steps' : ''}`);
   if (loadAtStart[0] > 0.5 * machine.cores) {
     console.log(`note: load average ${loadAtStart.join(' ')} at start: other processes share the cores, wall-clock timings will be noisy`);
   }
 
-  const data = makeData(2);
+  const data = makeData(setup, 2);
   const trainers = specs.map((s) => new Trainer(s, data));
   const parameters = trainers[0].model.numParameters;
 
   // PyTorch: the same initial weights and batches as our unrolled-gd model (all our models start identical).
   let torchNote = '';
-  const workers: TorchWorker[] = [];
+  let workers: TorchWorker[] = [];
   const ugTrainer = trainers.find((t) => t.spec.key === 'unrolled-gd');
   let dir: string | null = null;
   if (!args.torch) torchNote = 'PyTorch skipped (--no-torch)';
@@ -411,24 +263,11 @@ async function main(): Promise<void> {
   else {
     const t = torchAvailable();
     if (!t.ok) {
-      torchNote = `PyTorch is not importable by ${PYTHON} (${t.detail})`;
-      console.log(`\n${torchNote}.\nInstall Debian's PyTorch and OpenBLAS (as root):\n  ${INSTALL_CMD}\nContinuing with our side only.\n`);
+      torchNote = reportTorchMissing(t.detail);
     } else {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icnn-bench-training-'));
       exportForTorch(ugTrainer.model, data, dir);
-      for (const cfg of TORCH_CONFIGS) {
-        const w = new TorchWorker(cfg, dir);
-        try {
-          const env = await w.start();
-          workers.push(w);
-          if (!env.blasLibraries.some((l) => l.includes('openblas'))) {
-            console.log(`warning: PyTorch is not using OpenBLAS (${env.blasLibraries.join(', ') || 'none found'}); install libopenblas0-pthread`);
-          }
-        } catch (e) {
-          console.log(`PyTorch (${cfg.label}) did not start: ${(e as Error).message}`);
-          await w.close().catch(() => undefined);
-        }
-      }
+      workers = await startTorchWorkers(TORCH_SCRIPT, ['--dir', dir]);
       if (workers.length === 0) torchNote = 'torch_training.py failed to start';
       else console.log(`PyTorch ${t.detail} (${PYTHON})`);
     }
@@ -451,7 +290,7 @@ async function main(): Promise<void> {
         const r = await t.step({ gradNorm: first });
         losses.push(r.loss);
         if (first) {
-          const c = await workers[0].check();
+          const c = await torchCheck(workers[0]);
           check = {
             oursLoss: r.loss, torchLoss: c.loss, lossRelDiff: Math.abs(r.loss - c.loss) / Math.abs(c.loss),
             oursGradNorm: r.gradNorm!, torchGradNorm: c.gradNorm, gradNormRelDiff: Math.abs(r.gradNorm! - c.gradNorm) / Math.abs(c.gradNorm),
@@ -466,7 +305,7 @@ async function main(): Promise<void> {
     }
     for (const w of workers) {
       // The 1-thread worker has taken its first step already (the check).
-      await w.time(Math.max(0, args.warmup - (w === workers[0] && check ? 1 : 0)), 0);
+      await torchTime(w, Math.max(0, args.warmup - (w === workers[0] && check ? 1 : 0)), 0);
       theirs.set(w.config.key, { wall: [], cpu: [], losses: [] });
     }
     tensorsBefore = tf.memory().numTensors;
@@ -476,20 +315,18 @@ async function main(): Promise<void> {
       for (const t of trainers) {
         const rec = ours.get(t.spec.key)!;
         for (let i = 0; i < t.spec.perRound; i++) {
-          const c0 = process.cpuUsage();
-          const t0 = performance.now();
+          const read = stopwatch();
           const r = await t.step();
-          const dt = performance.now() - t0;
-          const c = process.cpuUsage(c0);
-          rec.wall.push(dt);
-          rec.cpu.push((c.user + c.system) / 1000);
+          const { wallMs, cpuMs } = read();
+          rec.wall.push(wallMs);
+          rec.cpu.push(cpuMs);
           rec.losses.push(r.loss);
           rec.update.push(r.updateMs);
           counts.push(tf.memory().numTensors);
         }
       }
       for (const w of workers) {
-        const r = await w.time(0, perRoundTorch);
+        const r = await torchTime(w, 0, perRoundTorch);
         const rec = theirs.get(w.config.key)!;
         rec.wall.push(...r.times);
         rec.cpu.push(...r.cpuTimes);
@@ -515,20 +352,20 @@ async function main(): Promise<void> {
   }
   const loadAtEnd = loadAvg();
   console.log('\nGEMM on the PICNN\'s shapes (ours, the wasm backend\'s own kernel, OpenBLAS via PyTorch):');
-  const gemm = await benchGemm(workers.length > 0 ? PYTHON : null);
+  const gemm = await benchGemm(workers.length > 0, args.smoke);
   const gemmMd = gemmTable(gemm);
   const numTensorsConstant = counts.every((c) => c === tensorsBefore);
 
   // ---- results
   const t1 = theirs.get('torch1');
   const t2 = theirs.get('torch2');
-  const torch1 = t1 && t1.wall.length > 0 ? summarize(t1.wall, t1.cpu) : null;
-  const torch2 = t2 && t2.wall.length > 0 ? summarize(t2.wall, t2.cpu) : null;
+  const torch1 = t1 && t1.wall.length > 0 ? summarize(t1.wall, t1.cpu, BATCH) : null;
+  const torch2 = t2 && t2.wall.length > 0 ? summarize(t2.wall, t2.cpu, BATCH) : null;
   const rows: Record<string, unknown>[] = [];
   const table: string[][] = [];
   for (const t of trainers) {
     const rec = ours.get(t.spec.key)!;
-    const o = summarize(rec.wall, rec.cpu);
+    const o = summarize(rec.wall, rec.cpu, BATCH);
     const isUg = t.spec.key === 'unrolled-gd';
     const ratio = (theirsT: Timing | null) => (isUg && theirsT ? r3(o.medianMs / theirsT.medianMs) : null);
     rows.push({
@@ -552,16 +389,13 @@ async function main(): Promise<void> {
   }
   const header = ['objective', 'ours ms/step', 'ours CPU ms/step', 'ours examples/s', 'torch 1-thread examples/s', 'ratio', 'torch 2-thread examples/s', 'ratio',
     'ratio 1-thread, CPU time'];
-  const md = [
-    `| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...table.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
+  const md = markdownTable(header, table);
   const date = new Date().toISOString();
-  const w1 = workers.find((w) => w.config.key === 'torch1')?.env ?? workers[0]?.env;
-  const blas = (w1?.blasLibraries ?? []).filter((l) => /lib(open)?blas/.test(path.basename(l))).map((l) => `${path.basename(path.dirname(l))}/${path.basename(l)}`).join(', ');
+  // torch_training.py reports the parameter count of its model with its environment.
+  const w1 = (workers.find((w) => w.config.key === 'torch1')?.env ?? workers[0]?.env) as (TorchEnv & { parameters: number }) | undefined;
   const seconds = (performance.now() - t00) / 1000;
   const notes = [
-    `${date}; icnn ${VERSION}, tfjs ${info.tfjsVersion}, ${info.name} backend (${info.threads} thread${info.threads === 1 ? '' : 's'}, SIMD ${info.simd}); ` +
-      `${machine.cores}× ${machine.cpu}; node ${machine.node}; ${seconds.toFixed(0)} s in all.`,
+    `${setupNote(date, info, machine)}; ${seconds.toFixed(0)} s in all.`,
     `Model \`new PICNN(${JSON.stringify(MODEL_OPTIONS).replace(/"/g, '').replace(/,/g, ', ').replace(/:/g, ': ')})\`, ${parameters.toLocaleString('en-US')} ` +
       `trainable parameters${w1 ? ` (PyTorch ${w1.parameters.toLocaleString('en-US')}: ${w1.parameters === parameters ? 'equal' : 'DIFFERENT'})` : ''}; ` +
       `batch ${BATCH}; ${NUM_BATCHES} minibatches used in turn: sparse binary x (density ${density(data.raw[0].x).toFixed(3)}), ` +
@@ -569,10 +403,7 @@ async function main(): Promise<void> {
     'A step: `objective.step(model, batch)` + Adam `applyGradients` (lr 1e-3) + `model.project()`, as src/learning/fit.ts (without its ' +
       'finiteness checks). PyTorch (bench/torch_training.py): the same unrolled-GD step (30 momentum steps with create_graph=True, ' +
       'MSE on y_30, backward, Adam, W^(z) clamped ≥ 0), starting from our weights on the same batches.',
-    torch1 || torch2
-      ? `PyTorch ${w1?.torch} (${PYTHON}, BLAS: ${blas || 'unknown'}). 1 thread: torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1. ` +
-        '2 threads: set_num_threads(2), OPENBLAS_NUM_THREADS=2, OMP_WAIT_POLICY=PASSIVE.'
-      : `${torchNote}.`,
+    torch1 || torch2 ? torchSetupNote(w1) : `${torchNote}.`,
     check ? `Same step, same weights and batch: first-step loss ours ${check.oursLoss.toExponential(4)}, PyTorch ${check.torchLoss.toExponential(4)} ` +
       `(relative difference ${check.lossRelDiff.toExponential(1)}); |∇θ| ${check.oursGradNorm.toExponential(4)} vs ${check.torchGradNorm.toExponential(4)} ` +
       `(${check.gradNormRelDiff.toExponential(1)}).` : '',
@@ -600,23 +431,23 @@ async function main(): Promise<void> {
       `faster time. Kernel times only (wall clock, so inflated when other processes take the core): ` +
       `the JavaScript around them (op dispatch, autodiff tape, the bundle-entropy solver) is the rest of the step.\n\n${profileMd.join('\n')}\n` : '') +
     `\n## GEMM GFLOP/s on the PICNN's shapes\n\n${gemmMd}\n`;
-  fs.mkdirSync(RESULTS, { recursive: true });
   const doc = {
     model: MODEL_OPTIONS, parameters, torchParameters: w1?.parameters ?? null, batch: BATCH, numBatches: NUM_BATCHES,
     xDensity: density(data.raw[0].x), yDensity: density(data.raw[0].y), adamLearningRate: ADAM_LR,
     objectives: rows, check, gemm, numTensors: { before: tensorsBefore, afterEachStep: counts, constant: numTensorsConstant },
     env: {
       date, icnn: VERSION, backend: info, machine: { ...machine, loadAvgAtStart: loadAtStart, loadAvgAtEnd: loadAtEnd },
-      torch: workers.length > 0 ? Object.fromEntries(workers.map((w) => [w.config.key, { label: w.config.label, env: w.config.env, ...w.env }])) :
+      torch: workers.length > 0 ? workerEnvs(workers) :
         { unavailable: torchNote, install: INSTALL_CMD },
       warmup: args.warmup, rounds: args.rounds, quick: args.quick, seconds: r3(seconds),
     },
   };
-  writeAtomic(path.join(RESULTS, 'training.json'), `${JSON.stringify(doc, null, 2)}\n`);
-  writeAtomic(path.join(RESULTS, 'training.md'), summary);
+  const out = resultsDir(args.smoke);
+  await writeFileAtomic(path.join(out, 'training.json'), `${JSON.stringify(doc, null, 2)}\n`);
+  await writeFileAtomic(path.join(out, 'training.md'), summary);
   for (const t of trainers) t.dispose();
   for (const b of data.batches) tf.dispose([b.x, b.y, b.target]);
-  console.log(`\n${md}\n\n${notes.join('\n')}\nAdam + project (median ms): ${updates}\n\n${gemmMd}\n\nwrote bench/results/training.json, bench/results/training.md`);
+  console.log(`\n${md}\n\n${notes.join('\n')}\nAdam + project (median ms): ${updates}\n\n${gemmMd}\n\nwrote ${shownPath(out, 'training.json')}, ${shownPath(out, 'training.md')}`);
 }
 
 await main();
