@@ -267,9 +267,9 @@ class ConvPICNN(_Base):
                 fc_z_gates.append(torch.relu(torch.addmm(p(f'fc{j}.bz'), uf, p(f'fc{j}.Wzu'))))
             fc_u_terms.append(torch.addmm(p(f'fc{j}.b'), uf, p(f'fc{j}.Wu')))
             if j < J:
-                nxt = torch.addmm(p(f'ufc{j}.b'), uf, p(f'ufc{j}.W'))
-                if j + 1 < J:
-                    nxt = torch.relu(nxt)
+                # Every hidden FC u-layer is bn(relu(fc)), as src/models/convPicnn.ts (and the authors'
+                # icnn_ebundle.py); only the scalar output is linear.
+                nxt = torch.relu(torch.addmm(p(f'ufc{j}.b'), uf, p(f'ufc{j}.W')))
                 if self.batch_norm:
                     nxt = self.bn(f'ufc{j}.bn', nxt, training)
                 uf = nxt
