@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerGradientOverrides } from './gradients.js';
 import { nativeStatus, type NativeStatus } from './nativeState.js';
 import { importNodeOnly, isNode } from '../util/nodeOnly.js';
-import { fail } from '../util/errors.js';
+import { IcnnError, fail } from '../util/errors.js';
 
 /**
  * A tfjs backend the library runs on: 'wasm' (default in Node), 'cpu' (the test oracle) or 'tensorflow' (tfjs-node).
@@ -136,7 +136,15 @@ export function ready(): Promise<BackendInfo> {
 export interface InitOptions {
   /** The tensor backend; default: as `ready()` picks it (tfjs-node if installed, else wasm, else cpu). */
   backend?: BackendName;
+  /**
+   * Where the wasm backend fetches its `.wasm` files: a URL prefix ending in '/' (tfjs-backend-wasm's
+   * `setWasmPaths`). A page needs it when the files are not served next to its script; Node finds them itself.
+   * Takes effect only before the wasm backend first starts.
+   */
+  wasmPaths?: string;
 }
+
+const INIT_OPTION_KEYS = ['backend', 'wasmPaths'];
 
 /**
  * Set the library up and pick the tensor backend: call once before building models. Idempotent; with `backend`, it
@@ -144,6 +152,18 @@ export interface InitOptions {
  */
 export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   if (options === null || typeof options !== 'object') fail(`init: options must be an object like { backend: 'wasm' }, got ${JSON.stringify(options)}`);
+  const unknown = Object.keys(options).filter((k) => !INIT_OPTION_KEYS.includes(k));
+  if (unknown.length > 0) fail(`init: unknown option ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${INIT_OPTION_KEYS.join(', ')})`);
+  if (options.wasmPaths !== undefined) {
+    if (typeof options.wasmPaths !== 'string' || !options.wasmPaths.endsWith('/')) {
+      fail(`init: wasmPaths must be a URL prefix ending in '/' (the folder of the .wasm files), got ${JSON.stringify(options.wasmPaths)}`);
+    }
+    (await import('@tensorflow/tfjs-backend-wasm')).setWasmPaths(options.wasmPaths);
+    const where = options.wasmPaths;
+    return (options.backend === undefined ? ready() : setBackend(options.backend)).catch((e: Error) => {
+      throw new IcnnError(`${e.message} (its .wasm files were looked for under wasmPaths ${JSON.stringify(where)})`);
+    });
+  }
   return options.backend === undefined ? ready() : setBackend(options.backend);
 }
 

@@ -107,6 +107,26 @@ describe('backend selection in this process', () => {
   });
 });
 
+describe('init options', () => {
+  test('an unknown option or a wasmPaths that is not a folder URL is refused, naming it', async () => {
+    await assert.rejects(icnn.init({ backnd: 'cpu' } as never), /init: unknown option 'backnd' \(known: backend, wasmPaths\)/);
+    for (const bad of [42, 'https://cdn.example/tfjs']) {
+      await assert.rejects(icnn.init({ wasmPaths: bad } as never), /init: wasmPaths must be a URL prefix ending in '\/'/);
+    }
+  });
+
+  test('wasmPaths is where the wasm backend fetches its .wasm files (fresh process: a folder without them fails, naming it)', async () => {
+    const script = `
+import * as icnn from './src/index.ts';
+try { await icnn.init({ backend: 'wasm', wasmPaths: '/nonexistent-icnn-wasm/' }); console.log('started'); }
+catch (e) { console.log('refused: ' + e.message); }`;
+    const r = await runChild(script, undefined, 120_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /refused: .*could not initialize the 'wasm' backend \(its \.wasm files were looked for under wasmPaths "\/nonexistent-icnn-wasm\/"\)/);
+    assert.match(r.stderr, /nonexistent-icnn-wasm\/tfjs-backend-wasm/, 'the wasm loader tried that folder');
+  });
+});
+
 describe('backend selection in a fresh process (ICNN_BACKEND, console banner)', () => {
   test('default without ICNN_BACKEND is wasm', async () => {
     const r = await runChild(USE_PACKAGE, undefined);
