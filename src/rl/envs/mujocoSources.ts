@@ -15,6 +15,7 @@
  */
 import type { DataSources } from '../../data/sources.js';
 
+/** Which MuJoCo model files: the v1 models of the paper's Gym tasks, or Gymnasium's current ones (its `gymnasium/` folder). */
 export type MujocoModelSet = 'v1' | 'gymnasium';
 
 /** The public origin and sha256 of one MuJoCo model file. */
