@@ -110,7 +110,7 @@ function settingsOf(spec: SweepSpec, sample: Map<string, unknown>, agent: AgentK
     } else if (name.startsWith('hidden.')) {
       agentOptions.hidden = [sample.get('hidden.0'), sample.get('hidden.1')];
     } else {
-      agentOptions[name] = v;
+      agentOptions[d.option ?? name] = v;
     }
   }
   return { rewardScale, agentOptions };

@@ -21,8 +21,10 @@
  * A parameter is `rewardScale` (the runner's reward multiplier), `hidden.0` / `hidden.1` (the two layer widths),
  * or any other agent option (checked by the agent when the run starts). Distributions: `value`, `uniform`,
  * `logUniform`, `normal`, `int`, `bernoulli` (true with probability p), `choice`; modifiers `min` (clamp from
- * below), `zeroBelow` (values under it become 0) and `agents` (apply only to these agents; still drawn for all,
- * so the samples do not depend on which agents a sweep runs).
+ * below), `zeroBelow` (values under it become 0), `agents` (apply only to these agents; still drawn for all,
+ * so the samples do not depend on which agents a sweep runs) and `option` (the agent option the parameter sets,
+ * when it is not the parameter's name: two parameters can then draw one option differently per agent, as the
+ * paper's `naf_bn` and `icnn_bn` both set `batchNorm`).
  */
 import { fail } from '../../util/errors.js';
 import { AGENT_KINDS, type AgentKind } from '../agents/agent.js';
@@ -39,6 +41,8 @@ export interface Distribution {
   min?: number;
   zeroBelow?: number;
   agents?: AgentKind[];
+  /** The agent option this parameter sets; default: the parameter's name. */
+  option?: string;
 }
 
 export type PerTask = number | Readonly<Record<string, number>>;
@@ -57,7 +61,8 @@ export interface SweepSpec {
 }
 
 const SPEC_KEYS = ['tasks', 'agents', 'seeds', 'samples', 'searchSeed', 'steps', 'testInterval', 'checkpointInterval', 'parameters'];
-const MODIFIER_KEYS = ['min', 'zeroBelow', 'agents'];
+const MODIFIER_KEYS = ['min', 'zeroBelow', 'agents', 'option'];
+const OPTION_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 const PARAMETER_NAME = /^(?:hidden\.[01]|[A-Za-z][A-Za-z0-9]*)$/;
 
 /** The place of a field in the spec, for error messages: `spec.parameters.ouTheta.normal[1]`. */
@@ -153,6 +158,12 @@ function distribution(source: string, p: (string | number)[], v: unknown, drawnB
   if (v.min !== undefined) d.min = finite(source, [...p, 'min'], v.min);
   if (v.zeroBelow !== undefined) d.zeroBelow = finite(source, [...p, 'zeroBelow'], v.zeroBelow);
   if (v.agents !== undefined) d.agents = agentList(source, [...p, 'agents'], v.agents);
+  if (v.option !== undefined) {
+    if (typeof v.option !== 'string' || !OPTION_NAME.test(v.option) || ['seed', 'hidden', 'rewardScale'].includes(v.option)) {
+      bad(source, [...p, 'option'], 'an agent option name (not seed, hidden or rewardScale)', v.option);
+    }
+    d.option = v.option;
+  }
   return d;
 }
 
@@ -193,7 +204,22 @@ export function validateSweepSpec(raw: unknown, source = 'sweep spec'): SweepSpe
   }
   const names = spec.parameters.map(([n]) => n);
   if (names.includes('hidden.0') !== names.includes('hidden.1')) fail(`${source}: ${at(['parameters'])} must give both hidden.0 and hidden.1, or neither`);
+  checkOneDrawPerOption(source, spec);
   return spec;
+}
+
+/** Two parameters may set one agent option only for disjoint sets of agents (else one draw would hide the other). */
+function checkOneDrawPerOption(source: string, spec: SweepSpec): void {
+  const setter = new Map<string, string>();
+  for (const [name, d] of spec.parameters) {
+    if (name.startsWith('hidden.') || name === 'rewardScale') continue;
+    for (const agent of (d.agents ?? AGENT_KINDS).filter((x) => spec.agents.includes(x))) {
+      const key = `${agent}.${d.option ?? name}`;
+      const other = setter.get(key);
+      if (other !== undefined) fail(`${source}: ${at(['parameters', name])} and ${at(['parameters', other])} both set ${agent}'s option ${d.option ?? name}`);
+      setter.set(key, name);
+    }
+  }
 }
 
 function pick(v: PerTask | undefined, task: string): number | undefined {
@@ -210,8 +236,8 @@ export function testIntervalFor(spec: SweepSpec, task: string): number | undefin
 
 /**
  * The paper's random search (the authors' `run-exp.random-search.py`, icnn-paper.md §5.4) in our option names, on
- * all ten tasks with their budgets. Not carried over: `naf_bn` ~ Bern(0.5) and `icnn_bn` ~ Bern(0.25), since our
- * agents have no batch normalization. `lrelu` is ICNN's leaky slope; `prate` and `pl2norm` are DDPG's actor's.
+ * all ten tasks with their budgets. `lrelu` is ICNN's leaky slope; `prate` and `pl2norm` are DDPG's actor's;
+ * `naf_bn` ~ Bern(0.5) and `icnn_bn` ~ Bern(0.25) are the `batchNorm` option of the NAF and ICNN agents.
  */
 export const PAPER_SWEEP_SPEC = Object.freeze({
   tasks: Object.keys(PAPER_BUDGETS),
@@ -230,5 +256,7 @@ export const PAPER_SWEEP_SPEC = Object.freeze({
     ouTheta: { normal: [0.15, 0.1], min: 1e-8 },
     ouSigma: { normal: [0.1, 0.05], min: 1e-8 },
     leakySlope: { logUniform: [-4, -1], zeroBelow: 1e-3, agents: ['icnn'] },
+    nafBatchNorm: { bernoulli: 0.5, agents: ['naf'], option: 'batchNorm' },
+    icnnBatchNorm: { bernoulli: 0.25, agents: ['icnn'], option: 'batchNorm' },
   },
 });

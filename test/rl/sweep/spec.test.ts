@@ -50,6 +50,36 @@ test("the paper spec's draws follow §5.4's distributions; a sample is shared by
   assert.ok(seen.zeroSlope > 0 && seen.zeroSlope < 50, `zero leaky slope in ${seen.zeroSlope} of 50 samples`);
 });
 
+test("the paper spec draws batch norm as the authors' naf_bn ~ Bern(0.5) and icnn_bn ~ Bern(0.25), into each agent's batchNorm", () => {
+  const runs = expandSweep(validateSweepSpec({ ...structuredClone(PAPER_SWEEP_SPEC), tasks: ['Reacher'], samples: 2000 }));
+  const rate = (agent: string) => {
+    const mine = runs.filter((r) => r.agent === agent);
+    for (const r of mine) assert.equal(typeof r.agentOptions.batchNorm, 'boolean', `${agent} sample ${r.sample}`);
+    return mine.filter((r) => r.agentOptions.batchNorm === true).length / mine.length;
+  };
+  // Within 4 binomial standard deviations of p over 2000 draws.
+  assert.ok(Math.abs(rate('naf') - 0.5) < 4 * Math.sqrt(0.25 / 2000), `naf ${rate('naf')}`);
+  assert.ok(Math.abs(rate('icnn') - 0.25) < 4 * Math.sqrt(0.1875 / 2000), `icnn ${rate('icnn')}`);
+  for (const r of runs.filter((x) => x.agent === 'ddpg')) assert.ok(!('batchNorm' in r.agentOptions));
+  for (const r of runs) assert.ok(!('nafBatchNorm' in r.agentOptions) && !('icnnBatchNorm' in r.agentOptions));
+});
+
+test("a parameter's option modifier names the agent option it sets; two parameters may not set one agent's option", () => {
+  const base = { tasks: ['Pendulum'], agents: ['naf', 'icnn'], steps: 100 };
+  const [naf, icnn] = expandSweep(validateSweepSpec({ ...base, parameters: {
+    a: { value: 3, agents: ['naf'], option: 'batchSize' }, b: { value: 5, agents: ['icnn'], option: 'batchSize' },
+  } }));
+  assert.deepEqual([naf.agent, naf.agentOptions], ['naf', { batchSize: 3 }]);
+  assert.deepEqual([icnn.agent, icnn.agentOptions], ['icnn', { batchSize: 5 }]);
+  assert.throws(() => validateSweepSpec({ ...base, parameters: { a: { value: 3, option: 'batchSize' }, b: { value: 5, agents: ['icnn'], option: 'batchSize' } } }),
+    /spec\.parameters\.b and spec\.parameters\.a both set icnn's option batchSize/);
+  assert.throws(() => validateSweepSpec({ ...base, parameters: { batchSize: { value: 3 }, b: { value: 5, option: 'batchSize' } } }),
+    /both set naf's option batchSize/);
+  for (const bad of [7, 'hidden', 'rewardScale', 'a.b']) {
+    assert.throws(() => validateSweepSpec({ ...base, parameters: { a: { value: 3, option: bad } } }), /spec\.parameters\.a\.option must be an agent option name/);
+  }
+});
+
 test('more samples extend a sweep: the first runs keep their settings and keys; another search seed draws others', () => {
   const spec = (samples: number, searchSeed = 0) => validateSweepSpec({ ...structuredClone(PAPER_SWEEP_SPEC), tasks: ['Reacher'], samples, searchSeed });
   const eight = expandSweep(spec(8));
