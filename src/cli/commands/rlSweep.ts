@@ -104,23 +104,24 @@ export function workerCommand(): Command {
     .option('--concurrency <n>', 'runs at once on this machine (default 1)', positiveInt, 1)
     .option('--out <dir>', 'the shared output directory as this machine sees it (default: the path given to rl-sweep)')
     .option('--stall-ms <ms>', 'lock duration and stalled-job check interval: how soon the job of a dead worker is retried (default 30000)', positiveInt)
-    .action(async (o: { queue: string; concurrency: number; out?: string; stallMs?: number }) => {
+    .option('--give-up-after <s>', 'seconds to wait for a lost Redis to come back before stopping with exit code 1 (default 120)', positiveInt)
+    .action(async (o: { queue: string; concurrency: number; out?: string; stallMs?: number; giveUpAfter?: number }) => {
       const { startQueueWorker } = await import('../../rl/sweep/queue.js');
       const log = (line: string) => process.stdout.write(`${line}\n`);
       const worker = await startQueueWorker(o.queue, {
         concurrency: o.concurrency, log, ...(o.out !== undefined ? { outRoot: path.resolve(o.out) } : {}), ...(o.stallMs !== undefined ? { stallMs: o.stallMs } : {}),
+        ...(o.giveUpAfter !== undefined ? { giveUpMs: o.giveUpAfter * 1000 } : {}),
       });
       log(`worker: taking jobs from ${o.queue} (concurrency ${o.concurrency})`);
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = () => {
-          if (stopping) process.exit(130);
-          stopping = true;
-          log('worker: stopping after the running jobs (again to stop now)');
-          void worker.close().then(resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      let stopping = false;
+      const stop = () => {
+        if (stopping) process.exit(130);
+        stopping = true;
+        log('worker: stopping after the running jobs (again to stop now)');
+        void worker.close();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      await worker.done; // rejects (exit code 1, one line) when Redis went away for good
     });
 }

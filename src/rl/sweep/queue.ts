@@ -5,10 +5,12 @@
  * after the stall interval another worker's stalled-job check puts the job back in the queue, and whoever takes it
  * resumes the run from its checkpoint in the shared output directory (results are files there, not queue values).
  * A run that fails (bad settings) fails its job once, without retries, and the worker goes on with the others.
+ * A worker that loses Redis waits for it to come back (a restart) for a while, then stops and says so: left alone,
+ * BullMQ's client would retry forever and the process would hang on to its runs without anyone knowing.
  */
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { fail } from '../../util/errors.js';
+import { fail, IcnnError } from '../../util/errors.js';
 import { checkRun, type RunOutcome } from './execute.js';
 import type { SweepRun } from './expand.js';
 import { createRunPool, describeOutcome, firstLine, runLabel } from './pool.js';
@@ -18,6 +20,10 @@ export const SWEEP_QUEUE = 'icnn-rl-sweep';
 export const CONNECT_TIMEOUT_MS = 3000;
 /** Lock duration and stalled-job check interval (ms), BullMQ's default. */
 export const DEFAULT_STALL_MS = 30_000;
+/** How long a worker waits for a lost Redis to come back before it stops (ms). */
+export const DEFAULT_GIVE_UP_MS = 120_000;
+/** How often the worker checks that Redis answers (ms). */
+const WATCH_INTERVAL_MS = 2000;
 /** How often a job may be found stalled (its worker died) before it is failed. */
 const MAX_STALLS = 5;
 
@@ -58,6 +64,44 @@ export async function checkReachable(a: QueueAddress, timeoutMs = CONNECT_TIMEOU
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * Ping Redis every couple of seconds on a connection of its own; call `onLost` once when no ping has succeeded
+ * for `giveUpMs`. Pings, not connection events, so that a silent network partition counts as well as a refused port.
+ */
+function watchRedis(a: QueueAddress, giveUpMs: number, onLost: (cause: string) => void): { stop(): void } {
+  const redis = new Redis({
+    host: a.host, port: a.port, db: a.db, connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => WATCH_INTERVAL_MS,
+  });
+  let cause = '';
+  redis.on('error', (e: NodeJS.ErrnoException) => (cause = e.code ?? firstLine(e)));
+  let lastAnswer = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+    clearTimeout(timer);
+    redis.disconnect();
+  };
+  const check = async () => {
+    try {
+      await redis.ping();
+      lastAnswer = Date.now();
+    } catch (e) {
+      if (cause === '') cause = firstLine(e);
+    }
+    if (stopped) return;
+    if (Date.now() - lastAnswer >= giveUpMs) {
+      stop();
+      onLost(cause || 'no answer');
+    } else {
+      timer = setTimeout(() => void check(), Math.min(WATCH_INTERVAL_MS, giveUpMs));
+    }
+  };
+  timer = setTimeout(() => void check(), Math.min(WATCH_INTERVAL_MS, giveUpMs));
+  return { stop };
 }
 
 function connectionOf(a: QueueAddress) {
@@ -104,12 +148,19 @@ export interface QueueWorkerOptions {
   outRoot?: string;
   /** Lock duration and stalled-job check interval in ms (default 30 s): how soon a dead worker's job is retried. */
   stallMs?: number;
+  /** How long to wait for a lost Redis to come back before stopping, in ms (default 2 min). */
+  giveUpMs?: number;
   log?: (line: string) => void;
 }
 
 export interface QueueWorker {
   /** Stop taking jobs; with `force`, do not wait for the running ones (they are retried elsewhere). */
   close(force?: boolean): Promise<void>;
+  /**
+   * Settles when the worker has stopped: fulfilled after `close`, rejected when it gave up on a lost Redis (the runs
+   * it had keep their checkpoints; the job comes back to whichever worker runs once Redis is back).
+   */
+  readonly done: Promise<void>;
 }
 
 /** Take jobs from the sweep queue at `url` until closed. */
@@ -151,10 +202,27 @@ export async function startQueueWorker(url: string, o: QueueWorkerOptions = {}):
   });
   worker.on('completed', () => (lastError = ''));
   await worker.waitUntilReady();
+  let settle: { resolve(): void; reject(e: Error): void } = { resolve: () => undefined, reject: () => undefined };
+  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  done.catch(() => undefined); // a caller that never looks at `done` must not get an unhandled rejection
+  const shutdown = async (force: boolean) => {
+    watch.stop();
+    // BullMQ's close waits for Redis to answer; when it is gone, do not wait longer than a stall interval.
+    await Promise.race([worker.close(force), new Promise((r) => setTimeout(r, Math.min(stallMs, 5000)).unref())]);
+    await pool.destroy();
+  };
+  const watch = watchRedis(address, o.giveUpMs ?? DEFAULT_GIVE_UP_MS, (cause) => {
+    const seconds = Math.round((o.giveUpMs ?? DEFAULT_GIVE_UP_MS) / 1000);
+    const message = `lost Redis at ${url} (${cause}) and it did not come back within ${seconds} s; stopped. ` +
+      'The runs this worker had keep their checkpoints and resume when a worker takes their jobs again';
+    log(`worker: ${message}`);
+    void shutdown(true).then(() => settle.reject(new IcnnError(message)), (e: unknown) => settle.reject(new IcnnError(`${message} (${firstLine(e)})`)));
+  });
   return {
     close: async (force = false) => {
-      await worker.close(force);
-      await pool.destroy();
+      await shutdown(force);
+      settle.resolve();
     },
+    done,
   };
 }

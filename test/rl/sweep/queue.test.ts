@@ -200,3 +200,31 @@ test('an unreachable Redis and a malformed spec: one clear line each, quickly, w
   assert.equal(await badUrl.exited, 1);
   assert.equal(badUrl.log, "icnn: --queue: expected redis://HOST:PORT or redis://HOST:PORT/DB, got 'http://localhost:6379'\n");
 });
+
+test('a worker that loses Redis waits for a restart, then gives up with one clear line and exit code 1', { skip: REDIS_MISSING }, async (t) => {
+  const out = tempDirFor(t);
+  let own = await startRedis(); // its own server: this test stops it
+  const worker = new Cli(['worker', '--queue', own.url, '--give-up-after', '6']);
+  try {
+    await worker.waitFor(/taking jobs/, 'the worker');
+    // A restart within the give-up time: the worker reconnects and takes the next job.
+    await own.stop();
+    await new Promise((r) => setTimeout(r, 1500));
+    own = await startRedis(own.port);
+    const [run] = tinyRuns({ agents: ['naf'], samples: 1, steps: 60, checkpointInterval: 0 });
+    await enqueueRuns(own.url, [run], out);
+    await worker.waitFor(/\): done/, 'the worker to run a job after the restart');
+    assert.equal(worker.child.exitCode, null, `the worker kept running through the restart:\n${worker.log}`);
+    // Gone for good: it stops within the give-up time plus a few seconds, naming the address and the cause.
+    const lost = Date.now();
+    await own.stop();
+    const code = await Promise.race([worker.exited, new Promise((r) => setTimeout(() => r('still running'), 30_000))]);
+    assert.equal(code, 1, `exit code; log:\n${worker.log}`);
+    assert.ok(Date.now() - lost >= 5000, 'it waited for the give-up time');
+    const lines = worker.log.trim().split('\n');
+    assert.match(lines.at(-1)!, new RegExp(`^icnn: lost Redis at ${own.url.replace(/[.]/g, '\\.')} \\(ECONNREFUSED\\) and it did not come back within 6 s; stopped\\.`));
+  } finally {
+    await worker.stop();
+    await own.stop();
+  }
+});
