@@ -15,11 +15,12 @@ export interface UnrolledGdOptions {
 
 /** y_N as a differentiable function of θ (call inside tf.variableGrads). `ctx` comes from model.context(x). */
 export function unrolledGd(model: EnergyModel, ctx: EnergyContext, y0: tf.Tensor2D, o: UnrolledGdOptions): tf.Tensor2D {
-  const gradY = tf.grad((yy: tf.Tensor) => tf.sum(model.energyFromContext(ctx, yy as tf.Tensor2D)));
+  // The model's own ∇_y f (PICNN: a hand-written backward pass, fewer kernels for the outer tape to differentiate).
+  const gradY = (yy: tf.Tensor2D): tf.Tensor2D => model.energyAndGradFromContext(ctx, yy).grad;
   let y: tf.Tensor2D = y0;
   let v: tf.Tensor2D = tf.zerosLike(y0);
   for (let t = 0; t < o.steps; t++) {
-    const g = gradY(y) as tf.Tensor2D;
+    const g = gradY(y);
     const vNew = tf.sub(tf.mul(v, o.momentum), tf.mul(g, o.learningRate)) as tf.Tensor2D;
     y = tf.add(tf.sub(y, tf.mul(v, o.momentum)), tf.mul(vNew, 1 + o.momentum)) as tf.Tensor2D;
     v = vNew;

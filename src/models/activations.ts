@@ -57,3 +57,20 @@ export function activate(name: FreeActivation, t: tf.Tensor, leakySlope: number)
       return t;
   }
 }
+
+/**
+ * g′(t) of a convex-path activation, for the hand-written backward passes (./picnn.ts). Built from ops that tfjs can
+ * differentiate again (Step's gradient is zero, as the true second derivative of a piecewise-linear g almost
+ * everywhere), so ∇_θ of a gradient computed with it works (argmin differentiation, §4.3; unrolled GD, §4.4).
+ * At t = 0 it takes the left derivative, as tfjs's own relu gradient does.
+ */
+export function activationDerivative(name: ConvexActivation, t: tf.Tensor, leakySlope: number): tf.Tensor {
+  switch (name) {
+    case 'relu':
+      return tf.step(t);
+    case 'leaky-relu':
+      return tf.step(t, leakySlope);
+    case 'softplus':
+      return tf.sigmoid(t);
+  }
+}
