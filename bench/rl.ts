@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/rl.ts`: the cost of one update step and one action choice of DDPG, NAF and ICNN Q-learning at the
  * paper's size (two hidden layers of 200, minibatch 256), on the active tfjs backend (wasm in Node), next to the same
- * steps in PyTorch (bench/torch_rl.py, one thread), on the same machine in the same run.
+ * steps in PyTorch (bench/torch_rl.py, one and two threads), on the same machine in the same run.
  *
  *   npx tsx bench/rl.ts                                   # InvertedPendulum sizes (4 → 1)
  *   npx tsx bench/rl.ts --obs 17 --act 6                  # HalfCheetah sizes
@@ -148,14 +148,14 @@ async function ours(a: Args, reps: number, actReps: number): Promise<Cases> {
   return out;
 }
 
-/** One round of PyTorch's side (a fresh process; its import time is not measured). */
-function torch(a: Args, reps: number, actReps: number): { cases: Cases; torch: string } | { error: string } {
+/** One round of PyTorch's side with `threads` threads (a fresh process; its import time is not measured). */
+function torch(a: Args, reps: number, actReps: number, threads: 1 | 2): { cases: Cases; torch: string } | { error: string } {
   const config = {
     agents: a.agents, obs: a.obs, act: a.act, hidden: a.hidden, batch: a.batch, act_iterations: a.actIterations,
     target_iterations: a.targetIterations, inner_lr: a.innerLr, authors: a.innerAdam === 'authors', warmup: a.warmup, reps, act_reps: actReps,
   };
   try {
-    return runPython('torch_rl.py', ['--config', JSON.stringify(config), '--threads', '1'], TORCH_CONFIGS[0].env, 1_800_000) as { cases: Cases; torch: string };
+    return runPython('torch_rl.py', ['--config', JSON.stringify(config), '--threads', String(threads)], TORCH_CONFIGS[threads - 1].env, 1_800_000) as { cases: Cases; torch: string };
   } catch (e) {
     return { error: (e as Error).message };
   }
@@ -167,51 +167,54 @@ async function main(): Promise<void> {
   // Rounds alternate our side and PyTorch's, so that other load on the machine affects both alike.
   const perRound = Math.max(1, Math.round(a.reps / a.rounds));
   const actPerRound = Math.max(1, Math.round(a.actReps / a.rounds));
-  const mineRuns: Record<string, { update: number[]; act: number[] }> = {};
-  const torchRuns: Record<string, { update: number[]; act: number[] }> = {};
+  type Runs = Record<string, { update: number[]; act: number[] }>;
+  const add = (into: Runs, cases: Cases) => {
+    for (const [k, v] of Object.entries(cases)) {
+      into[k] ??= { update: [], act: [] };
+      into[k].update.push(...v.update.runs);
+      into[k].act.push(...v.act.runs);
+    }
+  };
+  const mineRuns: Runs = {};
+  const torchRuns: [Runs, Runs] = [{}, {}];
   let theirsError: string | null = a.torch ? null : 'skipped (--no-torch)';
   let torchVersion = '';
   for (let round = 0; round < a.rounds; round++) {
-    const m = await ours(a, perRound, actPerRound);
-    for (const [k, v] of Object.entries(m)) {
-      mineRuns[k] ??= { update: [], act: [] };
-      mineRuns[k].update.push(...v.update.runs);
-      mineRuns[k].act.push(...v.act.runs);
-    }
-    if (theirsError === null) {
-      const t = torch(a, perRound, actPerRound);
+    add(mineRuns, await ours(a, perRound, actPerRound));
+    for (const threads of [1, 2] as const) {
+      if (theirsError !== null) break;
+      const t = torch(a, perRound, actPerRound, threads);
       if ('error' in t) {
         theirsError = t.error;
       } else {
         torchVersion = t.torch;
-        for (const [k, v] of Object.entries(t.cases)) {
-          torchRuns[k] ??= { update: [], act: [] };
-          torchRuns[k].update.push(...v.update.runs);
-          torchRuns[k].act.push(...v.act.runs);
-        }
+        add(torchRuns[threads - 1], t.cases);
       }
     }
     console.error(`round ${round + 1}/${a.rounds} done`);
   }
-  const merge = (r: Record<string, { update: number[]; act: number[] }>): Cases =>
+  const merge = (r: Runs): Cases =>
     Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { update: summarizeRuns(v.update), act: summarizeRuns(v.act) }]));
   const mine = merge(mineRuns);
-  const theirs: { cases: Cases; torch: string } | { error: string } = theirsError !== null ? { error: theirsError } : { cases: merge(torchRuns), torch: torchVersion };
+  const theirs: { cases: Cases; cases2: Cases; torch: string } | { error: string } = theirsError !== null
+    ? { error: theirsError }
+    : { cases: merge(torchRuns[0]), cases2: merge(torchRuns[1]), torch: torchVersion };
   const f = (v: number | undefined, d = 2) => (v === undefined ? '–' : v.toFixed(d));
   const lines = [
-    `# RL step costs: tfjs (${backendInfo().name}) vs PyTorch (1 thread)`,
+    `# RL step costs: tfjs (${backendInfo().name}) vs PyTorch (1 and 2 threads)`,
     '',
     `Sizes: observation ${a.obs}, action ${a.act}, hidden ${a.hidden.join('/')}, minibatch ${a.batch}. ICNN inner Adam (update: ${a.innerAdam}): ${a.targetIterations} ` +
       `iterations for the TD targets (whole minibatch), ${a.actIterations} per action, lr ${a.innerLr}. Medians of ${perRound * a.rounds} updates / ` +
       `${actPerRound * a.rounds} actions in ${a.rounds} alternating rounds (${a.warmup} warm-up runs each); load average at start ` +
       `${load.map((v) => v.toFixed(1)).join(' ')} on ${os.cpus().length} cores.`,
     '',
-    '| agent | update, ours (ms) | update, PyTorch (ms) | action, ours (ms) | action, PyTorch (ms) |',
-    '|---|---:|---:|---:|---:|',
+    '| agent | update, ours (ms) | update, PyTorch 1 thread (ms) | update, PyTorch 2 threads (ms) | action, ours (ms) | action, PyTorch 1 thread (ms) | action, PyTorch 2 threads (ms) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const k of a.agents) {
-    const t = 'cases' in theirs ? theirs.cases[k] : undefined;
-    lines.push(`| ${k} | ${f(mine[k].update.median)} | ${f(t?.update.median)} | ${f(mine[k].act.median, 3)} | ${f(t?.act.median, 3)} |`);
+    const [t1, t2] = 'cases' in theirs ? [theirs.cases[k], theirs.cases2[k]] : [undefined, undefined];
+    lines.push(`| ${k} | ${f(mine[k].update.median)} | ${f(t1?.update.median)} | ${f(t2?.update.median)} | ${f(mine[k].act.median, 3)} | ` +
+      `${f(t1?.act.median, 3)} | ${f(t2?.act.median, 3)} |`);
   }
   const perStep = (c: Cases | undefined, k: string): number | undefined => (c?.[k] ? c[k].update.median + c[k].act.median : undefined);
   const ratio = (c: Cases | undefined): string => {
@@ -219,9 +222,12 @@ async function main(): Promise<void> {
     const d = perStep(c, 'ddpg');
     return i === undefined || d === undefined ? '–' : (i / d).toFixed(2);
   };
-  lines.push('', `ICNN / DDPG, ms per environment step (one action + one update): ours ${ratio(mine)}, PyTorch ${ratio('cases' in theirs ? theirs.cases : undefined)}.`);
+  lines.push('', `ICNN / DDPG, ms per environment step (one action + one update): ours ${ratio(mine)}, PyTorch ${ratio('cases' in theirs ? theirs.cases : undefined)} ` +
+    `(1 thread), ${ratio('cases2' in theirs ? theirs.cases2 : undefined)} (2 threads).`);
   if ('cases' in theirs) {
-    lines.push(`Ours / PyTorch per update: ${a.agents.map((k) => `${k} ${(mine[k].update.median / theirs.cases[k].update.median).toFixed(2)}`).join(', ')}.`);
+    for (const [label, c] of [['1 thread', theirs.cases], ['2 threads', theirs.cases2]] as const) {
+      lines.push(`Ours / PyTorch ${label} per update: ${a.agents.map((k) => `${k} ${(mine[k].update.median / c[k].update.median).toFixed(2)}`).join(', ')}.`);
+    }
   }
   if ('error' in theirs) lines.push('', `PyTorch: ${theirs.error}`);
   const md = `${lines.join('\n')}\n`;
