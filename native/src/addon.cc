@@ -111,8 +111,10 @@ napi_value gemm(napi_env env, napi_callback_info cbinfo) {
 }
 
 // conv2d(heap, xByteOffset, filterByteOffset, outByteOffset, dims: Int32Array of 15: batch, inH, inW, inC,
-//        filterH, filterW, outC, outH, outW, strideH, strideW, dilationH, dilationW, padTop, padLeft)
-napi_value conv2d(napi_env env, napi_callback_info cbinfo) {
+//        filterH, filterW, outC, outH, outW, strideH, strideW, dilationH, dilationW, padTop, padLeft), and
+// conv2dBackpropInput with the same arguments but dy [batch, outH, outW, outC] in place of x and dx as the output.
+napi_value convolution(napi_env env, napi_callback_info cbinfo, bool backpropInput) {
+  const char* what = backpropInput ? "icnn native conv2dBackpropInput" : "icnn native conv2d";
   size_t argc = 5;
   napi_value argv[5];
   napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
@@ -124,21 +126,31 @@ napi_value conv2d(napi_env env, napi_callback_info cbinfo) {
   const bool ok = argc == 5 && napi_get_arraybuffer_info(env, argv[0], &heap, &heapSize) == napi_ok &&
                   getDouble(env, argv[1], &xOff) && getDouble(env, argv[2], &fOff) && getDouble(env, argv[3], &oOff) &&
                   getInt32Array(env, argv[4], &d, &nd) && nd == 15 && std::all_of(d, d + 15, [](int v) { return v >= 0; });
-  if (!ok) return throwError(env, "icnn native conv2d: bad arguments");
+  if (!ok) return throwError(env, (std::string(what) + ": bad arguments").c_str());
   const double inSize = static_cast<double>(d[0]) * d[1] * d[2] * d[3];
   const double filterSize = static_cast<double>(d[4]) * d[5] * d[3] * d[6];
   const double outSize = static_cast<double>(d[0]) * d[7] * d[8] * d[6];
-  if (!fits(xOff, inSize, heapSize) || !fits(fOff, filterSize, heapSize) || !fits(oOff, outSize, heapSize)) {
-    return throwError(env, "icnn native conv2d: a tensor lies outside the heap buffer");
+  const double readSize = backpropInput ? outSize : inSize;
+  const double writeSize = backpropInput ? inSize : outSize;
+  if (!fits(xOff, readSize, heapSize) || !fits(fOff, filterSize, heapSize) || !fits(oOff, writeSize, heapSize)) {
+    return throwError(env, (std::string(what) + ": a tensor lies outside the heap buffer").c_str());
   }
   auto* base = static_cast<char*>(heap);
   icnn::ConvArgs args{reinterpret_cast<const float*>(base + static_cast<size_t>(xOff)),
                       reinterpret_cast<const float*>(base + static_cast<size_t>(fOff)),
                       reinterpret_cast<float*>(base + static_cast<size_t>(oOff)),
                       d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14]};
-  icnn::conv2d(args);
+  if (backpropInput) {
+    icnn::conv2dBackpropInput(args);
+  } else {
+    icnn::conv2d(args);
+  }
   return nullptr;
 }
+
+napi_value conv2d(napi_env env, napi_callback_info cbinfo) { return convolution(env, cbinfo, false); }
+
+napi_value conv2dBackpropInput(napi_env env, napi_callback_info cbinfo) { return convolution(env, cbinfo, true); }
 
 napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
@@ -148,6 +160,8 @@ napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "gemm", fn);
   napi_create_function(env, "conv2d", NAPI_AUTO_LENGTH, conv2d, nullptr, &fn);
   napi_set_named_property(env, exports, "conv2d", fn);
+  napi_create_function(env, "conv2dBackpropInput", NAPI_AUTO_LENGTH, conv2dBackpropInput, nullptr, &fn);
+  napi_set_named_property(env, exports, "conv2dBackpropInput", fn);
   return exports;
 }
 

@@ -18,4 +18,8 @@ struct ConvArgs {
 
 void conv2d(const ConvArgs& args);
 
+// The input gradient of conv2d (a transposed convolution), as dy·Wᵀ + col2im: `x` is dy [batch, outH, outW, outC],
+// `out` is dx [batch, inH, inW, inC]; the other fields describe the forward convolution.
+void conv2dBackpropInput(const ConvArgs& args);
+
 }  // namespace icnn

@@ -25,6 +25,8 @@ export interface NativeAddon {
    * batch, inH, inW, inC, filterH, filterW, outC, outH, outW, strideH, strideW, dilationH, dilationW, padTop, padLeft.
    */
   conv2d(heap: ArrayBuffer, xOffset: number, filterOffset: number, outOffset: number, dims: Int32Array): void;
+  /** The input gradient of that convolution (dims as for conv2d): dy [batch, outH, outW, outC] in, dx out. */
+  conv2dBackpropInput(heap: ArrayBuffer, dyOffset: number, filterOffset: number, dxOffset: number, dims: Int32Array): void;
 }
 
 export type NativeLoad = { addon: NativeAddon; reason: null } | { addon: null; reason: string };

@@ -7,13 +7,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadNativeAddon, type NativeLoad } from './nativeAddon.js';
 import { nativeOff, setNativeStatus, type NativeStatus } from './nativeState.js';
-import { nativeConv2D } from './nativeConv2D.js';
+import { nativeConv2D, nativeConv2DBackpropInput } from './nativeConv2D.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul.js';
 
 const KERNELS = {
   BatchMatMul: nativeBatchMatMul,
   _FusedMatMul: nativeFusedMatMul,
   Conv2D: nativeConv2D,
+  Conv2DBackpropInput: nativeConv2DBackpropInput,
 } as const;
 
 const originals = new Map<string, tf.KernelConfig>();

@@ -78,3 +78,40 @@ describe('native Conv2D equals the cpu backend', { skip }, () => {
     }
   });
 });
+
+/** Transposed convolutions (Conv2DBackpropInput): the ConvPICNN's thin first layer, strides, paddings, odd sizes. */
+const TRANSPOSED_CASES: Omit<ConvCase, 'dilations'>[] = [
+  { x: [70, 64, 32, 1], filter: [8, 8, 1, 32], strides: 4, pad: 'same' },
+  { x: [3, 17, 9, 2], filter: [5, 3, 2, 7], strides: [3, 2], pad: 'same' },
+  { x: [2, 16, 8, 32], filter: [4, 4, 32, 64], strides: 2, pad: 'same' },
+  { x: [4, 10, 6, 5], filter: [3, 3, 5, 9], strides: 1, pad: 'valid' },
+  { x: [2, 15, 13, 3], filter: [3, 5, 3, 4], strides: [2, 3], pad: [[0, 0], [1, 2], [3, 0], [0, 0]] },
+  { x: [1, 1, 1, 1], filter: [1, 1, 1, 1], strides: 1, pad: 'valid' },
+];
+
+describe('native Conv2DBackpropInput equals the cpu backend', { skip }, () => {
+  after(async () => {
+    await setBackend('wasm');
+  });
+  TRANSPOSED_CASES.forEach((c, i) => {
+    test(`dx of x[${c.x}] filter[${c.filter}] strides ${JSON.stringify(c.strides)} pad ${JSON.stringify(c.pad)}`, async () => {
+      const o = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad, undefined, false, 'channelsLast');
+      const dyShape: Shape4 = [o.batchSize, o.outHeight, o.outWidth, o.outChannels];
+      const rng = new Rng(100 + i);
+      const dy = rng.fillNormal(dyShape.reduce((a, b) => a * b));
+      const f = rng.fillNormal(c.filter.reduce((a, b) => a * b));
+      const run = async (backend: 'cpu' | 'wasm') => {
+        await setBackend(backend);
+        const before = tf.memory().numTensors;
+        const out = tf.tidy(() => tf.conv2dTranspose(tf.tensor4d(dy, dyShape), tf.tensor4d(f, c.filter), c.x, c.strides, c.pad as never).dataSync().slice());
+        assert.equal(tf.memory().numTensors, before);
+        return out;
+      };
+      const cpu = await run('cpu');
+      const wasm = await run('wasm');
+      assert.equal(wasm.length, c.x.reduce((a, b) => a * b));
+      const err = relErr(wasm, cpu);
+      assert.ok(err <= 1e-5, `relative error ${err}`);
+    });
+  });
+});
