@@ -167,17 +167,29 @@ export class PICNN extends EnergyModel {
     return { batch, ...terms, tensors: [...terms.zGates, ...terms.yGates, ...terms.uTerms] };
   }
 
-  protected networkEnergy(context: EnergyContext, y: tf.Tensor2D): tf.Tensor1D {
-    const ctx = context as PICNNContext;
-    let z: tf.Tensor2D | null = null;
+  /**
+   * The z-path (§1.2) at y: s_i = W^(y)_i (y ∘ ygate_i) + W^(u)_i u_i + b_i [+ W^(z)_i (z_{i−1} ∘ zgate_{i−1})],
+   * z_i = g(s_i) by `activation` (the last layer linear). Returns the pre-activations s_i (the last is the energy
+   * column) and the effective W^(z)_i used.
+   */
+  private zPath(ctx: PICNNContext, y: tf.Tensor2D, activation: (s: tf.Tensor2D) => tf.Tensor2D): { pre: tf.Tensor2D[]; convexWeights: (tf.Tensor2D | null)[] } {
     const last = this.zWidths.length - 1;
+    const convexWeights = this.zLayers.map(({ convex }) => (convex === null ? null : convex.weight() as tf.Tensor2D));
+    const pre: tf.Tensor2D[] = [];
+    let z: tf.Tensor2D | null = null;
     for (let i = 0; i <= last; i++) {
-      const { passthrough, convex } = this.zLayers[i];
-      let s = tf.add(passthrough.apply(tf.mul(y, ctx.yGates[i]) as tf.Tensor2D), ctx.uTerms[i]);
-      if (z !== null && convex !== null) s = tf.add(s, convex.apply(tf.mul(z, ctx.zGates[i - 1]) as tf.Tensor2D));
-      z = (i === last ? s : activate(this.o.activation, s, this.o.leakySlope)) as tf.Tensor2D;
+      const Wz = convexWeights[i];
+      let s = tf.add(this.zLayers[i].passthrough.apply(tf.mul(y, ctx.yGates[i]) as tf.Tensor2D), ctx.uTerms[i]) as tf.Tensor2D;
+      if (z !== null && Wz !== null) s = tf.add(s, tf.matMul(tf.mul(z, ctx.zGates[i - 1]) as tf.Tensor2D, Wz)) as tf.Tensor2D;
+      pre.push(s);
+      if (i < last) z = activation(s);
     }
-    return tf.reshape(z as tf.Tensor2D, [y.shape[0]]) as tf.Tensor1D;
+    return { pre, convexWeights };
+  }
+
+  protected networkEnergy(context: EnergyContext, y: tf.Tensor2D): tf.Tensor1D {
+    const { pre } = this.zPath(context as PICNNContext, y, (s) => activate(this.o.activation, s, this.o.leakySlope) as tf.Tensor2D);
+    return tf.reshape(pre[pre.length - 1], [y.shape[0]]) as tf.Tensor1D;
   }
 
   /**
@@ -190,27 +202,18 @@ export class PICNN extends EnergyModel {
   override energyAndGradFromContext(context: EnergyContext, y: tf.Tensor2D): { energy: tf.Tensor1D; grad: tf.Tensor2D } {
     return tf.tidy(() => {
       const ctx = context as PICNNContext;
-      const last = this.zWidths.length - 1;
-      const convexWeights = this.zLayers.map(({ convex }) => (convex === null ? null : convex.weight() as tf.Tensor2D));
-      const pre: tf.Tensor2D[] = [];
-      let z: tf.Tensor2D | null = null;
-      for (let i = 0; i <= last; i++) {
-        const { passthrough } = this.zLayers[i];
-        const Wz = convexWeights[i];
-        let s = tf.add(passthrough.apply(tf.mul(y, ctx.yGates[i]) as tf.Tensor2D), ctx.uTerms[i]) as tf.Tensor2D;
-        if (z !== null && Wz !== null) s = tf.add(s, tf.matMul(tf.mul(z, ctx.zGates[i - 1]) as tf.Tensor2D, Wz)) as tf.Tensor2D;
-        pre.push(s);
-        // tfjs's one-kernel leakyRelu is fine here: its gradient is only ever taken once (the y-gradient is below).
-        z = (i === last ? s : this.o.activation === 'leaky-relu' ? tf.leakyRelu(s, this.o.leakySlope) : activate(this.o.activation, s, this.o.leakySlope)) as tf.Tensor2D;
-      }
+      const { activation, leakySlope } = this.o;
+      // tfjs's one-kernel leakyRelu is fine here: θ-gradients go through it only once (the y-gradient is below).
+      const { pre, convexWeights } = this.zPath(ctx, y, (s) => (activation === 'leaky-relu' ? tf.leakyRelu(s, leakySlope) : activate(activation, s, leakySlope)) as tf.Tensor2D);
+      const last = pre.length - 1;
       const alpha = this.o.strongConvexity;
-      let energy = tf.reshape(z as tf.Tensor2D, [y.shape[0]]) as tf.Tensor1D;
+      let energy = tf.reshape(pre[last], [y.shape[0]]) as tf.Tensor1D;
       if (alpha !== 0) energy = tf.add(energy, tf.mul(tf.sum(tf.square(y), 1), alpha / 2)) as tf.Tensor1D;
       // Backward: ∂f/∂z_last = 1 for every row.
       let gz: tf.Tensor2D = tf.ones([y.shape[0], 1]);
       let grad: tf.Tensor2D | null = alpha !== 0 ? (tf.mul(y, alpha) as tf.Tensor2D) : null;
       for (let i = last; i >= 0; i--) {
-        const gs = i === last ? gz : (tf.mul(gz, activationDerivative(this.o.activation, pre[i], this.o.leakySlope)) as tf.Tensor2D);
+        const gs = i === last ? gz : (tf.mul(gz, activationDerivative(activation, pre[i], leakySlope)) as tf.Tensor2D);
         const gy = tf.mul(tf.matMul(gs, this.zLayers[i].passthrough.W as tf.Tensor2D, false, true), ctx.yGates[i]) as tf.Tensor2D;
         grad = grad === null ? gy : (tf.add(grad, gy) as tf.Tensor2D);
         const Wz = convexWeights[i];

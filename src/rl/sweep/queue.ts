@@ -77,6 +77,7 @@ function watchRedis(a: QueueAddress, giveUpMs: number, onLost: (cause: string) =
   });
   let cause = '';
   redis.on('error', (e: NodeJS.ErrnoException) => (cause = e.code ?? firstLine(e)));
+  const interval = Math.min(WATCH_INTERVAL_MS, giveUpMs);
   let lastAnswer = Date.now();
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -97,10 +98,10 @@ function watchRedis(a: QueueAddress, giveUpMs: number, onLost: (cause: string) =
       stop();
       onLost(cause || 'no answer');
     } else {
-      timer = setTimeout(() => void check(), Math.min(WATCH_INTERVAL_MS, giveUpMs));
+      timer = setTimeout(() => void check(), interval);
     }
   };
-  timer = setTimeout(() => void check(), Math.min(WATCH_INTERVAL_MS, giveUpMs));
+  timer = setTimeout(() => void check(), interval);
   return { stop };
 }
 
@@ -205,18 +206,21 @@ export async function startQueueWorker(url: string, o: QueueWorkerOptions = {}):
   let settle: { resolve(): void; reject(e: Error): void } = { resolve: () => undefined, reject: () => undefined };
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   done.catch(() => undefined); // a caller that never looks at `done` must not get an unhandled rejection
-  const shutdown = async (force: boolean) => {
+  // `boundMs`: with Redis gone, BullMQ's close would wait for it forever, so the give-up path waits a bounded time; a
+  // plain close waits for the running runs, as asked.
+  const shutdown = async (force: boolean, boundMs?: number) => {
     watch.stop();
-    // BullMQ's close waits for Redis to answer; when it is gone, do not wait longer than a stall interval.
-    await Promise.race([worker.close(force), new Promise((r) => setTimeout(r, Math.min(stallMs, 5000)).unref())]);
+    const closing = worker.close(force);
+    await (boundMs === undefined ? closing : Promise.race([closing, new Promise((r) => setTimeout(r, boundMs).unref())]));
     await pool.destroy();
   };
-  const watch = watchRedis(address, o.giveUpMs ?? DEFAULT_GIVE_UP_MS, (cause) => {
-    const seconds = Math.round((o.giveUpMs ?? DEFAULT_GIVE_UP_MS) / 1000);
+  const giveUpMs = o.giveUpMs ?? DEFAULT_GIVE_UP_MS;
+  const watch = watchRedis(address, giveUpMs, (cause) => {
+    const seconds = Math.round(giveUpMs / 1000);
     const message = `lost Redis at ${url} (${cause}) and it did not come back within ${seconds} s; stopped. ` +
       'The runs this worker had keep their checkpoints and resume when a worker takes their jobs again';
     log(`worker: ${message}`);
-    void shutdown(true).then(() => settle.reject(new IcnnError(message)), (e: unknown) => settle.reject(new IcnnError(`${message} (${firstLine(e)})`)));
+    void shutdown(true, Math.min(stallMs, 5000)).then(() => settle.reject(new IcnnError(message)), (e: unknown) => settle.reject(new IcnnError(`${message} (${firstLine(e)})`)));
   });
   return {
     close: async (force = false) => {
