@@ -20,6 +20,7 @@ import { modelFromJSON, modelToJSON, type ModelJSON } from './serialization.js';
 import { importNodeOnly } from '../util/nodeOnly.js';
 import { assertBackendAvailable } from '../backend/backend.js';
 import type { AffineStructure, PositiveWeightValues } from './affineStructure.js';
+import type { GatedPath } from './gatedPath.js';
 import { readValues } from './blocks.js';
 
 /** The model classes: FICNN (§1.1), PICNN (§1.2), ConvPICNN and the FeedForward baseline. */
@@ -199,6 +200,14 @@ export abstract class EnergyModel {
     // valueAndGrad of a vector output seeds dy with ones: each row's gradient is that row's ∇_y f.
     const { value, grad } = tf.valueAndGrad((yy: tf.Tensor) => this.energyFromContext(ctx, yy as tf.Tensor2D))(y);
     return { energy: value as tf.Tensor1D, grad: grad as tf.Tensor2D };
+  }
+
+  /**
+   * The z-path at a context's x as tensors, for hand-written passes over it (./gatedPath.ts): a PICNN with a
+   * piecewise-linear activation has one; other models, and a PICNN with softplus, return null.
+   */
+  gatedPath(_ctx: EnergyContext): GatedPath | null {
+    return null;
   }
 
   // ---- validated convenience API ------------------------------------------------------------------------

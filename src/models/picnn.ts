@@ -15,6 +15,7 @@ import { activate, activationDerivative, freeActivation } from './activations.js
 import { addBatchNorm, applyBatchNorm } from './batchNorm.js';
 import { CONVEX_OPTION_ENTRIES, layerWidths, resolveConvexOptions, type ResolvedConvexOptions } from './common.js';
 import { disposeContext, EnergyModel, type EnergyContext } from './energyModel.js';
+import type { GatedPath } from './gatedPath.js';
 import { POSITIVE_INT } from '../util/numbers.js';
 import { bool, num, optionsSchema, parseOptions } from '../util/schema.js';
 import { readRows, rowOf, transposed, type AffineStructure, type Rows } from './affineStructure.js';
@@ -221,6 +222,21 @@ export class PICNN extends EnergyModel {
       }
       return { energy, grad: grad as tf.Tensor2D };
     });
+  }
+
+  /** The z-path at the context's x (./gatedPath.ts); null under softplus, whose g′ is not a mask. */
+  override gatedPath(context: EnergyContext): GatedPath | null {
+    const { activation, leakySlope, strongConvexity } = this.o;
+    if (activation === 'softplus') return null;
+    const ctx = context as PICNNContext;
+    return {
+      layers: this.zLayers.map((l, i) => ({
+        yGate: ctx.yGates[i], passthrough: l.passthrough.W as tf.Tensor2D, uTerm: ctx.uTerms[i],
+        zGate: i > 0 ? ctx.zGates[i - 1] : null, convex: l.convex === null ? null : (l.convex.weight() as tf.Tensor2D),
+      })),
+      negativeSlope: activation === 'relu' ? 0 : leakySlope,
+      strongConvexity,
+    };
   }
 
   /**
