@@ -67,8 +67,8 @@ export async function checkReachable(a: QueueAddress, timeoutMs = CONNECT_TIMEOU
 }
 
 /**
- * Ping Redis every couple of seconds on a connection of its own; call `onLost` once when no ping has succeeded
- * for `giveUpMs`. Pings, not connection events, so that a silent network partition counts as well as a refused port.
+ * Ping Redis every couple of seconds on a connection of its own; call `onLost` once when pings have gone
+ * unanswered for `giveUpMs`, counted from the first unanswered one. Pings, not connection events, so that a silent network partition counts as well as a refused port.
  */
 function watchRedis(a: QueueAddress, giveUpMs: number, onLost: (cause: string) => void): { stop(): void } {
   const redis = new Redis({
@@ -78,7 +78,9 @@ function watchRedis(a: QueueAddress, giveUpMs: number, onLost: (cause: string) =
   let cause = '';
   redis.on('error', (e: NodeJS.ErrnoException) => (cause = e.code ?? firstLine(e)));
   const interval = Math.min(WATCH_INTERVAL_MS, giveUpMs);
-  let lastAnswer = Date.now();
+  // When the first unanswered ping of the current outage was sent. The wait counts from there, not from the last
+  // answer (up to one interval before the loss), so the worker never gives up sooner than `giveUpMs` after the loss.
+  let unansweredSince: number | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const stop = () => {
@@ -87,14 +89,16 @@ function watchRedis(a: QueueAddress, giveUpMs: number, onLost: (cause: string) =
     redis.disconnect();
   };
   const check = async () => {
+    const sentAt = Date.now();
     try {
       await redis.ping();
-      lastAnswer = Date.now();
+      unansweredSince = undefined;
     } catch (e) {
       if (cause === '') cause = firstLine(e);
+      unansweredSince ??= sentAt;
     }
     if (stopped) return;
-    if (Date.now() - lastAnswer >= giveUpMs) {
+    if (unansweredSince !== undefined && Date.now() - unansweredSince >= giveUpMs) {
       stop();
       onLost(cause || 'no answer');
     } else {
