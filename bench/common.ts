@@ -115,14 +115,36 @@ export class ArgReader {
 // ---- PyTorch ------------------------------------------------------------------------------------------------
 
 /**
+ * OpenBLAS's kernel set for this CPU, from the instruction-set flags in /proc/cpuinfo: 'SkylakeX' with AVX-512
+ * (F, BW, DQ, VL), 'Haswell' with AVX2 + FMA, else none (OpenBLAS's own detection). OpenBLAS 0.3.21 (Debian 12)
+ * detects some newer Xeons (model name "Intel(R) Xeon(R) Processor") as Prescott and runs SSE3 kernels: 20-35
+ * GFLOP/s per thread on the bench's shapes against 168 with SkylakeX, measured 2026-12-06. Comparing against that
+ * crippled PyTorch would flatter us, so the bench names the kernel set unless OPENBLAS_CORETYPE is already set.
+ */
+export function openblasCoreType(): string | null {
+  if (process.env.OPENBLAS_CORETYPE) return process.env.OPENBLAS_CORETYPE;
+  let flags: Set<string>;
+  try {
+    const line = fs.readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
+    flags = new Set((line ?? '').split(':')[1]?.trim().split(/\s+/) ?? []);
+  } catch {
+    return null;
+  }
+  if (['avx512f', 'avx512bw', 'avx512dq', 'avx512vl'].every((f) => flags.has(f))) return 'SkylakeX';
+  if (flags.has('avx2') && flags.has('fma')) return 'Haswell';
+  return null;
+}
+
+/**
  * Environment of a PyTorch process with `threads` threads. Single-threaded PyTorch is the target comparison. For two
  * threads, torch's OpenMP pool (convolutions, element-wise ops) and OpenBLAS's own pthread pool (matmuls) both get 2
  * threads; OMP_WAIT_POLICY=PASSIVE keeps idle OpenMP workers from spinning on the cores that OpenBLAS needs (the
- * two pools otherwise oversubscribe).
+ * two pools otherwise oversubscribe). OPENBLAS_CORETYPE as `openblasCoreType`.
  */
 export function torchThreadEnv(threads: number): Record<string, string> {
   const n = String(threads);
-  const env = { OPENBLAS_NUM_THREADS: n, OMP_NUM_THREADS: n, MKL_NUM_THREADS: n };
+  const core = openblasCoreType();
+  const env = { OPENBLAS_NUM_THREADS: n, OMP_NUM_THREADS: n, MKL_NUM_THREADS: n, ...(core ? { OPENBLAS_CORETYPE: core } : {}) };
   return threads === 1 ? env : { ...env, OMP_WAIT_POLICY: 'PASSIVE' };
 }
 
@@ -235,7 +257,8 @@ export function torchSetupNote(env: TorchEnv | null | undefined): string {
   const blas = (env?.blasLibraries ?? []).filter((l) => /lib(open)?blas/.test(path.basename(l)))
     .map((l) => `${path.basename(path.dirname(l))}/${path.basename(l)}`).join(', ');
   return `PyTorch ${env?.torch} (${PYTHON}, BLAS: ${blas || 'unknown'}). 1 thread: torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1. ` +
-    '2 threads: set_num_threads(2), OPENBLAS_NUM_THREADS=2, OMP_WAIT_POLICY=PASSIVE.';
+    '2 threads: set_num_threads(2), OPENBLAS_NUM_THREADS=2, OMP_WAIT_POLICY=PASSIVE. ' +
+    `OpenBLAS kernels: ${openblasCoreType() ?? "OpenBLAS's own CPU detection"} (OPENBLAS_CORETYPE; see openblasCoreType in bench/common.ts).`;
 }
 
 /**

@@ -53,7 +53,7 @@ def environment(threads):
         'torch': torch.__version__, 'python': platform.python_version(), 'torchThreads': torch.get_num_threads(),
         'interopThreads': torch.get_num_interop_threads(), 'requestedThreads': threads,
         'openblasThreads': os.environ.get('OPENBLAS_NUM_THREADS'), 'ompThreads': os.environ.get('OMP_NUM_THREADS'),
-        'ompWaitPolicy': os.environ.get('OMP_WAIT_POLICY'), 'blasLibraries': loaded_blas(),
+        'ompWaitPolicy': os.environ.get('OMP_WAIT_POLICY'), 'openblasCoreType': os.environ.get('OPENBLAS_CORETYPE'), 'blasLibraries': loaded_blas(),
         'mkldnn': torch.backends.mkldnn.is_available(),
     }
 
