@@ -227,6 +227,19 @@ export class TorchWorker {
   }
 }
 
+/**
+ * How long to wait after PyTorch's timed runs before ours. OpenBLAS's pthread workers spin for about 2^28 cycles
+ * (its THREAD_TIMEOUT, ~0.1 s) after each call before they sleep; timing ours in that window charges their spinning
+ * to us. Measured 2026-12-06: the BibTeX PICNN forward + backward took 39-42 ms right after the 2-thread worker's runs
+ * and 30 ms without PyTorch in the process tree.
+ */
+export const OPENBLAS_SETTLE_MS = 300;
+
+/** Wait OPENBLAS_SETTLE_MS (see there). */
+export function settleAfterTorch(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, OPENBLAS_SETTLE_MS));
+}
+
 /** One started worker per TORCH_CONFIGS entry (those that fail to start are reported and left out). */
 export async function startTorchWorkers(script: string, args: string[]): Promise<TorchWorker[]> {
   const workers: TorchWorker[] = [];

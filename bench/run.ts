@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import { ConvPICNN, PICNN, Rng, VERSION, backendInfo, tf, type EnergyModel } from '../test/helpers/icnn.js';
 import {
   ArgReader, Float32Bundle, INSTALL_CMD, PYTHON, TORCH_CONFIGS, TorchWorker, banner, chunks, fmtMs, fmtRatio, kernelSummary, loadAvg, machineInfo, markdownTable,
-  reportTorchMissing, profileKernels, resultsDir, runPython, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable, torchSetupNote,
+  reportTorchMissing, profileKernels, settleAfterTorch, resultsDir, runPython, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable, torchSetupNote,
   workerEnvs, type KernelStat, type RunFlags,
 } from './common.js';
 import { benchGemm, gemmTable, type GemmResult } from './gemm.js';
@@ -345,6 +345,7 @@ async function main(): Promise<void> {
           theirs[w.config.key] = { wall: [], cpu: [] };
         }
         for (const n of chunks(args.reps, args.rounds)) {
+          if (workers.length > 0) await settleAfterTorch();
           runOurs(fn, n, ours, oursCpu, counts);
           for (const w of workers) {
             const r = await torchTime(w, m, c.name, 0, n);

@@ -21,9 +21,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PICNN, Rng, VERSION, backendInfo, createObjective, tf, type Batch, type Objective } from '../test/helpers/icnn.js';
 import { writeFileAtomic } from '../src/util/atomicFile.js';
+import { defaultAdam } from '../src/learning/fusedAdam.js';
 import {
   ArgReader, Float32Bundle, INSTALL_CMD, PYTHON, banner, fmtMs as fmt, fmtRatio as fmtX, kernelSummary, loadAvg, machineInfo, markdownTable, median,
-  reportTorchMissing, profileKernels, r3, resultsDir, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable,
+  reportTorchMissing, profileKernels, r3, settleAfterTorch, resultsDir, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable,
   torchSetupNote, workerEnvs, type KernelStat, type RunFlags, type TorchEnv, type TorchWorker,
 } from './common.js';
 import { benchGemm, gemmTable } from './gemm.js';
@@ -132,7 +133,7 @@ const density = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
 class Trainer {
   readonly model: PICNN;
   readonly objective: Objective;
-  readonly optimizer = tf.train.adam(ADAM_LR);
+  readonly optimizer = defaultAdam(ADAM_LR); // fit's default: tfjs's Adam, fused where the native kernel is on
   private k = 0;
 
   constructor(readonly spec: ObjectiveSpec, private readonly data: Data) {
@@ -312,6 +313,7 @@ async function main(): Promise<void> {
 
     const perRoundTorch = ugTrainer?.spec.perRound ?? 2;
     for (let round = 0; round < args.rounds; round++) {
+      if (workers.length > 0) await settleAfterTorch();
       for (const t of trainers) {
         const rec = ours.get(t.spec.key)!;
         for (let i = 0; i < t.spec.perRound; i++) {

@@ -3,12 +3,14 @@
     {
       "target_name": "icnn_native",
       "sources": [
+        "src/adam.cc",
         "src/addon.cc",
         "src/conv.cc",
         "src/gemm.cc",
         "src/kernel_avx512.cc",
         "src/kernel_avx2.cc",
         "src/kernel_generic.cc",
+        "src/reduce.cc",
         "src/thread_pool.cc"
       ],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno"],

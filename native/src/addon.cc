@@ -1,4 +1,4 @@
-// N-API surface of the addon: `info()` and `gemm(...)`, which reads and writes float32 matrices in place inside an
+// N-API surface of the addon: `info()`, `gemm(...)`, the convolutions, `adam(...)` and `reduceSum(...)`; which reads and writes float32 matrices in place inside an
 // ArrayBuffer (the wasm backend's heap), at byte offsets the caller takes from the backend's tensor table.
 #include <node_api.h>
 
@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "adam.h"
 #include "conv.h"
 #include "gemm.h"
+#include "reduce.h"
 #include "thread_pool.h"
 
 namespace {
@@ -152,6 +154,56 @@ napi_value conv2d(napi_env env, napi_callback_info cbinfo) { return convolution(
 
 napi_value conv2dBackpropInput(napi_env env, napi_callback_info cbinfo) { return convolution(env, cbinfo, true); }
 
+// adam(heap, byte offsets of value, m, v, grad, newValue, newM, newV, count, β1, 1 − β1, β2, 1 − β2, 1 − β1^t,
+//      1 − β2^t, ε, −lr): one fused Adam step (adam.h), inputs and outputs in place inside the heap.
+napi_value adam(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 17;
+  napi_value argv[17];
+  napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
+  void* heap = nullptr;
+  size_t heapSize = 0;
+  double offsets[7], count, scalars[8];
+  bool ok = argc == 17 && napi_get_arraybuffer_info(env, argv[0], &heap, &heapSize) == napi_ok;
+  for (int i = 0; ok && i < 7; i++) ok = getDouble(env, argv[1 + i], &offsets[i]);
+  ok = ok && getDouble(env, argv[8], &count) && count >= 0;
+  for (int i = 0; ok && i < 8; i++) ok = getDouble(env, argv[9 + i], &scalars[i]);
+  if (!ok) return throwError(env, "icnn native adam: bad arguments");
+  for (double off : offsets) {
+    if (!fits(off, count, heapSize)) return throwError(env, "icnn native adam: a tensor lies outside the heap buffer");
+  }
+  auto* base = static_cast<char*>(heap);
+  auto at = [&](int i) { return reinterpret_cast<float*>(base + static_cast<size_t>(offsets[i])); };
+  icnn::AdamArgs args{at(0), at(1), at(2), at(3), at(4), at(5), at(6), static_cast<size_t>(count),
+                      static_cast<float>(scalars[0]), static_cast<float>(scalars[1]), static_cast<float>(scalars[2]),
+                      static_cast<float>(scalars[3]), static_cast<float>(scalars[4]), static_cast<float>(scalars[5]),
+                      static_cast<float>(scalars[6]), static_cast<float>(scalars[7])};
+  icnn::adamStep(args);
+  return nullptr;
+}
+
+// reduceSum(heap, xByteOffset, outByteOffset, outer, inner, reduceOuter): reduce.h in place inside the heap.
+napi_value reduceSum(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
+  void* heap = nullptr;
+  size_t heapSize = 0;
+  double xOff, outOff, outer, inner;
+  bool reduceOuter;
+  const bool ok = argc == 6 && napi_get_arraybuffer_info(env, argv[0], &heap, &heapSize) == napi_ok &&
+                  getDouble(env, argv[1], &xOff) && getDouble(env, argv[2], &outOff) && getDouble(env, argv[3], &outer) &&
+                  getDouble(env, argv[4], &inner) && getBool(env, argv[5], &reduceOuter) && outer >= 0 && inner >= 0;
+  if (!ok) return throwError(env, "icnn native reduceSum: bad arguments");
+  if (!fits(xOff, outer * inner, heapSize) || !fits(outOff, reduceOuter ? inner : outer, heapSize)) {
+    return throwError(env, "icnn native reduceSum: a tensor lies outside the heap buffer");
+  }
+  auto* base = static_cast<char*>(heap);
+  icnn::reduceSum(reinterpret_cast<const float*>(base + static_cast<size_t>(xOff)),
+                  reinterpret_cast<float*>(base + static_cast<size_t>(outOff)), static_cast<size_t>(outer),
+                  static_cast<size_t>(inner), reduceOuter);
+  return nullptr;
+}
+
 napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "info", NAPI_AUTO_LENGTH, info, nullptr, &fn);
@@ -162,6 +214,10 @@ napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "conv2d", fn);
   napi_create_function(env, "conv2dBackpropInput", NAPI_AUTO_LENGTH, conv2dBackpropInput, nullptr, &fn);
   napi_set_named_property(env, exports, "conv2dBackpropInput", fn);
+  napi_create_function(env, "adam", NAPI_AUTO_LENGTH, adam, nullptr, &fn);
+  napi_set_named_property(env, exports, "adam", fn);
+  napi_create_function(env, "reduceSum", NAPI_AUTO_LENGTH, reduceSum, nullptr, &fn);
+  napi_set_named_property(env, exports, "reduceSum", fn);
   return exports;
 }
 

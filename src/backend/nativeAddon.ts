@@ -27,6 +27,15 @@ export interface NativeAddon {
   conv2d(heap: ArrayBuffer, xOffset: number, filterOffset: number, outOffset: number, dims: Int32Array): void;
   /** The input gradient of that convolution (dims as for conv2d): dy [batch, outH, outW, outC] in, dx out. */
   conv2dBackpropInput(heap: ArrayBuffer, dyOffset: number, filterOffset: number, dxOffset: number, dims: Int32Array): void;
+  /**
+   * One fused Adam step (native/src/adam.h) of `count` values in place inside `heap`: byte offsets of the value, m,
+   * v and gradient, then of the new value, m and v; β1, 1 − β1, β2, 1 − β2, 1 − β1^t, 1 − β2^t, ε and −lr.
+   */
+  adam(heap: ArrayBuffer, value: number, m: number, v: number, grad: number, newValue: number, newM: number,
+    newV: number, count: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number,
+    biasCorrection1: number, biasCorrection2: number, epsilon: number, negLearningRate: number): void;
+  /** Sums of x read as an outer × inner matrix, over the outer index (`reduceOuter`) or the inner one. */
+  reduceSum(heap: ArrayBuffer, xOffset: number, outOffset: number, outer: number, inner: number, reduceOuter: boolean): void;
 }
 
 export type NativeLoad = { addon: NativeAddon; reason: null } | { addon: null; reason: string };

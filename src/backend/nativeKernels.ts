@@ -1,5 +1,5 @@
 /**
- * Registration of the native matmul and convolution kernels on the wasm backend, and what `icnn status` reports about them. tfjs
+ * Registration of the native matmul, convolution and Adam kernels on the wasm backend, and what `icnn status` reports about them. tfjs
  * looks a kernel up on every call, so swapping the registered config switches paths at once; the wasm backend's own
  * configs are kept to restore them and to serve the cases the addon does not cover.
  */
@@ -9,13 +9,21 @@ import { loadNativeAddon, type NativeLoad } from './nativeAddon.js';
 import { nativeOff, setNativeStatus, type NativeStatus } from './nativeState.js';
 import { nativeConv2D, nativeConv2DBackpropInput } from './nativeConv2D.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul.js';
+import { ADAM_STEP_KERNEL, nativeAdamStep } from './nativeAdam.js';
+import { sharedIdentity } from './sharedIdentity.js';
+import { nativeSum } from './nativeSum.js';
 
 const KERNELS = {
   BatchMatMul: nativeBatchMatMul,
   _FusedMatMul: nativeFusedMatMul,
   Conv2D: nativeConv2D,
   Conv2DBackpropInput: nativeConv2DBackpropInput,
+  Identity: sharedIdentity,
+  Sum: nativeSum,
 } as const;
+
+/** Kernels of our own (no wasm original), registered only while the addon is on. */
+const OWN_KERNELS = { [ADAM_STEP_KERNEL]: nativeAdamStep } as const;
 
 const originals = new Map<string, tf.KernelConfig>();
 
@@ -26,6 +34,9 @@ export function disableNativeKernels(reason = 'disabled'): NativeStatus {
     tf.registerKernel(config);
   }
   originals.clear();
+  for (const name of Object.keys(OWN_KERNELS)) {
+    if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');
+  }
   return setNativeStatus(nativeOff(reason));
 }
 
@@ -45,8 +56,12 @@ export function enableNativeKernels(load: NativeLoad = loadNativeAddon()): Nativ
     // setupFunc stays the wasm one: the fallback kernel needs it when the backend initializes.
     tf.registerKernel({ ...original, kernelFunc: make(addon, original.kernelFunc as never) as unknown as tf.KernelFunc });
   }
+  for (const [name, make] of Object.entries(OWN_KERNELS)) {
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: make(addon) as unknown as tf.KernelFunc });
+  }
   const info = addon.info();
-  return setNativeStatus({ enabled: true, isa: info.isa, threads: info.threads, kernels: Object.keys(KERNELS), reason: null });
+  return setNativeStatus({ enabled: true, isa: info.isa, threads: info.threads,
+    kernels: [...Object.keys(KERNELS), ...Object.keys(OWN_KERNELS)], reason: null });
 }
 
 export { nativeStatus, type NativeStatus } from './nativeState.js';

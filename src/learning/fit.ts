@@ -43,6 +43,7 @@ import { func, instance, num, optionsSchema, parseOptions, parseWith } from '../
 import { SHARED_FIT_ENTRIES, type CheckpointOptions, type EarlyStoppingOptions } from './fitOptions.js';
 import { assertFinite, isTensor, ownTensor } from '../util/tensors.js';
 import { Sha256 } from '../util/sha256.js';
+import { defaultAdam } from './fusedAdam.js';
 
 /** An in-memory dataset. */
 export interface Dataset {
@@ -569,7 +570,7 @@ class FitRun {
 
   constructor(readonly model: EnergyModel, readonly o: Resolved, readonly source: Source, readonly options: FitOptions) {
     this.state = initialState(o, source);
-    this.optimizer = o.optimizer ?? tf.train.adam(o.learningRate!);
+    this.optimizer = o.optimizer ?? defaultAdam(o.learningRate!);
     this.sink = progressSink(o.progress, options.progressStream);
     this.control = { stopTraining: false, model };
     this.vars = model.trainableVariables;
