@@ -207,6 +207,18 @@ export interface RlResult {
   resumedAt: number;
   /** The tfjs backend that ran this process's part of the run (timings depend on it). */
   backend: string;
+  /**
+   * Set when training diverged (a non-finite loss or action): the step and what was not finite. The run ends there,
+   * complete, with the tests made before; a random-search sample with bad hyperparameters counts with what it reached.
+   */
+  diverged?: { step: number; reason: string };
+}
+
+/** Thrown inside a run when training diverged; the run records it and ends (`RlResult.diverged`). */
+class RunDiverged extends Error {
+  constructor(readonly step: number, readonly reason: string) {
+    super(`diverged at step ${step}: ${reason}`);
+  }
 }
 
 
@@ -363,6 +375,7 @@ class RlRun {
     timing: { seconds: 0, actMs: 0, actions: 0, updateMs: 0, updates: 0, testSeconds: 0 },
   };
   resumedAt = 0;
+  private diverged: { step: number; reason: string } | undefined;
   private lastLoss: number | null = null;
   private lastCheckpointAt = 0;
   private startWall = performance.now();
@@ -412,6 +425,8 @@ class RlRun {
     const act = await this.agent.act(obs, { explore });
     this.state.timing.actMs += performance.now() - t0;
     this.state.timing.actions++;
+    const bad = act.findIndex((a) => !Number.isFinite(a));
+    if (bad >= 0) throw new RunDiverged(this.state.t, `the ${explore ? 'training' : 'test'} action's entry ${bad} is ${act[bad]}`);
     return act;
   }
 
@@ -448,6 +463,7 @@ class RlRun {
       const stats: UpdateStats = await this.agent.update();
       this.state.timing.updateMs += performance.now() - t0;
       this.state.timing.updates++;
+      if (!Number.isFinite(stats.loss)) throw new RunDiverged(this.state.t, `the update's loss is ${stats.loss}`);
       this.lastLoss = stats.loss;
       for (const [key, value] of Object.entries(stats)) sums[key] = (sums[key] ?? 0) + value;
     }
@@ -494,6 +510,7 @@ class RlRun {
       },
       resumedAt: this.resumedAt,
       backend: backendInfo().name,
+      ...(this.diverged ? { diverged: this.diverged } : {}),
     };
   }
 
@@ -538,6 +555,11 @@ class RlRun {
         if (s.checkpointInterval > 0 && state.t < s.steps && state.t - this.lastCheckpointAt >= s.checkpointInterval) await this.checkpoint();
       }
       if (state.tests.length === 0 || state.tests[state.tests.length - 1].step !== state.t) await this.runTest();
+    } catch (e) {
+      if (!(e instanceof RunDiverged)) throw e;
+      // Resuming would only diverge again (the run is deterministic): the run ends here, with its tests so far.
+      this.diverged = { step: e.step, reason: e.reason };
+      this.sink.line?.(`${this.label} seed ${s.seed}  diverged at step ${e.step} (${e.reason}); the run ends with the ${state.tests.length} test(s) made before`);
     } finally {
       this.sink.end?.();
     }

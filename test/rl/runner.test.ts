@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import '../helpers/icnn.js';
 import { runRl, testMetrics, type RlResult } from '../../src/rl/runner.js';
+import { DDPGAgent } from '../../src/rl/agents/index.js';
 import { readPngInfo } from '../../src/report/index.js';
 import { tempDirFor } from '../helpers/tmp.js';
 
@@ -91,4 +92,26 @@ test('runRl refuses bad options before any work', async () => {
   await assert.rejects(runRl({ env: 'Pendulum-v0', agent: 'ddpg', steps: 10 }), /only Pendulum-v1 semantics/);
   await assert.rejects(runRl({ env: 'Pendulum', agent: 'ppo' as never, steps: 10 }), /unknown agent 'ppo'/);
   await assert.rejects(runRl({ env: 'Pendulum', agent: 'ddpg', steps: 10, checkpointInterval: 5 }), /checkpointInterval needs outDir/);
+});
+
+test('a run whose training diverges ends there, complete, with the tests before and the step and cause recorded', async (t) => {
+  const dir = tempDirFor(t);
+  const agent = new DDPGAgent(3, 1, { ...TINY, seed: 2 });
+  // After 250 training actions the "policy" turns NaN, as a diverged network's does.
+  let trainingActions = 0;
+  const act = agent.act.bind(agent);
+  agent.act = async (obs, options) => {
+    const a = await act(obs, options);
+    if (options?.explore && ++trainingActions > 250) a[0] = Number.NaN;
+    return a;
+  };
+  const r = await runRl({ env: 'Pendulum', agent, steps: 600, seed: 2, testInterval: 100, outDir: dir });
+  assert.equal(r.complete, true);
+  assert.deepEqual(r.diverged, { step: 250, reason: "the training action's entry 0 is NaN" });
+  assert.deepEqual(r.tests.map((p) => p.step), [0, 200]);
+  const onDisk = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as RlResult;
+  assert.deepEqual(onDisk.diverged, r.diverged);
+  assert.ok(!existsSync(path.join(dir, 'checkpoint.json')), 'ended: no checkpoint left to resume');
+  const again = await runRl({ env: 'Pendulum', agent: 'ddpg', agentOptions: { ...TINY, seed: 2 }, steps: 600, seed: 2, testInterval: 100, outDir: dir });
+  assert.deepEqual(again.diverged, r.diverged, 'a second call returns the recorded run, not a new one');
 });

@@ -25,6 +25,8 @@ export interface RunOutcome {
   seconds: number;
   /** Steps already done when this execution resumed the run (0: started from scratch). */
   resumedAt: number;
+  /** The step at which training diverged (the run ended there), or null. */
+  divergedAt: number | null;
 }
 
 /** Check a run received from elsewhere (a queue job): its fields, and that its key matches its settings. */
@@ -77,6 +79,7 @@ function outcome(run: SweepRun, dir: string, r: RlResult, status: RunOutcome['st
   return {
     hash: run.hash, task: run.task, agent: run.agent, sample: run.sample, seed: run.seed, dir, status,
     maxTestReward: r.metrics.maxTestReward, seconds: r.timing.seconds, resumedAt: status === 'reused' ? r.steps : r.resumedAt,
+    divergedAt: r.diverged?.step ?? null,
   };
 }
 

@@ -72,7 +72,8 @@ export function runLabel(run: Pick<SweepRun, 'task' | 'agent' | 'sample' | 'seed
 export function describeOutcome(o: RunOutcome): string {
   const max = o.maxTestReward === null ? '– (≤ 10 tests)' : o.maxTestReward.toFixed(2);
   const how = o.status === 'reused' ? 'already complete' : `done${o.resumedAt > 0 ? ` (resumed at step ${o.resumedAt})` : ''}`;
-  return `${runLabel(o)}: ${how}, max test reward ${max}, ${o.seconds.toFixed(1)} s`;
+  const diverged = o.divergedAt === null ? '' : ` (diverged at step ${o.divergedAt})`;
+  return `${runLabel(o)}: ${how}${diverged}, max test reward ${max}, ${o.seconds.toFixed(1)} s`;
 }
 
 /** The first line of an error's message: what a user needs, without the stack of internals. */
