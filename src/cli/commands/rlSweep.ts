@@ -122,6 +122,12 @@ export function workerCommand(): Command {
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
-      await worker.done; // rejects (exit code 1, one line) when Redis went away for good
+      try {
+        await worker.done; // rejects when Redis went away for good
+      } catch (e) {
+        // BullMQ's connections keep retrying the Redis that is gone and would keep the process alive: one line, exit 1.
+        process.stderr.write(`icnn: ${(e as Error).message}\n`);
+        process.exit(1);
+      }
     });
 }

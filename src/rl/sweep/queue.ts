@@ -24,6 +24,8 @@ export const DEFAULT_STALL_MS = 30_000;
 export const DEFAULT_GIVE_UP_MS = 120_000;
 /** How often the worker checks that Redis answers (ms). */
 const WATCH_INTERVAL_MS = 2000;
+/** How soon the watch reconnects after losing Redis (ms): one connection attempt, cheap even over a network. */
+const WATCH_RECONNECT_MS = 500;
 /** How often a job may be found stalled (its worker died) before it is failed. */
 const MAX_STALLS = 5;
 
@@ -68,44 +70,51 @@ export async function checkReachable(a: QueueAddress, timeoutMs = CONNECT_TIMEOU
 
 /**
  * Ping Redis every couple of seconds on a connection of its own; call `onLost` once when pings have gone
- * unanswered for `giveUpMs`, counted from the first unanswered one. Pings, not connection events, so that a silent network partition counts as well as a refused port.
+ * unanswered for `giveUpMs`, counted from the first unanswered one. Pings, not connection events, so that a silent
+ * network partition counts as well as a refused port.
  */
 function watchRedis(a: QueueAddress, giveUpMs: number, onLost: (cause: string) => void): { stop(): void } {
   const redis = new Redis({
     host: a.host, port: a.port, db: a.db, connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: CONNECT_TIMEOUT_MS,
-    maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => WATCH_INTERVAL_MS,
+    maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => WATCH_RECONNECT_MS,
   });
   let cause = '';
   redis.on('error', (e: NodeJS.ErrnoException) => (cause = e.code ?? firstLine(e)));
   const interval = Math.min(WATCH_INTERVAL_MS, giveUpMs);
   // When the first unanswered ping of the current outage was sent. The wait counts from there, not from the last
   // answer (up to one interval before the loss), so the worker never gives up sooner than `giveUpMs` after the loss.
+  // The timer ticks whether or not a ping settles: a ping that hangs counts as unanswered once it is an interval old,
+  // and never stops the watch (a watch that awaited it stalled once and the worker never gave up).
   let unansweredSince: number | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  const stop = () => {
-    stopped = true;
-    clearTimeout(timer);
-    redis.disconnect();
-  };
-  const check = async () => {
-    const sentAt = Date.now();
-    try {
-      await redis.ping();
-      unansweredSince = undefined;
-    } catch (e) {
-      if (cause === '') cause = firstLine(e);
-      unansweredSince ??= sentAt;
-    }
-    if (stopped) return;
-    if (unansweredSince !== undefined && Date.now() - unansweredSince >= giveUpMs) {
+  let pending: number | undefined; // when the ping in flight was sent
+  // A reconnection that passes ioredis's ready check is an answer: a short outage ends when Redis is back, not at the
+  // next ping (up to an interval plus a reconnect delay later, which made a 1.5 s restart look like 6 s).
+  redis.on('ready', () => (unansweredSince = undefined));
+  const tick = () => {
+    const now = Date.now();
+    if (pending !== undefined && now - pending >= interval) unansweredSince ??= pending;
+    if (unansweredSince !== undefined && now - unansweredSince >= giveUpMs) {
       stop();
       onLost(cause || 'no answer');
-    } else {
-      timer = setTimeout(() => void check(), interval);
+      return;
     }
+    if (pending !== undefined) return;
+    const sentAt = now;
+    pending = sentAt;
+    redis.ping().then(() => {
+      unansweredSince = undefined;
+    }, (e: unknown) => {
+      if (cause === '') cause = firstLine(e);
+      unansweredSince ??= sentAt;
+    }).finally(() => {
+      if (pending === sentAt) pending = undefined;
+    });
   };
-  timer = setTimeout(() => void check(), interval);
+  const timer = setInterval(tick, interval);
+  const stop = () => {
+    clearInterval(timer);
+    redis.disconnect();
+  };
   return { stop };
 }
 
