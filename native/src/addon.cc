@@ -60,6 +60,13 @@ bool fits(double offsetBytes, double count, size_t size) {
   return offsetBytes >= 0 && static_cast<long long>(offsetBytes) % 4 == 0 && offsetBytes + 4.0 * count <= size;
 }
 
+// The call's arguments, exactly `count` of them into argv, and the heap ArrayBuffer that argument 0 must be.
+bool heapCall(napi_env env, napi_callback_info cbinfo, size_t count, napi_value* argv, void** heap, size_t* heapSize) {
+  size_t argc = count;
+  napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
+  return argc == count && napi_get_arraybuffer_info(env, argv[0], heap, heapSize) == napi_ok;
+}
+
 double maxOffset(const int* offsets, size_t n) {
   double m = 0;
   for (size_t i = 0; i < n; i++) m = offsets[i] > m ? offsets[i] : m;
@@ -117,15 +124,13 @@ napi_value gemm(napi_env env, napi_callback_info cbinfo) {
 // conv2dBackpropInput with the same arguments but dy [batch, outH, outW, outC] in place of x and dx as the output.
 napi_value convolution(napi_env env, napi_callback_info cbinfo, bool backpropInput) {
   const char* what = backpropInput ? "icnn native conv2dBackpropInput" : "icnn native conv2d";
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
   void* heap = nullptr;
   size_t heapSize = 0;
   double xOff, fOff, oOff;
   const int* d;
   size_t nd;
-  const bool ok = argc == 5 && napi_get_arraybuffer_info(env, argv[0], &heap, &heapSize) == napi_ok &&
+  const bool ok = heapCall(env, cbinfo, 5, argv, &heap, &heapSize) &&
                   getDouble(env, argv[1], &xOff) && getDouble(env, argv[2], &fOff) && getDouble(env, argv[3], &oOff) &&
                   getInt32Array(env, argv[4], &d, &nd) && nd == 15 && std::all_of(d, d + 15, [](int v) { return v >= 0; });
   if (!ok) return throwError(env, (std::string(what) + ": bad arguments").c_str());
@@ -157,13 +162,11 @@ napi_value conv2dBackpropInput(napi_env env, napi_callback_info cbinfo) { return
 // adam(heap, byte offsets of value, m, v, grad, newValue, newM, newV, count, β1, 1 − β1, β2, 1 − β2, 1 − β1^t,
 //      1 − β2^t, ε, −lr): one fused Adam step (adam.h), inputs and outputs in place inside the heap.
 napi_value adam(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 17;
   napi_value argv[17];
-  napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
   void* heap = nullptr;
   size_t heapSize = 0;
   double offsets[7], count, scalars[8];
-  bool ok = argc == 17 && napi_get_arraybuffer_info(env, argv[0], &heap, &heapSize) == napi_ok;
+  bool ok = heapCall(env, cbinfo, 17, argv, &heap, &heapSize);
   for (int i = 0; ok && i < 7; i++) ok = getDouble(env, argv[1 + i], &offsets[i]);
   ok = ok && getDouble(env, argv[8], &count) && count >= 0;
   for (int i = 0; ok && i < 8; i++) ok = getDouble(env, argv[9 + i], &scalars[i]);
@@ -183,14 +186,12 @@ napi_value adam(napi_env env, napi_callback_info cbinfo) {
 
 // reduceSum(heap, xByteOffset, outByteOffset, outer, inner, reduceOuter): reduce.h in place inside the heap.
 napi_value reduceSum(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 6;
   napi_value argv[6];
-  napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
   void* heap = nullptr;
   size_t heapSize = 0;
   double xOff, outOff, outer, inner;
   bool reduceOuter;
-  const bool ok = argc == 6 && napi_get_arraybuffer_info(env, argv[0], &heap, &heapSize) == napi_ok &&
+  const bool ok = heapCall(env, cbinfo, 6, argv, &heap, &heapSize) &&
                   getDouble(env, argv[1], &xOff) && getDouble(env, argv[2], &outOff) && getDouble(env, argv[3], &outer) &&
                   getDouble(env, argv[4], &inner) && getBool(env, argv[5], &reduceOuter) && outer >= 0 && inner >= 0;
   if (!ok) return throwError(env, "icnn native reduceSum: bad arguments");

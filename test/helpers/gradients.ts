@@ -73,3 +73,21 @@ export function probeIndices(g: Float32Array, rng: Rng, k: number): number[] {
   while (idx.size < Math.min(k, g.length)) idx.add(rng.int(g.length));
   return [...idx];
 }
+
+/**
+ * Central differences of `loss` (a JS number) against analytic gradients, on the largest-gradient entry and one
+ * random entry of every variable; `gradientOf(v)` gives v's analytic gradient (zeros when it has none).
+ */
+export function finiteDifferencePairs(vars: readonly tf.Variable[], gradientOf: (v: tf.Variable) => Float32Array,
+  loss: () => number, rng: Rng, h = 1e-3): { analytic: number[]; numeric: number[] } {
+  const analytic: number[] = [];
+  const numeric: number[] = [];
+  for (const v of vars) {
+    const g = gradientOf(v);
+    for (const i of probeIndices(g, rng, 2)) {
+      numeric.push((withPerturbed(v, i, h, loss) - withPerturbed(v, i, -h, loss)) / (2 * h));
+      analytic.push(g[i]);
+    }
+  }
+  return { analytic, numeric };
+}

@@ -8,6 +8,7 @@ import { PICNN, setBackend, tf, type EnergyModel } from '../helpers/icnn.js';
 import { tapedUnrolledGd, unrolledGd, type UnrolledGdOptions } from '../../src/learning/unrolledGd.js';
 import { adjointScales } from '../../src/learning/piecewiseLinearUnrolledGd.js';
 import { Rng } from '../../src/util/random.js';
+import { finiteDifferencePairs } from '../helpers/gradients.js';
 
 type Unroll = typeof unrolledGd;
 
@@ -141,28 +142,8 @@ describe('hand-written reverse pass against finite differences (cpu)', () => {
     const { x, target } = data(model, 4, 3);
     const rng = new Rng(7);
     const grads = gradients(unrolledGd, model, x, target, c.opts);
-    const analytic: number[] = [];
-    const numeric: number[] = [];
-    const h = 1e-3;
-    for (const v of model.trainableVariables) {
-      const g = grads.get(v.name)!;
-      let best = 0;
-      for (let i = 1; i < g.length; i++) if (Math.abs(g[i]) > Math.abs(g[best])) best = i;
-      for (const i of [best, rng.int(g.length)]) {
-        const orig = v.dataSync().slice();
-        const at = (d: number) => {
-          const w = orig.slice();
-          w[i] += d;
-          v.assign(tf.tensor(w, v.shape));
-          return tf.tidy(() => loss(unrolledGd, model, x, target, c.opts).dataSync()[0]);
-        };
-        const plus = at(h);
-        const minus = at(-h);
-        v.assign(tf.tensor(orig, v.shape));
-        numeric.push((plus - minus) / (2 * h));
-        analytic.push(g[i]);
-      }
-    }
+    const { analytic, numeric } = finiteDifferencePairs(model.trainableVariables, (v) => grads.get(v.name)!,
+      () => tf.tidy(() => loss(unrolledGd, model, x, target, c.opts).dataSync()[0]), rng);
     const rel = relativeError(analytic, numeric);
     assert.ok(numeric.some((v) => Math.abs(v) > 1e-4), 'the loss depends on θ');
     assert.ok(rel < 1e-2, `relative error ${rel} over ${analytic.length} entries`);

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { FICNN, PICNN, setBackend, tf, type EnergyModel } from '../helpers/icnn.js';
 import { unrolledGd } from '../../src/learning/unrolledGd.js';
 import { Rng } from '../../src/util/random.js';
+import { finiteDifferencePairs } from '../helpers/gradients.js';
 
 const OPTS = { steps: 8, learningRate: 0.05, momentum: 0.5 };
 
@@ -27,28 +28,8 @@ async function check(model: EnergyModel, seed: number): Promise<void> {
   const vars = model.trainableVariables;
   const { grads, value } = tf.variableGrads(() => loss(model, x, target), vars);
   value.dispose();
-  const h = 1e-3;
-  const analytic: number[] = [];
-  const numeric: number[] = [];
-  for (const v of vars) {
-    const g = grads[v.name]?.dataSync() ?? new Float32Array(v.size);
-    let best = 0;
-    for (let i = 1; i < g.length; i++) if (Math.abs(g[i]) > Math.abs(g[best])) best = i;
-    for (const i of [best, rng.int(g.length)]) {
-      const orig = v.dataSync().slice();
-      const at = (d: number) => {
-        const w = orig.slice();
-        w[i] += d;
-        v.assign(tf.tensor(w, v.shape));
-        return tf.tidy(() => loss(model, x, target).dataSync()[0]);
-      };
-      const plus = at(h);
-      const minus = at(-h);
-      v.assign(tf.tensor(orig, v.shape));
-      numeric.push((plus - minus) / (2 * h));
-      analytic.push(g[i]);
-    }
-  }
+  const { analytic, numeric } = finiteDifferencePairs(vars, (v) => (grads[v.name]?.dataSync() as Float32Array | undefined) ?? new Float32Array(v.size),
+    () => tf.tidy(() => loss(model, x, target).dataSync()[0]), rng);
   let num = 0;
   let den = 0;
   analytic.forEach((a, i) => {
