@@ -1,7 +1,8 @@
 /**
  * The Redis executor with a real redis-server (127.0.0.1, a free port, nothing persisted) and real `icnn worker`
  * processes (tsx): two workers drain a queue; a worker killed with SIGKILL has its job retried by the other, which
- * resumes the run from its checkpoint; bad jobs, a bad spec and an unreachable Redis each give one clear error.
+ * resumes the run from its checkpoint; a graceful stop finishes the running run; bad jobs, a bad spec and an
+ * unreachable Redis each give one clear error; a worker that loses Redis waits for it, then gives up.
  * Runs are tiny Pendulum runs (a few hundred steps) because the machine is small and shared.
  */
 import { after, before, test } from 'node:test';
@@ -227,4 +228,27 @@ test('a worker that loses Redis waits for a restart, then gives up with one clea
     await worker.stop();
     await own.stop();
   }
+});
+
+test('Ctrl-C (SIGTERM once) lets the running run finish, then the worker exits 0; the job is complete', { skip: REDIS_MISSING }, async (t) => {
+  const out = tempDirFor(t);
+  const url = queueUrl(3);
+  // Long enough that the rest of the run after the first checkpoint outlasts the 5 s bound of the give-up path: a
+  // graceful stop that applied that bound would leave the run unfinished.
+  const [run] = tinyRuns({ agents: ['naf'], samples: 1, steps: 1000, checkpointInterval: 100 });
+  const dir = runDirectory(out, run);
+  const worker = new Cli(['worker', '--queue', url]);
+  try {
+    await worker.waitFor(/taking jobs/, 'the worker');
+    await enqueueRuns(url, [run], out);
+    await until(() => existsSync(path.join(dir, 'checkpoint.json')), 'the first checkpoint (the run is under way)');
+    worker.child.kill('SIGTERM');
+    await worker.waitFor(/stopping after the running jobs/, 'the worker to say it waits for the running run');
+    assert.equal(await worker.exited, 0, `exit code; log:\n${worker.log}`);
+  } finally {
+    await worker.stop();
+  }
+  assert.match(worker.log, /\): done, max test reward/, 'the run finished before the worker stopped');
+  assert.equal(results(dir).complete, true);
+  assert.equal((await jobCounts(url)).completed, 1);
 });
