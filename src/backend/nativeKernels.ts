@@ -1,5 +1,5 @@
 /**
- * Registration of the native matmul, convolution and Adam kernels on the wasm backend, and what `icnn status` reports about them. tfjs
+ * Registration of the native kernels (matmul, convolution, Sum, Identity, the Adam step) on the wasm backend, and what `icnn status` reports about them. tfjs
  * looks a kernel up on every call, so swapping the registered config switches paths at once; the wasm backend's own
  * configs are kept to restore them and to serve the cases the addon does not cover.
  */
