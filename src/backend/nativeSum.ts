@@ -8,10 +8,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './nativeAddon.js';
 import { heapOffset, type KernelFunc, type WasmBackend } from './nativeMatMul.js';
 
+/** The reduced axes of tfjs's `axis` attribute, negative ones counted from the end, in increasing order. */
+function reducedAxes(rank: number, axis: number | number[]): number[] {
+  return (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
+}
+
 /** The reduced axes as `outer`·`inner` with the reduced side named; null unless they are a leading or trailing block. */
 export function planSum(shape: number[], axis: number | number[]): { outer: number; inner: number; reduceOuter: boolean } | null {
   const rank = shape.length;
-  const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
+  const axes = reducedAxes(rank, axis);
   // Repeated axes are left to tfjs, whose backends do not agree on them.
   if (rank === 0 || axes.length === 0 || axes.some((a, i) => a < 0 || a >= rank || a === axes[i - 1])) return null;
   const contiguous = axes.every((a, i) => a === axes[0] + i);
@@ -29,8 +34,7 @@ export function nativeSum(addon: NativeAddon, fallback: KernelFunc): KernelFunc 
     const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
     const plan = x.dtype === 'float32' ? planSum(x.shape, axis) : null;
     if (plan === null) return fallback(args);
-    const rank = x.shape.length;
-    const reduced = new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)));
+    const reduced = new Set(reducedAxes(x.shape.length, axis));
     const outShape = x.shape.flatMap((d, i) => (reduced.has(i) ? (keepDims ? [1] : []) : [d]));
     const backend = args.backend as WasmBackend;
     const out = backend.makeOutput(outShape, 'float32');
