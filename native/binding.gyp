@@ -6,6 +6,7 @@
         "src/adam.cc",
         "src/addon.cc",
         "src/conv.cc",
+        "src/gated_path.cc",
         "src/gemm.cc",
         "src/kernel_avx512.cc",
         "src/kernel_avx2.cc",

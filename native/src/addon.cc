@@ -1,4 +1,4 @@
-// N-API surface of the addon: `info()`, `gemm(...)`, the convolutions, `adam(...)` and `reduceSum(...)`; which reads and writes float32 matrices in place inside an
+// N-API surface of the addon: `info()`, `gemm(...)`, the convolutions, `adam(...)`, `reduceSum(...)` and `gatedPath(...)`; which reads and writes float32 matrices in place inside an
 // ArrayBuffer (the wasm backend's heap), at byte offsets the caller takes from the backend's tensor table.
 #include <node_api.h>
 
@@ -8,6 +8,7 @@
 
 #include "adam.h"
 #include "conv.h"
+#include "gated_path.h"
 #include "gemm.h"
 #include "reduce.h"
 #include "thread_pool.h"
@@ -37,6 +38,17 @@ bool getInt32Array(napi_env env, napi_value v, const int** data, size_t* length)
   if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok) return false;
   if (type != napi_int32_array) return false;
   *data = static_cast<const int*>(raw);
+  return true;
+}
+
+bool getFloat64Array(napi_env env, napi_value v, const double** data, size_t* length) {
+  napi_typedarray_type type;
+  void* raw = nullptr;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok) return false;
+  if (type != napi_float64_array) return false;
+  *data = static_cast<const double*>(raw);
   return true;
 }
 
@@ -205,6 +217,46 @@ napi_value reduceSum(napi_env env, napi_callback_info cbinfo) {
   return nullptr;
 }
 
+// gatedPath(heap, offsets: Float64Array, dims: Int32Array, negativeSlope, strongConvexity): gated_path.h in place
+// inside the heap. dims: rows, d, layers, then each layer's width (the last 1). offsets, in bytes (−1: absent): y,
+// energy, grad (−1: energies only), then per layer yGate, passthrough, uTerm, zGate, convex (the last two −1 for layer 0).
+napi_value gatedPath(napi_env env, napi_callback_info cbinfo) {
+  napi_value argv[5];
+  void* heap = nullptr;
+  size_t heapSize = 0;
+  const double* off;
+  const int* dims;
+  size_t nOff, nDims;
+  double slope, alpha;
+  bool ok = heapCall(env, cbinfo, 5, argv, &heap, &heapSize) && getFloat64Array(env, argv[1], &off, &nOff) &&
+            getInt32Array(env, argv[2], &dims, &nDims) && getDouble(env, argv[3], &slope) && getDouble(env, argv[4], &alpha) &&
+            nDims >= 4 && std::all_of(dims, dims + nDims, [](int v) { return v >= 0; });
+  const int rows = ok ? dims[0] : 0, d = ok ? dims[1] : 0, layers = ok ? dims[2] : 0;
+  ok = ok && layers >= 1 && nDims == static_cast<size_t>(3 + layers) && nOff == static_cast<size_t>(3 + 5 * layers) &&
+       dims[2 + layers] == 1 && d >= 1;
+  if (!ok) return throwError(env, "icnn native gatedPath: bad arguments");
+  const double rd = static_cast<double>(rows) * d;
+  bool inBounds = fits(off[0], rd, heapSize) && fits(off[1], rows, heapSize) && (off[2] < 0 || fits(off[2], rd, heapSize));
+  auto* base = static_cast<char*>(heap);
+  auto at = [&](double o) { return o < 0 ? nullptr : reinterpret_cast<float*>(base + static_cast<size_t>(o)); };
+  std::vector<icnn::GatedLayerArgs> layer(layers);
+  for (int i = 0; i < layers && inBounds; i++) {
+    const double* o = off + 3 + 5 * i;
+    const int width = dims[3 + i];
+    const double prev = i > 0 ? dims[2 + i] : 0;
+    const bool convex = i > 0 && o[3] >= 0 && o[4] >= 0;
+    inBounds = fits(o[0], rd, heapSize) && fits(o[1], static_cast<double>(d) * width, heapSize) &&
+               fits(o[2], static_cast<double>(rows) * width, heapSize) &&
+               (!convex || (fits(o[3], rows * prev, heapSize) && fits(o[4], prev * width, heapSize))) &&
+               (convex || (o[3] < 0 && o[4] < 0));
+    layer[i] = {width, at(o[0]), at(o[1]), at(o[2]), convex ? at(o[3]) : nullptr, convex ? at(o[4]) : nullptr};
+  }
+  if (!inBounds) return throwError(env, "icnn native gatedPath: a tensor lies outside the heap buffer");
+  icnn::gatedPathEnergyGrad(icnn::GatedPathArgs{rows, d, layers, layer.data(), static_cast<float>(slope),
+                                                static_cast<float>(alpha), at(off[0]), at(off[1]), at(off[2])});
+  return nullptr;
+}
+
 napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "info", NAPI_AUTO_LENGTH, info, nullptr, &fn);
@@ -219,6 +271,8 @@ napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "adam", fn);
   napi_create_function(env, "reduceSum", NAPI_AUTO_LENGTH, reduceSum, nullptr, &fn);
   napi_set_named_property(env, exports, "reduceSum", fn);
+  napi_create_function(env, "gatedPath", NAPI_AUTO_LENGTH, gatedPath, nullptr, &fn);
+  napi_set_named_property(env, exports, "gatedPath", fn);
   return exports;
 }
 

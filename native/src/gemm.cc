@@ -1,7 +1,8 @@
 // Cache-blocked GEMM in the BLIS layout (Goto & van de Geijn): for each NC-wide column block and KC-deep slice, B is
 // packed into NR-wide panels (kept in L2), then for each MC-high row block A is packed into MR-high panels (L1) and
 // the micro-kernel sweeps the tiles. Work is split over the thread pool by batch, else by the longer of the row and
-// column tile counts, so each thread packs and computes its own part of C.
+// column tile counts, so each thread packs and computes its own part of C. Products with fewer than 8 columns (and A
+// not transposed) are dot products instead, split over the threads by rows.
 #include "gemm.h"
 
 #include <algorithm>
@@ -10,6 +11,13 @@
 #include <vector>
 
 #include "thread_pool.h"
+
+// Plain loops compiled for AVX-512, AVX2 and the baseline, picked at load by the CPU (GCC's function multiversioning).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ICNN_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ICNN_VECTOR_CLONES
+#endif
 
 namespace icnn {
 namespace {
@@ -174,6 +182,55 @@ std::vector<Region> partition(const GemmArgs& g, const KernelSet& ks, int thread
   return regions;
 }
 
+// Below this many columns the packed path computes a whole NR-wide panel for each strip of C (32 columns with
+// AVX-512 for 1-6 wanted: the output layer and the action-sized products of the ICNN agent), so dot products win.
+constexpr int kNarrow = 8;
+
+// Σ_p a[p]·b[p] with eight partial sums, which the compiler turns into vector code (a single running sum would not
+// be reordered without -ffast-math). Inlined into narrowRows' clones.
+inline float dot(const float* a, const float* b, int k) {
+  float acc[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+  int p = 0;
+  for (; p + 8 <= k; p += 8) {
+    for (int u = 0; u < 8; u++) acc[u] += a[p + u] * b[p + u];
+  }
+  float sum = 0.f;
+  for (; p < k; p++) sum += a[p] * b[p];
+  for (int u = 0; u < 8; u++) sum += acc[u];
+  return sum;
+}
+
+// Rows [r0, r1) of a narrow product (n < kNarrow, A not transposed): one dot product of a row of A with a row of
+// op(B)ᵀ per output; `bt` is op(B)ᵀ as [n × k] (B itself when transB).
+ICNN_VECTOR_CLONES
+void narrowRows(const GemmArgs& g, int batch, const float* bt, int r0, int r1) {
+  const float* a = g.a + g.aOffsets[batch];
+  float* c = g.c + static_cast<long>(batch) * g.m * g.n;
+  for (int i = r0; i < r1; i++) {
+    for (int j = 0; j < g.n; j++) {
+      c[static_cast<long>(i) * g.n + j] = dot(a + static_cast<long>(i) * g.k, bt + static_cast<long>(j) * g.k, g.k);
+    }
+  }
+  epilogue(g, c, Region{batch, r0, r1, 0, g.n});
+}
+
+void narrowGemm(const GemmArgs& g, int threads) {
+  ThreadPool& pool = ThreadPool::instance();
+  std::vector<float> transposed;
+  for (int bi = 0; bi < g.batch; bi++) {
+    const float* b = g.b + g.bOffsets[bi];
+    const float* bt = b;
+    if (!g.transB) {
+      transposed.resize(static_cast<size_t>(g.k) * g.n);
+      for (int p = 0; p < g.k; p++) {
+        for (int j = 0; j < g.n; j++) transposed[static_cast<long>(j) * g.k + p] = b[static_cast<long>(p) * g.n + j];
+      }
+      bt = transposed.data();
+    }
+    pool.run(threads, [&](int t) { narrowRows(g, bi, bt, g.m * t / threads, g.m * (t + 1) / threads); });
+  }
+}
+
 }  // namespace
 
 const KernelSet& activeKernels() {
@@ -191,6 +248,10 @@ void gemm(const GemmArgs& g) {
   ThreadPool& pool = ThreadPool::instance();
   const double flops = 2.0 * g.batch * g.m * g.n * std::max(g.k, 1);
   const int threads = flops < kParallelFlops ? 1 : pool.threads();
+  if (g.n < kNarrow && !g.transA) {
+    narrowGemm(g, threads);
+    return;
+  }
   const std::vector<Region> regions = partition(g, ks, threads);
   // Region i goes to thread i mod threads; regions of one batch are balanced, so this balances the threads.
   pool.run(std::min<int>(threads, regions.size()), [&](int t) {

@@ -36,6 +36,12 @@ export interface NativeAddon {
     biasCorrection1: number, biasCorrection2: number, epsilon: number, negLearningRate: number): void;
   /** Sums of x read as an outer × inner matrix, over the outer index (`reduceOuter`) or the inner one. */
   reduceSum(heap: ArrayBuffer, xOffset: number, outOffset: number, outer: number, inner: number, reduceOuter: boolean): void;
+  /**
+   * A PICNN z-path's energies and ∇_y f (native/src/gated_path.h) in place inside `heap`. `dims`: rows, d, layers,
+   * then each layer's width; `offsets` in bytes (−1: absent): y, energy, grad, then per layer yGate, passthrough,
+   * uTerm, zGate, convex.
+   */
+  gatedPath(heap: ArrayBuffer, offsets: Float64Array, dims: Int32Array, negativeSlope: number, strongConvexity: number): void;
 }
 
 export type NativeLoad = { addon: NativeAddon; reason: null } | { addon: null; reason: string };

@@ -1,7 +1,8 @@
 /**
- * Registration of the native kernels (matmul, convolution, Sum, Identity, the Adam step) on the wasm backend, and what `icnn status` reports about them. tfjs
- * looks a kernel up on every call, so swapping the registered config switches paths at once; the wasm backend's own
- * configs are kept to restore them and to serve the cases the addon does not cover.
+ * Registration of the native kernels (matmul, convolution, Sum, Identity, the Adam step, a PICNN z-path's energy and
+ * ∇_y) on the wasm backend, and what `icnn status` reports about them. tfjs looks a kernel up on every call, so
+ * swapping the registered config switches paths at once; the wasm backend's own configs are kept to restore them and
+ * to serve the cases the addon does not cover.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -12,6 +13,7 @@ import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul.js';
 import { ADAM_STEP_KERNEL, nativeAdamStep } from './nativeAdam.js';
 import { sharedIdentity } from './sharedIdentity.js';
 import { nativeSum } from './nativeSum.js';
+import { GATED_PATH_KERNEL, nativeGatedPath } from './nativeGatedPath.js';
 
 const KERNELS = {
   BatchMatMul: nativeBatchMatMul,
@@ -23,7 +25,7 @@ const KERNELS = {
 } as const;
 
 /** Kernels of our own (no wasm original), registered only while the addon is on. */
-const OWN_KERNELS = { [ADAM_STEP_KERNEL]: nativeAdamStep } as const;
+const OWN_KERNELS = { [ADAM_STEP_KERNEL]: nativeAdamStep, [GATED_PATH_KERNEL]: nativeGatedPath } as const;
 
 const originals = new Map<string, tf.KernelConfig>();
 

@@ -1,9 +1,30 @@
 /**
  * First-order oracle over a batch: f(x_r, y_r) and ∇_y f(x_r, y_r) for every row r, on float64 arrays.
- * The x-only part of the network (the context, §1.2's u-path) is computed once per inference call.
+ * The x-only part of the network (the context, §1.2's u-path) is computed once per inference call. Where the native
+ * kernel of a PICNN z-path is registered and active (../backend/nativeGatedPath.ts), each evaluation is that one kernel
+ * call; elsewhere it is the model's tfjs ops, with the same values up to float32 rounding.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { disposeContext, type EnergyContext, type EnergyModel } from '../models/energyModel.js';
+import type { GatedPath } from '../models/gatedPath.js';
+import { gatedPathFitsKernel, gatedPathKernelActive, runGatedPath } from '../backend/nativeGatedPath.js';
+
+/** The context's z-path for the native kernel, its tensors held by the oracle (clones: shared data), or null. */
+function nativePath(model: EnergyModel, ctx: EnergyContext, batch: number): GatedPath | null {
+  if (!gatedPathKernelActive()) return null;
+  // A scope rather than tf.tidy, which cannot return null: what gatedPath creates (W^(z) under 'clip') is freed.
+  tf.engine().startScope();
+  try {
+    const path = model.gatedPath(ctx);
+    if (path === null || !gatedPathFitsKernel(path, batch)) return null;
+    const keep = <T extends tf.Tensor | null>(t: T): T => (t === null ? t : (tf.keep(tf.clone(t)) as T));
+    return { ...path, layers: path.layers.map((l) => ({
+      yGate: keep(l.yGate), passthrough: keep(l.passthrough), uTerm: keep(l.uTerm), zGate: keep(l.zGate), convex: keep(l.convex),
+    })) };
+  } finally {
+    tf.engine().endScope();
+  }
+}
 
 export class EnergyOracle {
   readonly batch: number;
@@ -11,12 +32,20 @@ export class EnergyOracle {
   /** Number of batched oracle calls so far (each evaluates every row once). */
   evaluations = 0;
   private readonly ctx: EnergyContext;
+  /** The z-path for the native kernel, when it runs here. */
+  private readonly path: GatedPath | null;
 
   /** `training`: the context in training mode (batch statistics in batch norm; see ArgminOptions.training). */
   constructor(readonly model: EnergyModel, x: tf.Tensor2D | null, batch: number, training = false) {
     this.batch = batch;
     this.n = model.yDim;
     this.ctx = model.context(x, { batch, training });
+    this.path = nativePath(model, this.ctx, batch);
+  }
+
+  /** Whether evaluations run as one native kernel call each (../backend/nativeGatedPath.ts). */
+  get native(): boolean {
+    return this.path !== null;
   }
 
   /** Energies [N] and gradients [N·n] (row-major) at the rows of y [N·n]. */
@@ -24,8 +53,8 @@ export class EnergyOracle {
     this.evaluations++;
     const [e, g] = tf.tidy(() => {
       const yt = tf.tensor2d(Float32Array.from(y), [this.batch, this.n]);
-      const r = this.model.energyAndGradFromContext(this.ctx, yt);
-      return [r.energy, r.grad];
+      const r = this.path !== null ? runGatedPath(this.path, yt, true) : this.model.energyAndGradFromContext(this.ctx, yt);
+      return [r.energy, r.grad as tf.Tensor2D];
     });
     const energy = Float64Array.from(e.dataSync());
     const grad = Float64Array.from(g.dataSync());
@@ -35,7 +64,10 @@ export class EnergyOracle {
 
   /** Energies only. */
   energy(y: Float64Array): Float64Array {
-    const e = tf.tidy(() => this.model.energyFromContext(this.ctx, tf.tensor2d(Float32Array.from(y), [this.batch, this.n])));
+    const e = tf.tidy(() => {
+      const yt = tf.tensor2d(Float32Array.from(y), [this.batch, this.n]);
+      return this.path !== null ? runGatedPath(this.path, yt, false).energy : this.model.energyFromContext(this.ctx, yt);
+    });
     const out = Float64Array.from(e.dataSync());
     e.dispose();
     return out;
@@ -43,5 +75,6 @@ export class EnergyOracle {
 
   dispose(): void {
     disposeContext(this.ctx);
+    if (this.path !== null) tf.dispose(this.path.layers.flatMap((l) => [l.yGate, l.passthrough, l.uTerm, l.zGate, l.convex].filter((t) => t !== null)));
   }
 }

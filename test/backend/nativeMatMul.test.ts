@@ -171,6 +171,22 @@ describe('native _FusedMatMul equals the cpu backend', { skip }, () => {
     }
   }
 
+  test('narrow outputs (fewer than 8 columns: dot products) with bias and activation, threaded over rows', async () => {
+    const rng = new Rng(21);
+    // [2, 1500, 300]·[300, n] is above the threading threshold (2 MFLOP), [3, 19, 70]·[70, n] below it.
+    for (const [aOp, n] of [[[2, 1500, 300], 5], [[3, 19, 70], 1], [[3, 19, 70], 7]] as [number[], number][]) {
+      for (const [ta, tb] of TRANSPOSES) {
+        const k = aOp[aOp.length - 1];
+        const o = operands(rng, aOp, [k, n], ta, tb);
+        const bias = rng.fillNormal(n);
+        await assertMatchesCpu(`[${aOp}]·[${k},${n}] ${ta} ${tb}`, () => tf.fused.matMul({
+          a: tf.tensor<tf.Rank>(o.a, o.aShape) as tf.Tensor3D, b: tf.tensor<tf.Rank>(o.b, o.bShape) as tf.Tensor2D, transposeA: ta,
+          transposeB: tb, bias: tf.tensor1d(bias), activation: 'leakyrelu', leakyreluAlpha: 0.15,
+        }));
+      }
+    }
+  });
+
   test('gradients through a fused relu matMul with bias', async () => {
     const rng = new Rng(3);
     const o = operands(rng, [33, 40], [40, 17], false, false);
@@ -196,7 +212,7 @@ describe('native kernels', () => {
     if (info.enabled) {
       assert.match(info.isa ?? '', /^(avx512|avx2\+fma|generic)$/);
       assert.ok(info.threads >= 1);
-      assert.deepEqual(info.kernels, ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Identity', 'Sum', 'IcnnAdamStep']);
+      assert.deepEqual(info.kernels, ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Identity', 'Sum', 'IcnnAdamStep', 'IcnnGatedPath']);
     } else {
       assert.ok((info.reason ?? '').length > 0);
     }

@@ -4,6 +4,7 @@
  */
 import { tf, type EnergyModel } from './icnn.js';
 import { Rng } from '../../src/util/random.js';
+import { EnergyOracle } from '../../src/inference/oracle.js';
 
 /**
  * Move a model away from its initialization, so that the minimizer is not trivially at a corner: random biases and
@@ -207,18 +208,18 @@ export function zoomMinimum(model: EnergyModel, xRow: tf.Tensor2D | null, lower:
 }
 
 /**
- * Record every batch of points at which an optimizer asks the model for f and ∇f (argmin's oracle calls
- * energyAndGradFromContext once per batched evaluation). Returns the list of evaluated batches ([N·n] each) and a
- * function that restores the model.
+ * Record every batch of points at which an optimizer asks the model for f and ∇f: argmin's oracle
+ * (src/inference/oracle.ts) evaluates once per batched call, through the model's tfjs ops or the native z-path kernel.
+ * Returns the list of evaluated batches ([N·n] each, as float32) and a function that restores the oracle.
  */
 export function spyEvaluations(model: EnergyModel): { batches: Float32Array[]; restore: () => void } {
   const batches: Float32Array[] = [];
-  const original = model.energyAndGradFromContext;
-  model.energyAndGradFromContext = function (this: EnergyModel, ctx, y) {
-    batches.push(Float32Array.from(y.dataSync() as Float32Array));
-    return original.call(this, ctx, y);
+  const original = EnergyOracle.prototype.evaluate;
+  EnergyOracle.prototype.evaluate = function (this: EnergyOracle, y: Float64Array) {
+    if (this.model === model) batches.push(Float32Array.from(y));
+    return original.call(this, y);
   };
-  return { batches, restore: () => { model.energyAndGradFromContext = original; } };
+  return { batches, restore: () => { EnergyOracle.prototype.evaluate = original; } };
 }
 
 /** Logistic function σ(z) = 1/(1 + e^{−z}), computed stably. */

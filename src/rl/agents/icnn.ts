@@ -39,8 +39,9 @@
  *   network's moving averages follow the online ones through the soft update (theirs are updated by the target's
  *   own training-mode evaluation). The initialization follows tflearn's (truncated normal, std 0.02) by
  *   default (`weightInit`).
- * - Batch-1 inner problems (acting) run on a plain-JavaScript oracle over the network's per-state affine layers
- *   (./layerOracle.ts) with the library's own optimizer code; minibatches run through tfjs (`innerEngine`).
+ * - Inner problems run on the library's oracle, one native kernel call per evaluation where the addon runs
+ *   (../../backend/nativeGatedPath.ts); without it, batch-1 problems (acting) run on a plain-JavaScript oracle over
+ *   the network's per-state affine layers (./layerOracle.ts) and minibatches through tfjs ops (`innerEngine`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { PICNN } from '../../models/picnn.js';
@@ -65,6 +66,7 @@ import { CompactingOracle, INNER_STOP_RULES, innerAdam, type RowOracle } from '.
 import { EnergyOracle } from '../../inference/oracle.js';
 import { Adam, softUpdate, type NamedVariable } from './nets.js';
 import { FlatParams } from './flatParams.js';
+import { gatedPathKernelActive } from '../../backend/nativeGatedPath.js';
 
 const ICNN_OPTIONS = optionsSchema({
   ...COMMON_OPTION_ENTRIES,
@@ -91,9 +93,11 @@ const ICNN_OPTIONS = optionsSchema({
    */
   weightInit: v.optional(oneOf(['tflearn', 'picnn'])),
   /**
-   * Where inner problems run: 'js' (the plain-JavaScript oracle), 'tfjs' (argmin through tfjs), or 'auto' (default):
-   * 'js' when rows × (multiply-adds of the z-path per row) ≤ 300 000, i.e. single actions of the paper's 200/200
-   * network and the minibatches of small networks, where tfjs's per-kernel overhead dominates; 'tfjs' otherwise.
+   * Where inner problems run: 'js' (the plain-JavaScript oracle), 'tfjs' (the library's oracle: one native kernel
+   * call per evaluation where the addon runs, ../../backend/nativeGatedPath.ts, else tfjs ops), or 'auto' (default):
+   * 'tfjs' when the native kernel is active; otherwise 'js' when rows × (multiply-adds of the z-path per row) ≤ 300 000,
+   * i.e. single actions of the paper's 200/200 network and the minibatches of small networks, where tfjs's per-kernel
+   * overhead dominates, and 'tfjs' above.
    */
   innerEngine: v.optional(oneOf(['auto', 'tfjs', 'js'])),
   /** Inner Adam of solver 'adam': 'library' (default: textbook Adam, fixed budget) or 'authors' (./innerAdam.ts). */
@@ -293,7 +297,8 @@ export class ICNNAgent extends BaseAgent {
     const o = this.options;
     const rows = observations.length / this.observationSize;
     const d = this.actionSize;
-    const engine = o.innerEngine === 'auto' ? (rows * this.zPathMacs <= AUTO_JS_MACS ? 'js' : 'tfjs') : o.innerEngine;
+    const engine = o.innerEngine !== 'auto' ? o.innerEngine
+      : gatedPathKernelActive() || rows * this.zPathMacs > AUTO_JS_MACS ? 'tfjs' : 'js';
     const x = tf.tensor2d(observations, [rows, this.observationSize]);
     try {
       if (o.solver === 'adam' && o.innerAdam === 'authors') {

@@ -1,0 +1,123 @@
+// See gated_path.h. Every product goes through gemm() and every sum of squares through reduceSum(), as tfjs's kernels
+// compute them with the native kernels registered, and each element-wise operation rounds in the order of the tfjs
+// ops of PICNN.energyAndGradFromContext (src/models/picnn.ts): on that backend the two give the same floats, bit for
+// bit. Scratch is per thread and reused across calls.
+#include "gated_path.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "gemm.h"
+#include "reduce.h"
+
+namespace icnn {
+
+namespace {
+
+struct Scratch {
+  std::vector<std::vector<float>> pre;  // s_i per layer
+  std::vector<float> gated, product, delta, nextDelta;
+};
+
+float* sized(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+// c = a · op(b) through gemm(), as tfjs's BatchMatMul on the native backend computes it: op(b) = b [k × n], or bᵀ
+// with b stored [n × k].
+void matmul(const float* a, const float* b, float* c, int m, int n, int k, bool transB) {
+  static const int kZero = 0;
+  gemm(GemmArgs{a, b, c, 1, &kZero, &kZero, m, n, k, false, transB, nullptr, 0, kLinear, 0.f, nullptr, 0});
+}
+
+// The element-wise passes, on restrict pointers and local scalars so that the compiler vectorizes them. g(s) is
+// max(s, a·s) for a ∈ [0, 1]; g′ is a select, which is if-converted (vectorized) only without trapping-math. A branch
+// would mispredict on about every other element.
+void gateActivation(const float* __restrict pre, const float* __restrict gate, float* __restrict out, long n, float a) {
+  for (long e = 0; e < n; e++) out[e] = std::max(pre[e], a * pre[e]) * gate[e];
+}
+
+__attribute__((optimize("no-trapping-math")))
+void gateDerivative(float* __restrict delta, const float* __restrict gate, const float* __restrict pre, long n, float a) {
+  for (long e = 0; e < n; e++) delta[e] = (delta[e] * gate[e]) * (pre[e] > 0.f ? 1.f : a);
+}
+
+void multiply(const float* __restrict x, const float* __restrict y, float* __restrict out, long n) {
+  for (long e = 0; e < n; e++) out[e] = x[e] * y[e];
+}
+
+void addTo(float* __restrict acc, const float* __restrict x, long n) {
+  for (long e = 0; e < n; e++) acc[e] += x[e];
+}
+
+void addProduct(float* __restrict acc, const float* __restrict x, const float* __restrict y, long n) {
+  for (long e = 0; e < n; e++) acc[e] += x[e] * y[e];
+}
+
+void forward(const GatedPathArgs& p, Scratch& s) {
+  const long rd = static_cast<long>(p.rows) * p.d;
+  float* gy = sized(s.gated, rd);
+  for (int i = 0; i < p.layers; i++) {
+    const GatedLayerArgs& l = p.layer[i];
+    const long size = static_cast<long>(p.rows) * l.width;
+    float* pre = sized(s.pre[i], size);
+    multiply(p.y, l.yGate, gy, rd);
+    matmul(gy, l.passthrough, pre, p.rows, l.width, p.d, false);
+    addTo(pre, l.uTerm, size);
+    if (i > 0 && l.convex != nullptr) {
+      const int prevWidth = p.layer[i - 1].width;
+      const long prevSize = static_cast<long>(p.rows) * prevWidth;
+      float* gz = sized(s.product, prevSize + size);
+      float* zs = gz + prevSize;
+      gateActivation(s.pre[i - 1].data(), l.zGate, gz, prevSize, p.negativeSlope);
+      matmul(gz, l.convex, zs, p.rows, l.width, prevWidth, false);
+      addTo(pre, zs, size);
+    }
+  }
+}
+
+void backward(const GatedPathArgs& p, Scratch& s) {
+  const long rd = static_cast<long>(p.rows) * p.d;
+  for (long e = 0; e < rd; e++) p.grad[e] = p.strongConvexity * p.y[e];
+  float* delta = sized(s.delta, p.rows);  // ∂f/∂s_L = 1 per row (width 1)
+  std::fill(delta, delta + p.rows, 1.f);
+  float* gy = sized(s.gated, rd);
+  for (int i = p.layers - 1; i >= 0; i--) {
+    const GatedLayerArgs& l = p.layer[i];
+    matmul(delta, l.passthrough, gy, p.rows, p.d, l.width, true);
+    addProduct(p.grad, gy, l.yGate, rd);
+    if (i == 0 || l.convex == nullptr) break;
+    const int prevWidth = p.layer[i - 1].width;
+    const long prevSize = static_cast<long>(p.rows) * prevWidth;
+    float* next = sized(s.nextDelta, prevSize);
+    matmul(delta, l.convex, next, p.rows, prevWidth, l.width, true);
+    gateDerivative(next, l.zGate, s.pre[i - 1].data(), prevSize, p.negativeSlope);
+    std::swap(s.delta, s.nextDelta);
+    delta = s.delta.data();
+  }
+}
+
+}  // namespace
+
+void gatedPathEnergyGrad(const GatedPathArgs& p) {
+  thread_local Scratch s;
+  if (p.rows == 0) return;
+  if (static_cast<int>(s.pre.size()) < p.layers) s.pre.resize(p.layers);
+  forward(p, s);
+  const float* top = s.pre[p.layers - 1].data();
+  if (p.strongConvexity == 0.f) {
+    std::copy(top, top + p.rows, p.energy);
+  } else {  // f + (Σ_j y_j²)·(α/2)
+    const long rd = static_cast<long>(p.rows) * p.d;
+    float* squares = sized(s.gated, rd);
+    multiply(p.y, p.y, squares, rd);
+    float* sums = sized(s.delta, p.rows);
+    reduceSum(squares, sums, p.rows, p.d, false);
+    const float half = 0.5f * p.strongConvexity;
+    for (int r = 0; r < p.rows; r++) p.energy[r] = top[r] + sums[r] * half;
+  }
+  if (p.grad != nullptr) backward(p, s);
+}
+
+}  // namespace icnn
