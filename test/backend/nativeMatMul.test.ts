@@ -203,6 +203,25 @@ describe('native _FusedMatMul equals the cpu backend', { skip }, () => {
   });
 });
 
+describe('native GEMM and subnormal numbers', { skip }, () => {
+  test('products treat subnormal float32 as zero inside the addon, and leave the caller\'s floating-point mode alone', async () => {
+    await setBackend('wasm');
+    // 1e-39 is subnormal in float32: the addon runs with flush-to-zero / denormals-are-zero (gemm.cc, SubnormalsOff).
+    const a = new Float32Array(64 * 40).fill(1e-39);
+    a[0] = 1;
+    const b = new Float32Array(40 * 8).fill(1e3);
+    const c = tf.tidy(() => tf.matMul(tf.tensor2d(a, [64, 40]), tf.tensor2d(b, [40, 8])).dataSync());
+    assert.equal(c[8], 0, 'a row of subnormal inputs (1e-39·1e3·40 = 4e-35 in exact arithmetic) counts as zero');
+    assert.ok(Math.abs(c[0] - (1e3 + 39 * 0)) <= 1e-3, `row 0: ${c[0]}`);
+    // The main thread's mode is restored: JavaScript (doubles) and float32 arrays still see subnormals.
+    const tiny = Number(process.env.ICNN_TEST_TINY ?? '1e-310');
+    assert.ok(tiny / 3 > 0, 'double subnormal arithmetic after a native product');
+    const f = new Float32Array([1e-39]);
+    f[0] = f[0] * 0.5;
+    assert.ok(f[0] > 0, 'float32 subnormal after a native product');
+  });
+});
+
 describe('native kernels', () => {
   before(async () => {
     await setBackend('wasm');
