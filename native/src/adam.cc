@@ -31,21 +31,42 @@ void adamRange(const AdamArgs& a, size_t begin, size_t end) {
   }
 }
 
-}  // namespace
+void adamTf1Range(const AdamTf1Args& a, size_t begin, size_t end) {
+  for (size_t i = begin; i < end; i++) {
+    const double g = a.grad[i];
+    const float m = static_cast<float>(a.beta1 * a.m[i] + a.oneMinusBeta1 * g);
+    const float v = static_cast<float>(a.beta2 * a.v[i] + a.oneMinusBeta2 * g * g);
+    a.m[i] = m;
+    a.v[i] = v;
+    a.params[i] = static_cast<float>(a.params[i] - (a.lrT * m) / (std::sqrt(static_cast<double>(v)) + a.epsilon));
+  }
+}
 
-void adamStep(const AdamArgs& args) {
-  const size_t chunks = (args.count + kChunk - 1) / kChunk;
+// Chunks of the pool's threads over [0, count).
+template <typename Range>
+void chunked(size_t count, const Range& range) {
+  const size_t chunks = (count + kChunk - 1) / kChunk;
   ThreadPool& pool = ThreadPool::instance();
   const int tasks = static_cast<int>(std::min<size_t>(chunks, static_cast<size_t>(pool.threads())));
   if (tasks <= 1) {
-    adamRange(args, 0, args.count);
+    range(0, count);
     return;
   }
   pool.run(tasks, [&](int t) {
     for (size_t c = static_cast<size_t>(t); c < chunks; c += static_cast<size_t>(tasks)) {
-      adamRange(args, c * kChunk, std::min(args.count, (c + 1) * kChunk));
+      range(c * kChunk, std::min(count, (c + 1) * kChunk));
     }
   });
+}
+
+}  // namespace
+
+void adamTf1Step(const AdamTf1Args& args) {
+  chunked(args.count, [&](size_t begin, size_t end) { adamTf1Range(args, begin, end); });
+}
+
+void adamStep(const AdamArgs& args) {
+  chunked(args.count, [&](size_t begin, size_t end) { adamRange(args, begin, end); });
 }
 
 }  // namespace icnn

@@ -24,4 +24,19 @@ struct AdamArgs {
 
 void adamStep(const AdamArgs& args);
 
+// TensorFlow 1's Adam (src/learning/adam.ts, the RL agents' optimizer) over flat float32 arrays, in exactly that
+// file's JavaScript arithmetic: doubles, each stored value rounded to float32, so both give the same floats:
+//   m ← β1·m + (1 − β1)·g,  v ← β2·v + ((1 − β2)·g)·g,  θ ← θ − (lrT·m)/(√v + ε).
+struct AdamTf1Args {
+  float* m;
+  float* v;
+  float* params;
+  const float* grad;
+  size_t count;
+  double lrT;  // lr·√(1 − β2^t)/(1 − β1^t)
+  double beta1, oneMinusBeta1, beta2, oneMinusBeta2, epsilon;
+};
+
+void adamTf1Step(const AdamTf1Args& args);
+
 }  // namespace icnn

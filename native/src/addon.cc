@@ -1,5 +1,6 @@
-// N-API surface of the addon: `info()`, `gemm(...)`, the convolutions, `adam(...)`, `reduceSum(...)` and `gatedPath(...)`; which reads and writes float32 matrices in place inside an
-// ArrayBuffer (the wasm backend's heap), at byte offsets the caller takes from the backend's tensor table.
+// N-API surface of the addon: `info()`, `gemm(...)`, the convolutions, `adam(...)`, `reduceSum(...)` and
+// `gatedPath(...)`, which read and write float32 matrices in place inside an ArrayBuffer (the wasm backend's heap) at
+// byte offsets the caller takes from the backend's tensor table; and `adamTf1(...)`, on JavaScript Float32Arrays.
 #include <node_api.h>
 
 #include <algorithm>
@@ -49,6 +50,17 @@ bool getFloat64Array(napi_env env, napi_value v, const double** data, size_t* le
   if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok) return false;
   if (type != napi_float64_array) return false;
   *data = static_cast<const double*>(raw);
+  return true;
+}
+
+bool getFloat32Array(napi_env env, napi_value v, float** data, size_t* length) {
+  napi_typedarray_type type;
+  void* raw = nullptr;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok) return false;
+  if (type != napi_float32_array) return false;
+  *data = static_cast<float*>(raw);
   return true;
 }
 
@@ -257,6 +269,26 @@ napi_value gatedPath(napi_env env, napi_callback_info cbinfo) {
   return nullptr;
 }
 
+// adamTf1(m, v, params, grad: Float32Array (same length), lrT, β1, 1 − β1, β2, 1 − β2, ε): adam.h's TensorFlow 1
+// step on JavaScript arrays, m, v and params updated in place.
+napi_value adamTf1(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 10;
+  napi_value argv[10];
+  napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
+  float* arrays[4];
+  size_t lengths[4];
+  double scalars[6];
+  bool ok = argc == 10;
+  for (int i = 0; ok && i < 4; i++) ok = getFloat32Array(env, argv[i], &arrays[i], &lengths[i]);
+  for (int i = 0; ok && i < 6; i++) ok = getDouble(env, argv[4 + i], &scalars[i]);
+  if (!ok || lengths[1] != lengths[0] || lengths[2] != lengths[0] || lengths[3] != lengths[0]) {
+    return throwError(env, "icnn native adamTf1: expected four Float32Arrays of one length and six numbers");
+  }
+  icnn::adamTf1Step(icnn::AdamTf1Args{arrays[0], arrays[1], arrays[2], arrays[3], lengths[0], scalars[0], scalars[1],
+                                      scalars[2], scalars[3], scalars[4], scalars[5]});
+  return nullptr;
+}
+
 napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "info", NAPI_AUTO_LENGTH, info, nullptr, &fn);
@@ -271,6 +303,8 @@ napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "adam", fn);
   napi_create_function(env, "reduceSum", NAPI_AUTO_LENGTH, reduceSum, nullptr, &fn);
   napi_set_named_property(env, exports, "reduceSum", fn);
+  napi_create_function(env, "adamTf1", NAPI_AUTO_LENGTH, adamTf1, nullptr, &fn);
+  napi_set_named_property(env, exports, "adamTf1", fn);
   napi_create_function(env, "gatedPath", NAPI_AUTO_LENGTH, gatedPath, nullptr, &fn);
   napi_set_named_property(env, exports, "gatedPath", fn);
   return exports;

@@ -34,6 +34,12 @@ export interface NativeAddon {
   adam(heap: ArrayBuffer, value: number, m: number, v: number, grad: number, newValue: number, newM: number,
     newV: number, count: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number,
     biasCorrection1: number, biasCorrection2: number, epsilon: number, negLearningRate: number): void;
+  /**
+   * TensorFlow 1's Adam step (../learning/adam.ts) on JavaScript arrays, in place: m, v and params (same length as
+   * grad), then lr·√(1 − β2^t)/(1 − β1^t), β1, 1 − β1, β2, 1 − β2 and ε.
+   */
+  adamTf1(m: Float32Array, v: Float32Array, params: Float32Array, grad: Float32Array, lrT: number, beta1: number,
+    oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, epsilon: number): void;
   /** Sums of x read as an outer × inner matrix, over the outer index (`reduceOuter`) or the inner one. */
   reduceSum(heap: ArrayBuffer, xOffset: number, outOffset: number, outer: number, inner: number, reduceOuter: boolean): void;
   /**

@@ -14,6 +14,7 @@ import { ADAM_STEP_KERNEL, nativeAdamStep } from './nativeAdam.js';
 import { sharedIdentity } from './sharedIdentity.js';
 import { nativeSum } from './nativeSum.js';
 import { GATED_PATH_KERNEL, nativeGatedPath } from './nativeGatedPath.js';
+import { setNativeFlatAdam } from './nativeFlatAdam.js';
 
 const KERNELS = {
   BatchMatMul: nativeBatchMatMul,
@@ -36,6 +37,7 @@ export function disableNativeKernels(reason = 'disabled'): NativeStatus {
     tf.registerKernel(config);
   }
   originals.clear();
+  setNativeFlatAdam(null);
   for (const name of Object.keys(OWN_KERNELS)) {
     if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');
   }
@@ -61,6 +63,7 @@ export function enableNativeKernels(load: NativeLoad = loadNativeAddon()): Nativ
   for (const [name, make] of Object.entries(OWN_KERNELS)) {
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: make(addon) as unknown as tf.KernelFunc });
   }
+  setNativeFlatAdam((...args) => addon.adamTf1(...args));
   const info = addon.info();
   return setNativeStatus({ enabled: true, isa: info.isa, threads: info.threads,
     kernels: [...Object.keys(KERNELS), ...Object.keys(OWN_KERNELS)], reason: null });

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fail } from '../util/errors.js';
+import { nativeFlatAdam } from '../backend/nativeFlatAdam.js';
 
 type NamedTensor = { name: string; tensor: tf.Tensor };
 
@@ -81,6 +82,12 @@ export class Adam extends tf.Optimizer {
     const lrT = (this.learningRate * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t);
     const m = this.mFlat;
     const v = this.vFlat;
+    // The addon's pass where it runs (../backend/nativeFlatAdam.ts): the same floats as the loop below.
+    const native = nativeFlatAdam();
+    if (native !== null) {
+      native(m, v, params, grad, lrT, b1, 1 - b1, b2, 1 - b2, eps);
+      return;
+    }
     for (let k = 0; k < params.length; k++) {
       const gk = grad[k];
       m[k] = b1 * m[k] + (1 - b1) * gk;
