@@ -31,37 +31,28 @@ bool getInt(napi_env env, napi_value v, int* out) {
 
 bool getBool(napi_env env, napi_value v, bool* out) { return napi_get_value_bool(env, v, out) == napi_ok; }
 
-bool getInt32Array(napi_env env, napi_value v, const int** data, size_t* length) {
+// The data and length of a typed array of element type T (napi type `expected`); false for anything else.
+template <typename T>
+bool getTypedArray(napi_env env, napi_value v, napi_typedarray_type expected, T** data, size_t* length) {
   napi_typedarray_type type;
   void* raw = nullptr;
   napi_value buffer;
   size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok) return false;
-  if (type != napi_int32_array) return false;
-  *data = static_cast<const int*>(raw);
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok || type != expected) return false;
+  *data = static_cast<T*>(raw);
   return true;
+}
+
+bool getInt32Array(napi_env env, napi_value v, const int** data, size_t* length) {
+  return getTypedArray(env, v, napi_int32_array, data, length);
 }
 
 bool getFloat64Array(napi_env env, napi_value v, const double** data, size_t* length) {
-  napi_typedarray_type type;
-  void* raw = nullptr;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok) return false;
-  if (type != napi_float64_array) return false;
-  *data = static_cast<const double*>(raw);
-  return true;
+  return getTypedArray(env, v, napi_float64_array, data, length);
 }
 
 bool getFloat32Array(napi_env env, napi_value v, float** data, size_t* length) {
-  napi_typedarray_type type;
-  void* raw = nullptr;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok) return false;
-  if (type != napi_float32_array) return false;
-  *data = static_cast<float*>(raw);
-  return true;
+  return getTypedArray(env, v, napi_float32_array, data, length);
 }
 
 napi_value info(napi_env env, napi_callback_info) {
