@@ -1,11 +1,12 @@
 /**
  * ICNN Q-learning (Algorithm 3) specifics: the plain-JS inner oracle against tfjs, greedy actions against a grid
  * search of Q̃ = Q + H, concavity of Q in the action after training (Jensen), W^(z) ≥ 0, TD-target clipping,
- * soft target updates, and the two inner engines agreeing.
+ * soft target updates, the two inner engines agreeing, and which oracle the 'auto' engine picks.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PICNN, tf } from '../../helpers/icnn.js';
+import { PICNN, backendInfo, disableNativeKernels, enableNativeKernels, tf } from '../../helpers/icnn.js';
+import { EnergyOracle } from '../../../src/inference/oracle.js';
 import { ICNNAgent, LayerOracle } from '../../../src/rl/agents/index.js';
 import { Rng } from '../../../src/util/random.js';
 import { randomBatch } from './helpers.js';
@@ -163,6 +164,30 @@ test('ICNN target network: θ\' ← (1 − τ)θ\' + τθ after each step (θ pr
     assert.ok(moved);
     assert.ok(agent.target.minConvexWeight() >= 0);
   } finally {
+    agent.dispose();
+  }
+});
+
+test("engine 'auto': the native z-path oracle where its kernel runs, else the plain-JS oracle for small problems", async () => {
+  const seen: boolean[] = [];
+  const original = EnergyOracle.prototype.evaluate;
+  EnergyOracle.prototype.evaluate = function (this: EnergyOracle, y: Float64Array) {
+    seen.push(this.native);
+    return original.call(this, y);
+  };
+  const agent = new ICNNAgent(3, 1, { ...BASE, actIterations: 5 });
+  try {
+    const nativeOn = backendInfo().native.enabled && tf.getBackend() === 'wasm';
+    await agent.greedyActions(Float32Array.from([0.1, -0.2, 0.3]));
+    if (nativeOn) assert.ok(seen.length > 0 && seen.every((n) => n), `native on: every evaluation native (${seen.length} seen)`);
+    else assert.equal(seen.length, 0, 'native off: the plain-JS oracle');
+    seen.length = 0;
+    disableNativeKernels('test');
+    await agent.greedyActions(Float32Array.from([0.1, -0.2, 0.3]));
+    assert.equal(seen.length, 0, 'kernel disabled: a batch-1 problem of a 16/16 network runs on the plain-JS oracle');
+  } finally {
+    EnergyOracle.prototype.evaluate = original;
+    if (backendInfo().native.reason === 'test') enableNativeKernels();
     agent.dispose();
   }
 });
