@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "scratch.h"
 #include "reduce.h"
 
 namespace icnn {
@@ -18,11 +19,6 @@ struct Scratch {
   std::vector<std::vector<float>> pre;  // s_i per layer
   std::vector<float> gated, product, delta, nextDelta;
 };
-
-float* sized(std::vector<float>& v, size_t n) {
-  if (v.size() < n) v.resize(n);
-  return v.data();
-}
 
 // c = a · op(b) through gemm(), as tfjs's BatchMatMul on the native backend computes it: op(b) = b [k × n], or bᵀ
 // with b stored [n × k].

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "scratch.h"
 #include "thread_pool.h"
 
 #if defined(__SSE__) || defined(__x86_64__)
@@ -40,11 +41,6 @@ struct Region {
 struct Buffers {
   std::vector<float> a, b;
 };
-
-float* sized(std::vector<float>& v, size_t n) {
-  if (v.size() < n) v.resize(n);
-  return v.data();
-}
 
 // op(A)[rows i0.., cols p0..] into MR-high panels, each kc columns of MR contiguous values, zero-padded.
 void packA(const GemmArgs& g, const float* a, int i0, int mc, int p0, int kc, int mr, float* out) {
@@ -236,16 +232,16 @@ void narrowRows(const GemmArgs& g, int batch, const float* bt, int r0, int r1) {
 
 void narrowGemm(const GemmArgs& g, int threads) {
   ThreadPool& pool = ThreadPool::instance();
-  std::vector<float> transposed;
+  thread_local std::vector<float> transposed;
   for (int bi = 0; bi < g.batch; bi++) {
     const float* b = g.b + g.bOffsets[bi];
-    const float* bt = b;
-    if (!g.transB) {
-      transposed.resize(static_cast<size_t>(g.k) * g.n);
+    const float* bt = b;  // a [k × 1] B is its own transpose
+    if (!g.transB && g.n > 1) {
+      float* t = sized(transposed, static_cast<size_t>(g.k) * g.n);
       for (int p = 0; p < g.k; p++) {
-        for (int j = 0; j < g.n; j++) transposed[static_cast<long>(j) * g.k + p] = b[static_cast<long>(p) * g.n + j];
+        for (int j = 0; j < g.n; j++) t[static_cast<long>(j) * g.k + p] = b[static_cast<long>(p) * g.n + j];
       }
-      bt = transposed.data();
+      bt = t;
     }
     pool.run(threads, [&](int t) {
       SubnormalsOff guard;

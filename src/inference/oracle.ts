@@ -2,7 +2,7 @@
  * First-order oracle over a batch: f(x_r, y_r) and ∇_y f(x_r, y_r) for every row r, on float64 arrays.
  * The x-only part of the network (the context, §1.2's u-path) is computed once per inference call. Where the native
  * kernel of a PICNN z-path is registered and active (../backend/nativeGatedPath.ts), each evaluation is that one kernel
- * call; elsewhere it is the model's tfjs ops, with the same values up to float32 rounding.
+ * call; elsewhere it is the model's tfjs ops (on the wasm backend with the native kernels, the same floats to the bit).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { disposeContext, type EnergyContext, type EnergyModel } from '../models/energyModel.js';
@@ -12,7 +12,7 @@ import { gatedPathFitsKernel, gatedPathKernelActive, runGatedPath } from '../bac
 /** The context's z-path for the native kernel, its tensors held by the oracle (clones: shared data), or null. */
 function nativePath(model: EnergyModel, ctx: EnergyContext, batch: number): GatedPath | null {
   if (!gatedPathKernelActive()) return null;
-  // A scope rather than tf.tidy, which cannot return null: what gatedPath creates (W^(z) under 'clip') is freed.
+  // A scope rather than tf.tidy, which cannot return null: what gatedPath creates (W^(z) under 'softplus') is freed.
   tf.engine().startScope();
   try {
     const path = model.gatedPath(ctx);
