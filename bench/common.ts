@@ -228,16 +228,20 @@ export class TorchWorker {
 }
 
 /**
- * How long to wait after PyTorch's timed runs before ours. OpenBLAS's pthread workers spin for about 2^28 cycles
- * (its THREAD_TIMEOUT, ~0.1 s) after each call before they sleep; timing ours in that window charges their spinning
- * to us. Measured 2026-12-06: the BibTeX PICNN forward + backward took 39-42 ms right after the 2-thread worker's runs
- * and 30 ms without PyTorch in the process tree.
+ * Untimed work each side does right before its timed runs of a round, ours and PyTorch's alike (torch_common.time_runs'
+ * warm_ms). Two effects call for it. OpenBLAS's pthread workers spin for about 2^28 cycles (its THREAD_TIMEOUT,
+ * ~0.1 s) after each call before they sleep, so our runs right after PyTorch's shared the cores with that spinning
+ * (2026-12-06: PICNN forward + backward 39-42 ms there, 30 ms without PyTorch). And a core that has idled runs the next
+ * tens of ms slowly on this VM: the PICNN forward took 14-16 ms in 4 runs after a 300 ms sleep, 9-10 ms back to back,
+ * and 7-8 ms after 300 ms of untimed runs (tmp measurements, 2026-12-07). Waiting out the spinning by sleeping, as
+ * this bench did until then, put every round of ours after an idle gap and PyTorch's after our busy runs.
  */
-export const OPENBLAS_SETTLE_MS = 300;
+export const WARM_MS = 300;
 
-/** Wait OPENBLAS_SETTLE_MS (see there). */
-export function settleAfterTorch(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, OPENBLAS_SETTLE_MS));
+/** Call `fn` (untimed) until WARM_MS have passed, at least once. */
+export async function warmFor(fn: () => unknown): Promise<void> {
+  const start = performance.now();
+  do await fn(); while (performance.now() - start < WARM_MS);
 }
 
 /** One started worker per TORCH_CONFIGS entry (those that fail to start are reported and left out). */

@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import { ConvPICNN, PICNN, Rng, VERSION, backendInfo, tf, type EnergyModel } from '../test/helpers/icnn.js';
 import {
   ArgReader, Float32Bundle, INSTALL_CMD, PYTHON, TORCH_CONFIGS, TorchWorker, banner, chunks, fmtMs, fmtRatio, kernelSummary, loadAvg, machineInfo, markdownTable,
-  reportTorchMissing, profileKernels, settleAfterTorch, resultsDir, runPython, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable, torchSetupNote,
+  reportTorchMissing, profileKernels, WARM_MS, warmFor, resultsDir, runPython, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable, torchSetupNote,
   workerEnvs, type KernelStat, type RunFlags,
 } from './common.js';
 import { benchGemm, gemmTable, type GemmResult } from './gemm.js';
@@ -254,7 +254,7 @@ function exportForCheck(spec: ModelSpec, dir: string): void {
 /** Our timings of one case next to PyTorch's, in the order `torch_bench.py --serve` answers them. */
 async function torchTime(w: TorchWorker, model: ModelName, kase: CaseName, warmup: number, reps: number):
   Promise<{ times: number[]; cpuTimes: number[]; parameters: number }> {
-  return (await w.request({ model, case: kase, warmup, reps }, `, ${model} ${kase}`)) as { times: number[]; cpuTimes: number[]; parameters: number };
+  return (await w.request({ model, case: kase, warmup, reps, warmMs: reps > 0 ? WARM_MS : 0 }, `, ${model} ${kase}`)) as { times: number[]; cpuTimes: number[]; parameters: number };
 }
 
 // ---- main ---------------------------------------------------------------------------------------------------
@@ -345,7 +345,7 @@ async function main(): Promise<void> {
           theirs[w.config.key] = { wall: [], cpu: [] };
         }
         for (const n of chunks(args.reps, args.rounds)) {
-          if (workers.length > 0) await settleAfterTorch();
+          await warmFor(fn);
           runOurs(fn, n, ours, oursCpu, counts);
           for (const w of workers) {
             const r = await torchTime(w, m, c.name, 0, n);
@@ -444,7 +444,7 @@ async function main(): Promise<void> {
   const notes = [
     `${setupNote(date, info, machine)}.`,
     torchOk ? torchSetupNote(t1env) : `${torchNote}. Install: \`${INSTALL_CMD}\`.`,
-    `Per case: ${args.warmup} warm-up run(s), then the median of ${args.reps} runs, taken in ${args.rounds} round(s)${workers.length > 0 ? ' interleaved with PyTorch\'s' : ''}. ` +
+    `Per case: ${args.warmup} warm-up run(s), then the median of ${args.reps} runs, taken in ${args.rounds} round(s)${workers.length > 0 ? ' interleaved with PyTorch\'s' : ''}, each side's timed runs of a round after ${WARM_MS} ms of untimed ones (common.ts, WARM_MS). ` +
       'Ratio = ours / PyTorch (lower is better), of median wall-clock times; the last column divides median CPU times ' +
       '(user + system, per process) of ours and single-threaded PyTorch, which other load on the machine inflates less. ' +
       `Load average (1, 5, 15 min) ${loadAtStart.join(' ')} at start, ${loadAtEnd.join(' ')} at end.`,

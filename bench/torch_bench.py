@@ -103,7 +103,7 @@ def run_timing(args, models):
 
 def serve(args, models):
     """Line protocol used by bench/run.ts (torch_common.serve), so that it can interleave its own runs with ours
-    case by case. Requests {"model", "case", "warmup", "reps"} are answered {"times": [ms, ...], "cpuTimes": [ms, ...],
+    case by case. Requests {"model", "case", "warmup", "warmMs", "reps"} are answered {"times": [ms, ...], "cpuTimes": [ms, ...],
     "parameters": n} (wall-clock and process CPU time per run). The environment is reported after a BLAS warm-up.
     """
     torch.set_num_threads(args.threads)
@@ -120,7 +120,7 @@ def serve(args, models):
             x, y, v = torch.rand(b, spec['xDim']), torch.rand(b, spec['yDim']), torch.randn(b, spec['yDim'])
             built[name] = (model, cases(model, x, y, v))
         model, fns = built[name]
-        times, cpu, _ = torch_common.time_runs(fns[req['case']], req.get('warmup', 0), req.get('reps', 0))
+        times, cpu, _ = torch_common.time_runs(fns[req['case']], req.get('warmup', 0), req.get('reps', 0), req.get('warmMs', 0))
         return {'times': times, 'cpuTimes': cpu, 'parameters': model.num_parameters()}
 
     torch_common.serve(torch_common.environment(args.threads), handle)

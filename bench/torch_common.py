@@ -72,10 +72,14 @@ def load_bundle(directory, stem):
     return man, {k: raw[e['offset']:e['offset'] + e['size']].clone() for k, e in man['tensors'].items()}
 
 
-def time_runs(fn, warmup, reps):
-    """`warmup` untimed calls of fn, then `reps` timed ones: (wall-clock ms, process CPU ms, return value) per call.
-    CPU tensors are computed synchronously, so a call's time is its work."""
+def time_runs(fn, warmup, reps, warm_ms=0):
+    """`warmup` untimed calls of fn, then more untimed calls until `warm_ms` have passed (common.ts's WARM_MS: a core
+    that has idled runs the next tens of ms slowly), then `reps` timed ones: (wall-clock ms, process CPU ms, return
+    value) per call. CPU tensors are computed synchronously, so a call's time is its work."""
     for _ in range(warmup):
+        fn()
+    start = time.perf_counter()
+    while (time.perf_counter() - start) * 1000 < warm_ms:
         fn()
     times, cpu, results = [], [], []
     for _ in range(reps):

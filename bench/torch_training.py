@@ -22,7 +22,7 @@ batches (x ~4 % ones, y ~1.5 %).
 --serve: JSON lines on stdin, one answer line each:
   {"check": true}             one training step on batch 0 (Adam update included); answers its loss and the norm of
                               the θ-gradient, to compare with the TypeScript side's first step on the same weights
-  {"warmup": W, "reps": R}    W untimed steps, then R timed ones: {"times": [ms], "cpuTimes": [ms], "losses": [...]}
+  {"warmup": W, "warmMs": M, "reps": R}    W untimed steps, more for M ms, then R timed ones: {"times": [ms], "cpuTimes": [ms], "losses": [...]}
   {"quit": true}              stop
 The first line written is the environment. Without --serve: --warmup / --reps steps, one JSON document on stdout.
 Batches are used in turn (step k trains on batch k mod the number of batches).
@@ -92,8 +92,8 @@ class Trainer:
                 p.clamp_(min=0)
         return float(loss.detach()), norm
 
-    def timed(self, warmup, reps):
-        times, cpu, results = torch_common.time_runs(self.step, warmup, reps)
+    def timed(self, warmup, reps, warm_ms=0):
+        times, cpu, results = torch_common.time_runs(self.step, warmup, reps, warm_ms)
         return {'times': times, 'cpuTimes': cpu, 'losses': [loss for loss, _ in results]}
 
 
@@ -120,7 +120,7 @@ def main():
         if req.get('check'):
             loss, norm = trainer.step(grad_norm=True)
             return {'loss': loss, 'gradNorm': norm}
-        return trainer.timed(req.get('warmup', 0), req.get('reps', 0))
+        return trainer.timed(req.get('warmup', 0), req.get('reps', 0), req.get('warmMs', 0))
 
     torch_common.serve(env, handle)
 

@@ -24,7 +24,7 @@ import { writeFileAtomic } from '../src/util/atomicFile.js';
 import { defaultAdam } from '../src/learning/fusedAdam.js';
 import {
   ArgReader, Float32Bundle, INSTALL_CMD, PYTHON, banner, fmtMs as fmt, fmtRatio as fmtX, kernelSummary, loadAvg, machineInfo, markdownTable, median,
-  reportTorchMissing, profileKernels, r3, settleAfterTorch, resultsDir, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable,
+  reportTorchMissing, profileKernels, r3, WARM_MS, warmFor, resultsDir, setupNote, shownPath, startTorchWorkers, stopwatch, summarizeTimes, torchAvailable,
   torchSetupNote, workerEnvs, type KernelStat, type RunFlags, type TorchEnv, type TorchWorker,
 } from './common.js';
 import { benchGemm, gemmTable } from './gemm.js';
@@ -229,7 +229,7 @@ async function profileStep(t: Trainer, batch: Batch): Promise<ProfileResult> {
 /** `torch_training.py --serve`: {check} takes one step and answers its loss and |∇θ|; {warmup, reps} times steps. */
 const torchCheck = async (w: TorchWorker) => (await w.request({ check: true })) as { loss: number; gradNorm: number };
 const torchTime = async (w: TorchWorker, warmup: number, reps: number) =>
-  (await w.request({ warmup, reps })) as { times: number[]; cpuTimes: number[]; losses: number[] };
+  (await w.request({ warmup, reps, warmMs: reps > 0 ? WARM_MS : 0 })) as { times: number[]; cpuTimes: number[]; losses: number[] };
 
 // ---- main ---------------------------------------------------------------------------------------------------
 
@@ -313,9 +313,9 @@ async function main(): Promise<void> {
 
     const perRoundTorch = ugTrainer?.spec.perRound ?? 2;
     for (let round = 0; round < args.rounds; round++) {
-      if (workers.length > 0) await settleAfterTorch();
       for (const t of trainers) {
         const rec = ours.get(t.spec.key)!;
+        await warmFor(() => t.step()); // untimed steps (their losses are not recorded), as PyTorch's warmMs
         for (let i = 0; i < t.spec.perRound; i++) {
           const read = stopwatch();
           const r = await t.step();
@@ -409,7 +409,7 @@ async function main(): Promise<void> {
     check ? `Same step, same weights and batch: first-step loss ours ${check.oursLoss.toExponential(4)}, PyTorch ${check.torchLoss.toExponential(4)} ` +
       `(relative difference ${check.lossRelDiff.toExponential(1)}); |∇θ| ${check.oursGradNorm.toExponential(4)} vs ${check.torchGradNorm.toExponential(4)} ` +
       `(${check.gradNormRelDiff.toExponential(1)}).` : '',
-    `${args.warmup} warm-up step(s) per objective, then ${args.rounds} alternating round(s) (each objective's steps, PyTorch 1 thread, PyTorch 2 threads); ` +
+    `${args.warmup} warm-up step(s) per objective, then ${args.rounds} alternating round(s) (each objective's steps, PyTorch 1 thread, PyTorch 2 threads), each side's timed steps after ${WARM_MS} ms of untimed ones (common.ts, WARM_MS); ` +
       `medians of ${specs.map((s) => `${s.perRound * args.rounds} (${s.key})`).join(', ')}${torch1 ? ` and ${torch1.steps} (PyTorch)` : ''} steps. ` +
       'examples/s = batch / median step time. Ratio = ours / PyTorch time per step (lower is better; = PyTorch examples/s ÷ ours); ' +
       'the last column divides median CPU times (user + system, per process) of ours and 1-thread PyTorch, which other load inflates less. ' +

@@ -1,5 +1,5 @@
 // N-API surface of the addon: `info()`, `gemm(...)`, the convolutions, `adam(...)`, `reduceSum(...)` and
-// `gatedPath(...)`, which read and write float32 matrices in place inside an ArrayBuffer (the wasm backend's heap) at
+// `gatedPath(...)` and `gatedPathVjp(...)`, which read and write float32 matrices in place inside an ArrayBuffer (the wasm backend's heap) at
 // byte offsets the caller takes from the backend's tensor table; and `adamTf1(...)`, on JavaScript Float32Arrays.
 #include <node_api.h>
 
@@ -220,43 +220,90 @@ napi_value reduceSum(napi_env env, napi_callback_info cbinfo) {
   return nullptr;
 }
 
-// gatedPath(heap, offsets: Float64Array, dims: Int32Array, negativeSlope, strongConvexity): gated_path.h in place
-// inside the heap. dims: rows, d, layers, then each layer's width (the last 1). offsets, in bytes (−1: absent): y,
-// energy, grad (−1: energies only), then per layer yGate, passthrough, uTerm, zGate, convex (the last two −1 for layer 0).
-napi_value gatedPath(napi_env env, napi_callback_info cbinfo) {
+// The arguments gatedPath and gatedPathVjp share: (heap, offsets: Float64Array, dims: Int32Array, negativeSlope,
+// strongConvexity). dims: rows, d, layers, then each layer's width (the last 1). offsets, in bytes (−1: absent): `head`
+// leading ones (the first is y), then `perLayer` per layer, starting with yGate, passthrough, uTerm, zGate, convex (the
+// last two −1 for layer 0) and, for the VJP, the five gradients of the same shapes in the same order.
+struct PathCall {
+  char* base = nullptr;
+  size_t heapSize = 0;
+  const double* off = nullptr;
+  int rows = 0, d = 0, layers = 0;
+  float slope = 0, alpha = 0;
+  std::vector<icnn::GatedLayerArgs> layer;
+  std::vector<icnn::GatedLayerGrads> grads;
+
+  float* at(double o) const { return o < 0 ? nullptr : reinterpret_cast<float*>(base + static_cast<size_t>(o)); }
+  bool fitsAt(double o, double count) const { return fits(o, count, heapSize); }
+};
+
+// Reads and bounds-checks a call; "" when it is good, else what was wrong.
+std::string readPathCall(napi_env env, napi_callback_info cbinfo, int head, int perLayer, PathCall* c) {
   napi_value argv[5];
   void* heap = nullptr;
-  size_t heapSize = 0;
-  const double* off;
   const int* dims;
   size_t nOff, nDims;
   double slope, alpha;
-  bool ok = heapCall(env, cbinfo, 5, argv, &heap, &heapSize) && getFloat64Array(env, argv[1], &off, &nOff) &&
+  bool ok = heapCall(env, cbinfo, 5, argv, &heap, &c->heapSize) && getFloat64Array(env, argv[1], &c->off, &nOff) &&
             getInt32Array(env, argv[2], &dims, &nDims) && getDouble(env, argv[3], &slope) && getDouble(env, argv[4], &alpha) &&
             nDims >= 4 && std::all_of(dims, dims + nDims, [](int v) { return v >= 0; });
-  const int rows = ok ? dims[0] : 0, d = ok ? dims[1] : 0, layers = ok ? dims[2] : 0;
-  ok = ok && layers >= 1 && nDims == static_cast<size_t>(3 + layers) && nOff == static_cast<size_t>(3 + 5 * layers) &&
-       dims[2 + layers] == 1 && d >= 1;
-  if (!ok) return throwError(env, "icnn native gatedPath: bad arguments");
-  const double rd = static_cast<double>(rows) * d;
-  bool inBounds = fits(off[0], rd, heapSize) && fits(off[1], rows, heapSize) && (off[2] < 0 || fits(off[2], rd, heapSize));
-  auto* base = static_cast<char*>(heap);
-  auto at = [&](double o) { return o < 0 ? nullptr : reinterpret_cast<float*>(base + static_cast<size_t>(o)); };
-  std::vector<icnn::GatedLayerArgs> layer(layers);
-  for (int i = 0; i < layers && inBounds; i++) {
-    const double* o = off + 3 + 5 * i;
+  c->rows = ok ? dims[0] : 0, c->d = ok ? dims[1] : 0, c->layers = ok ? dims[2] : 0;
+  const int layers = c->layers;
+  ok = ok && layers >= 1 && nDims == static_cast<size_t>(3 + layers) && nOff == static_cast<size_t>(head + perLayer * layers) &&
+       dims[2 + layers] == 1 && c->d >= 1;
+  if (!ok) return "bad arguments";
+  c->base = static_cast<char*>(heap);
+  c->slope = static_cast<float>(slope), c->alpha = static_cast<float>(alpha);
+  const double rd = static_cast<double>(c->rows) * c->d;
+  c->layer.resize(layers);
+  if (perLayer == 10) c->grads.resize(layers);
+  for (int i = 0; i < layers; i++) {
     const int width = dims[3 + i];
     const double prev = i > 0 ? dims[2 + i] : 0;
-    const bool convex = i > 0 && o[3] >= 0 && o[4] >= 0;
-    inBounds = fits(o[0], rd, heapSize) && fits(o[1], static_cast<double>(d) * width, heapSize) &&
-               fits(o[2], static_cast<double>(rows) * width, heapSize) &&
-               (!convex || (fits(o[3], rows * prev, heapSize) && fits(o[4], prev * width, heapSize))) &&
-               (convex || (o[3] < 0 && o[4] < 0));
-    layer[i] = {width, at(o[0]), at(o[1]), at(o[2]), convex ? at(o[3]) : nullptr, convex ? at(o[4]) : nullptr};
+    const double sizes[5] = {rd, static_cast<double>(c->d) * width, static_cast<double>(c->rows) * width, c->rows * prev, prev * width};
+    for (int set = 0; set < perLayer / 5; set++) {
+      const double* o = c->off + head + perLayer * i + 5 * set;
+      const bool convex = i > 0 && o[3] >= 0 && o[4] >= 0;
+      const bool inBounds = c->fitsAt(o[0], sizes[0]) && c->fitsAt(o[1], sizes[1]) && c->fitsAt(o[2], sizes[2]) &&
+                            (convex ? c->fitsAt(o[3], sizes[3]) && c->fitsAt(o[4], sizes[4]) : o[3] < 0 && o[4] < 0);
+      if (!inBounds) return "a tensor lies outside the heap buffer";
+      float* t[5] = {c->at(o[0]), c->at(o[1]), c->at(o[2]), convex ? c->at(o[3]) : nullptr, convex ? c->at(o[4]) : nullptr};
+      if (set == 0) c->layer[i] = {width, t[0], t[1], t[2], t[3], t[4]};
+      else c->grads[i] = {t[0], t[1], t[2], t[3], t[4]};
+    }
+    if (perLayer == 10 && (c->layer[i].convex == nullptr) != (c->grads[i].convex == nullptr)) return "bad arguments";
   }
-  if (!inBounds) return throwError(env, "icnn native gatedPath: a tensor lies outside the heap buffer");
-  icnn::gatedPathEnergyGrad(icnn::GatedPathArgs{rows, d, layers, layer.data(), static_cast<float>(slope),
-                                                static_cast<float>(alpha), at(off[0]), at(off[1]), at(off[2])});
+  return "";
+}
+
+// gatedPath(heap, offsets, dims, negativeSlope, strongConvexity): gated_path.h's energies and ∇_y f in place inside the
+// heap. offsets: y, energy, grad (−1: energies only), then five per layer (PathCall).
+napi_value gatedPath(napi_env env, napi_callback_info cbinfo) {
+  PathCall c;
+  const std::string error = readPathCall(env, cbinfo, 3, 5, &c);
+  const double rd = static_cast<double>(c.rows) * c.d;
+  if (!error.empty()) return throwError(env, "icnn native gatedPath: " + error);
+  if (!c.fitsAt(c.off[0], rd) || !c.fitsAt(c.off[1], c.rows) || (c.off[2] >= 0 && !c.fitsAt(c.off[2], rd))) {
+    return throwError(env, "icnn native gatedPath: a tensor lies outside the heap buffer");
+  }
+  icnn::gatedPathEnergyGrad(icnn::GatedPathArgs{c.rows, c.d, c.layers, c.layer.data(), c.slope, c.alpha, c.at(c.off[0]),
+                                                c.at(c.off[1]), c.at(c.off[2])});
+  return nullptr;
+}
+
+// gatedPathVjp(heap, offsets, dims, negativeSlope, strongConvexity): gated_path.h's reverse pass in place inside the
+// heap. offsets: y, dEnergy, dy, then ten per layer (PathCall).
+napi_value gatedPathVjp(napi_env env, napi_callback_info cbinfo) {
+  PathCall c;
+  const std::string error = readPathCall(env, cbinfo, 3, 10, &c);
+  const double rd = static_cast<double>(c.rows) * c.d;
+  if (!error.empty()) return throwError(env, "icnn native gatedPathVjp: " + error);
+  if (!c.fitsAt(c.off[0], rd) || !c.fitsAt(c.off[1], c.rows) || !c.fitsAt(c.off[2], rd)) {
+    return throwError(env, "icnn native gatedPathVjp: a tensor lies outside the heap buffer");
+  }
+  icnn::gatedPathVjp(icnn::GatedPathArgs{c.rows, c.d, c.layers, c.layer.data(), c.slope, c.alpha, c.at(c.off[0]), nullptr,
+                                         c.at(c.off[2])},
+                     c.at(c.off[1]), c.grads.data());
   return nullptr;
 }
 
@@ -298,6 +345,8 @@ napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "adamTf1", fn);
   napi_create_function(env, "gatedPath", NAPI_AUTO_LENGTH, gatedPath, nullptr, &fn);
   napi_set_named_property(env, exports, "gatedPath", fn);
+  napi_create_function(env, "gatedPathVjp", NAPI_AUTO_LENGTH, gatedPathVjp, nullptr, &fn);
+  napi_set_named_property(env, exports, "gatedPathVjp", fn);
   return exports;
 }
 

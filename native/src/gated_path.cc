@@ -20,11 +20,18 @@ struct Scratch {
   std::vector<float> gated, product, delta, nextDelta;
 };
 
+// This thread's scratch, with room for `layers` pre-activations.
+Scratch& scratch(int layers) {
+  thread_local Scratch s;
+  if (static_cast<int>(s.pre.size()) < layers) s.pre.resize(layers);
+  return s;
+}
+
 // c = a · op(b) through gemm(), as tfjs's BatchMatMul on the native backend computes it: op(b) = b [k × n], or bᵀ
 // with b stored [n × k].
-void matmul(const float* a, const float* b, float* c, int m, int n, int k, bool transB) {
+void matmul(const float* a, const float* b, float* c, int m, int n, int k, bool transB, bool transA = false) {
   static const int kZero = 0;
-  gemm(GemmArgs{a, b, c, 1, &kZero, &kZero, m, n, k, false, transB, nullptr, 0, kLinear, 0.f, nullptr, 0});
+  gemm(GemmArgs{a, b, c, 1, &kZero, &kZero, m, n, k, transA, transB, nullptr, 0, kLinear, 0.f, nullptr, 0});
 }
 
 // The element-wise passes, on restrict pointers and local scalars so that the compiler vectorizes them. g(s) is
@@ -45,6 +52,11 @@ void multiply(const float* __restrict x, const float* __restrict y, float* __res
 
 void addTo(float* __restrict acc, const float* __restrict x, long n) {
   for (long e = 0; e < n; e++) acc[e] += x[e];
+}
+
+// g(s), the activation (as gateActivation without the gate).
+void activation(const float* __restrict pre, float* __restrict out, long n, float a) {
+  for (long e = 0; e < n; e++) out[e] = std::max(pre[e], a * pre[e]);
 }
 
 void addProduct(float* __restrict acc, const float* __restrict x, const float* __restrict y, long n) {
@@ -94,12 +106,59 @@ void backward(const GatedPathArgs& p, Scratch& s) {
   }
 }
 
+// The reverse pass of gatedPathVjp (gated_path.h), after forward() filled s.pre.
+void reverse(const GatedPathArgs& p, const float* dEnergy, const GatedLayerGrads* g, Scratch& s) {
+  const long rd = static_cast<long>(p.rows) * p.d;
+  for (int r = 0; r < p.rows; r++) {
+    for (int j = 0; j < p.d; j++) p.grad[static_cast<long>(r) * p.d + j] = p.strongConvexity * dEnergy[r] * p.y[static_cast<long>(r) * p.d + j];
+  }
+  const int last = p.layers - 1;
+  std::copy(dEnergy, dEnergy + p.rows, g[last].uTerm);  // ḡ_L, one column
+  float* gy = sized(s.gated, rd);
+  for (int i = last; i >= 0; i--) {
+    const GatedLayerArgs& l = p.layer[i];
+    const float* signal = g[i].uTerm;  // ḡ_i, written by the previous step
+    multiply(p.y, l.yGate, gy, rd);
+    matmul(gy, signal, g[i].passthrough, p.d, l.width, p.rows, false, true);
+    float* back = sized(s.delta, rd);
+    matmul(signal, l.passthrough, back, p.rows, p.d, l.width, true);
+    multiply(back, p.y, g[i].yGate, rd);
+    addProduct(p.grad, back, l.yGate, rd);
+    if (i == 0 || l.convex == nullptr) break;
+    const int prevWidth = p.layer[i - 1].width;
+    const long prevSize = static_cast<long>(p.rows) * prevWidth;
+    float* z = sized(s.product, 2 * prevSize);
+    float* zin = z + prevSize;
+    activation(s.pre[i - 1].data(), z, prevSize, p.negativeSlope);
+    multiply(z, l.zGate, zin, prevSize);
+    matmul(zin, signal, g[i].convex, prevWidth, l.width, p.rows, false, true);
+    float* zBack = sized(s.nextDelta, prevSize);
+    matmul(signal, l.convex, zBack, p.rows, prevWidth, l.width, true);
+    multiply(zBack, z, g[i].zGate, prevSize);
+    gateDerivative(zBack, l.zGate, s.pre[i - 1].data(), prevSize, p.negativeSlope);
+    std::copy(zBack, zBack + prevSize, g[i - 1].uTerm);
+  }
+}
+
 }  // namespace
 
+void gatedPathVjp(const GatedPathArgs& p, const float* dEnergy, const GatedLayerGrads* grads) {
+  if (p.rows == 0) {  // no rows: the weights' gradients are zero (the row-shaped ones are empty)
+    for (int i = 0; i < p.layers; i++) {
+      const int width = p.layer[i].width;
+      std::fill(grads[i].passthrough, grads[i].passthrough + static_cast<long>(p.d) * width, 0.f);
+      if (grads[i].convex != nullptr) std::fill(grads[i].convex, grads[i].convex + static_cast<long>(p.layer[i - 1].width) * width, 0.f);
+    }
+    return;
+  }
+  Scratch& s = scratch(p.layers);
+  forward(p, s);
+  reverse(p, dEnergy, grads, s);
+}
+
 void gatedPathEnergyGrad(const GatedPathArgs& p) {
-  thread_local Scratch s;
   if (p.rows == 0) return;
-  if (static_cast<int>(s.pre.size()) < p.layers) s.pre.resize(p.layers);
+  Scratch& s = scratch(p.layers);
   forward(p, s);
   const float* top = s.pre[p.layers - 1].data();
   if (p.strongConvexity == 0.f) {

@@ -28,4 +28,22 @@ struct GatedPathArgs {
 
 void gatedPathEnergyGrad(const GatedPathArgs& args);
 
+// Where gatedPathVjp writes the gradients of one layer's tensors (shapes as GatedLayerArgs; zGate and convex nullptr
+// for i = 0).
+struct GatedLayerGrads {
+  float* yGate;
+  float* passthrough;
+  float* uTerm;
+  float* zGate;
+  float* convex;
+};
+
+// Reverse mode through the z-path for tfjs's tape (src/backend/nativeGatedPath.ts): with upstream ē = dEnergy [rows],
+// the gradients of Σ_r ē_r f_r with respect to y (into args.grad) and to every layer's tensors (into grads[i]).
+// args.energy is not used. With ḡ_L = ē and ḡ_{i−1} = ((ḡ_i W^(z)ᵀ_i) ∘ zGate_i) ∘ g′(s_{i−1}):
+//   ∂uTerm_i = ḡ_i, ∂W^(y)_i = (y ∘ yGate_i)ᵀ ḡ_i, ∂yGate_i = (ḡ_i W^(y)ᵀ_i) ∘ y,
+//   ∂W^(z)_i = (g(s_{i−1}) ∘ zGate_i)ᵀ ḡ_i, ∂zGate_i = (ḡ_i W^(z)ᵀ_i) ∘ g(s_{i−1}),
+//   ∂y = Σ_i (ḡ_i W^(y)ᵀ_i) ∘ yGate_i + α ē ∘ y.
+void gatedPathVjp(const GatedPathArgs& args, const float* dEnergy, const GatedLayerGrads* grads);
+
 }  // namespace icnn

@@ -48,6 +48,12 @@ export interface NativeAddon {
    * uTerm, zGate, convex.
    */
   gatedPath(heap: ArrayBuffer, offsets: Float64Array, dims: Int32Array, negativeSlope: number, strongConvexity: number): void;
+  /**
+   * The reverse pass of that z-path (native/src/gated_path.h) in place inside `heap`: `dims` as for gatedPath;
+   * `offsets`: y, dEnergy (upstream, [rows]), dy, then per layer yGate, passthrough, uTerm, zGate, convex and their
+   * five gradients in the same order.
+   */
+  gatedPathVjp(heap: ArrayBuffer, offsets: Float64Array, dims: Int32Array, negativeSlope: number, strongConvexity: number): void;
 }
 
 export type NativeLoad = { addon: NativeAddon; reason: null } | { addon: null; reason: string };

@@ -4,11 +4,16 @@
  * times per solve; through tfjs ops each evaluation is about forty kernel calls, whose dispatch cost more than their
  * arithmetic at the ICNN agent's sizes (bench/rl.ts). Registered with the other native kernels, so it exists only
  * where the addon loaded; `gatedPathKernelActive` says whether it can run now, and ../inference/oracle.ts falls back
- * to the tfjs ops elsewhere. No gradient is registered: it serves oracles, not tapes.
+ * to the tfjs ops elsewhere.
  *
  * Inputs: `y` [rows, d] and, per layer i, `yGate{i}`, `passthrough{i}`, `uTerm{i}` and (i ≥ 1) `zGate{i}`,
  * `convex{i}`, as `GatedLayer` names them. Attributes: `layers`, `negativeSlope`, `strongConvexity`, `withGrad`.
  * Outputs: energy [rows] and, with `withGrad`, ∇_y f [rows, d].
+ *
+ * `IcnnGatedPathVjp` is its reverse pass: the same inputs plus `dEnergy` [rows], and as outputs the gradients of
+ * Σ_r dEnergy_r f_r with respect to every input, in the inputs' order. `gatedPathEnergy` pairs the two under
+ * tf.customGrad, so that a tape (a training step: ∇_θ of a loss of f) sees the z-path as one node instead of about a
+ * hundred kernel calls forward and backward.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './nativeAddon.js';
@@ -16,6 +21,10 @@ import { heapOffset, type KernelFunc, type WasmBackend } from './nativeMatMul.js
 import type { GatedPath } from '../models/gatedPath.js';
 
 export const GATED_PATH_KERNEL = 'IcnnGatedPath';
+export const GATED_PATH_VJP_KERNEL = 'IcnnGatedPathVjp';
+
+/** Per layer, the inputs the kernels take, in the order of the addon's offsets. */
+const LAYER_INPUTS = ['yGate', 'passthrough', 'uTerm', 'zGate', 'convex'] as const;
 
 interface GatedPathAttrs {
   layers: number;
@@ -39,11 +48,35 @@ export function nativeGatedPath(addon: NativeAddon): KernelFunc {
     const at = (t: tf.TensorInfo | null | undefined) => (t == null ? -1 : heapOffset(backend, t));
     const offsets = [at(y), at(energy), at(grad)];
     for (let i = 0; i < a.layers; i++) {
-      for (const name of ['yGate', 'passthrough', 'uTerm', 'zGate', 'convex']) offsets.push(at(inputs[`${name}${i}`]));
+      for (const name of LAYER_INPUTS) offsets.push(at(inputs[`${name}${i}`]));
     }
     addon.gatedPath(backend.wasm.HEAPU8.buffer as ArrayBuffer, Float64Array.from(offsets),
       Int32Array.from([rows, d, a.layers, ...widths]), a.negativeSlope, a.strongConvexity);
     return (grad === null ? [energy] : [energy, grad]) as unknown as tf.TensorInfo;
+  };
+}
+
+/** The reverse-pass kernel function over `addon`: one output per input but `dEnergy`, of its shape, in input order. */
+export function nativeGatedPathVjp(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const inputs = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const backend = args.backend as WasmBackend;
+    const a = args.attrs as unknown as GatedPathAttrs;
+    const y = inputs.y as tf.TensorInfo;
+    const [rows, d] = y.shape;
+    const widths = Array.from({ length: a.layers }, (_, i) => (inputs[`uTerm${i}`] as tf.TensorInfo).shape[1]);
+    const names = Object.keys(inputs).filter((name) => name !== 'dEnergy' && inputs[name] != null);
+    const grads = new Map(names.map((name) => [name, backend.makeOutput((inputs[name] as tf.TensorInfo).shape, 'float32')]));
+    // Offsets and the buffer after the outputs are allocated: an allocation may grow (and detach) the heap.
+    const at = (t: tf.TensorInfo | null | undefined) => (t == null ? -1 : heapOffset(backend, t));
+    const offsets = [at(y), at(inputs.dEnergy), at(grads.get('y'))];
+    for (let i = 0; i < a.layers; i++) {
+      for (const name of LAYER_INPUTS) offsets.push(at(inputs[`${name}${i}`]));
+      for (const name of LAYER_INPUTS) offsets.push(at(grads.get(`${name}${i}`)));
+    }
+    addon.gatedPathVjp(backend.wasm.HEAPU8.buffer as ArrayBuffer, Float64Array.from(offsets),
+      Int32Array.from([rows, d, a.layers, ...widths]), a.negativeSlope, a.strongConvexity);
+    return [...grads.values()] as unknown as tf.TensorInfo;
   };
 }
 
@@ -61,8 +94,8 @@ export function gatedPathFitsKernel(path: GatedPath, rows: number): boolean {
     (i === 0) === (l.convex === null) && (l.zGate === null) === (l.convex === null));
 }
 
-/** f and (with `withGrad`) ∇_y f at y through the kernel; the caller checked `gatedPathKernelActive` and the shapes. */
-export function runGatedPath(path: GatedPath, y: tf.Tensor2D, withGrad: boolean): { energy: tf.Tensor1D; grad: tf.Tensor2D | null } {
+/** The kernels' named inputs for a path at y (y first, then layer by layer as LAYER_INPUTS). */
+function kernelInputs(path: GatedPath, y: tf.Tensor2D): Record<string, tf.Tensor> {
   const inputs: Record<string, tf.Tensor> = { y };
   path.layers.forEach((l, i) => {
     inputs[`yGate${i}`] = l.yGate;
@@ -73,7 +106,53 @@ export function runGatedPath(path: GatedPath, y: tf.Tensor2D, withGrad: boolean)
       inputs[`convex${i}`] = l.convex;
     }
   });
-  const attrs = { layers: path.layers.length, negativeSlope: path.negativeSlope, strongConvexity: path.strongConvexity, withGrad };
-  const out = tf.engine().runKernel(GATED_PATH_KERNEL, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
+  return inputs;
+}
+
+function kernelAttrs(path: GatedPath, withGrad: boolean): tf.NamedAttrMap {
+  return { layers: path.layers.length, negativeSlope: path.negativeSlope, strongConvexity: path.strongConvexity, withGrad } as unknown as tf.NamedAttrMap;
+}
+
+function runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: tf.NamedAttrMap): tf.Tensor[] {
+  return tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs) as unknown as tf.Tensor[];
+}
+
+/** f and (with `withGrad`) ∇_y f at y through the kernel; the caller checked `gatedPathKernelActive` and the shapes. */
+export function runGatedPath(path: GatedPath, y: tf.Tensor2D, withGrad: boolean): { energy: tf.Tensor1D; grad: tf.Tensor2D | null } {
+  const out = runKernel(GATED_PATH_KERNEL, kernelInputs(path, y), kernelAttrs(path, withGrad));
   return { energy: out[0] as tf.Tensor1D, grad: withGrad ? (out[1] as tf.Tensor2D) : null };
+}
+
+/**
+ * f(x, y) per row of the path `makePath` gives through the kernels where they can serve it, else null: the kernels are active, the shapes
+ * fit, and no more than one tape records (the reverse kernel has no gradient of its own, so second-order gradients,
+ * whose inner tape runs at depth 2, take the tfjs ops).
+ */
+export function fusedGatedPathEnergy(makePath: () => GatedPath | null, y: tf.Tensor2D): tf.Tensor1D | null {
+  if (!gatedPathKernelActive() || tf.engine().state.gradientDepth > 1) return null;
+  const path = makePath();
+  return path !== null && gatedPathFitsKernel(path, y.shape[0]) ? gatedPathEnergy(path, y) : null;
+}
+
+/**
+ * f(x, y) per row through the kernel, differentiable in y and in every tensor of the path (its reverse pass is
+ * `IcnnGatedPathVjp`); the caller checked `gatedPathKernelActive` and the shapes. Its gradient is not itself
+ * differentiable: inside a nested tape (second-order gradients) use the tfjs ops.
+ */
+export function gatedPathEnergy(path: GatedPath, y: tf.Tensor2D): tf.Tensor1D {
+  const inputs = kernelInputs(path, y);
+  const names = Object.keys(inputs);
+  const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    // Kept for the reverse pass: tfjs may dispose the forward's tensors (a context among them) before it runs.
+    save(args.slice(0, -1) as tf.Tensor[]);
+    return {
+      value: runKernel(GATED_PATH_KERNEL, inputs, kernelAttrs(path, false))[0],
+      gradFunc: (dEnergy: tf.Tensor, saved: tf.Tensor[]) => {
+        const kept: Record<string, tf.Tensor> = Object.fromEntries(names.map((name, i) => [name, saved[i]]));
+        return runKernel(GATED_PATH_VJP_KERNEL, { ...kept, dEnergy }, kernelAttrs(path, false));
+      },
+    };
+  });
+  return run(...Object.values(inputs)) as tf.Tensor1D;
 }

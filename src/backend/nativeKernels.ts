@@ -13,7 +13,7 @@ import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul.js';
 import { ADAM_STEP_KERNEL, nativeAdamStep } from './nativeAdam.js';
 import { sharedIdentity } from './sharedIdentity.js';
 import { nativeSum } from './nativeSum.js';
-import { GATED_PATH_KERNEL, nativeGatedPath } from './nativeGatedPath.js';
+import { GATED_PATH_KERNEL, GATED_PATH_VJP_KERNEL, nativeGatedPath, nativeGatedPathVjp } from './nativeGatedPath.js';
 import { setNativeFlatAdam } from './nativeFlatAdam.js';
 
 const KERNELS = {
@@ -26,7 +26,7 @@ const KERNELS = {
 } as const;
 
 /** Kernels of our own (no wasm original), registered only while the addon is on. */
-const OWN_KERNELS = { [ADAM_STEP_KERNEL]: nativeAdamStep, [GATED_PATH_KERNEL]: nativeGatedPath } as const;
+const OWN_KERNELS = { [ADAM_STEP_KERNEL]: nativeAdamStep, [GATED_PATH_KERNEL]: nativeGatedPath, [GATED_PATH_VJP_KERNEL]: nativeGatedPathVjp } as const;
 
 const originals = new Map<string, tf.KernelConfig>();
 

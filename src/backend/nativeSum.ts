@@ -8,13 +8,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './nativeAddon.js';
 import { heapOffset, type KernelFunc, type WasmBackend } from './nativeMatMul.js';
 
-/** The reduced axes of tfjs's `axis` attribute, negative ones counted from the end, in increasing order. */
-function reducedAxes(rank: number, axis: number | number[]): number[] {
+/**
+ * The reduced axes of tfjs's `axis` attribute, negative ones counted from the end, in increasing order; null (tf.sum(x)
+ * without an axis) is every axis. Served here rather than by the wasm kernel, whose sum of an empty tensor returns
+ * uninitialized memory (tfjs 4.22: about 3.6e-41 where the cpu backend gives 0).
+ */
+function reducedAxes(rank: number, axis: number | number[] | null): number[] {
+  if (axis === null || axis === undefined) return Array.from({ length: rank }, (_, i) => i);
   return (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
 }
 
 /** The reduced axes as `outer`·`inner` with the reduced side named; null unless they are a leading or trailing block. */
-export function planSum(shape: number[], axis: number | number[]): { outer: number; inner: number; reduceOuter: boolean } | null {
+export function planSum(shape: number[], axis: number | number[] | null): { outer: number; inner: number; reduceOuter: boolean } | null {
   const rank = shape.length;
   const axes = reducedAxes(rank, axis);
   // Repeated axes are left to tfjs, whose backends do not agree on them.
@@ -31,7 +36,7 @@ export function planSum(shape: number[], axis: number | number[]): { outer: numb
 export function nativeSum(addon: NativeAddon, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const x = args.inputs.x as tf.TensorInfo;
-    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+    const { axis, keepDims } = args.attrs as { axis: number | number[] | null; keepDims: boolean };
     const plan = x.dtype === 'float32' ? planSum(x.shape, axis) : null;
     if (plan === null) return fallback(args);
     const reduced = new Set(reducedAxes(x.shape.length, axis));

@@ -16,6 +16,7 @@ import { addBatchNorm, applyBatchNorm } from './batchNorm.js';
 import { CONVEX_OPTION_ENTRIES, layerWidths, resolveConvexOptions, type ResolvedConvexOptions } from './common.js';
 import { disposeContext, EnergyModel, type EnergyContext } from './energyModel.js';
 import type { GatedPath } from './gatedPath.js';
+import { fusedGatedPathEnergy } from '../backend/nativeGatedPath.js';
 import { POSITIVE_INT } from '../util/numbers.js';
 import { bool, num, optionsSchema, parseOptions } from '../util/schema.js';
 import { readRows, rowOf, transposed, type AffineStructure, type Rows } from './affineStructure.js';
@@ -188,7 +189,16 @@ export class PICNN extends EnergyModel {
     return { pre, convexWeights };
   }
 
+  /**
+   * Through the native z-path kernels where they serve (../backend/nativeGatedPath.ts: one tape node instead of about
+   * a hundred kernel calls in a training step), else through the tfjs ops.
+   */
   protected networkEnergy(context: EnergyContext, y: tf.Tensor2D): tf.Tensor1D {
+    const fused = fusedGatedPathEnergy(() => {
+      const path = this.gatedPath(context);
+      return path === null ? null : { ...path, strongConvexity: 0 }; // this energy leaves out (α/2)‖y‖²
+    }, y);
+    if (fused !== null) return fused;
     const { pre } = this.zPath(context as PICNNContext, y, (s) => activate(this.o.activation, s, this.o.leakySlope) as tf.Tensor2D);
     return tf.reshape(pre[pre.length - 1], [y.shape[0]]) as tf.Tensor1D;
   }

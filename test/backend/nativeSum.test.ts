@@ -14,11 +14,11 @@ import { relErr } from './reference.js';
 const native = backendInfo().native;
 const skip = native.enabled ? false : `native addon not active: ${native.reason}`;
 
-async function sumOn(backend: 'cpu' | 'wasm', shape: number[], values: Float32Array | Int32Array, axis: number | number[], keepDims: boolean) {
+async function sumOn(backend: 'cpu' | 'wasm', shape: number[], values: Float32Array | Int32Array, axis: number | number[] | null, keepDims: boolean) {
   await setBackend(backend);
   const dtype = values instanceof Int32Array ? 'int32' : 'float32';
   const x = tf.tensor(values, shape, dtype);
-  const s = tf.sum(x, axis, keepDims);
+  const s = tf.sum(x, axis ?? undefined, keepDims);
   const out = { shape: s.shape, values: Float32Array.from(s.dataSync()) };
   tf.dispose([x, s]);
   return out;
@@ -34,14 +34,17 @@ test('planSum: leading and trailing blocks only', () => {
   assert.equal(planSum([2, 3, 4], [0, 2]), null, 'split axes');
   assert.equal(planSum([], []), null);
   assert.equal(planSum([9, 17], [1, -1]), null, 'a repeated axis');
+  assert.deepEqual(planSum([2, 3, 4], null), { outer: 24, inner: 1, reduceOuter: true }, 'no axis: every axis');
 });
 
 test('native Sum equals the cpu backend on random shapes and axes', { skip }, async () => {
   const rng = new Rng(3);
-  const cases: [number[], number | number[], boolean][] = [
+  const cases: [number[], number | number[] | null, boolean][] = [
     [[128, 600], 0, false], [[128, 600], 1, true], [[128, 600], [-2], false], [[70, 1], 0, false], [[1, 513], 1, false],
     [[3, 5, 7], [0, 1], true], [[3, 5, 7], [2, 1], false], [[3, 5, 7], [0, 1, 2], false], [[0, 4], 0, false],
     [[4, 0], 1, false], [[2, 3, 4, 5], [1, 2], true], [[2, 3, 4], [0, 2], false],
+    // No axis (tf.sum(x)), empty ones too: the wasm kernel's own sum of an empty tensor is uninitialized memory.
+    [[0], null, false], [[0, 3], null, true], [[5, 7], null, false],
   ];
   for (let r = 0; r < 20; r++) {
     const rank = 1 + Math.floor(rng.uniform() * 3);
