@@ -33,25 +33,31 @@ interface GatedPathAttrs {
   withGrad: boolean;
 }
 
+/** What both kernel functions read from their arguments; `at` gives a tensor's heap offset (−1: absent). */
+function readCall(args: Parameters<KernelFunc>[0]) {
+  const inputs = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const backend = args.backend as WasmBackend;
+  const attrs = args.attrs as unknown as GatedPathAttrs;
+  const y = inputs.y as tf.TensorInfo;
+  const [rows, d] = y.shape;
+  const widths = Array.from({ length: attrs.layers }, (_, i) => (inputs[`uTerm${i}`] as tf.TensorInfo).shape[1]);
+  // Offsets and the heap buffer are read after the outputs are allocated: an allocation may grow (and detach) the heap.
+  const at = (t: tf.TensorInfo | null | undefined) => (t == null ? -1 : heapOffset(backend, t));
+  const heap = () => backend.wasm.HEAPU8.buffer as ArrayBuffer;
+  return { inputs, backend, attrs, y, rows, d, dims: Int32Array.from([rows, d, attrs.layers, ...widths]), at, heap };
+}
+
 /** The kernel function over `addon`. */
 export function nativeGatedPath(addon: NativeAddon): KernelFunc {
   return (args) => {
-    const inputs = args.inputs as Record<string, tf.TensorInfo | undefined>;
-    const backend = args.backend as WasmBackend;
-    const a = args.attrs as unknown as GatedPathAttrs;
-    const y = inputs.y as tf.TensorInfo;
-    const [rows, d] = y.shape;
-    const widths = Array.from({ length: a.layers }, (_, i) => (inputs[`uTerm${i}`] as tf.TensorInfo).shape[1]);
+    const { inputs, backend, attrs, y, rows, d, dims, at, heap } = readCall(args);
     const energy = backend.makeOutput([rows], 'float32');
-    const grad = a.withGrad ? backend.makeOutput([rows, d], 'float32') : null;
-    // Offsets and the buffer after the outputs are allocated: an allocation may grow (and detach) the heap.
-    const at = (t: tf.TensorInfo | null | undefined) => (t == null ? -1 : heapOffset(backend, t));
+    const grad = attrs.withGrad ? backend.makeOutput([rows, d], 'float32') : null;
     const offsets = [at(y), at(energy), at(grad)];
-    for (let i = 0; i < a.layers; i++) {
+    for (let i = 0; i < attrs.layers; i++) {
       for (const name of LAYER_INPUTS) offsets.push(at(inputs[`${name}${i}`]));
     }
-    addon.gatedPath(backend.wasm.HEAPU8.buffer as ArrayBuffer, Float64Array.from(offsets),
-      Int32Array.from([rows, d, a.layers, ...widths]), a.negativeSlope, a.strongConvexity);
+    addon.gatedPath(heap(), Float64Array.from(offsets), dims, attrs.negativeSlope, attrs.strongConvexity);
     return (grad === null ? [energy] : [energy, grad]) as unknown as tf.TensorInfo;
   };
 }
@@ -59,23 +65,15 @@ export function nativeGatedPath(addon: NativeAddon): KernelFunc {
 /** The reverse-pass kernel function over `addon`: one output per input but `dEnergy`, of its shape, in input order. */
 export function nativeGatedPathVjp(addon: NativeAddon): KernelFunc {
   return (args) => {
-    const inputs = args.inputs as Record<string, tf.TensorInfo | undefined>;
-    const backend = args.backend as WasmBackend;
-    const a = args.attrs as unknown as GatedPathAttrs;
-    const y = inputs.y as tf.TensorInfo;
-    const [rows, d] = y.shape;
-    const widths = Array.from({ length: a.layers }, (_, i) => (inputs[`uTerm${i}`] as tf.TensorInfo).shape[1]);
+    const { inputs, backend, attrs, y, dims, at, heap } = readCall(args);
     const names = Object.keys(inputs).filter((name) => name !== 'dEnergy' && inputs[name] != null);
     const grads = new Map(names.map((name) => [name, backend.makeOutput((inputs[name] as tf.TensorInfo).shape, 'float32')]));
-    // Offsets and the buffer after the outputs are allocated: an allocation may grow (and detach) the heap.
-    const at = (t: tf.TensorInfo | null | undefined) => (t == null ? -1 : heapOffset(backend, t));
     const offsets = [at(y), at(inputs.dEnergy), at(grads.get('y'))];
-    for (let i = 0; i < a.layers; i++) {
+    for (let i = 0; i < attrs.layers; i++) {
       for (const name of LAYER_INPUTS) offsets.push(at(inputs[`${name}${i}`]));
       for (const name of LAYER_INPUTS) offsets.push(at(grads.get(`${name}${i}`)));
     }
-    addon.gatedPathVjp(backend.wasm.HEAPU8.buffer as ArrayBuffer, Float64Array.from(offsets),
-      Int32Array.from([rows, d, a.layers, ...widths]), a.negativeSlope, a.strongConvexity);
+    addon.gatedPathVjp(heap(), Float64Array.from(offsets), dims, attrs.negativeSlope, attrs.strongConvexity);
     return [...grads.values()] as unknown as tf.TensorInfo;
   };
 }

@@ -15,20 +15,12 @@ import { LayerOracle } from '../../src/rl/agents/layerOracle.js';
 import { gatedPathKernelActive } from '../../src/backend/nativeGatedPath.js';
 import { Rng } from '../../src/util/random.js';
 import { relErr } from './reference.js';
+import { describeCase, randomPicnn, type GatedPathCase } from './gatedPathCases.js';
 
 const native = backendInfo().native;
 const skip = native.enabled ? false : `native addon not active: ${native.reason}`;
 
-interface Case {
-  hidden: number[];
-  rows: number;
-  activation: 'relu' | 'leaky-relu';
-  strongConvexity: number;
-  /** How W^(z) ≥ 0 is kept (default 'clip'); 'softplus' makes gatedPath create the effective weights. */
-  positivity?: 'clip' | 'softplus' | 'none';
-}
-
-const CASES: Case[] = [
+const CASES: GatedPathCase[] = [
   { hidden: [200, 200], rows: 64, activation: 'leaky-relu', strongConvexity: 0 },
   { hidden: [37, 19], rows: 1, activation: 'leaky-relu', strongConvexity: 0 },
   { hidden: [33], rows: 17, activation: 'relu', strongConvexity: 0.5 },
@@ -37,13 +29,6 @@ const CASES: Case[] = [
   { hidden: [24, 12], rows: 9, activation: 'leaky-relu', strongConvexity: 0, positivity: 'softplus' },
   { hidden: [24, 12], rows: 9, activation: 'relu', strongConvexity: 0, positivity: 'none' },
 ];
-
-function randomPicnn(c: Case, seed: number, xDim: number, yDim: number): PICNN {
-  return new PICNN({
-    xDim, yDim, hidden: c.hidden, activation: c.activation, leakySlope: 0.1, strongConvexity: c.strongConvexity, seed,
-    ...(c.positivity ? { positivity: c.positivity } : {}),
-  });
-}
 
 /** y in [−1, 1] and x with a spread wide enough that gates and activations take both signs. */
 function inputs(rng: Rng, rows: number, xDim: number, yDim: number) {
@@ -61,7 +46,7 @@ test('the native z-path equals the float64 oracle of the same PICNN (energies an
     const { x, y } = inputs(rng, c.rows, xDim, yDim);
     const oracle = new EnergyOracle(model, x, c.rows);
     const reference = new LayerOracle(model, x, c.rows);
-    const what = `hidden [${c.hidden}], ${c.rows} rows, ${c.activation}, α ${c.strongConvexity}, positivity ${c.positivity ?? 'clip'}`;
+    const what = describeCase(c);
     assert.ok(oracle.native, `${what}: the oracle runs the native kernel`);
     const got = oracle.evaluate(y);
     const want = reference.evaluate(y);
@@ -88,7 +73,7 @@ test('on the wasm backend with the native kernels, the z-path kernel equals the 
     const r = model.energyAndGradFromContext(ctx, yt);
     const want = { energy: Float64Array.from(r.energy.dataSync()), grad: Float64Array.from(r.grad.dataSync()) };
     tf.dispose([...ctx.tensors, yt, r.energy, r.grad]);
-    const what = `hidden [${c.hidden}], ${c.rows} rows, ${c.activation}, α ${c.strongConvexity}, positivity ${c.positivity ?? 'clip'}`;
+    const what = describeCase(c);
     assert.deepEqual(got.energy, want.energy, `${what}: energies`);
     assert.deepEqual(got.grad, want.grad, `${what}: ∇_y f`);
     oracle.dispose();

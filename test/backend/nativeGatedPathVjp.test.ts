@@ -7,25 +7,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PICNN, backendInfo, disableNativeKernels, enableNativeKernels, setBackend, tf } from '../helpers/icnn.js';
+import { type PICNN, backendInfo, disableNativeKernels, enableNativeKernels, setBackend, tf } from '../helpers/icnn.js';
 import { Rng } from '../../src/util/random.js';
 import { relErr } from './reference.js';
+import { describeCase, randomPicnn, type GatedPathCase } from './gatedPathCases.js';
 import { gatedPathEnergy } from '../../src/backend/nativeGatedPath.js';
 import type { GatedPath } from '../../src/models/gatedPath.js';
 
 const native = backendInfo().native;
 const skip = native.enabled ? false : `native addon not active: ${native.reason}`;
 
-interface Case {
-  hidden: number[];
-  rows: number;
-  activation: 'relu' | 'leaky-relu';
-  strongConvexity: number;
-  batchNorm: boolean;
-  positivity?: 'clip' | 'softplus' | 'none';
-}
-
-const CASES: Case[] = [
+const CASES: GatedPathCase[] = [
   { hidden: [40, 30], rows: 64, activation: 'leaky-relu', strongConvexity: 0, batchNorm: false },
   { hidden: [37, 19], rows: 1, activation: 'leaky-relu', strongConvexity: 0, batchNorm: false },
   { hidden: [33], rows: 17, activation: 'relu', strongConvexity: 0.5, batchNorm: false },
@@ -33,16 +25,6 @@ const CASES: Case[] = [
   { hidden: [24, 12], rows: 9, activation: 'leaky-relu', strongConvexity: 2, batchNorm: true, positivity: 'softplus' },
   { hidden: [24, 12], rows: 9, activation: 'relu', strongConvexity: 0, batchNorm: false, positivity: 'none' },
 ];
-
-const describe = (c: Case) => `hidden [${c.hidden}], ${c.rows} rows, ${c.activation}, α ${c.strongConvexity}, ` +
-  `batch norm ${c.batchNorm}, positivity ${c.positivity ?? 'clip'}`;
-
-function randomPicnn(c: Case, seed: number, xDim: number, yDim: number): PICNN {
-  return new PICNN({
-    xDim, yDim, hidden: c.hidden, activation: c.activation, leakySlope: 0.1, strongConvexity: c.strongConvexity,
-    batchNorm: c.batchNorm, seed, ...(c.positivity ? { positivity: c.positivity } : {}),
-  });
-}
 
 interface Inputs { x: Float32Array; y: Float32Array; weights: Float32Array; rows: number; xDim: number; yDim: number }
 
@@ -91,7 +73,7 @@ test('∇θ and ∇y through the native z-path equal the tfjs ops (addon off, an
     await setBackend('wasm');
     const model = randomPicnn(c, 40 + k, 5 + k, 2 + 2 * k);
     const inp = randomInputs(rng, c.rows, 5 + k, 2 + 2 * k);
-    const what = describe(c);
+    const what = describeCase(c);
     const fused = await lossAndGrads(model, inp);
     assert.ok(fused.kernels.includes('IcnnGatedPathVjp'), `${what}: the reverse pass ran natively`);
     let off!: Awaited<ReturnType<typeof lossAndGrads>>;
@@ -115,7 +97,7 @@ test('∇θ and ∇y through the native z-path equal the tfjs ops (addon off, an
 test('∇θ through the native z-path agrees with central differences along random directions', { skip }, async () => {
   await setBackend('wasm');
   const rng = new Rng(22);
-  const c: Case = { hidden: [16, 12], rows: 8, activation: 'leaky-relu', strongConvexity: 0, batchNorm: false };
+  const c: GatedPathCase = { hidden: [16, 12], rows: 8, activation: 'leaky-relu', strongConvexity: 0, batchNorm: false };
   const model = randomPicnn(c, 3, 6, 4);
   const inp = randomInputs(rng, c.rows, 6, 4);
   const { grads } = await lossAndGrads(model, inp);
