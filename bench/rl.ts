@@ -25,7 +25,7 @@ import { createAgent, type AgentKind, type AgentOptions } from '../src/rl/agents
 import { ReplayBuffer } from '../src/rl/replay.js';
 import { Rng } from '../src/util/random.js';
 import { writeFileAtomic } from '../src/util/atomicFile.js';
-import { ArgReader, TORCH_CONFIGS, median, resultsDir, runPython } from './common.js';
+import { ArgReader, TORCH_CONFIGS, WARM_MS, median, resultsDir, runPython, warmFor } from './common.js';
 
 interface Args {
   obs: number;
@@ -105,6 +105,7 @@ function summarizeRuns(runs: number[]): Timing {
 
 async function timeCase(fn: () => Promise<unknown>, warmup: number, reps: number): Promise<Timing> {
   for (let i = 0; i < warmup; i++) await fn();
+  await warmFor(fn); // as torch_rl.py's warm_ms: both sides' timed runs start on busy cores (common.ts, WARM_MS)
   const runs: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
@@ -152,7 +153,7 @@ async function ours(a: Args, reps: number, actReps: number): Promise<Cases> {
 function torch(a: Args, reps: number, actReps: number, threads: 1 | 2): { cases: Cases; torch: string } | { error: string } {
   const config = {
     agents: a.agents, obs: a.obs, act: a.act, hidden: a.hidden, batch: a.batch, act_iterations: a.actIterations,
-    target_iterations: a.targetIterations, inner_lr: a.innerLr, authors: a.innerAdam === 'authors', warmup: a.warmup, reps, act_reps: actReps,
+    target_iterations: a.targetIterations, inner_lr: a.innerLr, authors: a.innerAdam === 'authors', warmup: a.warmup, warm_ms: WARM_MS, reps, act_reps: actReps,
   };
   try {
     return runPython('torch_rl.py', ['--config', JSON.stringify(config), '--threads', String(threads)], TORCH_CONFIGS[threads - 1].env, 1_800_000) as { cases: Cases; torch: string };
@@ -205,7 +206,7 @@ async function main(): Promise<void> {
     '',
     `Sizes: observation ${a.obs}, action ${a.act}, hidden ${a.hidden.join('/')}, minibatch ${a.batch}. ICNN inner Adam (update: ${a.innerAdam}): ${a.targetIterations} ` +
       `iterations for the TD targets (whole minibatch), ${a.actIterations} per action, lr ${a.innerLr}. Medians of ${perRound * a.rounds} updates / ` +
-      `${actPerRound * a.rounds} actions in ${a.rounds} alternating rounds (${a.warmup} warm-up runs each); load average at start ` +
+      `${actPerRound * a.rounds} actions in ${a.rounds} alternating rounds (${a.warmup} warm-up runs each, then ${WARM_MS} ms of untimed runs on each side); load average at start ` +
       `${load.map((v) => v.toFixed(1)).join(' ')} on ${os.cpus().length} cores.`,
     '',
     '| agent | update, ours (ms) | update, PyTorch 1 thread (ms) | update, PyTorch 2 threads (ms) | action, ours (ms) | action, PyTorch 1 thread (ms) | action, PyTorch 2 threads (ms) |',

@@ -213,14 +213,14 @@ class ICNN:
 AGENTS = {'ddpg': DDPG, 'naf': NAF, 'icnn': ICNN}
 
 
-def time_case(fn, warmup, reps):
-    times, _, _ = torch_common.time_runs(fn, warmup, reps)
+def time_case(fn, warmup, reps, warm_ms):
+    times, _, _ = torch_common.time_runs(fn, warmup, reps, warm_ms)
     return {'median': statistics.median(times), 'min': min(times), 'max': max(times), 'runs': times}
 
 
 def main():
     p = torch_common.argument_parser(__doc__)
-    p.add_argument('--config', required=True, help='JSON: {agents, obs, act, hidden, batch, act_iterations, target_iterations, inner_lr, warmup, reps, act_reps}')
+    p.add_argument('--config', required=True, help='JSON: {agents, obs, act, hidden, batch, act_iterations, target_iterations, inner_lr, warmup, warm_ms, reps, act_reps}')
     args = p.parse_args()
     c = json.loads(args.config)
     torch.set_num_threads(args.threads)
@@ -233,8 +233,8 @@ def main():
     for kind in c['agents']:
         agent = AGENTS[kind](o, a, c['hidden'], c)
         out['cases'][kind] = {
-            'update': time_case(lambda: agent.update(s, act, r, s2, d), c['warmup'], c['reps']),
-            'act': time_case(lambda: agent.act(one), c['warmup'], c['act_reps']),
+            'update': time_case(lambda: agent.update(s, act, r, s2, d), c['warmup'], c['reps'], c['warm_ms']),
+            'act': time_case(lambda: agent.act(one), c['warmup'], c['act_reps'], c['warm_ms']),
         }
     torch_common.print_json(out)
 
