@@ -115,12 +115,6 @@ function runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: tf.Na
   return tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs) as unknown as tf.Tensor[];
 }
 
-/** f and (with `withGrad`) ∇_y f at y through the kernel; the caller checked `gatedPathKernelActive` and the shapes. */
-export function runGatedPath(path: GatedPath, y: tf.Tensor2D, withGrad: boolean): { energy: tf.Tensor1D; grad: tf.Tensor2D | null } {
-  const out = runKernel(GATED_PATH_KERNEL, kernelInputs(path, y), kernelAttrs(path, withGrad));
-  return { energy: out[0] as tf.Tensor1D, grad: withGrad ? (out[1] as tf.Tensor2D) : null };
-}
-
 /**
  * f(x, y) per row of the path `makePath` gives through the kernels where they can serve it, else null: the kernels are active, the shapes
  * fit, and no more than one tape records (the reverse kernel has no gradient of its own, so second-order gradients,
@@ -153,4 +147,62 @@ export function gatedPathEnergy(path: GatedPath, y: tf.Tensor2D): tf.Tensor1D {
     };
   });
   return run(...Object.values(inputs)) as tf.Tensor1D;
+}
+
+/** The addon's gatedPath while the addon is on (set by ./nativeKernels.ts), for `GatedPathEvaluator`. */
+let directCall: NativeAddon['gatedPath'] | null = null;
+
+export function setDirectGatedPath(call: NativeAddon['gatedPath'] | null): void {
+  directCall = call;
+}
+
+/**
+ * Repeated evaluations of one path at new y (an inner solve: tens of calls on the same x) as one addon call each,
+ * with no tfjs in between: y, the energies and ∇_y f live in three tensors allocated once, written and read through
+ * views of the wasm heap, and the path's heap offsets are computed once. Through the tfjs kernel each evaluation also
+ * created a tensor, dispatched a kernel and read two results back: about as long as the kernel's arithmetic at the
+ * ICNN agent's sizes (tf.profile and a CPU profile of bench/rl.ts, 2026-12-07). Same call, same floats. The path's
+ * tensors must stay alive while the evaluator is used; `dispose` frees its own three.
+ */
+export class GatedPathEvaluator {
+  private readonly y: tf.Tensor;
+  private readonly energy: tf.Tensor;
+  private readonly grad: tf.Tensor;
+  private readonly offsets: Float64Array;
+  private readonly energyOnly: Float64Array;
+  private readonly dims: Int32Array;
+
+  constructor(private readonly backend: WasmBackend, private readonly call: NativeAddon['gatedPath'], private readonly path: GatedPath,
+    private readonly rows: number, private readonly d: number) {
+    // Kept: an evaluator made inside a tidy outlives it (as the oracle's path tensors do).
+    [this.y, this.energy, this.grad] = [tf.keep(tf.zeros([rows, d])), tf.keep(tf.zeros([rows])), tf.keep(tf.zeros([rows, d]))];
+    const at = (t: tf.Tensor | null) => (t === null ? -1 : heapOffset(backend, t));
+    const layerOffsets = path.layers.flatMap((l) => [at(l.yGate), at(l.passthrough), at(l.uTerm), at(l.zGate), at(l.convex)]);
+    this.offsets = Float64Array.from([at(this.y), at(this.energy), at(this.grad), ...layerOffsets]);
+    this.energyOnly = Float64Array.from([at(this.y), at(this.energy), -1, ...layerOffsets]);
+    this.dims = Int32Array.from([rows, d, path.layers.length, ...path.layers.map((l) => l.uTerm.shape[1])]);
+  }
+
+  /** f at the rows of y [rows·d] and, with `withGrad`, ∇_y f (row-major). */
+  evaluate(y: Float64Array, withGrad: boolean): { energy: Float64Array; grad: Float64Array | null } {
+    // The heap's buffer is fetched per call: an allocation elsewhere may have grown (and detached) it.
+    const heap = this.backend.wasm.HEAPU8.buffer as ArrayBuffer;
+    const size = this.rows * this.d;
+    new Float32Array(heap, this.offsets[0], size).set(y);
+    this.call(heap, withGrad ? this.offsets : this.energyOnly, this.dims, this.path.negativeSlope, this.path.strongConvexity);
+    return {
+      energy: Float64Array.from(new Float32Array(heap, this.offsets[1], this.rows)),
+      grad: withGrad ? Float64Array.from(new Float32Array(heap, this.offsets[2], size)) : null,
+    };
+  }
+
+  dispose(): void {
+    tf.dispose([this.y, this.energy, this.grad]);
+  }
+}
+
+/** An evaluator for `path` at `rows` rows of y, or null where the addon is off or another backend is active. */
+export function gatedPathEvaluator(path: GatedPath, rows: number, d: number): GatedPathEvaluator | null {
+  if (directCall === null || !gatedPathKernelActive()) return null;
+  return new GatedPathEvaluator(tf.backend() as unknown as WasmBackend, directCall, path, rows, d);
 }

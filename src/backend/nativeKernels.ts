@@ -13,7 +13,7 @@ import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul.js';
 import { ADAM_STEP_KERNEL, nativeAdamStep } from './nativeAdam.js';
 import { sharedIdentity } from './sharedIdentity.js';
 import { nativeSum } from './nativeSum.js';
-import { GATED_PATH_KERNEL, GATED_PATH_VJP_KERNEL, nativeGatedPath, nativeGatedPathVjp } from './nativeGatedPath.js';
+import { GATED_PATH_KERNEL, GATED_PATH_VJP_KERNEL, nativeGatedPath, nativeGatedPathVjp, setDirectGatedPath } from './nativeGatedPath.js';
 import { setNativeFlatAdam } from './nativeFlatAdam.js';
 
 const KERNELS = {
@@ -38,6 +38,7 @@ export function disableNativeKernels(reason = 'disabled'): NativeStatus {
   }
   originals.clear();
   setNativeFlatAdam(null);
+  setDirectGatedPath(null);
   for (const name of Object.keys(OWN_KERNELS)) {
     if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');
   }
@@ -64,6 +65,7 @@ export function enableNativeKernels(load: NativeLoad = loadNativeAddon()): Nativ
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: make(addon) as unknown as tf.KernelFunc });
   }
   setNativeFlatAdam((...args) => addon.adamTf1(...args));
+  setDirectGatedPath((...args) => addon.gatedPath(...args));
   const info = addon.info();
   return setNativeStatus({ enabled: true, isa: info.isa, threads: info.threads,
     kernels: [...Object.keys(KERNELS), ...Object.keys(OWN_KERNELS)], reason: null });

@@ -1,13 +1,14 @@
 /**
  * First-order oracle over a batch: f(x_r, y_r) and ∇_y f(x_r, y_r) for every row r, on float64 arrays.
  * The x-only part of the network (the context, §1.2's u-path) is computed once per inference call. Where the native
- * kernel of a PICNN z-path is registered and active (../backend/nativeGatedPath.ts), each evaluation is that one kernel
- * call; elsewhere it is the model's tfjs ops (on the wasm backend with the native kernels, the same floats to the bit).
+ * z-path of a PICNN is active (../backend/nativeGatedPath.ts), each evaluation is one call of the addon on the wasm
+ * heap (`GatedPathEvaluator`, no tfjs kernel in between); elsewhere it is the model's tfjs ops (on the wasm backend with
+ * the native kernels, the same floats to the bit).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { disposeContext, type EnergyContext, type EnergyModel } from '../models/energyModel.js';
 import type { GatedPath } from '../models/gatedPath.js';
-import { gatedPathFitsKernel, gatedPathKernelActive, runGatedPath } from '../backend/nativeGatedPath.js';
+import { gatedPathEvaluator, gatedPathFitsKernel, gatedPathKernelActive, type GatedPathEvaluator } from '../backend/nativeGatedPath.js';
 
 /** The context's z-path for the native kernel, its tensors held by the oracle (clones: shared data), or null. */
 function nativePath(model: EnergyModel, ctx: EnergyContext, batch: number): GatedPath | null {
@@ -34,6 +35,8 @@ export class EnergyOracle {
   private readonly ctx: EnergyContext;
   /** The z-path for the native kernel, when it runs here. */
   private readonly path: GatedPath | null;
+  /** Its evaluations, one addon call each. */
+  private readonly direct: GatedPathEvaluator | null;
 
   /** `training`: the context in training mode (batch statistics in batch norm; see ArgminOptions.training). */
   constructor(readonly model: EnergyModel, x: tf.Tensor2D | null, batch: number, training = false) {
@@ -41,20 +44,25 @@ export class EnergyOracle {
     this.n = model.yDim;
     this.ctx = model.context(x, { batch, training });
     this.path = nativePath(model, this.ctx, batch);
+    this.direct = this.path === null ? null : gatedPathEvaluator(this.path, batch, this.n);
   }
 
   /** Whether evaluations run as one native kernel call each (../backend/nativeGatedPath.ts). */
   get native(): boolean {
-    return this.path !== null;
+    return this.direct !== null;
   }
 
   /** Energies [N] and gradients [N·n] (row-major) at the rows of y [N·n]. */
   evaluate(y: Float64Array): { energy: Float64Array; grad: Float64Array } {
     this.evaluations++;
+    if (this.direct !== null) {
+      const r = this.direct.evaluate(y, true);
+      return { energy: r.energy, grad: r.grad as Float64Array };
+    }
     const [e, g] = tf.tidy(() => {
       const yt = tf.tensor2d(Float32Array.from(y), [this.batch, this.n]);
-      const r = this.path !== null ? runGatedPath(this.path, yt, true) : this.model.energyAndGradFromContext(this.ctx, yt);
-      return [r.energy, r.grad as tf.Tensor2D];
+      const r = this.model.energyAndGradFromContext(this.ctx, yt);
+      return [r.energy, r.grad];
     });
     const energy = Float64Array.from(e.dataSync());
     const grad = Float64Array.from(g.dataSync());
@@ -64,9 +72,10 @@ export class EnergyOracle {
 
   /** Energies only. */
   energy(y: Float64Array): Float64Array {
+    if (this.direct !== null) return this.direct.evaluate(y, false).energy;
     const e = tf.tidy(() => {
       const yt = tf.tensor2d(Float32Array.from(y), [this.batch, this.n]);
-      return this.path !== null ? runGatedPath(this.path, yt, false).energy : this.model.energyFromContext(this.ctx, yt);
+      return this.model.energyFromContext(this.ctx, yt);
     });
     const out = Float64Array.from(e.dataSync());
     e.dispose();
@@ -75,6 +84,7 @@ export class EnergyOracle {
 
   dispose(): void {
     disposeContext(this.ctx);
+    this.direct?.dispose();
     if (this.path !== null) tf.dispose(this.path.layers.flatMap((l) => [l.yGate, l.passthrough, l.uTerm, l.zGate, l.convex].filter((t) => t !== null)));
   }
 }

@@ -143,3 +143,28 @@ test('a softplus PICNN (no gated path) keeps tfjs ops; oracles leave no tensor b
   soft.dispose();
   relu.dispose();
 });
+
+test('direct evaluations survive a tidy around the oracle and a growth of the wasm heap between calls', { skip }, async () => {
+  await setBackend('wasm');
+  const rng = new Rng(31);
+  const c = CASES[0];
+  const model = randomPicnn(c, 4, 9, 5);
+  const { x, y } = inputs(rng, c.rows, 9, 5);
+  const before = tf.memory().numTensors;
+  const oracle = tf.tidy(() => new EnergyOracle(model, x, c.rows)); // its tensors must outlive the tidy
+  assert.ok(oracle.native);
+  const first = oracle.evaluate(y);
+  const heap = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
+  const size = heap();
+  // Enough new tensors to grow (and so detach) the heap's ArrayBuffer, kept alive across the next evaluation.
+  const filler: tf.Tensor[] = [];
+  while (heap() === size) filler.push(tf.fill([1 << 22], 1.5));
+  const again = oracle.evaluate(y);
+  tf.dispose(filler);
+  assert.deepEqual(again, first, 'the same energies and gradients after the heap grew');
+  assert.deepEqual(oracle.energy(y), first.energy);
+  oracle.dispose();
+  assert.equal(tf.memory().numTensors, before, 'numTensors after dispose');
+  tf.dispose(x);
+  model.dispose();
+});
