@@ -151,7 +151,8 @@ test('direct evaluations survive a tidy around the oracle and a growth of the wa
   const model = randomPicnn(c, 4, 9, 5);
   const { x, y } = inputs(rng, c.rows, 9, 5);
   const before = tf.memory().numTensors;
-  const oracle = tf.tidy(() => new EnergyOracle(model, x, c.rows)); // its tensors must outlive the tidy
+  let oracle!: EnergyOracle;
+  tf.tidy(() => { oracle = new EnergyOracle(model, x, c.rows); }); // its tensors must outlive the tidy
   assert.ok(oracle.native);
   const first = oracle.evaluate(y);
   const heap = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
