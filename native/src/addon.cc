@@ -135,10 +135,15 @@ napi_value gemm(napi_env env, napi_callback_info cbinfo) {
 }
 
 // conv2d(heap, xByteOffset, filterByteOffset, outByteOffset, dims: Int32Array of 15: batch, inH, inW, inC,
-//        filterH, filterW, outC, outH, outW, strideH, strideW, dilationH, dilationW, padTop, padLeft), and
-// conv2dBackpropInput with the same arguments but dy [batch, outH, outW, outC] in place of x and dx as the output.
-napi_value convolution(napi_env env, napi_callback_info cbinfo, bool backpropInput) {
-  const char* what = backpropInput ? "icnn native conv2dBackpropInput" : "icnn native conv2d";
+//        filterH, filterW, outC, outH, outW, strideH, strideW, dilationH, dilationW, padTop, padLeft);
+// conv2dBackpropInput with the same arguments but dy [batch, outH, outW, outC] in place of x and dx as the output;
+// conv2dBackpropFilter(heap, x, dy, dW, dims): dy in place of the filter and dW as the output.
+enum class Convolution { kForward, kBackpropInput, kBackpropFilter };
+
+napi_value convolution(napi_env env, napi_callback_info cbinfo, Convolution kind) {
+  const char* what = kind == Convolution::kBackpropInput    ? "icnn native conv2dBackpropInput"
+                     : kind == Convolution::kBackpropFilter ? "icnn native conv2dBackpropFilter"
+                                                            : "icnn native conv2d";
   napi_value argv[5];
   void* heap = nullptr;
   size_t heapSize = 0;
@@ -152,9 +157,11 @@ napi_value convolution(napi_env env, napi_callback_info cbinfo, bool backpropInp
   const double inSize = static_cast<double>(d[0]) * d[1] * d[2] * d[3];
   const double filterSize = static_cast<double>(d[4]) * d[5] * d[3] * d[6];
   const double outSize = static_cast<double>(d[0]) * d[7] * d[8] * d[6];
-  const double readSize = backpropInput ? outSize : inSize;
-  const double writeSize = backpropInput ? inSize : outSize;
-  if (!fits(xOff, readSize, heapSize) || !fits(fOff, filterSize, heapSize) || !fits(oOff, writeSize, heapSize)) {
+  // The sizes of the first (x or dy), second (filter or dy) and written (out, dx or dW) tensors.
+  const double firstSize = kind == Convolution::kBackpropInput ? outSize : inSize;
+  const double secondSize = kind == Convolution::kBackpropFilter ? outSize : filterSize;
+  const double writeSize = kind == Convolution::kBackpropInput ? inSize : kind == Convolution::kBackpropFilter ? filterSize : outSize;
+  if (!fits(xOff, firstSize, heapSize) || !fits(fOff, secondSize, heapSize) || !fits(oOff, writeSize, heapSize)) {
     return throwError(env, (std::string(what) + ": a tensor lies outside the heap buffer").c_str());
   }
   auto* base = static_cast<char*>(heap);
@@ -162,17 +169,23 @@ napi_value convolution(napi_env env, napi_callback_info cbinfo, bool backpropInp
                       reinterpret_cast<const float*>(base + static_cast<size_t>(fOff)),
                       reinterpret_cast<float*>(base + static_cast<size_t>(oOff)),
                       d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14]};
-  if (backpropInput) {
-    icnn::conv2dBackpropInput(args);
-  } else {
-    icnn::conv2d(args);
+  switch (kind) {
+    case Convolution::kBackpropInput: icnn::conv2dBackpropInput(args); break;
+    case Convolution::kBackpropFilter: icnn::conv2dBackpropFilter(args); break;
+    default: icnn::conv2d(args); break;
   }
   return nullptr;
 }
 
-napi_value conv2d(napi_env env, napi_callback_info cbinfo) { return convolution(env, cbinfo, false); }
+napi_value conv2d(napi_env env, napi_callback_info cbinfo) { return convolution(env, cbinfo, Convolution::kForward); }
 
-napi_value conv2dBackpropInput(napi_env env, napi_callback_info cbinfo) { return convolution(env, cbinfo, true); }
+napi_value conv2dBackpropInput(napi_env env, napi_callback_info cbinfo) {
+  return convolution(env, cbinfo, Convolution::kBackpropInput);
+}
+
+napi_value conv2dBackpropFilter(napi_env env, napi_callback_info cbinfo) {
+  return convolution(env, cbinfo, Convolution::kBackpropFilter);
+}
 
 // adam(heap, byte offsets of value, m, v, grad, newValue, newM, newV, count, β1, 1 − β1, β2, 1 − β2, 1 − β1^t,
 //      1 − β2^t, ε, −lr): one fused Adam step (adam.h), inputs and outputs in place inside the heap.
@@ -337,6 +350,8 @@ napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "conv2d", fn);
   napi_create_function(env, "conv2dBackpropInput", NAPI_AUTO_LENGTH, conv2dBackpropInput, nullptr, &fn);
   napi_set_named_property(env, exports, "conv2dBackpropInput", fn);
+  napi_create_function(env, "conv2dBackpropFilter", NAPI_AUTO_LENGTH, conv2dBackpropFilter, nullptr, &fn);
+  napi_set_named_property(env, exports, "conv2dBackpropFilter", fn);
   napi_create_function(env, "adam", NAPI_AUTO_LENGTH, adam, nullptr, &fn);
   napi_set_named_property(env, exports, "adam", fn);
   napi_create_function(env, "reduceSum", NAPI_AUTO_LENGTH, reduceSum, nullptr, &fn);

@@ -22,4 +22,8 @@ void conv2d(const ConvArgs& args);
 // `out` is dx [batch, inH, inW, inC]; the other fields describe the forward convolution.
 void conv2dBackpropInput(const ConvArgs& args);
 
+// The filter gradient of conv2d: `filter` is dy [batch, outH, outW, outC], `out` is dW [filterH, filterW, inC, outC];
+// the other fields describe the forward convolution (x is its input).
+void conv2dBackpropFilter(const ConvArgs& args);
+
 }  // namespace icnn

@@ -132,7 +132,7 @@ void computeRegion(const GemmArgs& g, const KernelSet& ks, const Region& r, Buff
   const float* a = g.a + g.aOffsets[r.batch];
   const float* b = g.b + g.bOffsets[r.batch];
   float* c = g.c + static_cast<long>(r.batch) * g.m * g.n;
-  if (g.k == 0) {
+  if (g.k == 0 && !g.accumulate) {
     for (int i = r.r0; i < r.r1; i++) std::fill(c + static_cast<long>(i) * g.n + r.c0, c + static_cast<long>(i) * g.n + r.c1, 0.f);
   }
   for (int jc = r.c0; jc < r.c1; jc += NC) {
@@ -147,11 +147,11 @@ void computeRegion(const GemmArgs& g, const KernelSet& ks, const Region& r, Buff
         const int mcPadded = (mc + ks.mr - 1) / ks.mr * ks.mr;
         float* ap = sized(buf.a, static_cast<size_t>(kc) * mcPadded);
         packA(g, a, ic, mc, pc, kc, ks.mr, ap);
-        macroKernel(ks, ap, bp, kc, c + static_cast<long>(ic) * g.n + jc, g.n, mc, nc, pc > 0);
+        macroKernel(ks, ap, bp, kc, c + static_cast<long>(ic) * g.n + jc, g.n, mc, nc, pc > 0 || g.accumulate);
       }
     }
   }
-  epilogue(g, c, r);
+  if (!g.accumulate) epilogue(g, c, r);
 }
 
 // Split [0, count) tiles of `unit` elements (last one partial up to `total`) into `parts` contiguous ranges.
@@ -289,7 +289,7 @@ void gemm(const GemmArgs& g) {
   ThreadPool& pool = ThreadPool::instance();
   const double flops = 2.0 * g.batch * g.m * g.n * std::max(g.k, 1);
   const int threads = flops < kParallelFlops ? 1 : pool.threads();
-  if (g.n < kNarrow && !g.transA) {
+  if (g.n < kNarrow && !g.transA && !g.accumulate) {
     narrowGemm(g, threads);
     return;
   }

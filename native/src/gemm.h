@@ -24,6 +24,7 @@ struct GemmArgs {
   float alpha;         // leaky-relu slope
   const float* prelu;  // PReLU slopes along the columns (preluLen 1: one slope), with kPrelu
   int preluLen;
+  bool accumulate = false;  // C += product (no bias or activation then) instead of C = act(product + bias)
 };
 
 // The micro-kernels chosen for this CPU (AVX-512, else AVX2+FMA, else portable), fixed at first use.

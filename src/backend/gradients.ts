@@ -6,8 +6,9 @@
  *    (unless the native kernels of ./nativeKernels.ts are active: they take the flags at full speed), and sum the gradients over batch dims that the forward pass broadcast (tfjs's own rule returns the broadcast
  *    shape there, which the engine rejects).
  * 2. Conv2D: wasm has no Conv2DBackpropFilter kernel, and tfjs's Conv2DBackpropInput gradient needs it too, so
- *    second-order gradients through a conv fail on every backend. The filter gradient is a forward conv (dilated
- *    by the forward stride); the input gradient is a forward conv of the zero-upsampled dy, or for thin strided
+ *    second-order gradients through a conv fail on every backend. The filter gradient is the native
+ *    Conv2DBackpropFilter where the addon is on (./nativeConv2D.ts), else a forward conv (dilated by the forward
+ *    stride); either is differentiable again (its rule below is in forward and transposed convs). The input gradient is a forward conv of the zero-upsampled dy, or for thin strided
  *    inputs the native transposed conv (Conv2DBackpropInput), whose own gradient is re-registered in terms of
  *    forward convs. So ∇_θ(∇_y f · v) works through convolutions on wasm and cpu.
  */
@@ -21,6 +22,11 @@ function pair(v: unknown, fallback: number): Pair {
   if (typeof v === 'number') return [v, v];
   const a = v as number[];
   return [a[0], a[1]];
+}
+
+/** Whether the native kernels of ./nativeKernels.ts serve the running backend. */
+function nativeKernelsOnWasm(): boolean {
+  return nativeStatus().enabled && tf.getBackend() === 'wasm';
 }
 
 /** Transpose the last two axes (works for rank 2 and batched rank >= 3). */
@@ -52,7 +58,7 @@ function unbroadcast(g: tf.Tensor, shape: readonly number[]): tf.Tensor {
  * native kernels pack transposed operands at no cost), else by explicit transposes and an untransposed product.
  */
 function matMulTransposed(x: tf.Tensor, transposeX: boolean, y: tf.Tensor, transposeY: boolean): tf.Tensor {
-  if (nativeStatus().enabled && tf.getBackend() === 'wasm') return tf.matMul(x, y, transposeX, transposeY);
+  if (nativeKernelsOnWasm()) return tf.matMul(x, y, transposeX, transposeY);
   return tf.matMul(transposeX ? transposeLast2(x) : x, transposeY ? transposeLast2(y) : y);
 }
 
@@ -91,6 +97,11 @@ interface Padding {
   bottom: number;
   left: number;
   right: number;
+}
+
+/** `p` as tfjs's explicit padding of an NHWC tensor. */
+function explicitPadding(p: Padding): [number, number][] {
+  return [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]];
 }
 
 /** Padding that tfjs applies for a Conv2D with these attributes (same rule as tfjs's computeConv2DInfo). */
@@ -139,9 +150,15 @@ function subsample(t: tf.Tensor4D, [dh, dw]: Pair, [countH, countW]: Pair): tf.T
 
 /**
  * dW[i,j,ci,co] = Σ_{n,oh,ow} xp[n, oh·s + i·d, ow·s + j·d, ci] · dy[n,oh,ow,co] for a Conv2D of x with padding p:
- * a conv of xpᵀ (batch = ci, channels = n) with dyᵀ as the filter, dilated by the forward stride.
+ * by the native kernel where it runs (undilated convs on wasm with the addon on), else as a conv of xpᵀ
+ * (batch = ci, channels = n) with dyᵀ as the filter, dilated by the forward stride.
  */
-function filterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, [kh, kw, cin, cout]: number[], s: Pair, d: Pair, p: Padding): tf.Tensor4D {
+function filterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: number[], s: Pair, d: Pair, p: Padding): tf.Tensor4D {
+  if (d[0] === 1 && d[1] === 1 && nativeKernelsOnWasm()) {
+    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: s, pad: explicitPadding(p), dataFormat: 'NHWC',
+      filterShape } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  }
+  const [kh, kw, cin, cout] = filterShape;
   const xp = p.top + p.bottom + p.left + p.right > 0
     ? tf.pad(x, [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]]) : x;
   const xt = tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D;
@@ -188,7 +205,7 @@ function forwardConvInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, xShape: 
  */
 function useTransposedKernel(inChannels: number, s: Pair, d: Pair): boolean {
   if (d[0] !== 1 || d[1] !== 1) return false;
-  if (nativeStatus().enabled && tf.getBackend() === 'wasm') return true;
+  if (nativeKernelsOnWasm()) return true;
   return (s[0] > 1 || s[1] > 1) && inChannels <= 4;
 }
 
@@ -229,7 +246,7 @@ function registerConv2DGradient(): void {
       const p = conv2dPadding(a.pad, inH, inW, (kh - 1) * d[0] + 1, (kw - 1) * d[1] + 1, s, outH, outW);
       return {
         x: () => (useTransposedKernel(x.shape[3], s, d)
-          ? tf.conv2dTranspose(dy, filter, x.shape, s, [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]])
+          ? tf.conv2dTranspose(dy, filter, x.shape, s, explicitPadding(p) as never)
           : forwardConvInputGradient(dy, filter, x.shape, s, d, p)),
         filter: () => filterGradient(x, dy, filter.shape, s, d, p),
       };
@@ -257,10 +274,37 @@ function registerConv2DBackpropInputGradient(): void {
       const [kh, kw] = filter.shape;
       const [, outH, outW] = dy.shape;
       const p = conv2dPadding(a.pad, inH, inW, kh, kw, s, outH, outW);
-      const explicit: [number, number][] = [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]];
       return {
-        dy: () => tf.conv2d(ddx, filter, s, explicit as never, 'NHWC', 1, a.dimRoundingMode),
+        dy: () => tf.conv2d(ddx, filter, s, explicitPadding(p) as never, 'NHWC', 1, a.dimRoundingMode),
         filter: () => filterGradient(ddx, dy, filter.shape, s, [1, 1], p),
+      };
+    },
+  });
+}
+
+/**
+ * Conv2DBackpropFilter (dW of a Conv2D of x, from dy; the native kernel on wasm): bilinear in x and dy, so with
+ * upstream ddW, d/dy is the forward conv of x with ddW as the filter, and d/dx is that conv's input gradient
+ * (the transposed conv of dy with ddW).
+ */
+function registerConv2DBackpropFilterGradient(): void {
+  tf.registerGradient({
+    kernelName: 'Conv2DBackpropFilter',
+    inputsToSave: ['x', 'dy'],
+    gradFunc: (ddwIn, saved, attrs) => {
+      const ddw = ddwIn as tf.Tensor4D;
+      const x = saved[0] as tf.Tensor4D;
+      const dy = saved[1] as tf.Tensor4D;
+      const a = attrs as unknown as ConvAttrs;
+      checkNHWC('Conv2DBackpropFilter', a);
+      const s = pair(a.strides, 1);
+      const [, inH, inW] = x.shape;
+      const [kh, kw] = ddw.shape;
+      const [, outH, outW] = dy.shape;
+      const p = explicitPadding(conv2dPadding(a.pad, inH, inW, kh, kw, s, outH, outW));
+      return {
+        x: () => tf.conv2dTranspose(dy, ddw, x.shape, s, p as never),
+        dy: () => tf.conv2d(x, ddw, s, p as never, 'NHWC', 1, a.dimRoundingMode),
       };
     },
   });
@@ -274,5 +318,6 @@ export function registerGradientOverrides(): void {
   registerBatchMatMulGradient();
   registerConv2DGradient();
   registerConv2DBackpropInputGradient();
+  registerConv2DBackpropFilterGradient();
   registered = true;
 }

@@ -27,6 +27,8 @@ export interface NativeAddon {
   conv2d(heap: ArrayBuffer, xOffset: number, filterOffset: number, outOffset: number, dims: Int32Array): void;
   /** The input gradient of that convolution (dims as for conv2d): dy [batch, outH, outW, outC] in, dx out. */
   conv2dBackpropInput(heap: ArrayBuffer, dyOffset: number, filterOffset: number, dxOffset: number, dims: Int32Array): void;
+  /** The filter gradient of that convolution (dims as for conv2d): x and dy [batch, outH, outW, outC] in, dW out. */
+  conv2dBackpropFilter(heap: ArrayBuffer, xOffset: number, dyOffset: number, dwOffset: number, dims: Int32Array): void;
   /**
    * One fused Adam step (native/src/adam.h) of `count` values in place inside `heap`: byte offsets of the value, m,
    * v and gradient, then of the new value, m and v; β1, 1 − β1, β2, 1 − β2, 1 − β1^t, 1 − β2^t, ε and −lr.

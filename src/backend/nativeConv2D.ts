@@ -17,16 +17,17 @@ interface Conv2DAttrs {
 }
 
 /**
- * Whether the native convolution beats XNNPACK on this shape. Measured on the Olivetti ConvPICNN's 28 distinct
- * convolutions (batch 70, forward and gradient convolutions; fastest of 30 runs, 2 cores): the GEMM wins 1.3-3x
- * when there are at least 8 input and 16 output channels and 32 output pixels; with fewer channels, the im2col copy
- * (one value per pixel) or a one-column GEMM loses 2-6x to XNNPACK's direct kernels, and convolutions with a
- * handful of output pixels or under 2 MFLOP do not pay for the threads.
+ * Whether the native convolution beats XNNPACK on this shape. Measured on the Olivetti ConvPICNN's convolutions
+ * (batch 70; median of 40 runs, 2 cores): the GEMM wins 1.3-3x when there are at least 16 output channels, 32 output
+ * pixels and 2 MFLOP, and either 8 input channels or 8 contiguous values per filter row (filterW·inC: the first
+ * layer's 8×8 filter on one channel, 4.3 → 1.8 ms, since im2col copies such rows at once). With narrower rows or
+ * outputs (a 3×3 filter on one channel, or one output channel) XNNPACK's direct kernels win 1.3-3x.
  */
 export function nativeConvPays(info: tf.backend_util.Conv2DInfo): boolean {
   const rows = info.batchSize * info.outHeight * info.outWidth;
   const flops = 2 * rows * info.outChannels * info.filterHeight * info.filterWidth * info.inChannels;
-  return info.inChannels >= 8 && info.outChannels >= 16 && rows >= 32 && flops >= 2e6;
+  const wideRows = info.inChannels >= 8 || (info.filterWidth * info.inChannels >= 8 && info.dilationWidth === 1);
+  return wideRows && info.outChannels >= 16 && rows >= 32 && flops >= 2e6;
 }
 
 /** The addon's description of the convolution `info` (see NativeAddon.conv2d). */
@@ -79,6 +80,42 @@ export function nativeConv2DBackpropInput(addon: NativeAddon, fallback: KernelFu
     const backend = args.backend as WasmBackend;
     const out = backend.makeOutput([...attrs.inputShape], 'float32');
     addon.conv2dBackpropInput(backend.wasm.HEAPU8.buffer as ArrayBuffer, heapOffset(backend, dy), heapOffset(backend, filter),
+      heapOffset(backend, out), convDims(info));
+    return out;
+  };
+}
+
+/** The tfjs name of the filter-gradient kernel, which the wasm backend lacks: registered only while the addon is on. */
+export const CONV2D_BACKPROP_FILTER_KERNEL = 'Conv2DBackpropFilter';
+
+interface Conv2DBackpropFilterAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  filterShape: [number, number, number, number];
+}
+
+/**
+ * Conv2DBackpropFilter (tfjs's kernel name and attributes; inputs x and dy) as colᵀ·dy over im2col blocks. Without
+ * it, ./gradients.ts builds the filter gradient from transposes, pads and a forward convolution dilated by the
+ * stride: on the Olivetti ConvPICNN that was most of the backward pass.
+ */
+export function nativeConv2DBackpropFilter(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
+    if (x.dtype !== 'float32' || dy.dtype !== 'float32' || (attrs.dataFormat ?? 'NHWC') !== 'NHWC') {
+      throw new Error('icnn native Conv2DBackpropFilter: float32 NHWC tensors expected');
+    }
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape,
+      attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+    if (info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2] || info.outChannels !== dy.shape[3] || info.batchSize !== dy.shape[0]) {
+      throw new Error(`icnn native Conv2DBackpropFilter: dy has shape [${dy.shape.join(', ')}], expected [${[info.batchSize, info.outHeight, info.outWidth, info.outChannels].join(', ')}]`);
+    }
+    const backend = args.backend as WasmBackend;
+    const out = backend.makeOutput([...attrs.filterShape], 'float32');
+    addon.conv2dBackpropFilter(backend.wasm.HEAPU8.buffer as ArrayBuffer, heapOffset(backend, x), heapOffset(backend, dy),
       heapOffset(backend, out), convDims(info));
     return out;
   };

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadNativeAddon, type NativeLoad } from './nativeAddon.js';
 import { nativeOff, setNativeStatus, type NativeStatus } from './nativeState.js';
-import { nativeConv2D, nativeConv2DBackpropInput } from './nativeConv2D.js';
+import { CONV2D_BACKPROP_FILTER_KERNEL, nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput } from './nativeConv2D.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul.js';
 import { ADAM_STEP_KERNEL, nativeAdamStep } from './nativeAdam.js';
 import { sharedIdentity } from './sharedIdentity.js';
@@ -25,8 +25,8 @@ const KERNELS = {
   Sum: nativeSum,
 } as const;
 
-/** Kernels of our own (no wasm original), registered only while the addon is on. */
-const OWN_KERNELS = { [ADAM_STEP_KERNEL]: nativeAdamStep, [GATED_PATH_KERNEL]: nativeGatedPath, [GATED_PATH_VJP_KERNEL]: nativeGatedPathVjp } as const;
+/** Kernels the wasm backend lacks (ours, and tfjs's filter gradient), registered only while the addon is on. */
+const OWN_KERNELS = { [CONV2D_BACKPROP_FILTER_KERNEL]: nativeConv2DBackpropFilter, [ADAM_STEP_KERNEL]: nativeAdamStep, [GATED_PATH_KERNEL]: nativeGatedPath, [GATED_PATH_VJP_KERNEL]: nativeGatedPathVjp } as const;
 
 const originals = new Map<string, tf.KernelConfig>();
 

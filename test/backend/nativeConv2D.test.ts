@@ -33,11 +33,13 @@ const NATIVE_CASES: ConvCase[] = [
   { x: [8, 18, 10, 9], filter: [8, 4, 9, 64], strides: 1, pad: 'valid', dilations: 2 },
   { x: [6, 15, 13, 12], filter: [3, 5, 12, 40], strides: [2, 3], pad: [[0, 0], [1, 2], [3, 0], [0, 0]], dilations: 1 },
   { x: [1, 30, 20, 16], filter: [3, 3, 16, 17], strides: 1, pad: 'same', dilations: [2, 3] },
+  { x: [4, 64, 32, 1], filter: [8, 8, 1, 32], strides: 4, pad: 'same', dilations: 1 },
+  { x: [8, 21, 19, 2], filter: [5, 4, 2, 16], strides: [2, 1], pad: 'same', dilations: 1 },
 ];
 
-/** Shapes XNNPACK keeps (one input channel, one output channel, tiny). */
+/** Shapes XNNPACK keeps (short filter rows on one channel, one output channel, tiny). */
 const WASM_CASES: ConvCase[] = [
-  { x: [4, 64, 32, 1], filter: [8, 8, 1, 32], strides: 4, pad: 'same', dilations: 1 },
+  { x: [4, 64, 32, 1], filter: [3, 3, 1, 16], strides: 1, pad: 'same', dilations: 1 },
   { x: [4, 16, 8, 32], filter: [3, 3, 32, 1], strides: 1, pad: 'same', dilations: 1 },
   { x: [1, 5, 5, 8], filter: [2, 2, 8, 16], strides: 1, pad: 'valid', dilations: 1 },
 ];
@@ -86,6 +88,7 @@ const TRANSPOSED_CASES: Omit<ConvCase, 'dilations'>[] = [
   { x: [2, 16, 8, 32], filter: [4, 4, 32, 64], strides: 2, pad: 'same' },
   { x: [4, 10, 6, 5], filter: [3, 3, 5, 9], strides: 1, pad: 'valid' },
   { x: [2, 15, 13, 3], filter: [3, 5, 3, 4], strides: [2, 3], pad: [[0, 0], [1, 2], [3, 0], [0, 0]] },
+  { x: [9, 16, 8, 32], filter: [3, 3, 32, 1], strides: 1, pad: 'same' },
   { x: [1, 1, 1, 1], filter: [1, 1, 1, 1], strides: 1, pad: 'valid' },
 ];
 
@@ -112,6 +115,90 @@ describe('native Conv2DBackpropInput equals the cpu backend', { skip }, () => {
       assert.equal(wasm.length, c.x.reduce((a, b) => a * b));
       const err = relErr(wasm, cpu);
       assert.ok(err <= 1e-5, `relative error ${err}`);
+    });
+  });
+});
+
+/**
+ * Filter gradients (the Conv2DBackpropFilter kernel, which the wasm backend lacks): against the cpu backend's own
+ * kernel; with more output pixels than one im2col block (the first case: accumulated over blocks), narrow outputs
+ * (fewer than 8 channels: accumulated directly), strides, paddings and odd sizes.
+ */
+const FILTER_GRADIENT_CASES: Omit<ConvCase, 'dilations'>[] = [
+  { x: [70, 64, 32, 1], filter: [8, 8, 1, 32], strides: 4, pad: 'same' },
+  { x: [3, 17, 9, 2], filter: [5, 3, 2, 7], strides: [3, 2], pad: 'same' },
+  { x: [2, 16, 8, 32], filter: [4, 4, 32, 64], strides: 2, pad: 'same' },
+  { x: [4, 10, 6, 5], filter: [3, 3, 5, 9], strides: 1, pad: 'valid' },
+  { x: [2, 15, 13, 3], filter: [3, 5, 3, 4], strides: [2, 3], pad: [[0, 0], [1, 2], [3, 0], [0, 0]] },
+  { x: [9, 16, 8, 32], filter: [3, 3, 32, 1], strides: 1, pad: 'same' },
+  { x: [5, 64, 32, 1], filter: [3, 3, 1, 1], strides: 1, pad: 'same' },
+  { x: [1, 1, 1, 1], filter: [1, 1, 1, 1], strides: 1, pad: 'valid' },
+];
+
+describe('native Conv2DBackpropFilter equals the cpu backend', { skip }, () => {
+  after(async () => {
+    await setBackend('wasm');
+  });
+  FILTER_GRADIENT_CASES.forEach((c, i) => {
+    test(`dW of x[${c.x}] filter[${c.filter}] strides ${JSON.stringify(c.strides)} pad ${JSON.stringify(c.pad)}`, async () => {
+      const o = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad, undefined, false, 'channelsLast');
+      const dyShape: Shape4 = [o.batchSize, o.outHeight, o.outWidth, o.outChannels];
+      const rng = new Rng(200 + i);
+      const x = rng.fillNormal(c.x.reduce((a, b) => a * b));
+      const dy = rng.fillNormal(dyShape.reduce((a, b) => a * b));
+      const run = async (backend: 'cpu' | 'wasm') => {
+        await setBackend(backend);
+        const before = tf.memory().numTensors;
+        const out = tf.tidy(() => (tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(x, c.x), dy: tf.tensor4d(dy, dyShape) },
+          { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter } as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync().slice());
+        assert.equal(tf.memory().numTensors, before);
+        return out;
+      };
+      const cpu = await run('cpu');
+      const wasm = await run('wasm');
+      assert.equal(wasm.length, c.filter.reduce((a, b) => a * b));
+      const err = relErr(wasm, cpu);
+      assert.ok(err <= 1e-5, `relative error ${err}`);
+    });
+  });
+  test('a dy of the wrong shape is refused with both shapes named', async () => {
+    await setBackend('wasm');
+    assert.throws(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.zeros([2, 8, 8, 3]), dy: tf.zeros([2, 4, 4, 5]) },
+      { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 5] } as unknown as tf.NamedAttrMap),
+    /dy has shape \[2, 4, 4, 5\], expected \[2, 8, 8, 5\]/);
+  });
+});
+
+/**
+ * Through tf.grad: the first-order filter gradient (the native kernel on wasm) and the second order through its
+ * gradient rule (./gradients.ts: transposed and forward convs) equal the cpu backend's, which builds the same
+ * gradients from forward convolutions only.
+ */
+describe('filter gradients through tf.grad on the native path equal the cpu backend', { skip }, () => {
+  after(async () => {
+    await setBackend('wasm');
+  });
+  const cases: Omit<ConvCase, 'dilations'>[] = [FILTER_GRADIENT_CASES[1], FILTER_GRADIENT_CASES[2], FILTER_GRADIENT_CASES[5]];
+  cases.forEach((c, i) => {
+    test(`∇W and ∇x(∇W · R) for x[${c.x}] filter[${c.filter}]`, async () => {
+      const o = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad, undefined, false, 'channelsLast');
+      const dyShape: Shape4 = [o.batchSize, o.outHeight, o.outWidth, o.outChannels];
+      const rng = new Rng(300 + i);
+      const [x, w, v, r] = [c.x, c.filter, dyShape, c.filter].map((s) => rng.fillNormal(s.reduce((a, b) => a * b)));
+      const run = async (backend: 'cpu' | 'wasm') => {
+        await setBackend(backend);
+        return tf.tidy(() => {
+          const [xt, wt, vt, rt] = [tf.tensor4d(x, c.x), tf.tensor4d(w, c.filter), tf.tensor4d(v, dyShape), tf.tensor4d(r, c.filter)];
+          const gradW = (xx: tf.Tensor) => tf.grad((ww: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, c.strides, c.pad as never), vt)))(wt);
+          const first = gradW(xt);
+          const second = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(gradW(xx), rt)))(xt);
+          return [first.dataSync().slice(), second.dataSync().slice()];
+        });
+      };
+      const cpu = await run('cpu');
+      const wasm = await run('wasm');
+      assert.ok(relErr(wasm[0], cpu[0]) <= 1e-5, `∇W: relative error ${relErr(wasm[0], cpu[0])}`);
+      assert.ok(relErr(wasm[1], cpu[1]) <= 1e-5, `∇x: relative error ${relErr(wasm[1], cpu[1])}`);
     });
   });
 });
