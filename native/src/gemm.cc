@@ -1,8 +1,9 @@
 // Cache-blocked GEMM in the BLIS layout (Goto & van de Geijn): for each NC-wide column block and KC-deep slice, B is
 // packed into NR-wide panels (kept in L2), then for each MC-high row block A is packed into MR-high panels (L1) and
 // the micro-kernel sweeps the tiles. Work is split over the thread pool by batch, else by the longer of the row and
-// column tile counts, so each thread packs and computes its own part of C. Products with fewer than 8 columns (and A
-// not transposed) are dot products instead, split over the threads by rows.
+// column tile counts, so each thread packs and computes its own part of C. With A not transposed, products with fewer
+// than 8 rows are row-times-matrix loops, and those with fewer than 8 columns dot products split over the threads by
+// rows.
 #include "gemm.h"
 
 #include <algorithm>
@@ -272,6 +273,58 @@ void narrowGemm(const GemmArgs& g, int threads) {
   }
 }
 
+// Below this many rows (one micro-tile) the packed path would pack all of op(B) for a few rows of A: for the ICNN
+// agent's action (one row against 200×200 weights) packing took 3-8x the arithmetic. Products with so few rows
+// (A not transposed) run as plain row-times-matrix loops instead, on the calling thread.
+constexpr int kShortRows = 8;
+
+// Σ_p a[p]·b[p] over k values, with 16 independent partial sums (see rowDots).
+__attribute__((always_inline)) inline float dot(const float* __restrict a, const float* __restrict b, int k) {
+  constexpr int L = 16;
+  float acc[L] = {};
+  int p = 0;
+  for (; p + L <= k; p += L) {
+    for (int u = 0; u < L; u++) acc[u] += a[p + u] * b[p + u];
+  }
+  float sum = 0.f;
+  for (; p < k; p++) sum += a[p] * b[p];
+  for (int u = 0; u < L; u++) sum += acc[u];
+  return sum;
+}
+
+ICNN_VECTOR_CLONES
+void shortRows(const GemmArgs& g) {
+  SubnormalsOff guard;
+  thread_local std::vector<float> rowBuffer;
+  float* out = sized(rowBuffer, static_cast<size_t>(g.n));
+  for (int bi = 0; bi < g.batch; bi++) {
+    const float* a = g.a + g.aOffsets[bi];
+    const float* b = g.b + g.bOffsets[bi];
+    float* c = g.c + static_cast<long>(bi) * g.m * g.n;
+    for (int i = 0; i < g.m; i++) {
+      const float* __restrict ai = a + static_cast<long>(i) * g.k;
+      float* __restrict o = out;
+      if (g.transB) {  // B is [n × k]: one dot product per column
+        for (int j = 0; j < g.n; j++) o[j] = dot(ai, b + static_cast<long>(j) * g.k, g.k);
+      } else {  // B is [k × n]: the row of C as a sum of B's rows, scaled by a[i, p]
+        std::fill(o, o + g.n, 0.f);
+        for (int p = 0; p < g.k; p++) {
+          const float w = ai[p];
+          const float* __restrict bp = b + static_cast<long>(p) * g.n;
+          for (int j = 0; j < g.n; j++) o[j] += w * bp[j];
+        }
+      }
+      float* __restrict ci = c + static_cast<long>(i) * g.n;
+      if (g.accumulate) {
+        for (int j = 0; j < g.n; j++) ci[j] += o[j];
+      } else {
+        std::copy(o, o + g.n, ci);
+      }
+    }
+    if (!g.accumulate) epilogue(g, c, Region{bi, 0, g.m, 0, g.n});
+  }
+}
+
 }  // namespace
 
 const KernelSet& activeKernels() {
@@ -289,6 +342,10 @@ void gemm(const GemmArgs& g) {
   ThreadPool& pool = ThreadPool::instance();
   const double flops = 2.0 * g.batch * g.m * g.n * std::max(g.k, 1);
   const int threads = flops < kParallelFlops ? 1 : pool.threads();
+  if (g.m < kShortRows && !g.transA) {
+    shortRows(g);
+    return;
+  }
   if (g.n < kNarrow && !g.transA && !g.accumulate) {
     narrowGemm(g, threads);
     return;

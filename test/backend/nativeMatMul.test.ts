@@ -1,7 +1,7 @@
 /**
  * The native BatchMatMul and _FusedMatMul kernels (src/backend/nativeMatMul.ts) against the cpu backend (relative
  * 1e-5, ‖·‖∞): random shapes with every transpose combination, batch broadcasting, 1×n, n×1 and 0-length operands,
- * sizes that are not multiples of the micro-tile (8×32, 6×16) or of the 256-deep k block, every fused activation,
+ * sizes that are not multiples of the micro-tile (8×32, 6×16) or of the 256-deep k block, fewer than 8 rows, every fused activation,
  * and a call whose output allocation grows (and detaches) the wasm heap. Skipped, with the reason, when the addon is
  * not built or is disabled.
  */
@@ -82,6 +82,9 @@ const FIXED: [number[], number[]][] = [
   [[5, 10, 8], [1, 8, 12]],
   [[4, 6, 3], [3, 2]],
   [[2, 0, 3], [3, 2]],
+  [[1, 200], [200, 200]],
+  [[7, 37], [37, 45]],
+  [[3, 5, 300], [300, 9]],
 ];
 
 function randomShapes(rng: Rng): [number[], number[]] {
@@ -182,6 +185,21 @@ describe('native _FusedMatMul equals the cpu backend', { skip }, () => {
         await assertMatchesCpu(`[${aOp}]·[${k},${n}] ${ta} ${tb}`, () => tf.fused.matMul({
           a: tf.tensor<tf.Rank>(o.a, o.aShape) as tf.Tensor3D, b: tf.tensor<tf.Rank>(o.b, o.bShape) as tf.Tensor2D, transposeA: ta,
           transposeB: tb, bias: tf.tensor1d(bias), activation: 'leakyrelu', leakyreluAlpha: 0.15,
+        }));
+      }
+    }
+  });
+
+  test('short products (fewer than 8 rows: row-times-matrix loops) with bias and activation', async () => {
+    const rng = new Rng(22);
+    for (const [aOp, n] of [[[1, 200], 200], [[2, 7, 33], 40], [[3, 1, 5], 3]] as [number[], number][]) {
+      for (const [ta, tb] of TRANSPOSES) {
+        const k = aOp[aOp.length - 1];
+        const o = operands(rng, aOp, [k, n], ta, tb);
+        const bias = rng.fillNormal(n);
+        await assertMatchesCpu(`[${aOp}]·[${k},${n}] ${ta} ${tb}`, () => tf.fused.matMul({
+          a: tf.tensor<tf.Rank>(o.a, o.aShape) as tf.Tensor3D, b: tf.tensor<tf.Rank>(o.b, o.bShape) as tf.Tensor2D, transposeA: ta,
+          transposeB: tb, bias: tf.tensor1d(bias), activation: 'elu',
         }));
       }
     }
