@@ -2,8 +2,8 @@
 // packed into NR-wide panels (kept in L2), then for each MC-high row block A is packed into MR-high panels (L1) and
 // the micro-kernel sweeps the tiles. Work is split over the thread pool by batch, else by the longer of the row and
 // column tile counts, so each thread packs and computes its own part of C. With A not transposed, products with fewer
-// than 8 rows are row-times-matrix loops, and those with fewer than 8 columns dot products split over the threads by
-// rows.
+// than 8 columns are dot products split over the threads by rows, and other products with fewer than 8 rows plain
+// loops in the micro-kernels' order of operations.
 #include "gemm.h"
 
 #include <algorithm>
@@ -274,54 +274,91 @@ void narrowGemm(const GemmArgs& g, int threads) {
 }
 
 // Below this many rows (one micro-tile) the packed path would pack all of op(B) for a few rows of A: for the ICNN
-// agent's action (one row against 200×200 weights) packing took 3-8x the arithmetic. Products with so few rows
-// (A not transposed) run as plain row-times-matrix loops instead, on the calling thread.
+// agent's action (one row against 200×200 weights) packing took 3-8x the arithmetic. Products with so few rows (A not
+// transposed, at least kNarrow columns) run as plain loops instead, on the calling thread. Each element of C is
+// computed exactly as the micro-kernels compute it (one chain of multiply-adds over k, fused where the kernel fuses
+// them, restarted every KC values and added to C), so that a row's result does not depend on how many rows share the
+// call: the inner argmax evaluates shrinking subsets of a minibatch and must get the same floats for every row.
 constexpr int kShortRows = 8;
 
-// Σ_p a[p]·b[p] over k values, with 16 independent partial sums (see rowDots).
-__attribute__((always_inline)) inline float dot(const float* __restrict a, const float* __restrict b, int k) {
-  constexpr int L = 16;
-  float acc[L] = {};
-  int p = 0;
-  for (; p + L <= k; p += L) {
-    for (int u = 0; u < L; u++) acc[u] += a[p + u] * b[p + u];
+template <bool Fused>
+__attribute__((always_inline)) inline float multiplyAdd(float a, float b, float c) {
+  if constexpr (Fused) {
+    return __builtin_fmaf(a, b, c);
+  } else {
+    return c + a * b;
   }
-  float sum = 0.f;
-  for (; p < k; p++) sum += a[p] * b[p];
-  for (int u = 0; u < L; u++) sum += acc[u];
-  return sum;
 }
 
-ICNN_VECTOR_CLONES
-void shortRows(const GemmArgs& g) {
+// One KC slice [p0, p0 + kc) of row `a` times op(B) into part[0, n).
+template <bool Fused>
+__attribute__((always_inline)) inline void shortSlice(const GemmArgs& g, const float* __restrict a, const float* __restrict b,
+                                                      int p0, int kc, float* __restrict part) {
+  if (!g.transB) {  // B is [k × n]: a chain per column, vectorized across the columns
+    std::fill(part, part + g.n, 0.f);
+    for (int p = p0; p < p0 + kc; p++) {
+      const float w = a[p];
+      const float* __restrict bp = b + static_cast<long>(p) * g.n;
+      for (int j = 0; j < g.n; j++) part[j] = multiplyAdd<Fused>(w, bp[j], part[j]);
+    }
+    return;
+  }
+  // B is [n × k]: a dot product per column, 8 columns at a time so that 8 independent chains hide the latency.
+  constexpr int kChains = 8;
+  int j = 0;
+  for (; j + kChains <= g.n; j += kChains) {
+    float acc[kChains] = {};
+    const float* bj = b + static_cast<long>(j) * g.k;
+    for (int p = p0; p < p0 + kc; p++) {
+      const float w = a[p];
+      for (int u = 0; u < kChains; u++) acc[u] = multiplyAdd<Fused>(w, bj[static_cast<long>(u) * g.k + p], acc[u]);
+    }
+    for (int u = 0; u < kChains; u++) part[j + u] = acc[u];
+  }
+  for (; j < g.n; j++) {
+    float acc = 0.f;
+    const float* bj = b + static_cast<long>(j) * g.k;
+    for (int p = p0; p < p0 + kc; p++) acc = multiplyAdd<Fused>(a[p], bj[p], acc);
+    part[j] = acc;
+  }
+}
+
+template <bool Fused>
+__attribute__((always_inline)) inline void shortRowsBody(const GemmArgs& g) {
   SubnormalsOff guard;
-  thread_local std::vector<float> rowBuffer;
-  float* out = sized(rowBuffer, static_cast<size_t>(g.n));
+  thread_local std::vector<float> sliceBuffer;
+  float* part = sized(sliceBuffer, static_cast<size_t>(g.n));
   for (int bi = 0; bi < g.batch; bi++) {
     const float* a = g.a + g.aOffsets[bi];
     const float* b = g.b + g.bOffsets[bi];
     float* c = g.c + static_cast<long>(bi) * g.m * g.n;
     for (int i = 0; i < g.m; i++) {
-      const float* __restrict ai = a + static_cast<long>(i) * g.k;
-      float* __restrict o = out;
-      if (g.transB) {  // B is [n × k]: one dot product per column
-        for (int j = 0; j < g.n; j++) o[j] = dot(ai, b + static_cast<long>(j) * g.k, g.k);
-      } else {  // B is [k × n]: the row of C as a sum of B's rows, scaled by a[i, p]
-        std::fill(o, o + g.n, 0.f);
-        for (int p = 0; p < g.k; p++) {
-          const float w = ai[p];
-          const float* __restrict bp = b + static_cast<long>(p) * g.n;
-          for (int j = 0; j < g.n; j++) o[j] += w * bp[j];
-        }
-      }
-      float* __restrict ci = c + static_cast<long>(i) * g.n;
-      if (g.accumulate) {
-        for (int j = 0; j < g.n; j++) ci[j] += o[j];
-      } else {
-        std::copy(o, o + g.n, ci);
+      float* ci = c + static_cast<long>(i) * g.n;
+      if (g.k == 0 && !g.accumulate) std::fill(ci, ci + g.n, 0.f);
+      for (int p0 = 0; p0 < g.k; p0 += KC) {
+        shortSlice<Fused>(g, a + static_cast<long>(i) * g.k, b, p0, std::min(KC, g.k - p0), part);
+        const bool add = p0 > 0 || g.accumulate;
+        for (int j = 0; j < g.n; j++) ci[j] = add ? part[j] + ci[j] : part[j];
       }
     }
     if (!g.accumulate) epilogue(g, c, Region{bi, 0, g.m, 0, g.n});
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma"))) void shortRowsFused(const GemmArgs& g) { shortRowsBody<true>(g); }
+#else
+void shortRowsFused(const GemmArgs& g) { shortRowsBody<true>(g); }
+#endif
+void shortRowsUnfused(const GemmArgs& g) { shortRowsBody<false>(g); }
+
+// With the micro-kernel's own arithmetic: fused multiply-adds for the AVX2 and AVX-512 kernels, a multiply and an
+// add for the portable one.
+void shortRows(const GemmArgs& g, const KernelSet& ks) {
+  if (std::strcmp(ks.isa, "generic") == 0) {
+    shortRowsUnfused(g);
+  } else {
+    shortRowsFused(g);
   }
 }
 
@@ -342,12 +379,12 @@ void gemm(const GemmArgs& g) {
   ThreadPool& pool = ThreadPool::instance();
   const double flops = 2.0 * g.batch * g.m * g.n * std::max(g.k, 1);
   const int threads = flops < kParallelFlops ? 1 : pool.threads();
-  if (g.m < kShortRows && !g.transA) {
-    shortRows(g);
-    return;
-  }
   if (g.n < kNarrow && !g.transA && !g.accumulate) {
     narrowGemm(g, threads);
+    return;
+  }
+  if (g.m < kShortRows && !g.transA) {
+    shortRows(g, ks);
     return;
   }
   const std::vector<Region> regions = partition(g, ks, threads);

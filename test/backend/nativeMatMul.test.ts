@@ -205,6 +205,24 @@ describe('native _FusedMatMul equals the cpu backend', { skip }, () => {
     }
   });
 
+  test('a row of the product does not depend on the other rows of the call (bitwise), short or packed', async () => {
+    await setBackend('wasm');
+    const rng = new Rng(23);
+    for (const [k, n] of [[300, 40], [200, 200], [37, 9]]) {
+      for (const tb of [false, true]) {
+        const a = rng.fillNormal(12 * k);
+        const b = rng.fillNormal(k * n);
+        const bShape: [number, number] = tb ? [n, k] : [k, n];
+        const product = (rows: number) => tf.tidy(() =>
+          tf.matMul(tf.tensor2d(a.subarray(0, rows * k), [rows, k]), tf.tensor2d(b, bShape), false, tb).dataSync().slice());
+        const all = product(12);
+        for (const rows of [1, 3, 7, 8]) {
+          assert.deepEqual(Array.from(product(rows)), Array.from(all.subarray(0, rows * n)), `k ${k}, n ${n}, transposeB ${tb}, ${rows} rows`);
+        }
+      }
+    }
+  });
+
   test('gradients through a fused relu matMul with bias', async () => {
     const rng = new Rng(3);
     const o = operands(rng, [33, 40], [40, 17], false, false);

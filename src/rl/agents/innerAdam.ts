@@ -77,10 +77,13 @@ function addEntropy(a: Float64Array, grad: Float64Array, off: number, n: number,
   for (let j = 0; j < n; j++) {
     const raw = (a[off + j] + 1) / 2;
     const p = Math.min(1 - ENTROPY_CLIP, Math.max(ENTROPY_CLIP, raw));
-    negH += p * Math.log(p) + (1 - p) * Math.log(1 - p);
+    // Two logarithms per value, not three: this runs for every row and action at every inner iteration.
+    const logP = Math.log(p);
+    const logQ = Math.log(1 - p);
+    negH += p * logP + (1 - p) * logQ;
     const inside = raw >= ENTROPY_CLIP && raw <= 1 - ENTROPY_CLIP;
     // d/da of w·[p log p + (1 − p) log(1 − p)] = w·log(p/(1 − p))·½.
-    if (inside || !clipGradient) grad[off + j] += (w * Math.log(p / (1 - p))) / 2;
+    if (inside || !clipGradient) grad[off + j] += (w * (logP - logQ)) / 2;
   }
   return w * negH;
 }
