@@ -225,6 +225,21 @@ function checkNHWC(kernel: string, a: ConvAttrs): void {
 }
 
 /**
+ * Strides and padding of the undilated Conv2D of `image` behind a gradient kernel (Conv2DBackpropInput or
+ * Conv2DBackpropFilter), from the kernel's attributes, its filter's shape and its dy.
+ */
+function undilatedConvGeometry(kernel: string, attrs: unknown, image: tf.Tensor4D, filterShape: readonly number[], dy: tf.Tensor4D):
+  { s: Pair; p: Padding; dimRoundingMode: ConvAttrs['dimRoundingMode'] } {
+  const a = attrs as ConvAttrs;
+  checkNHWC(kernel, a);
+  const s = pair(a.strides, 1);
+  const [, inH, inW] = image.shape;
+  const [kh, kw] = filterShape;
+  const [, outH, outW] = dy.shape;
+  return { s, p: conv2dPadding(a.pad, inH, inW, kh, kw, s, outH, outW), dimRoundingMode: a.dimRoundingMode };
+}
+
+/**
  * Conv2D: dx by a forward conv of the zero-upsampled dy, or (see `useTransposedKernel`) by the native transposed
  * convolution Conv2DBackpropInput, made twice-differentiable by the rule below; dW by `filterGradient`.
  */
@@ -267,15 +282,9 @@ function registerConv2DBackpropInputGradient(): void {
       const ddx = ddxIn as tf.Tensor4D;
       const dy = saved[0] as tf.Tensor4D;
       const filter = saved[1] as tf.Tensor4D;
-      const a = attrs as unknown as ConvAttrs;
-      checkNHWC('Conv2DBackpropInput', a);
-      const s = pair(a.strides, 1);
-      const [, inH, inW] = ddx.shape;
-      const [kh, kw] = filter.shape;
-      const [, outH, outW] = dy.shape;
-      const p = conv2dPadding(a.pad, inH, inW, kh, kw, s, outH, outW);
+      const { s, p, dimRoundingMode } = undilatedConvGeometry('Conv2DBackpropInput', attrs, ddx, filter.shape, dy);
       return {
-        dy: () => tf.conv2d(ddx, filter, s, explicitPadding(p) as never, 'NHWC', 1, a.dimRoundingMode),
+        dy: () => tf.conv2d(ddx, filter, s, explicitPadding(p) as never, 'NHWC', 1, dimRoundingMode),
         filter: () => filterGradient(ddx, dy, filter.shape, s, [1, 1], p),
       };
     },
@@ -295,16 +304,11 @@ function registerConv2DBackpropFilterGradient(): void {
       const ddw = ddwIn as tf.Tensor4D;
       const x = saved[0] as tf.Tensor4D;
       const dy = saved[1] as tf.Tensor4D;
-      const a = attrs as unknown as ConvAttrs;
-      checkNHWC('Conv2DBackpropFilter', a);
-      const s = pair(a.strides, 1);
-      const [, inH, inW] = x.shape;
-      const [kh, kw] = ddw.shape;
-      const [, outH, outW] = dy.shape;
-      const p = explicitPadding(conv2dPadding(a.pad, inH, inW, kh, kw, s, outH, outW));
+      const { s, p, dimRoundingMode } = undilatedConvGeometry('Conv2DBackpropFilter', attrs, x, ddw.shape, dy);
+      const padding = explicitPadding(p) as never;
       return {
-        x: () => tf.conv2dTranspose(dy, ddw, x.shape, s, p as never),
-        dy: () => tf.conv2d(x, ddw, s, p as never, 'NHWC', 1, a.dimRoundingMode),
+        x: () => tf.conv2dTranspose(dy, ddw, x.shape, s, padding),
+        dy: () => tf.conv2d(x, ddw, s, padding, 'NHWC', 1, dimRoundingMode),
       };
     },
   });

@@ -81,6 +81,28 @@ describe('native Conv2D equals the cpu backend', { skip }, () => {
   });
 });
 
+/** The shape of dy for a Conv2D case (no dilation). */
+function dyShapeOf(c: Omit<ConvCase, 'dilations'>): Shape4 {
+  const o = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad, undefined, false, 'channelsLast');
+  return [o.batchSize, o.outHeight, o.outWidth, o.outChannels];
+}
+
+/** `compute` on cpu and on wasm (native): same values within 1e-5, `outShape`'s size, and no tensor left behind. */
+async function assertGradientKernelMatchesCpu(outShape: Shape4, compute: () => tf.Tensor): Promise<void> {
+  const run = async (backend: 'cpu' | 'wasm') => {
+    await setBackend(backend);
+    const before = tf.memory().numTensors;
+    const out = tf.tidy(() => compute().dataSync().slice());
+    assert.equal(tf.memory().numTensors, before);
+    return out;
+  };
+  const cpu = await run('cpu');
+  const wasm = await run('wasm');
+  assert.equal(wasm.length, outShape.reduce((a, b) => a * b));
+  const err = relErr(wasm, cpu);
+  assert.ok(err <= 1e-5, `relative error ${err}`);
+}
+
 /** Transposed convolutions (Conv2DBackpropInput): the ConvPICNN's thin first layer, strides, paddings, odd sizes. */
 const TRANSPOSED_CASES: Omit<ConvCase, 'dilations'>[] = [
   { x: [70, 64, 32, 1], filter: [8, 8, 1, 32], strides: 4, pad: 'same' },
@@ -98,23 +120,11 @@ describe('native Conv2DBackpropInput equals the cpu backend', { skip }, () => {
   });
   TRANSPOSED_CASES.forEach((c, i) => {
     test(`dx of x[${c.x}] filter[${c.filter}] strides ${JSON.stringify(c.strides)} pad ${JSON.stringify(c.pad)}`, async () => {
-      const o = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad, undefined, false, 'channelsLast');
-      const dyShape: Shape4 = [o.batchSize, o.outHeight, o.outWidth, o.outChannels];
+      const dyShape = dyShapeOf(c);
       const rng = new Rng(100 + i);
       const dy = rng.fillNormal(dyShape.reduce((a, b) => a * b));
       const f = rng.fillNormal(c.filter.reduce((a, b) => a * b));
-      const run = async (backend: 'cpu' | 'wasm') => {
-        await setBackend(backend);
-        const before = tf.memory().numTensors;
-        const out = tf.tidy(() => tf.conv2dTranspose(tf.tensor4d(dy, dyShape), tf.tensor4d(f, c.filter), c.x, c.strides, c.pad as never).dataSync().slice());
-        assert.equal(tf.memory().numTensors, before);
-        return out;
-      };
-      const cpu = await run('cpu');
-      const wasm = await run('wasm');
-      assert.equal(wasm.length, c.x.reduce((a, b) => a * b));
-      const err = relErr(wasm, cpu);
-      assert.ok(err <= 1e-5, `relative error ${err}`);
+      await assertGradientKernelMatchesCpu(c.x, () => tf.conv2dTranspose(tf.tensor4d(dy, dyShape), tf.tensor4d(f, c.filter), c.x, c.strides, c.pad as never));
     });
   });
 });
@@ -141,24 +151,12 @@ describe('native Conv2DBackpropFilter equals the cpu backend', { skip }, () => {
   });
   FILTER_GRADIENT_CASES.forEach((c, i) => {
     test(`dW of x[${c.x}] filter[${c.filter}] strides ${JSON.stringify(c.strides)} pad ${JSON.stringify(c.pad)}`, async () => {
-      const o = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad, undefined, false, 'channelsLast');
-      const dyShape: Shape4 = [o.batchSize, o.outHeight, o.outWidth, o.outChannels];
+      const dyShape = dyShapeOf(c);
       const rng = new Rng(200 + i);
       const x = rng.fillNormal(c.x.reduce((a, b) => a * b));
       const dy = rng.fillNormal(dyShape.reduce((a, b) => a * b));
-      const run = async (backend: 'cpu' | 'wasm') => {
-        await setBackend(backend);
-        const before = tf.memory().numTensors;
-        const out = tf.tidy(() => (tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(x, c.x), dy: tf.tensor4d(dy, dyShape) },
-          { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter } as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync().slice());
-        assert.equal(tf.memory().numTensors, before);
-        return out;
-      };
-      const cpu = await run('cpu');
-      const wasm = await run('wasm');
-      assert.equal(wasm.length, c.filter.reduce((a, b) => a * b));
-      const err = relErr(wasm, cpu);
-      assert.ok(err <= 1e-5, `relative error ${err}`);
+      await assertGradientKernelMatchesCpu(c.filter, () => tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(x, c.x), dy: tf.tensor4d(dy, dyShape) },
+        { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter } as unknown as tf.NamedAttrMap) as tf.Tensor);
     });
   });
   test('a dy of the wrong shape is refused with both shapes named', async () => {
@@ -181,8 +179,7 @@ describe('filter gradients through tf.grad on the native path equal the cpu back
   const cases: Omit<ConvCase, 'dilations'>[] = [FILTER_GRADIENT_CASES[1], FILTER_GRADIENT_CASES[2], FILTER_GRADIENT_CASES[5]];
   cases.forEach((c, i) => {
     test(`∇W and ∇x(∇W · R) for x[${c.x}] filter[${c.filter}]`, async () => {
-      const o = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad, undefined, false, 'channelsLast');
-      const dyShape: Shape4 = [o.batchSize, o.outHeight, o.outWidth, o.outChannels];
+      const dyShape = dyShapeOf(c);
       const rng = new Rng(300 + i);
       const [x, w, v, r] = [c.x, c.filter, dyShape, c.filter].map((s) => rng.fillNormal(s.reduce((a, b) => a * b)));
       const run = async (backend: 'cpu' | 'wasm') => {

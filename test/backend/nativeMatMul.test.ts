@@ -174,35 +174,28 @@ describe('native _FusedMatMul equals the cpu backend', { skip }, () => {
     }
   }
 
-  test('narrow outputs (fewer than 8 columns: dot products) with bias and activation, threaded over rows', async () => {
-    const rng = new Rng(21);
-    // [2, 1500, 300]·[300, n] is above the threading threshold (2 MFLOP), [3, 19, 70]·[70, n] below it.
-    for (const [aOp, n] of [[[2, 1500, 300], 5], [[3, 19, 70], 1], [[3, 19, 70], 7]] as [number[], number][]) {
+  /** Fused products of [aOp]·[k, n] for every transpose combination, with a bias and `activation`. */
+  async function fusedCases(rng: Rng, cases: [number[], number][], activation: 'leakyrelu' | 'elu'): Promise<void> {
+    for (const [aOp, n] of cases) {
       for (const [ta, tb] of TRANSPOSES) {
         const k = aOp[aOp.length - 1];
         const o = operands(rng, aOp, [k, n], ta, tb);
         const bias = rng.fillNormal(n);
         await assertMatchesCpu(`[${aOp}]·[${k},${n}] ${ta} ${tb}`, () => tf.fused.matMul({
           a: tf.tensor<tf.Rank>(o.a, o.aShape) as tf.Tensor3D, b: tf.tensor<tf.Rank>(o.b, o.bShape) as tf.Tensor2D, transposeA: ta,
-          transposeB: tb, bias: tf.tensor1d(bias), activation: 'leakyrelu', leakyreluAlpha: 0.15,
+          transposeB: tb, bias: tf.tensor1d(bias), activation, leakyreluAlpha: 0.15,
         }));
       }
     }
+  }
+
+  test('narrow outputs (fewer than 8 columns: dot products) with bias and activation, threaded over rows', async () => {
+    // [2, 1500, 300]·[300, n] is above the threading threshold (2 MFLOP), [3, 19, 70]·[70, n] below it.
+    await fusedCases(new Rng(21), [[[2, 1500, 300], 5], [[3, 19, 70], 1], [[3, 19, 70], 7]], 'leakyrelu');
   });
 
-  test('short products (fewer than 8 rows: row-times-matrix loops) with bias and activation', async () => {
-    const rng = new Rng(22);
-    for (const [aOp, n] of [[[1, 200], 200], [[2, 7, 33], 40], [[3, 1, 5], 3]] as [number[], number][]) {
-      for (const [ta, tb] of TRANSPOSES) {
-        const k = aOp[aOp.length - 1];
-        const o = operands(rng, aOp, [k, n], ta, tb);
-        const bias = rng.fillNormal(n);
-        await assertMatchesCpu(`[${aOp}]·[${k},${n}] ${ta} ${tb}`, () => tf.fused.matMul({
-          a: tf.tensor<tf.Rank>(o.a, o.aShape) as tf.Tensor3D, b: tf.tensor<tf.Rank>(o.b, o.bShape) as tf.Tensor2D, transposeA: ta,
-          transposeB: tb, bias: tf.tensor1d(bias), activation: 'elu',
-        }));
-      }
-    }
+  test('short products (fewer than 8 rows: plain loops) with bias and activation', async () => {
+    await fusedCases(new Rng(22), [[[1, 200], 200], [[2, 7, 33], 40], [[3, 1, 5], 3]], 'elu');
   });
 
   test('a row of the product does not depend on the other rows of the call (bitwise), short or packed', async () => {
