@@ -12,6 +12,7 @@
         "src/kernel_avx2.cc",
         "src/kernel_generic.cc",
         "src/reduce.cc",
+        "src/soft_update.cc",
         "src/thread_pool.cc"
       ],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno"],

@@ -1,6 +1,7 @@
 // N-API surface of the addon: `info()`, `gemm(...)`, the convolutions, `adam(...)`, `reduceSum(...)` and
 // `gatedPath(...)` and `gatedPathVjp(...)`, which read and write float32 matrices in place inside an ArrayBuffer (the wasm backend's heap) at
-// byte offsets the caller takes from the backend's tensor table; and `adamTf1(...)`, on JavaScript Float32Arrays.
+// byte offsets the caller takes from the backend's tensor table; and `adamTf1(...)` and `softUpdate(...)`, on JavaScript
+// Float32Arrays.
 #include <node_api.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include "gated_path.h"
 #include "gemm.h"
 #include "reduce.h"
+#include "soft_update.h"
 #include "thread_pool.h"
 
 namespace {
@@ -320,6 +322,23 @@ napi_value gatedPathVjp(napi_env env, napi_callback_info cbinfo) {
   return nullptr;
 }
 
+// softUpdate(target, online: Float32Array (same length), tau): soft_update.h's θ' ← θ' − τ(θ' − θ), target in place.
+napi_value softUpdate(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
+  float* target;
+  float* online;
+  size_t targetLength, onlineLength;
+  double tau;
+  if (argc != 3 || !getFloat32Array(env, argv[0], &target, &targetLength) || !getFloat32Array(env, argv[1], &online, &onlineLength) ||
+      !getDouble(env, argv[2], &tau) || targetLength != onlineLength) {
+    return throwError(env, "icnn native softUpdate: expected two Float32Arrays of one length and a number");
+  }
+  icnn::softUpdate(target, online, targetLength, tau);
+  return nullptr;
+}
+
 // adamTf1(m, v, params, grad: Float32Array (same length), lrT, β1, 1 − β1, β2, 1 − β2, ε): adam.h's TensorFlow 1
 // step on JavaScript arrays, m, v and params updated in place.
 napi_value adamTf1(napi_env env, napi_callback_info cbinfo) {
@@ -350,6 +369,8 @@ napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "conv2d", fn);
   napi_create_function(env, "conv2dBackpropInput", NAPI_AUTO_LENGTH, conv2dBackpropInput, nullptr, &fn);
   napi_set_named_property(env, exports, "conv2dBackpropInput", fn);
+  napi_create_function(env, "softUpdate", NAPI_AUTO_LENGTH, softUpdate, nullptr, &fn);
+  napi_set_named_property(env, exports, "softUpdate", fn);
   napi_create_function(env, "conv2dBackpropFilter", NAPI_AUTO_LENGTH, conv2dBackpropFilter, nullptr, &fn);
   napi_set_named_property(env, exports, "conv2dBackpropFilter", fn);
   napi_create_function(env, "adam", NAPI_AUTO_LENGTH, adam, nullptr, &fn);

@@ -40,6 +40,8 @@ export interface NativeAddon {
    * TensorFlow 1's Adam step (../learning/adam.ts) on JavaScript arrays, in place: m, v and params (same length as
    * grad), then lr·√(1 − β2^t)/(1 − β1^t), β1, 1 − β1, β2, 1 − β2 and ε.
    */
+  /** θ' ← θ' − τ(θ' − θ) on flat arrays of one length, target in place (native/src/soft_update.h). */
+  softUpdate(target: Float32Array, online: Float32Array, tau: number): void;
   adamTf1(m: Float32Array, v: Float32Array, params: Float32Array, grad: Float32Array, lrT: number, beta1: number,
     oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, epsilon: number): void;
   /** Sums of x read as an outer × inner matrix, over the outer index (`reduceOuter`) or the inner one. */

@@ -15,6 +15,7 @@ import { sharedIdentity } from './sharedIdentity.js';
 import { nativeSum } from './nativeSum.js';
 import { GATED_PATH_KERNEL, GATED_PATH_VJP_KERNEL, nativeGatedPath, nativeGatedPathVjp, setDirectGatedPath } from './nativeGatedPath.js';
 import { setNativeFlatAdam } from './nativeFlatAdam.js';
+import { setNativeSoftUpdate } from './nativeSoftUpdate.js';
 
 const KERNELS = {
   BatchMatMul: nativeBatchMatMul,
@@ -38,6 +39,7 @@ export function disableNativeKernels(reason = 'disabled'): NativeStatus {
   }
   originals.clear();
   setNativeFlatAdam(null);
+  setNativeSoftUpdate(null);
   setDirectGatedPath(null);
   for (const name of Object.keys(OWN_KERNELS)) {
     if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');
@@ -65,6 +67,7 @@ export function enableNativeKernels(load: NativeLoad = loadNativeAddon()): Nativ
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: make(addon) as unknown as tf.KernelFunc });
   }
   setNativeFlatAdam((...args) => addon.adamTf1(...args));
+  setNativeSoftUpdate((...args) => addon.softUpdate(...args));
   setDirectGatedPath((...args) => addon.gatedPath(...args));
   const info = addon.info();
   return setNativeStatus({ enabled: true, isa: info.isa, threads: info.threads,

@@ -1,7 +1,8 @@
 /**
  * The online and target parameters of an agent's network as two flat float32 arrays mirrored in JavaScript, so
  * that one training step's Adam update, the projection W^(z) ← max(W^(z), 0) of the convex weights (§4.5) and the
- * soft target update θ' ← θ' − τ(θ' − θ) are three loops over one array each, followed by one upload per variable,
+ * soft target update θ' ← θ' − τ(θ' − θ) are three loops over one array each, followed by one upload per variable
+ * (in place on the wasm heap where no other tensor shares the variable's data, ../../backend/inPlaceWrite.ts),
  * instead of (read, update, write) per variable for Adam plus one kernel per convex weight and three per target
  * variable (≈ 100 small tfjs calls for the 25 tensors of the paper's PICNN).
  *
@@ -9,6 +10,8 @@
  * load), call `sync()`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { writeInPlace } from '../../backend/inPlaceWrite.js';
+import { nativeSoftUpdate } from '../../backend/nativeSoftUpdate.js';
 import type { Adam } from './nets.js';
 
 export interface FlatPair {
@@ -59,7 +62,9 @@ export class FlatParams {
     const w = this.online;
     for (const [a, b] of this.convexRanges) for (let k = a; k < b; k++) if (w[k] < 0) w[k] = 0;
     const t = this.target;
-    for (let k = 0; k < t.length; k++) t[k] -= tau * (t[k] - w[k]);
+    const native = nativeSoftUpdate();
+    if (native !== null) native(t, w, tau);
+    else for (let k = 0; k < t.length; k++) t[k] -= tau * (t[k] - w[k]);
     this.upload();
   }
 
@@ -67,6 +72,7 @@ export class FlatParams {
     this.pairs.forEach((p, i) => {
       const a = this.offsets[i];
       for (const [variable, values] of [[p.online, this.online], [p.target, this.target]] as const) {
+        if (writeInPlace(variable, values.subarray(a, a + variable.size))) continue;
         // A copy: a backend may keep the array it is given (cpu does), and the mirrors change in place.
         const next = tf.tensor(values.slice(a, a + variable.size), variable.shape, 'float32');
         variable.assign(next);

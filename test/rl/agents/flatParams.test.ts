@@ -10,7 +10,8 @@ import { Adam, softUpdate } from '../../../src/rl/agents/nets.js';
 import { Rng } from '../../../src/util/random.js';
 
 function variables(rng: Rng, shapes: number[][]): tf.Variable[] {
-  return shapes.map((s) => tf.variable(tf.tensor(rng.fillNormal(s.reduce((a, b) => a * b, 1)), s)));
+  // Inside a tidy, so that the initial tensors are freed and each variable owns its data alone (as the agents' do).
+  return shapes.map((s) => tf.tidy(() => tf.variable(tf.tensor(rng.fillNormal(s.reduce((a, b) => a * b, 1)), s))));
 }
 
 test('FlatParams.step matches Adam.apply, the projection and softUpdate tensor by tensor', () => {
@@ -71,4 +72,36 @@ test('ICNNAgent with batchNorm: training steps move the u-path statistics, keep 
   } finally {
     agent.dispose();
   }
+});
+
+test('FlatParams.step writes the variables in place on wasm, and by assign where their data is shared or on cpu', async () => {
+  const { setBackend } = await import('../../helpers/icnn.js');
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await setBackend(backend);
+    const rng = new Rng(3);
+    const online = variables(rng, [[5, 3], [3]]);
+    const target = variables(rng, [[5, 3], [3]]);
+    const flat = new FlatParams(online.map((v, i) => ({ online: v, target: target[i], convex: i === 0 })), new Adam(online, 0.01, 1e-8));
+    // A clone shares the variable's data (refCount 2): it must keep its values through the step.
+    const held = tf.clone(online[1]);
+    const heldBefore = Array.from(held.dataSync());
+    const dataBefore = online[0].dataId;
+    const tensors = tf.memory().numTensors;
+    const grads = [tf.tensor(rng.fillNormal(15), [5, 3]), tf.tensor(rng.fillNormal(3), [3])];
+    flat.step(grads, 0.1);
+    tf.dispose(grads);
+    assert.equal(tf.memory().numTensors, tensors, `${backend}: tensors created or lost by the step`);
+    assert.deepEqual(Array.from(held.dataSync()), heldBefore, `${backend}: a tensor sharing a variable's data changed`);
+    let offset = 0;
+    online.forEach((v, i) => {
+      assert.deepEqual(Array.from(v.dataSync()), Array.from(flat.online.subarray(offset, offset + v.size)), `${backend}: online ${i}`);
+      assert.deepEqual(Array.from(target[i].dataSync()), Array.from(flat.target.subarray(offset, offset + v.size)), `${backend}: target ${i}`);
+      offset += v.size;
+    });
+    assert.notDeepEqual(Array.from(online[1].dataSync()), heldBefore, `${backend}: the step did not move the variable`);
+    // In place on wasm (same data), by assign on cpu (new data).
+    assert.equal(online[0].dataId === dataBefore, backend === 'wasm', `${backend}: in place or not`);
+    tf.dispose([held, ...online, ...target]);
+  }
+  await setBackend('wasm');
 });
