@@ -180,26 +180,34 @@ void conv2dBackpropFilter(const ConvArgs& g) {
 }
 
 // dx of one image for a narrow convolution: each output pixel's dy·Wᵀ (kh·kw·c values) added straight into dx.
-void narrowInputGradientImage(const ConvArgs& g, const float* dy, float* image) {
+// `wt` is the filter laid out [kh, f, kw, c], so that for one filter row and output channel the kw·c weights are
+// contiguous: where the filter row lies inside the image (undilated) they add into a contiguous run of dx, and the
+// loop vectorizes over the whole run (kw·c values), not only over c (one value for a one-channel image).
+void narrowInputGradientImage(const ConvArgs& g, const float* wt, const float* dy, float* image) {
   const int f = g.outC;
   const long run = static_cast<long>(g.filterW) * g.inC;
   for (int oh = 0; oh < g.outH; oh++) {
     for (int ow = 0; ow < g.outW; ow++, dy += f) {
       const int iw0 = ow * g.strideW - g.padLeft;
+      const bool rowInside = g.dilationW == 1 && iw0 >= 0 && iw0 + g.filterW <= g.inW;
       for (int kh = 0; kh < g.filterH; kh++) {
         const int ih = oh * g.strideH + kh * g.dilationH - g.padTop;
         if (ih < 0 || ih >= g.inH) continue;
         float* row = image + static_cast<long>(ih) * g.inW * g.inC;
-        const float* w = g.filter + kh * run * f;  // [kw, c, f] of this filter row
-        for (int kw = 0; kw < g.filterW; kw++) {
-          const int iw = iw0 + kw * g.dilationW;
-          if (iw < 0 || iw >= g.inW) continue;
-          float* __restrict dst = row + static_cast<long>(iw) * g.inC;
-          const float* __restrict wk = w + static_cast<long>(kw) * g.inC * f;
-          for (int c = 0; c < g.inC; c++) {
-            float sum = 0.f;
-            for (int j = 0; j < f; j++) sum += dy[j] * wk[c * f + j];
-            dst[c] += sum;
+        for (int j = 0; j < f; j++) {
+          const float d = dy[j];
+          const float* __restrict w = wt + (static_cast<long>(kh) * f + j) * run;
+          if (rowInside) {
+            float* __restrict dst = row + static_cast<long>(iw0) * g.inC;
+            for (long e = 0; e < run; e++) dst[e] += d * w[e];
+            continue;
+          }
+          for (int kw = 0; kw < g.filterW; kw++) {
+            const int iw = iw0 + kw * g.dilationW;
+            if (iw < 0 || iw >= g.inW) continue;
+            float* __restrict dst = row + static_cast<long>(iw) * g.inC;
+            const float* __restrict wk = w + static_cast<long>(kw) * g.inC;
+            for (int c = 0; c < g.inC; c++) dst[c] += d * wk[c];
           }
         }
       }
@@ -218,10 +226,22 @@ void conv2dBackpropInput(const ConvArgs& g) {
   if (rowsPerImage == 0 || k == 0 || g.outC == 0 || g.batch == 0) return;
   ThreadPool& pool = ThreadPool::instance();
   if (g.outC < kNarrowChannels) {
+    thread_local std::vector<float> swapped;
+    float* wt = sized(swapped, static_cast<size_t>(k) * g.outC);
+    for (int kh = 0; kh < g.filterH; kh++) {  // [kh, kw, c, f] → [kh, f, kw, c]
+      for (int kw = 0; kw < g.filterW; kw++) {
+        for (int c = 0; c < g.inC; c++) {
+          for (int j = 0; j < g.outC; j++) {
+            wt[((static_cast<long>(kh) * g.outC + j) * g.filterW + kw) * g.inC + c] =
+                g.filter[((static_cast<long>(kh) * g.filterW + kw) * g.inC + c) * g.outC + j];
+          }
+        }
+      }
+    }
     const int threads = static_cast<int>(std::min<long>(g.batch, g.batch * rowsPerImage * k < (1 << 16) ? 1 : pool.threads()));
     pool.run(threads, [&](int t) {
       for (long n = g.batch * t / threads; n < g.batch * (t + 1) / threads; n++) {
-        narrowInputGradientImage(g, g.x + n * rowsPerImage * g.outC, g.out + n * imageSize);
+        narrowInputGradientImage(g, wt, g.x + n * rowsPerImage * g.outC, g.out + n * imageSize);
       }
     });
     return;
