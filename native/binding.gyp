@@ -11,6 +11,7 @@
         "src/kernel_avx512.cc",
         "src/kernel_avx2.cc",
         "src/kernel_generic.cc",
+        "src/pack.cc",
         "src/reduce.cc",
         "src/soft_update.cc",
         "src/thread_pool.cc"

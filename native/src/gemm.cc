@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "pack.h"
 #include "scratch.h"
 #include "thread_pool.h"
 
@@ -42,42 +43,6 @@ struct Region {
 struct Buffers {
   std::vector<float> a, b;
 };
-
-// op(A)[rows i0.., cols p0..] into MR-high panels, each kc columns of MR contiguous values, zero-padded.
-void packA(const GemmArgs& g, const float* a, int i0, int mc, int p0, int kc, int mr, float* out) {
-  const long lda = g.transA ? g.m : g.k;
-  for (int ip = 0; ip < mc; ip += mr) {
-    const int rows = std::min(mr, mc - ip);
-    for (int p = 0; p < kc; p++) {
-      float* dst = out + p * mr;
-      for (int i = 0; i < rows; i++) {
-        const long row = i0 + ip + i, col = p0 + p;
-        dst[i] = g.transA ? a[col * lda + row] : a[row * lda + col];
-      }
-      for (int i = rows; i < mr; i++) dst[i] = 0.f;
-    }
-    out += static_cast<long>(kc) * mr;
-  }
-}
-
-// op(B)[rows p0.., cols j0..] into NR-wide panels, each kc rows of NR contiguous values, zero-padded.
-void packB(const GemmArgs& g, const float* b, int p0, int kc, int j0, int nc, int nr, float* out) {
-  const long ldb = g.transB ? g.k : g.n;
-  for (int jp = 0; jp < nc; jp += nr) {
-    const int cols = std::min(nr, nc - jp);
-    for (int p = 0; p < kc; p++) {
-      float* dst = out + p * nr;
-      const long row = p0 + p;
-      if (!g.transB) {
-        std::memcpy(dst, b + row * ldb + j0 + jp, sizeof(float) * cols);
-      } else {
-        for (int j = 0; j < cols; j++) dst[j] = b[(j0 + jp + j) * ldb + row];
-      }
-      for (int j = cols; j < nr; j++) dst[j] = 0.f;
-    }
-    out += static_cast<long>(kc) * nr;
-  }
-}
 
 // One MC x NC block of C for one KC slice: full tiles straight into C, edge tiles through a scratch tile.
 void macroKernel(const KernelSet& ks, const float* ap, const float* bp, int kc, float* c, long ldc, int mc, int nc,
