@@ -1,5 +1,5 @@
 /**
- * Registration of the native kernels (matmul, convolution, Sum, Identity, the Adam step, a PICNN z-path's energy and
+ * Registration of the native kernels (matmul, convolution, Sum, Mean, Identity, the Adam step, a PICNN z-path's energy and
  * ∇_y) on the wasm backend, and what `icnn status` reports about them. tfjs looks a kernel up on every call, so
  * swapping the registered config switches paths at once; the wasm backend's own configs are kept to restore them and
  * to serve the cases the addon does not cover.
@@ -12,7 +12,7 @@ import { CONV2D_BACKPROP_FILTER_KERNEL, nativeConv2D, nativeConv2DBackpropFilter
 import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul.js';
 import { ADAM_STEP_KERNEL, nativeAdamStep } from './nativeAdam.js';
 import { sharedIdentity } from './sharedIdentity.js';
-import { nativeSum } from './nativeSum.js';
+import { nativeMean, nativeSum } from './nativeSum.js';
 import { GATED_PATH_KERNEL, GATED_PATH_VJP_KERNEL, nativeGatedPath, nativeGatedPathVjp, setDirectGatedPath } from './nativeGatedPath.js';
 import { setNativeFlatAdam } from './nativeFlatAdam.js';
 import { setNativeSoftUpdate } from './nativeSoftUpdate.js';
@@ -24,6 +24,7 @@ const KERNELS = {
   Conv2DBackpropInput: nativeConv2DBackpropInput,
   Identity: sharedIdentity,
   Sum: nativeSum,
+  Mean: nativeMean,
 } as const;
 
 /** Kernels the wasm backend lacks (ours, and tfjs's filter gradient), registered only while the addon is on. */

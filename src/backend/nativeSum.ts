@@ -1,8 +1,9 @@
 /**
- * Sum on the wasm backend for float32 reductions over a leading or a trailing block of axes (bias gradients over the
- * batch, losses over the features), computed by the addon in one pass (native/src/reduce.cc). The wasm backend's own
- * Sum transposes the input first when the reduced axes are not the innermost: 15 calls and 1.7 ms of a 30 ms BibTeX
- * PICNN forward + backward (bench --profile, 2026-12-06). Other reductions go to the wasm kernel.
+ * Sum and Mean on the wasm backend for float32 reductions over a leading or a trailing block of axes (bias gradients
+ * over the batch, batch-norm moments, losses over the features), computed by the addon in one pass
+ * (native/src/reduce.cc). The wasm backend's own kernels transpose the input first when the reduced axes are not the
+ * innermost: Sum took 15 calls and 1.7 ms of a 30 ms BibTeX PICNN forward + backward (bench --profile, 2026-12-06),
+ * and the two Means of its batch norm 0.56 ms (2026-12-07). Other reductions go to the wasm kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './nativeAddon.js';
@@ -32,20 +33,38 @@ export function planSum(shape: number[], axis: number | number[] | null): { oute
   return null;
 }
 
+/**
+ * The reduction of x over tfjs's `axis` attribute into a new output, the sum scaled by `scale(count)` (count: the
+ * number of values reduced into each output); null where the addon does not cover it.
+ */
+function nativeReduce(addon: NativeAddon, args: Parameters<KernelFunc>[0], scale: (count: number) => number): tf.TensorInfo | null {
+  const x = args.inputs.x as tf.TensorInfo;
+  const { axis, keepDims } = args.attrs as { axis: number | number[] | null; keepDims: boolean };
+  const plan = x.dtype === 'float32' ? planSum(x.shape, axis) : null;
+  if (plan === null) return null;
+  const reduced = new Set(reducedAxes(x.shape.length, axis));
+  const outShape = x.shape.flatMap((d, i) => (reduced.has(i) ? (keepDims ? [1] : []) : [d]));
+  const backend = args.backend as WasmBackend;
+  const out = backend.makeOutput(outShape, 'float32');
+  // Offsets and the buffer after the output is allocated: an allocation may grow (and detach) the heap.
+  const heap = backend.wasm.HEAPU8.buffer as ArrayBuffer;
+  const outOffset = heapOffset(backend, out);
+  addon.reduceSum(heap, heapOffset(backend, x), outOffset, plan.outer, plan.inner, plan.reduceOuter);
+  const factor = scale(plan.reduceOuter ? plan.outer : plan.inner);
+  // A mean of nothing stays the sum, 0, as on the cpu backend.
+  if (factor !== 1 && factor !== 0) {
+    const values = new Float32Array(heap, outOffset, plan.reduceOuter ? plan.inner : plan.outer);
+    for (let i = 0; i < values.length; i++) values[i] /= factor;
+  }
+  return out;
+}
+
 /** The Sum kernel; `fallback` is the wasm backend's own. */
 export function nativeSum(addon: NativeAddon, fallback: KernelFunc): KernelFunc {
-  return (args) => {
-    const x = args.inputs.x as tf.TensorInfo;
-    const { axis, keepDims } = args.attrs as { axis: number | number[] | null; keepDims: boolean };
-    const plan = x.dtype === 'float32' ? planSum(x.shape, axis) : null;
-    if (plan === null) return fallback(args);
-    const reduced = new Set(reducedAxes(x.shape.length, axis));
-    const outShape = x.shape.flatMap((d, i) => (reduced.has(i) ? (keepDims ? [1] : []) : [d]));
-    const backend = args.backend as WasmBackend;
-    const out = backend.makeOutput(outShape, 'float32');
-    // Offsets and the buffer after the output is allocated: an allocation may grow (and detach) the heap.
-    addon.reduceSum(backend.wasm.HEAPU8.buffer as ArrayBuffer, heapOffset(backend, x), heapOffset(backend, out),
-      plan.outer, plan.inner, plan.reduceOuter);
-    return out;
-  };
+  return (args) => nativeReduce(addon, args, () => 1) ?? fallback(args);
+}
+
+/** The Mean kernel: the sum divided by the count, as the cpu backend computes it (0 for none); `fallback` is the wasm backend's own. */
+export function nativeMean(addon: NativeAddon, fallback: KernelFunc): KernelFunc {
+  return (args) => nativeReduce(addon, args, (count) => count) ?? fallback(args);
 }

@@ -260,7 +260,7 @@ describe('native kernels', () => {
     if (info.enabled) {
       assert.match(info.isa ?? '', /^(avx512|avx2\+fma|generic)$/);
       assert.ok(info.threads >= 1);
-      assert.deepEqual(info.kernels, ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Identity', 'Sum', 'Conv2DBackpropFilter', 'IcnnAdamStep', 'IcnnGatedPath', 'IcnnGatedPathVjp']);
+      assert.deepEqual(info.kernels, ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Identity', 'Sum', 'Mean', 'Conv2DBackpropFilter', 'IcnnAdamStep', 'IcnnGatedPath', 'IcnnGatedPathVjp']);
     } else {
       assert.ok((info.reason ?? '').length > 0);
     }

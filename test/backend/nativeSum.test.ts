@@ -1,6 +1,7 @@
 /**
- * The native Sum (src/backend/nativeSum.ts) against the cpu backend (each output within 1e-6·Σ|x|): reductions over leading
- * and trailing blocks of axes on random shapes, negative axes, keepDims, 0-length and 1-wide dimensions,
+ * The native Sum and Mean (src/backend/nativeSum.ts) against the cpu backend (each output within 1e-6·Σ|x|, over the
+ * count for Mean): reductions over leading and trailing blocks of axes on random shapes, negative axes, keepDims,
+ * 0-length and 1-wide dimensions,
  * and the cases left to the wasm kernel (a middle block, split axes, int32). Skipped, with the reason, when the addon
  * is not active.
  */
@@ -14,11 +15,14 @@ import { relErr } from './reference.js';
 const native = backendInfo().native;
 const skip = native.enabled ? false : `native addon not active: ${native.reason}`;
 
-async function sumOn(backend: 'cpu' | 'wasm', shape: number[], values: Float32Array | Int32Array, axis: number | number[] | null, keepDims: boolean) {
+type Reduction = 'sum' | 'mean';
+
+async function reduceOn(op: Reduction, backend: 'cpu' | 'wasm', shape: number[], values: Float32Array | Int32Array, axis: number | number[] | null,
+  keepDims: boolean) {
   await setBackend(backend);
   const dtype = values instanceof Int32Array ? 'int32' : 'float32';
   const x = tf.tensor(values, shape, dtype);
-  const s = tf.sum(x, axis ?? undefined, keepDims);
+  const s = tf[op](x, axis ?? undefined, keepDims);
   const out = { shape: s.shape, values: Float32Array.from(s.dataSync()) };
   tf.dispose([x, s]);
   return out;
@@ -37,7 +41,7 @@ test('planSum: leading and trailing blocks only', () => {
   assert.deepEqual(planSum([2, 3, 4], null), { outer: 24, inner: 1, reduceOuter: true }, 'no axis: every axis');
 });
 
-test('native Sum equals the cpu backend on random shapes and axes', { skip }, async () => {
+for (const op of ['sum', 'mean'] as const) test(`native ${op} equals the cpu backend on random shapes and axes`, { skip }, async () => {
   const rng = new Rng(3);
   const cases: [number[], number | number[] | null, boolean][] = [
     [[128, 600], 0, false], [[128, 600], 1, true], [[128, 600], [-2], false], [[70, 1], 0, false], [[1, 513], 1, false],
@@ -55,17 +59,18 @@ test('native Sum equals the cpu backend on random shapes and axes', { skip }, as
   }
   for (const [shape, axis, keepDims] of cases) {
     const values = rng.fillNormal(shape.reduce((a, b) => a * b, 1));
-    const want = await sumOn('cpu', shape, values, axis, keepDims);
-    const got = await sumOn('wasm', shape, values, axis, keepDims);
-    const what = `sum of [${shape}] over ${JSON.stringify(axis)} keepDims ${keepDims}`;
+    const want = await reduceOn(op, 'cpu', shape, values, axis, keepDims);
+    const got = await reduceOn(op, 'wasm', shape, values, axis, keepDims);
+    const what = `${op} of [${shape}] over ${JSON.stringify(axis)} keepDims ${keepDims}`;
     assert.deepEqual(got.shape, want.shape, what);
-    // Float32 summation error scales with Σ|x| (the cpu backend sums in float64): each output within 1e-6 of it.
-    const scale = await sumOn('cpu', shape, values.map(Math.abs), axis, keepDims);
+    // Float32 summation error scales with Σ|x| (the cpu backend sums in float64): each output within 1e-6 of it (of
+    // the mean of |x| for a mean).
+    const scale = await reduceOn(op, 'cpu', shape, values.map(Math.abs), axis, keepDims);
     got.values.forEach((g, i) => assert.ok(Math.abs(g - want.values[i]) <= 1e-6 * scale.values[i],
       `${what}: output ${i} is ${g}, the cpu backend's ${want.values[i]} (Σ|x| ${scale.values[i]})`));
   }
   const ints = Int32Array.from({ length: 12 }, (_, i) => i - 5);
-  assert.deepEqual(await sumOn('wasm', [3, 4], ints, 0, false), await sumOn('cpu', [3, 4], ints, 0, false), 'int32 (wasm kernel)');
+  assert.deepEqual(await reduceOn(op, 'wasm', [3, 4], ints, 0, false), await reduceOn(op, 'cpu', [3, 4], ints, 0, false), 'int32 (wasm kernel)');
   await setBackend('wasm');
 });
 
