@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -21,6 +22,9 @@ struct ThreadPool::State {
   // Held by the caller of run() for the whole job: callers on other threads (Node worker threads each run GEMMs)
   // then compute their job alone instead of sharing the workers.
   std::mutex busy;
+  // Set for good once a caller found the pool busy: several trainings share this process (reproduce --seeds, the
+  // rl-sweep pool), they keep the cores busy themselves, and a spinning worker would take a core from one of them.
+  std::atomic<bool> shared{false};
 };
 
 namespace {
@@ -42,15 +46,33 @@ int configuredThreads() {
   return cpusAvailable();
 }
 
-// Spin this many iterations (a few tens of microseconds) before sleeping, both for the next job (GEMM calls in a
-// training step come back to back) and for the workers to finish: a condition-variable wake-up costs tens of
-// microseconds, a GEMM of the PICNN 50-500, and a longer spin would steal a core from other processes.
-constexpr int kSpinIterations = 4000;
+// How long a worker spins for the next job, and the caller for the workers to finish, before sleeping on a condition
+// variable. GEMM calls in a training step come a few tens of microseconds apart, and a condition-variable wake-up is
+// slow on a VM whose idle vCPU halts: on the 2-core VM of bench/README.md it cost from tens of microseconds to about a
+// millisecond, depending on the host's load. With a 50 µs spin the BibTeX PICNN forward (10 GEMMs) took 13-16 ms in
+// the host's slow phases and 8 ms with a 1 ms spin (2026-12-07); OpenBLAS's workers spin about 0.1 s. Spinning costs
+// other threads a core only after a burst of calls ends: a worker of a pool that several trainings share spins
+// briefly (kSharedSpin), and separate processes that share the cores should each set ICNN_THREADS=1.
+constexpr std::chrono::microseconds kSpin{1000};
+constexpr std::chrono::microseconds kSharedSpin{50};
 
 inline void cpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #endif
+}
+
+// Spin until done() or `limit` has passed; returns done().
+template <class Done>
+bool spinFor(std::chrono::microseconds limit, Done done) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    for (int i = 0; i < 32; i++) {
+      if (done()) return true;
+      cpuRelax();
+    }
+    if (std::chrono::steady_clock::now() >= until) return done();
+  }
 }
 
 }  // namespace
@@ -68,11 +90,8 @@ ThreadPool::ThreadPool(int threads) : state_(new State), threads_(threads) {
 void ThreadPool::workerLoop(int index) {
   unsigned seen = 0;
   for (;;) {
-    int spins = 0;
-    while (state_->generation.load(std::memory_order_acquire) == seen && spins < kSpinIterations) {
-      cpuRelax();
-      spins++;
-    }
+    spinFor(state_->shared.load(std::memory_order_relaxed) ? kSharedSpin : kSpin,
+            [&] { return state_->generation.load(std::memory_order_acquire) != seen; });
     std::unique_lock<std::mutex> lock(state_->mutex);
     state_->wake.wait(lock, [&] { return state_->generation.load(std::memory_order_relaxed) != seen; });
     seen = state_->generation.load(std::memory_order_relaxed);
@@ -92,6 +111,7 @@ void ThreadPool::workerLoop(int index) {
 void ThreadPool::run(int tasks, const std::function<void(int)>& fn) {
   if (tasks > threads_) tasks = threads_;
   std::unique_lock<std::mutex> owner(state_->busy, std::try_to_lock);
+  if (!owner.owns_lock()) state_->shared.store(true, std::memory_order_relaxed);
   if (tasks <= 1 || !owner.owns_lock()) {
     for (int t = 0; t < tasks; t++) fn(t);
     return;
@@ -105,7 +125,8 @@ void ThreadPool::run(int tasks, const std::function<void(int)>& fn) {
   }
   state_->wake.notify_all();
   fn(0);
-  for (int spins = 0; state_->remaining.load(std::memory_order_acquire) != 0 && spins < kSpinIterations; spins++) cpuRelax();
+  spinFor(state_->shared.load(std::memory_order_relaxed) ? kSharedSpin : kSpin,
+          [&] { return state_->remaining.load(std::memory_order_acquire) == 0; });
   std::unique_lock<std::mutex> lock(state_->mutex);
   state_->done.wait(lock, [&] { return state_->remaining.load(std::memory_order_acquire) == 0; });
 }
