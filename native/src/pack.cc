@@ -105,36 +105,31 @@ void copyRows(const float* __restrict src, long ld, int kc, int count, int width
   }
 }
 
-}  // namespace
-
-void packA(const GemmArgs& g, const float* a, int i0, int mc, int p0, int kc, int mr, float* out) {
-  const long lda = g.transA ? g.m : g.k;
-  for (int ip = 0; ip < mc; ip += mr) {
-    const int rows = std::min(mr, mc - ip);
-    const long row = i0 + ip;
-    if (g.transA) {
-      copyRows(a + p0 * lda + row, lda, kc, rows, mr, out);
+// Panels of `width` lines each (rows of op(A), or columns of op(B)), lines [first, first + count) at depth
+// [p0, p0 + kc): each panel kc groups of `width` values, zero-padded. `linesAreRows`: each line is a row of the
+// stored matrix (A as stored, B transposed), else a column (A transposed, B as stored).
+void packPanels(const float* m, long ld, bool linesAreRows, int first, int count, int p0, int kc, int width, float* out) {
+  for (int offset = 0; offset < count; offset += width) {
+    const int lines = std::min(width, count - offset);
+    const long line = first + offset;
+    if (linesAreRows) {
+      transpose(m + line * ld + p0, ld, lines, kc, out, width);
     } else {
-      transpose(a + row * lda + p0, lda, rows, kc, out, mr);
+      copyRows(m + p0 * ld + line, ld, kc, lines, width, out);
     }
-    zeroPad(out, kc, rows, mr);
-    out += static_cast<long>(kc) * mr;
+    zeroPad(out, kc, lines, width);
+    out += static_cast<long>(kc) * width;
   }
 }
 
+}  // namespace
+
+void packA(const GemmArgs& g, const float* a, int i0, int mc, int p0, int kc, int mr, float* out) {
+  packPanels(a, g.transA ? g.m : g.k, !g.transA, i0, mc, p0, kc, mr, out);
+}
+
 void packB(const GemmArgs& g, const float* b, int p0, int kc, int j0, int nc, int nr, float* out) {
-  const long ldb = g.transB ? g.k : g.n;
-  for (int jp = 0; jp < nc; jp += nr) {
-    const int cols = std::min(nr, nc - jp);
-    const long col = j0 + jp;
-    if (g.transB) {
-      transpose(b + col * ldb + p0, ldb, cols, kc, out, nr);
-    } else {
-      copyRows(b + p0 * ldb + col, ldb, kc, cols, nr, out);
-    }
-    zeroPad(out, kc, cols, nr);
-    out += static_cast<long>(kc) * nr;
-  }
+  packPanels(b, g.transB ? g.k : g.n, g.transB, j0, nc, p0, kc, nr, out);
 }
 
 }  // namespace icnn
