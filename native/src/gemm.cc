@@ -44,7 +44,8 @@ struct Buffers {
   std::vector<float> a, b;
 };
 
-// One MC x NC block of C for one KC slice: full tiles straight into C, edge tiles through a scratch tile.
+// One MC x NC block of C for one KC slice: full tiles straight into C, edge tiles through a scratch tile (strips of
+// at most NR/2 columns by the half-width kernel where there is one).
 void macroKernel(const KernelSet& ks, const float* ap, const float* bp, int kc, float* c, long ldc, int mc, int nc,
                  bool accumulate) {
   alignas(64) float tile[16 * 64];
@@ -59,7 +60,8 @@ void macroKernel(const KernelSet& ks, const float* ap, const float* bp, int kc, 
         ks.kernel(kc, aPanel, bPanel, cTile, ldc, accumulate);
         continue;
       }
-      ks.kernel(kc, aPanel, bPanel, tile, ks.nr, false);
+      const bool half = ks.halfKernel != nullptr && cols <= ks.nr / 2;
+      (half ? ks.halfKernel : ks.kernel)(kc, aPanel, bPanel, tile, ks.nr, false);
       for (int i = 0; i < rows; i++) {
         for (int j = 0; j < cols; j++) {
           cTile[i * ldc + j] = accumulate ? cTile[i * ldc + j] + tile[i * ks.nr + j] : tile[i * ks.nr + j];

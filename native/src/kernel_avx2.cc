@@ -43,7 +43,7 @@ __attribute__((target("avx2,fma"))) void kernel6x16(int kc, const float* a, cons
   }
 }
 
-const KernelSet kSet{"avx2+fma", MR, NR, kernel6x16};
+const KernelSet kSet{"avx2+fma", MR, NR, kernel6x16, nullptr};
 
 }  // namespace
 

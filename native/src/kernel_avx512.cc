@@ -43,7 +43,28 @@ __attribute__((target("avx512f,fma"))) void kernel8x32(int kc, const float* a, c
   }
 }
 
-const KernelSet kSet{"avx512", MR, NR, kernel8x32};
+// The left 16 columns of a 32-wide panel: each element is the same chain of fused multiply-adds as in kernel8x32.
+__attribute__((target("avx512f,fma"))) void kernel8x16(int kc, const float* a, const float* b, float* c, long ldc,
+                                                       bool accumulate) {
+  __m512 acc[MR];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) acc[i] = _mm512_setzero_ps();
+  for (int p = 0; p < kc; p++) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i]), b0, acc[i]);
+    a += MR;
+    b += NR;
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) {
+    float* row = c + i * ldc;
+    if (accumulate) acc[i] = _mm512_add_ps(acc[i], _mm512_loadu_ps(row));
+    _mm512_storeu_ps(row, acc[i]);
+  }
+}
+
+const KernelSet kSet{"avx512", MR, NR, kernel8x32, kernel8x16};
 
 }  // namespace
 

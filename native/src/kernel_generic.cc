@@ -24,7 +24,7 @@ void kernel4x16(int kc, const float* a, const float* b, float* c, long ldc, bool
   }
 }
 
-const KernelSet kSet{"generic", MR, NR, kernel4x16};
+const KernelSet kSet{"generic", MR, NR, kernel4x16, nullptr};
 
 }  // namespace
 

@@ -12,6 +12,9 @@ struct KernelSet {
   int mr;           // rows of a tile
   int nr;           // columns of a tile
   MicroKernel kernel;
+  // The same product for the left nr/2 columns of a panel only (B still packed nr wide), or nullptr: an edge strip of
+  // at most nr/2 columns (the last 8 of the ICNN agent's 200-wide layers with nr = 32) then costs about half a tile.
+  MicroKernel halfKernel;
 };
 
 // Each returns its kernel set, or nullptr when the CPU lacks the instructions (checked at run time).

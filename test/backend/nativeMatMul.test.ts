@@ -85,6 +85,11 @@ const FIXED: [number[], number[]][] = [
   [[1, 200], [200, 200]],
   [[7, 37], [37, 45]],
   [[3, 5, 300], [300, 9]],
+  // Edge strips of exactly NR/2 = 16 columns and of 17 (AVX-512: the half-width kernel, then the full one), and the
+  // ICNN agent's 256×200·200×200 (an 8-column strip).
+  [[16, 48], [48, 48]],
+  [[9, 40], [40, 49]],
+  [[256, 200], [200, 200]],
 ];
 
 function randomShapes(rng: Rng): [number[], number[]] {
