@@ -18,6 +18,7 @@
  * 0.01, the library-init feed-forward) runs per seed in its own resumable directory (./seedRuns.ts, ./seedTable.ts).
  */
 import path from 'node:path';
+import { joinEarlierResults, mergedLines } from './seedMerge.js';
 import { promises as fs } from 'node:fs';
 import { loadBibtex } from '../data/index.js';
 import { lineChart, type Series } from '../report/charts.js';
@@ -193,6 +194,9 @@ const BIBTEX_ABLATIONS: AblationLine[] = [
   { variant: 'ff.library', reference: 'ff', change: "feed-forward: ff.py's init and summed BCE → the library's LeCun init and stable mean BCE" },
 ];
 
+/** What results.json's rows measure (an earlier file given to --merge must say the same). */
+const BIBTEX_METRIC = 'test example-F1 on [0, 1]';
+
 const BIBTEX_TABLE: SeedTableSpec = {
   metric: 'exampleF1', lowerIsBetter: false, digits: 3,
   alsoShow: [{ key: 'microF1', label: 'micro-F1' }, { key: 'labelMacroF1', label: 'label-macro F1' }, { key: 'trainExampleF1', label: 'train(sub) example-F1' }],
@@ -209,7 +213,7 @@ async function bibtexSeeds(ctx: ExperimentContext): Promise<ExperimentReport> {
       const { xDim, yDim, train, test } = await bibtexData(ctx, s);
       return (variant, seed, runDir) => ({ variant, seed, settings: s, xDim, yDim, train, test, progressFile, runDir });
     });
-  const t = seedTable(records, BIBTEX_TABLE);
+  const { table: t, merged } = await joinEarlierResults(seedTable(records, BIBTEX_TABLE), ctx.mergeFrom, BIBTEX_METRIC, BIBTEX_TABLE);
   const table = seedMainTable(t, BIBTEX_TABLE, BIBTEX_MAIN_VARIANTS);
   const figure = await writeSeedCurves(path.join(ctx.outDir, 'bibtex-seed-curves.png'), records, BIBTEX_MAIN_VARIANTS, 'exampleF1', {
     title: 'BibTeX (§5.2): test example-F1 per epoch, mean over complete seeds', subtitle: 'dashed: Table 1', yLabel: 'test example-F1',
@@ -231,6 +235,7 @@ async function bibtexSeeds(ctx: ExperimentContext): Promise<ExperimentReport> {
     'Micro-F1 pools the counts over the whole test matrix (the authors\' score before their commit d956176); label-macro',
     'F1 averages over the 159 labels. Paper: Table 1.',
     ...unfinishedLines(t),
+    ...mergedLines(merged),
     '',
     '## Targets (final-epoch means, example-F1)',
     '',
@@ -246,7 +251,7 @@ async function bibtexSeeds(ctx: ExperimentContext): Promise<ExperimentReport> {
   ].join('\n');
   return {
     name: 'BibTeX multi-label classification over seeds (paper §5.2)', markdown, table, figures: [figure], wallSeconds: (Date.now() - start) / 1000,
-    results: { rows: seedResultRows(t), unfinished: t.unfinished, metric: 'test example-F1 on [0, 1]' },
+    results: { rows: seedResultRows(t), unfinished: t.unfinished, metric: BIBTEX_METRIC, ...(merged.length > 0 ? { merged } : {}) },
   };
 }
 

@@ -28,6 +28,11 @@ export interface ExperimentContext {
   seeds?: number[];
   /** With seeds' layout: only build the tables from the runs already under outDir (finished or not); no training. */
   collectOnly?: boolean;
+  /**
+   * With seeds' layout: results.json files of earlier collects whose seeds join the tables where the runs under
+   * outDir lack them (./seedMerge.ts).
+   */
+  mergeFrom?: string[];
   /** Progress lines for humans (stderr in the CLI). */
   log: (line: string) => void;
   /** What determines the report, stored in results.json so a rerun with the same settings reuses it (the CLI's). */

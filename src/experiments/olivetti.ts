@@ -12,6 +12,7 @@
  * directory and the report gives each row over seeds (./seedRuns.ts, ./seedTable.ts).
  */
 import path from 'node:path';
+import { joinEarlierResults, mergedLines } from './seedMerge.js';
 import { promises as fs } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { loadOlivetti, olivettiCompletionSplit, OLIVETTI_SIZE, type CompletionSet } from '../data/index.js';
@@ -282,6 +283,9 @@ const OLIVETTI_ABLATIONS: AblationLine[] = [
   { variant: 'nonconvex-30', reference: 'nonconvex-5', change: 'nonconvex GD: 5 → 30 inner steps' },
 ];
 
+/** What results.json's rows measure (an earlier file given to --merge must say the same). */
+const OLIVETTI_METRIC = 'test MSE, 0–255 scale';
+
 const OLIVETTI_TABLE: SeedTableSpec = {
   metric: 'testMse', lowerIsBetter: true, digits: 1, alsoShow: [{ key: 'trainMse', label: 'train MSE' }],
   paper: (method, setting) => (setting.startsWith("authors' model") ? OLIVETTI_PAPER[method as OlivettiMethod] ?? null : null),
@@ -297,7 +301,7 @@ async function olivettiSeeds(ctx: ExperimentContext): Promise<ExperimentReport> 
       const { split, train, test, meanY } = await olivettiData(ctx, s);
       return (variant, seed, runDir) => ({ variant, seed, settings: s, itemShape: split.itemShape, train, test, meanY, progressFile, runDir });
     });
-  const t = seedTable(records, OLIVETTI_TABLE);
+  const { table: t, merged } = await joinEarlierResults(seedTable(records, OLIVETTI_TABLE), ctx.mergeFrom, OLIVETTI_METRIC, OLIVETTI_TABLE);
   const table = seedMainTable(t, OLIVETTI_TABLE, MAIN_VARIANTS);
   const figure = await writeSeedCurves(path.join(ctx.outDir, 'olivetti-seed-curves.png'), records, MAIN_VARIANTS, 'testMse', {
     title: 'Olivetti face completion (§5.3): test MSE per epoch, mean over complete seeds', subtitle: '0–255 scale; dashed: Table 2',
@@ -321,6 +325,7 @@ async function olivettiSeeds(ctx: ExperimentContext): Promise<ExperimentReport> 
     ...SEED_TABLE_NOTE,
     'Paper: Table 2 (given on the rows of the authors\' model).',
     ...unfinishedLines(t),
+    ...mergedLines(merged),
     '',
     '## Targets (final-epoch means)',
     '',
@@ -340,7 +345,7 @@ async function olivettiSeeds(ctx: ExperimentContext): Promise<ExperimentReport> 
   ].join('\n');
   return {
     name: 'Olivetti face completion over seeds (paper §5.3)', markdown, table, figures: [figure], wallSeconds: (Date.now() - start) / 1000,
-    results: { rows: seedResultRows(t), unfinished: t.unfinished, metric: 'test MSE, 0–255 scale' },
+    results: { rows: seedResultRows(t), unfinished: t.unfinished, metric: OLIVETTI_METRIC, ...(merged.length > 0 ? { merged } : {}) },
   };
 }
 

@@ -124,3 +124,51 @@ test('the grid runs every (variant, seed) in a fresh worker; a failing run leave
     await fs.rm(out, { recursive: true, force: true });
   }
 });
+
+test('collect --merge: an earlier results.json fills the seeds the runs lack; runs on disk win; bad files are named', async () => {
+  const out = await fs.mkdtemp(path.join(os.tmpdir(), 'icnn-merge-'));
+  try {
+    await fixtureRun(out, 'bundle-entropy', 'bundle-entropy', 0, [900, 845], 2);
+    await fixtureRun(out, 'bundle-entropy', 'bundle-entropy', 1, [990], 2);
+    const row = (variant: string, method: string, seeds: number[], final: number[]) => ({
+      method, setting: "authors' model", variant, seeds, final, last5: final.map((x) => x + 1), best: final.map((x) => x - 1),
+      bestEpoch: seeds.map(() => 2), epochs: seeds.map(() => 2), seconds: seeds.map(() => 10), paper: null, finalAlso: { trainMse: final.map((x) => x / 4) },
+    });
+    const earlier = path.join(out, 'earlier.json');
+    await fs.writeFile(earlier, JSON.stringify({
+      metric: 'test MSE, 0–255 scale',
+      rows: [row('bundle-entropy', 'bundle-entropy', [2, 0, 1], [700, 111, 800]), row('gd-30', 'gd', [1, 0], [960, 940])],
+    }));
+    const run = (mergeFrom: string[]) => getExperiment('olivetti').run({ outDir: out, quick: true, seed: 0, collectOnly: true, mergeFrom, log: () => undefined });
+    const report = await run([earlier]);
+    const rows = report.results.rows as { variant: string; seeds: number[]; final: number[]; last5: number[]; finalAlso: { trainMse: number[] } }[];
+    const be = rows.find((r) => r.variant === 'bundle-entropy')!;
+    // Seed 0 from its run (845, not the file's 111); seeds 1 (unfinished here) and 2 from the file; arrays in seed order.
+    assert.deepEqual(be.seeds, [0, 1, 2]);
+    assert.deepEqual(be.final, [845, 800, 700]);
+    assert.deepEqual(be.last5, [(900 + 845) / 2, 801, 701]);
+    assert.deepEqual(be.finalAlso.trainMse.slice(1), [200, 175]);
+    const gd30 = rows.find((r) => r.variant === 'gd-30')!;
+    assert.deepEqual([gd30.seeds, gd30.final], [[0, 1], [940, 960]]);
+    assert.deepEqual(report.results.merged, [
+      { file: earlier, variant: 'bundle-entropy', seeds: [1, 2] }, { file: earlier, variant: 'gd-30', seeds: [0, 1] },
+    ]);
+    assert.match(report.markdown, /Joined from earlier results/);
+    assert.match(report.markdown, /\| ICNN: bundle entropy \| setting of bundle-entropy \| 0, 1, 2 \| 781\.7 ± 74\.2 \|/);
+    assert.match(report.markdown, /GD: 5 → 30 inner steps \| gd-5: not run \| gd-30: 950\.0 ± 14\.1 \[2\]/);
+    assert.match(report.markdown, /bundle-entropy seed 1: 1 of 2 epochs/, 'the unfinished run is still listed');
+
+    const bad = path.join(out, 'bad.json');
+    await fs.writeFile(bad, JSON.stringify({ metric: 'test MSE, 0–255 scale', rows: [{ ...row('gd-30', 'gd', [0, 1], [1, 2]), final: [1] }] }));
+    await assert.rejects(run([bad]), /--merge .*bad\.json: rows\[0\] \(gd-30\): 'final' has 1 values for 2 seeds/);
+    await fs.writeFile(bad, JSON.stringify({ metric: 'test example-F1 on [0, 1]', rows: [] }));
+    await assert.rejects(run([bad]), /its rows are of 'test example-F1 on \[0, 1\]', this experiment's of 'test MSE, 0–255 scale'/);
+    await fs.writeFile(bad, JSON.stringify({ metric: 'test MSE, 0–255 scale', rows: [{ ...row('gd-30', 'gd', [0], [1]), seeds: [-1] }] }));
+    await assert.rejects(run([bad]), /rows\[0\]\.seeds\[0\] must be a seed \(an integer ≥ 0\), got -1/);
+    await fs.writeFile(bad, '{ not json');
+    await assert.rejects(run([bad]), /bad\.json: not JSON/);
+    await assert.rejects(run([path.join(out, 'missing.json')]), /missing\.json: cannot read it \(ENOENT\)/);
+  } finally {
+    await fs.rm(out, { recursive: true, force: true });
+  }
+});

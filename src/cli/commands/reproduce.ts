@@ -17,6 +17,8 @@ export function reproduceCommand(): Command {
     .option('--seeds <list>', 'bibtex, olivetti: run every variant for each seed (e.g. 0,1,2), each in its own resumable run ' +
       'directory under --out/runs/, two at a time, then write the tables over seeds', intList)
     .option('--collect', 'bibtex, olivetti: only build the tables over seeds from the runs under --out (finished or not)')
+    .option('--merge <files>', 'bibtex, olivetti, with --seeds or --collect: comma-separated results.json files of earlier ' +
+      'collects whose seeds join the tables where the runs under --out lack them (runs no longer on disk)')
     .option('--epochs <n>', "training epochs (default: the paper's)")
     .option('--data-dir <dir>', 'where datasets are looked up first (else ICNN_DATA_DIR, cache, download)')
     .option('--models <list>', 'comma-separated subset of the experiment\'s models (bibtex: ff, picnn-gd, picnn-bundle; olivetti: bundle-entropy, gd, nonconvex); ' +
@@ -26,7 +28,7 @@ export function reproduceCommand(): Command {
     .option('--force', 'overwrite the report of an earlier run in --out')
     .option('--no-verify', 'use local data files without checking their size and sha256 against the published ones')
     .action(async (name: string, opts: {
-      quick?: boolean; out?: string; seed: string; seeds?: number[]; collect?: boolean; epochs?: string; dataDir?: string; models?: string; json?: boolean;
+      quick?: boolean; out?: string; seed: string; seeds?: number[]; collect?: boolean; merge?: string; epochs?: string; dataDir?: string; models?: string; json?: boolean;
       force?: boolean; verify: boolean;
     }) => {
       const seed = parseNumberArg('reproduce: --seed', opts.seed, NON_NEGATIVE_INT);
@@ -52,8 +54,11 @@ export function reproduceCommand(): Command {
       if ((opts.seeds !== undefined || opts.collect) && name !== 'bibtex' && name !== 'olivetti') {
         fail(`reproduce: --seeds and --collect apply to bibtex and olivetti, not ${name}`);
       }
+      if (opts.merge !== undefined && !seeded) fail('reproduce: --merge joins earlier results to the tables of --seeds or --collect; give one of them');
+      const mergeFrom = opts.merge?.split(',').map((f) => f.trim()).filter((f) => f !== '');
       const ctx = {
         outDir, quick: Boolean(opts.quick), seed, epochs, dataDir: opts.dataDir, verify: opts.verify, seeds: opts.seeds, collectOnly: Boolean(opts.collect),
+        mergeFrom,
         models, runSettings,
         log: (line: string) => process.stderr.write(`${line}\n`),
       };
