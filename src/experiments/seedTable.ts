@@ -131,20 +131,32 @@ export function seedMainTable(t: SeedTable, spec: SeedTableSpec, variants: reado
     ...spec.alsoShow.map((m) => `${m.label} (final)`), 'paper', 'epochs', 'wall time per run'], rows);
 }
 
-/** One line per change: the reference row's final mean ± sd, the changed row's, and the difference of the means. */
+/**
+ * The change's effect on the final values: the difference of the means over the seeds both rows have (seed-to-seed
+ * spread is larger than some effects, so a one-seed ablation is compared with the same seed of its reference), else,
+ * with no seed in common, of the rows' means, so marked.
+ */
+function ablationDelta(a: SeedRow, b: SeedRow, digits: number): string {
+  const common = b.seeds.filter((s) => a.seeds.includes(s));
+  const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+  if (common.length === 0) return `${sign((mean(b.final) ?? 0) - (mean(a.final) ?? 0))} (no seed in common)`;
+  const at = (r: SeedRow, seed: number) => r.final[r.seeds.indexOf(seed)];
+  const diff = common.reduce((acc, seed) => acc + at(b, seed) - at(a, seed), 0) / common.length;
+  const same = common.length === a.seeds.length && common.length === b.seeds.length;
+  return same ? sign(diff) : `${sign(diff)} (seed${common.length > 1 ? 's' : ''} ${common.join(', ')} of both)`;
+}
+
+/** One line per change: the reference row's final mean ± sd, the changed row's, and the change's effect (ablationDelta). */
 export function seedAblationTable(t: SeedTable, spec: SeedTableSpec, lines: readonly AblationLine[]): string {
   const d = spec.digits;
   const byVariant = new Map(t.rows.map((r) => [r.variant, r]));
   const rows = lines.map((l) => {
     const a = byVariant.get(l.reference);
     const b = byVariant.get(l.variant);
-    const ma = a ? mean(a.final) : null;
-    const mb = b ? mean(b.final) : null;
-    const delta = ma !== null && mb !== null ? `${mb - ma >= 0 ? '+' : ''}${(mb - ma).toFixed(d)}` : '–';
     return [l.change, `${l.reference}: ${a ? `${meanSd(a.final, d)} [${a.seeds.length}]` : 'not run'}`,
-      `${l.variant}: ${b ? `${meanSd(b.final, d)} [${b.seeds.length}]` : 'not run'}`, delta];
+      `${l.variant}: ${b ? `${meanSd(b.final, d)} [${b.seeds.length}]` : 'not run'}`, a && b ? ablationDelta(a, b, d) : '–'];
   });
-  return markdownTable(['change', 'reference: final [seeds]', 'with the change: final [seeds]', 'Δ mean'], rows);
+  return markdownTable(['change', 'reference: final [seeds]', 'with the change: final [seeds]', 'Δ (same seeds)'], rows);
 }
 
 /** results.json rows: the per-seed arrays of every (method, setting). */

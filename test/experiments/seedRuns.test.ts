@@ -52,7 +52,11 @@ test('collect: final, last-5 mean and best per seed; unfinished runs listed, not
     assert.match(md, /830\.0 ± 14\.1 \(epochs 6, 3; optimistic\)/);
     assert.match(unfinishedLines(t).join('\n'), /bundle-entropy seed 2: 2 of 7 epochs/);
     const ab = seedAblationTable(t, SPEC, [{ variant: 'bundle-entropy.conv-gate', reference: 'bundle-entropy', change: 'conv gate' }]);
-    assert.match(ab, /\| conv gate \| bundle-entropy: 841\.0 ± 5\.7 \[2\] \| bundle-entropy\.conv-gate: 930\.0 \[1\] \| \+89\.0 \|/);
+    // A one-seed ablation against the same seed of its reference (930 − 845), not against the reference's mean (841).
+    assert.match(ab, /\| conv gate \| bundle-entropy: 841\.0 ± 5\.7 \[2\] \| bundle-entropy\.conv-gate: 930\.0 \[1\] \| \+85\.0 \(seed 0 of both\) \|/);
+    const noCommon = seedTable(records.map((r) => (r.variant === 'bundle-entropy.conv-gate' ? { ...r, seed: 5 } : r)), SPEC);
+    assert.match(seedAblationTable(noCommon, SPEC, [{ variant: 'bundle-entropy.conv-gate', reference: 'bundle-entropy', change: 'conv gate' }]),
+      /\| \+89\.0 \(no seed in common\) \|/);
 
     // The experiment's collect step writes results.json with one row per (method, setting) and the report.
     const ctx = { outDir: out, quick: true, seed: 0, collectOnly: true, log: () => undefined };
