@@ -1,7 +1,7 @@
 /** `icnn rl` and `icnn rl-table` in process (commander program, tiny runs). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -85,4 +85,16 @@ test('icnn rl-collect tables every complete run under a directory, whatever its 
   assert.match(err, /skipping .*naf\/seed-0\/results.json: the run is not complete/);
   await assert.rejects(capture(['rl-collect', path.join(dir, 'CartPoleContinuous', 'ddpg', 'seed-0')]), /no complete runs under/);
   await assert.rejects(capture(['rl-collect', path.join(dir, 'missing')]), /rl-collect: no directory/);
+
+  // Several directories make one table in --out; each note names its run's folder, relative to --out.
+  const other = tempDirFor(t);
+  cpSync(path.join(dir, 'CartPoleContinuous', 'ddpg', 'seed-0'), path.join(other, 'CartPoleContinuous', 'ddpg', 'seed-7'), { recursive: true });
+  const combined = path.join(tempDirFor(t), 'combined');
+  const both = await capture(['rl-collect', dir, other, '--out', combined]);
+  assert.equal(readFileSync(path.join(combined, 'table.md'), 'utf8'), both.out);
+  assert.match(both.out, /\[3\]/, 'the cell holds the runs of both directories');
+  const note = both.out.split('\n').find((l) => l.includes('ddpg seed 1: 300 steps')) ?? '';
+  assert.ok(note.endsWith(`[${path.relative(combined, path.join(dir, 'CartPoleContinuous', 'ddpg', 'seed-1'))}]`), note);
+  assert.ok(existsSync(path.join(combined, 'best-curves', 'CartPoleContinuous.png')));
+  assert.ok(!existsSync(path.join(other, 'table.md')), 'nothing written into the second input folder');
 });

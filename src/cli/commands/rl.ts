@@ -254,22 +254,28 @@ export async function collectRuns(dir: string, log: (line: string) => void = () 
 
 export function rlCollectCommand(): Command {
   return new Command('rl-collect')
-    .description("write DIR/table.md beside the paper's Table 3 from the complete runs under DIR/<env>/<agent>/{seed-<s>,<hash>}/ " +
-      '(no training), with the best run of each cell, its settings and learning curves (DIR/best-curves/)')
-    .argument('<dir>', 'directory of runs, laid out as rl-table or rl-sweep writes them')
-    .action(async (dir: string) => {
+    .description("write table.md beside the paper's Table 3 from the complete runs under DIR/<env>/<agent>/{seed-<s>,<hash>}/ " +
+      '(no training), with the best run of each cell, its settings and learning curves (best-curves/); several DIRs make one table')
+    .argument('<dirs...>', 'directories of runs, laid out as rl-table or rl-sweep writes them')
+    .option('--out <dir>', 'where table.md and best-curves/ go (default: the first DIR)')
+    .action(async (dirList: string[], opts: { out?: string }) => {
       const { rlTableMarkdown } = await import('../../rl/table.js');
       const { writeFileAtomic } = await import('../../util/atomicFile.js');
       const { bestRuns, bestRunsMarkdown, writeBestCurves } = await import('../../rl/sweep/collect.js');
+      const out = opts.out ?? dirList[0];
       const dirs = new Map<RlResult, string>();
-      const results = await collectRuns(dir, (line) => process.stderr.write(`${line}\n`), dirs);
-      if (results.length === 0) fail(`rl-collect: no complete runs under ${dir} (expected ${dir}/<env>/<agent>/seed-<s>/results.json)`);
-      await probeOutputDir('rl-collect', dir);
+      const results: RlResult[] = [];
+      for (const dir of dirList) results.push(...await collectRuns(dir, (line) => process.stderr.write(`${line}\n`), dirs));
+      const shown = dirList.join(', ');
+      if (results.length === 0) fail(`rl-collect: no complete runs under ${shown} (expected DIR/<env>/<agent>/seed-<s>/results.json)`);
+      await probeOutputDir('rl-collect --out', out);
       const agents = AGENTS.filter((a) => results.some((r) => r.agent === a));
       const best = await bestRuns(results, dirs);
-      const bestSection = bestRunsMarkdown(best, dir, await writeBestCurves(best, dir));
-      const md = rlTableMarkdown(results, { agents, notes: results.map(runNote) }) + `\n${bestSection}`;
-      await writeFileAtomic(path.join(dir, 'table.md'), md);
+      const bestSection = bestRunsMarkdown(best, out, await writeBestCurves(best, out));
+      // With several directories, each note names the run's folder, since one cell may then mix settings.
+      const where = (r: RlResult) => (dirList.length > 1 ? ` [${path.relative(out, dirs.get(r) ?? '')}]` : '');
+      const md = rlTableMarkdown(results, { agents, notes: results.map((r) => runNote(r) + where(r)) }) + `\n${bestSection}`;
+      await writeFileAtomic(path.join(out, 'table.md'), md);
       process.stdout.write(md);
     });
 }
