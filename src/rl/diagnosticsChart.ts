@@ -2,7 +2,8 @@
  * diagnostics.png beside learning-curve.png: the test returns and, per training episode, the means of the agent's
  * update statistics (results.json's `train[].updates`), one panel each, on the same step axis, so that a collapse
  * can be read against what the Q-function did at the time: for ICNN the TD loss, mean Q̃, the share of TD targets
- * clipped, the share of argmax coordinates at the box edge (|a*| > 0.99) and the inner iterations; for NAF ‖μ(s)‖
+ * clipped, the share of argmax coordinates at the box edge (|a*| > 0.99), the inner iterations, and the entropy
+ * bonus w·H(a'*) beside the mean scaled reward (which of the two Q̃ is made of); for NAF ‖μ(s)‖
  * and the mean log-diagonal of L(s) (a collapsing P(s) shows there first).
  */
 import type { RlResult } from './runner.js';
@@ -15,6 +16,8 @@ export const DIAGNOSTIC_LABELS: Readonly<Record<string, string>> = Object.freeze
   saturatedFraction: "share of |a'*| > 0.99",
   innerIterations: 'inner iterations (mean over rows)',
   targetIterations: 'inner iterations (max over rows)',
+  entropy: "mean w·H(a'*) in the TD target",
+  reward: 'mean scaled reward of the minibatch',
   muNorm: '‖μ(s)‖',
   logDiagL: 'mean log diag L(s)',
   actorLoss: 'actor loss',

@@ -25,7 +25,7 @@ test('runRl records the ICNN and NAF diagnostics per training episode and draws 
     assert.ok(withUpdates.length > 0);
     for (const e of withUpdates) {
       const u = e.updates as Record<string, number>;
-      for (const k of ['loss', 'q', 'saturatedFraction', 'innerIterations']) assert.ok(Number.isFinite(u[k]), `${k} in ${JSON.stringify(u)}`);
+      for (const k of ['loss', 'q', 'saturatedFraction', 'innerIterations', 'entropy', 'reward']) assert.ok(Number.isFinite(u[k]), `${k} in ${JSON.stringify(u)}`);
       assert.ok(u.saturatedFraction >= 0 && u.saturatedFraction <= 1);
       assert.ok(u.innerIterations >= 1 && u.innerIterations <= 50);
     }
@@ -34,6 +34,7 @@ test('runRl records the ICNN and NAF diagnostics per training episode and draws 
     const panels = diagnosticSeries(icnn).map((s) => s.panel);
     assert.equal(panels[0], 'test return (raw reward)');
     assert.ok(panels.includes("share of |a'*| > 0.99") && panels.includes('inner iterations (mean over rows)'), `${panels}`);
+    assert.ok(panels.includes("mean w·H(a'*) in the TD target") && panels.includes('mean scaled reward of the minibatch'), `${panels}`);
 
     const naf = await runRl({ ...common, agent: 'naf', agentOptions: { hidden: [8, 8], batchSize: 8, warmup: 20, batchNorm: true } });
     const u = naf.train.find((e) => e.updates !== undefined)?.updates as Record<string, number>;

@@ -180,6 +180,21 @@ function iterationStats(perRow: ArrayLike<number>): { iterations: number; meanIt
   return { iterations: max, meanIterations: perRow.length ? sum / perRow.length : 0 };
 }
 
+/**
+ * Mean over the `rows` rows of w·Σ_j H((a_j + 1)/2), clipped as `actionEntropy`: the entropy's share of Q̃'(s', a*)
+ * in the TD target. Beside the minibatch's mean reward it tells whether Q̃ is driven by the reward or by the
+ * entropy bonus (whose own fixed point is w·d·ln 2 / (1 − γ) at most).
+ */
+export function meanEntropyBonus(actions: ArrayLike<number>, rows: number, weight: number): number {
+  if (rows === 0 || weight === 0) return 0;
+  let sum = 0;
+  for (let i = 0; i < actions.length; i++) {
+    const p = Math.min(Math.max((actions[i] + 1) / 2, ENTROPY_CLIP), 1 - ENTROPY_CLIP);
+    sum -= p * Math.log(p) + (1 - p) * Math.log(1 - p);
+  }
+  return (weight * sum) / rows;
+}
+
 /** Fraction of action coordinates with |a| > 0.99 (argmaxes pinned at the box edge: a collapse diagnostic). */
 export function saturatedFraction(actions: ArrayLike<number>): number {
   let n = 0;
@@ -438,6 +453,7 @@ export class ICNNAgent extends BaseAgent {
       const stats = {
         loss: td.dataSync()[0], q: meanQ.dataSync()[0], clippedFraction: clippedCount.dataSync()[0] / batch.size,
         targetIterations: next.iterations, innerIterations: next.meanIterations, saturatedFraction: saturatedFraction(next.actions),
+        entropy: meanEntropyBonus(next.actions, batch.size, o.entropyWeight), reward: batch.rewards.reduce((a, b) => a + b, 0) / batch.size,
       };
       return stats;
     } finally {

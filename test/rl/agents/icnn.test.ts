@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { PICNN, backendInfo, disableNativeKernels, enableNativeKernels, tf } from '../../helpers/icnn.js';
 import { EnergyOracle } from '../../../src/inference/oracle.js';
 import { ICNNAgent, LayerOracle } from '../../../src/rl/agents/index.js';
+import { actionEntropy, meanEntropyBonus } from '../../../src/rl/agents/icnn.js';
 import { Rng } from '../../../src/util/random.js';
 import { randomBatch } from './helpers.js';
 
@@ -190,4 +191,23 @@ test("engine 'auto': the native z-path oracle where its kernel runs, else the pl
     if (backendInfo().native.reason === 'test') enableNativeKernels();
     agent.dispose();
   }
+});
+
+test('the entropy diagnostic is w·Σ_j H((a_j + 1)/2) averaged over rows, as actionEntropy, and the update reports it with the mean reward', async () => {
+  // a = 0 gives ln 2 per coordinate; a = ±1 the clipped 1e-4 value; two rows of d = 2, w = 0.5.
+  const a = Float32Array.from([0, 0, 1, -0.5]);
+  const h = (p: number) => -(p * Math.log(p) + (1 - p) * Math.log(1 - p));
+  const expected = (0.5 * (2 * Math.LN2 + h(1 - 1e-4) + h(0.25))) / 2;
+  assert.ok(Math.abs(meanEntropyBonus(a, 2, 0.5) - expected) < 1e-12, `${meanEntropyBonus(a, 2, 0.5)} vs ${expected}`);
+  const viaTf = tf.tidy(() => tf.mean(actionEntropy(tf.tensor2d(a, [2, 2]))).dataSync()[0]);
+  assert.ok(Math.abs(meanEntropyBonus(a, 2, 1) - viaTf) < 1e-6, `js ${meanEntropyBonus(a, 2, 1)} vs tfjs ${viaTf}`);
+  assert.equal(meanEntropyBonus(a, 2, 0), 0);
+
+  const agent = new ICNNAgent(3, 2, { ...BASE, actIterations: 10, targetIterations: 10, innerLearningRate: 0.1, entropyWeight: 0.5 });
+  const batch = randomBatch(32, 3, 2, 9);
+  const stats = await agent.update(batch);
+  const meanReward = batch.rewards.reduce((s, r) => s + r, 0) / batch.size;
+  assert.ok(Math.abs(stats.reward - meanReward) < 1e-9, `${stats.reward} vs ${meanReward}`);
+  assert.ok(stats.entropy > 0 && stats.entropy <= 0.5 * 2 * Math.LN2 + 1e-12, `entropy ${stats.entropy}`);
+  agent.dispose();
 });
