@@ -18,7 +18,7 @@
  * - The step budget is exact: the last training episode is cut at t = steps (theirs runs to its end).
  * - A final test at t = steps (theirs stops after the last training block).
  * - Time-limit truncation is not stored as terminal (theirs stores `done` from Gym's TimeLimit, so it never
- *   bootstraps past the 1000th step).
+ *   bootstraps past the 1000th step: `main.py:133`); `timeLimitTerminal: true` stores it as theirs does.
  * - Tests run on a second instance of the environment when it is given by name.
  *
  * With `outDir`, the run writes (each atomically) `results.json`, `learning-curve.png`, `diagnostics.png`
@@ -86,6 +86,12 @@ const RUN_RL_OPTIONS = optionsSchema({
   testEpisodes: v.optional(num(POSITIVE_INT)),
   /** Cap on a training episode's length (default 1000, the authors' `tmax`; the env's own limit also applies). */
   maxEpisodeSteps: v.optional(num(POSITIVE_INT)),
+  /**
+   * Store a training episode's time-limit step (the env's limit or maxEpisodeSteps) as terminal, so its TD target
+   * is r alone, as the authors' loop did (`RL/src/main.py:133`, Gym's `done`). Default false: bootstrap through
+   * truncation, which is the correct target for a time-unaware Q. The step budget's own cut is never terminal.
+   */
+  timeLimitTerminal: v.optional(bool),
   /** Reward multiplier for learning (default: the preset's, else 1; the authors' `reward_k`). */
   rewardScale: v.optional(num(POSITIVE)),
   /** Named settings (./presets.ts): 'paper' is the authors' per-task table; explicit options override it (default 'none'). */
@@ -203,6 +209,8 @@ export interface RlResult {
   train: EpisodeRecord[];
   metrics: RlMetrics;
   timing: RlTiming;
+  /** Present (true) when the time-limit step was stored as terminal (`timeLimitTerminal`). */
+  timeLimitTerminal?: boolean;
   /** Steps already done when this process resumed the run (0 for a fresh run). */
   resumedAt: number;
   /** The tfjs backend that ran this process's part of the run (timings depend on it). */
@@ -256,7 +264,7 @@ interface RunnerState {
 }
 
 /** The settings that identify a run: a checkpoint of other settings is not resumed, a result of these is reused. */
-type RunHeader = Pick<RlResult, 'env' | 'agent' | 'seed' | 'testInterval' | 'testEpisodes' | 'maxEpisodeSteps' | 'rewardScale' | 'updatesPerStep' | 'agentOptions'>;
+type RunHeader = Pick<RlResult, 'env' | 'agent' | 'seed' | 'testInterval' | 'testEpisodes' | 'maxEpisodeSteps' | 'rewardScale' | 'updatesPerStep' | 'agentOptions' | 'timeLimitTerminal'>;
 
 interface Checkpoint extends RunHeader {
   format: 'icnn-rl-checkpoint';
@@ -286,6 +294,7 @@ interface RlSettings {
   testInterval: number;
   testEpisodes: number;
   maxEpisodeSteps: number;
+  timeLimitTerminal: boolean;
   preset: ReturnType<typeof presetSettings>;
   rewardScale: number;
   updatesPerStep: number;
@@ -317,8 +326,8 @@ function resolveSettings(options: RunRlOptions): RlSettings {
     ? checkProgressOption(`${where}: progress`, o.progress)
     : oneOfModes(where, o.progress ?? 'none');
   return {
-    steps, seed, envName, testInterval, testEpisodes, maxEpisodeSteps, preset, rewardScale, updatesPerStep, outDir, checkpointInterval, progress,
-    chart: o.chart ?? outDir !== undefined,
+    steps, seed, envName, testInterval, testEpisodes, maxEpisodeSteps, timeLimitTerminal: o.timeLimitTerminal ?? false, preset, rewardScale,
+    updatesPerStep, outDir, checkpointInterval, progress, chart: o.chart ?? outDir !== undefined,
   };
 }
 
@@ -396,7 +405,7 @@ class RlRun {
     if (ck === null) return;
     if (ck.format !== 'icnn-rl-checkpoint') fail(`runRl: ${outDir}/checkpoint.json is not an RL checkpoint`);
     const mine = JSON.stringify(this.header);
-    const theirs = JSON.stringify({ env: ck.env, agent: ck.agent, seed: ck.seed, testInterval: ck.testInterval, testEpisodes: ck.testEpisodes, maxEpisodeSteps: ck.maxEpisodeSteps, rewardScale: ck.rewardScale, updatesPerStep: ck.updatesPerStep, agentOptions: ck.agentOptions });
+    const theirs = JSON.stringify({ env: ck.env, agent: ck.agent, seed: ck.seed, testInterval: ck.testInterval, testEpisodes: ck.testEpisodes, maxEpisodeSteps: ck.maxEpisodeSteps, rewardScale: ck.rewardScale, updatesPerStep: ck.updatesPerStep, agentOptions: ck.agentOptions, timeLimitTerminal: ck.timeLimitTerminal });
     if (mine !== theirs) fail(`runRl: ${outDir} holds a checkpoint of another run (${theirs}); this run is ${mine}. Choose another --out, or give --force to start over (API: resume: false)`);
     await this.agent.load(path.join(outDir, ck.agentFile));
     this.state = ck.state;
@@ -483,13 +492,15 @@ class RlRun {
     while (state.t < s.steps) {
       const act = await this.timedAct(obs, true);
       const r = env.step(act);
-      agent.observe({ observation: obs, action: act, reward: r.reward * s.rewardScale, nextObservation: r.observation, terminal: r.terminated });
+      const timeLimit = r.truncated || length + 1 >= s.maxEpisodeSteps;
+      const terminal = r.terminated || (s.timeLimitTerminal && timeLimit);
+      agent.observe({ observation: obs, action: act, reward: r.reward * s.rewardScale, nextObservation: r.observation, terminal });
       total += r.reward;
       length++;
       state.t++;
       obs = r.observation;
       updates += await this.update(sums);
-      if (r.terminated || r.truncated || length >= s.maxEpisodeSteps) break;
+      if (r.terminated || timeLimit) break;
     }
     state.train.push({
       step: state.t, reward: total, length,
@@ -590,9 +601,11 @@ export async function runRl(options: RunRlOptions): Promise<RlResult> {
     const header: RunHeader = {
       env: s.envName, agent: agent.kind, seed: s.seed, testInterval: s.testInterval, testEpisodes: s.testEpisodes, maxEpisodeSteps: s.maxEpisodeSteps,
       rewardScale: s.rewardScale, updatesPerStep: s.updatesPerStep, agentOptions: { ...(agent.options as unknown as Record<string, unknown>) },
+      // Only when set, so that runs and checkpoints from before the option still match their settings.
+      ...(s.timeLimitTerminal ? { timeLimitTerminal: true } : {}),
     };
     if (s.outDir !== undefined) {
-      const done = await previousCompleteRun<RlResult>(s.outDir, { ...header, steps: s.steps }, options.overwrite === true);
+      const done = await previousCompleteRun<RlResult>(s.outDir, { ...header, timeLimitTerminal: header.timeLimitTerminal, steps: s.steps }, options.overwrite === true);
       if (done !== null) {
         (options.progressStream ?? process.stderr).write(`${s.envName}/${agent.kind} seed ${s.seed}: reusing ${s.outDir}/results.json (a complete run with these settings)\n`);
         return done;

@@ -31,8 +31,9 @@ const TINY = ['--hidden', '8,8', '--batch-size', '16', '--warmup', '50', '--prog
 test('icnn rl --json prints the results; --out writes results.json and the PNG', async (t) => {
   const dir = tempDirFor(t);
   const { out } = await capture(['rl', '--env', 'Pendulum', '--agent', 'naf', '--steps', '200', '--seed', '2', '--test-interval', '100',
-    '--out', dir, '--json', '--reward-scale', '0.1', ...TINY]);
+    '--out', dir, '--json', '--reward-scale', '0.1', '--time-limit-terminal', ...TINY]);
   const r = JSON.parse(out);
+  assert.equal(r.timeLimitTerminal, true);
   assert.equal(r.env, 'Pendulum');
   assert.equal(r.agent, 'naf');
   assert.equal(r.seed, 2);

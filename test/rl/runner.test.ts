@@ -115,3 +115,36 @@ test('a run whose training diverges ends there, complete, with the tests before 
   const again = await runRl({ env: 'Pendulum', agent: 'ddpg', agentOptions: { ...TINY, seed: 2 }, steps: 600, seed: 2, testInterval: 100, outDir: dir });
   assert.deepEqual(again.diverged, r.diverged, 'a second call returns the recorded run, not a new one');
 });
+
+test('timeLimitTerminal stores the time-limit step as terminal (the authors\' loop), never the step budget\'s cut, and is part of the run\'s settings', async (t) => {
+  /** The steps (1-based) at which the runner stored a terminal transition. */
+  async function terminalSteps(timeLimitTerminal: boolean | undefined, outDir?: string): Promise<{ terminals: number[]; r: RlResult }> {
+    const agent = new DDPGAgent(3, 1, { ...TINY, seed: 2 });
+    const terminals: number[] = [];
+    let n = 0;
+    const observe = agent.observe.bind(agent);
+    agent.observe = (tr) => {
+      n++;
+      if (tr.terminal) terminals.push(n);
+      observe(tr);
+    };
+    // Pendulum never terminates; episodes are cut at 30 steps by maxEpisodeSteps and the budget cuts the fourth at 10.
+    const r = await runRl({
+      env: 'Pendulum', agent, steps: 100, seed: 1, testInterval: 50, maxEpisodeSteps: 30, outDir,
+      ...(timeLimitTerminal === undefined ? {} : { timeLimitTerminal }),
+    });
+    return { terminals, r };
+  }
+  assert.deepEqual((await terminalSteps(undefined)).terminals, [], 'default: bootstrap through truncation');
+  assert.deepEqual((await terminalSteps(false)).terminals, []);
+  const dir = tempDirFor(t);
+  const on = await terminalSteps(true, dir);
+  assert.deepEqual(on.terminals, [30, 60, 90]);
+  assert.deepEqual(on.r.train.map((e) => e.length), [30, 30, 30, 10]);
+  assert.equal(on.r.timeLimitTerminal, true);
+  assert.equal((JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as RlResult).timeLimitTerminal, true);
+  // Without the option the settings differ from the complete run in dir: refused, not silently reused.
+  await assert.rejects(terminalSteps(undefined, dir), /complete run of other settings \(timeLimitTerminal true there/);
+  const off = await terminalSteps(undefined);
+  assert.equal('timeLimitTerminal' in off.r, false, 'left out of results when not set, so older runs keep matching');
+});

@@ -68,6 +68,7 @@ interface SharedOptions {
   lr?: number;
   agentOptions?: Record<string, unknown>;
   maxEpisodeSteps?: number;
+  timeLimitTerminal?: boolean;
   checkpointInterval?: number;
   mujocoDir?: string;
   force?: boolean;
@@ -86,6 +87,7 @@ function addShared(cmd: Command): Command {
     .option('--lr <rate>', 'Adam learning rate of the Q-function (default 1e-3)', positiveNumber)
     .option('--agent-options <json>', 'further agent options as JSON, e.g. \'{"solver":"bundle-entropy","actIterations":10}\'', jsonObject)
     .option('--max-episode-steps <n>', 'cap on a training episode (default 1000)', positiveInt)
+    .option('--time-limit-terminal', "store the time-limit step as terminal (its TD target r alone), as the authors' loop did; default: bootstrap through it")
     .option('--checkpoint-interval <n>', 'steps between checkpoints with --out (default 10 test intervals; 0: none)', nonNegativeInt)
     .option('--force', 'overwrite a complete run of other settings in --out (or retrain one of the same settings), and start over instead of resuming a checkpoint of other settings')
     .option('--mujoco-dir <dir>', 'directory of the MuJoCo model files (default: ICNN_MUJOCO_DIR, ICNN_DATA_DIR/mujoco, the cache, a download)')
@@ -111,6 +113,7 @@ async function run(env: string, agent: AgentKind, steps: number, seed: number, o
     ...(o.rewardScale !== undefined ? { rewardScale: o.rewardScale } : {}),
     ...(o.preset !== undefined ? { preset: o.preset } : {}),
     ...(o.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: o.maxEpisodeSteps } : {}),
+    ...(o.timeLimitTerminal ? { timeLimitTerminal: true } : {}),
     ...(o.checkpointInterval !== undefined && out !== undefined ? { checkpointInterval: o.checkpointInterval } : {}),
     ...(o.mujocoDir !== undefined ? { envOptions: { mujocoDir: o.mujocoDir } } : {}),
   });
