@@ -38,6 +38,8 @@ export interface XYChartOptions {
   height?: number;
   /** Title of the legend (default: none). */
   legendTitle?: string;
+  /** With panels: wrap them into rows of this many (default: all in one row). */
+  panelColumns?: number;
 }
 
 export interface LineChartOptions extends XYChartOptions {
@@ -175,9 +177,12 @@ function xySpec(where: string, o: XYChartOptions, mark: Record<string, unknown>,
   };
   const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title: title(o), config: CONFIG, data: { values: rows } };
   if (panels === null) return { ...base, width, height, ...inner } as unknown as TopLevelSpec;
+  const facet = { field: 'panel', type: 'nominal', sort: panels, title: null };
+  const columns = o.panelColumns;
+  if (columns !== undefined && !(Number.isInteger(columns) && columns >= 1)) fail(`${where}: panelColumns must be a positive integer, got ${columns}`);
   return {
     ...base,
-    facet: { column: { field: 'panel', type: 'nominal', sort: panels, title: null } },
+    ...(columns === undefined ? { facet: { column: facet } } : { facet, columns }),
     spec: { width, height, ...inner },
     resolve: { scale: { x: 'independent', y: 'independent' } },
   } as unknown as TopLevelSpec;

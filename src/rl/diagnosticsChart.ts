@@ -47,7 +47,7 @@ export async function writeDiagnosticsChart(file: string, r: RlResult): Promise<
   const series = diagnosticSeries(r);
   const svg = await lineChart({
     title: `${r.env}: ${r.agent.toUpperCase()} diagnostics per training episode`, subtitle: `seed ${r.seed}, ${r.steps} steps`,
-    xLabel: 'training steps', yLabel: '', series, markPoints: false, width: 240, height: 200,
+    xLabel: 'training steps', yLabel: '', series, markPoints: false, width: 240, height: 200, panelColumns: 5,
   });
   await writeSvgAsPng(file, svg);
 }

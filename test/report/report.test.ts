@@ -121,6 +121,9 @@ describe('lineChart', () => {
     assert.ok(svg.includes('BibTeX PICNN') && svg.includes('random PICNN'));
     assert.ok(svgSize(svg).width > 2 * 520, 'two panels wide');
     assert.match(svg, /stroke-dasharray="6,4"/);
+    const wrapped = await lineChart({ title: 'two networks', xLabel: 'iterations', yLabel: 'gap', series, logY: true, panelColumns: 1 });
+    assert.ok(svgSize(wrapped).width < 2 * 520 && svgSize(wrapped).height > 2 * 320, `panelColumns 1: one above the other, ${JSON.stringify(svgSize(wrapped))}`);
+    await rejectsIcnn(lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series, panelColumns: 0 }), /panelColumns must be a positive integer, got 0/);
   });
 
   test('log axes refuse non-positive values, naming the series, the point and the value', async () => {
