@@ -42,7 +42,7 @@ test('icnn rl --json prints the results; --out writes results.json and the PNG',
   assert.ok(existsSync(path.join(dir, 'results.json')));
   assert.ok(existsSync(path.join(dir, 'learning-curve.png')));
   const text = formatRunSummary(r);
-  assert.match(text, /Pendulum \/ NAF {2}seed 2, 200 steps, test every 100 \(2 tests\)/);
+  assert.match(text, /Pendulum \/ NAF {2}seed 2, 200 steps, test every 100 \(2 tests\), time limit stored as terminal/);
   assert.match(text, /max test reward \(rolling mean of 10\) {2}– \(needs > 10 tests\)/);
   assert.match(text, /ms per action/);
 });

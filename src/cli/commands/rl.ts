@@ -127,7 +127,8 @@ export function formatRunSummary(r: RlResult): string {
   const m = r.metrics;
   const t = r.timing;
   return [
-    `${r.env} / ${r.agent.toUpperCase()}  seed ${r.seed}, ${r.steps} steps, test every ${r.testInterval} (${r.tests.length} tests)`,
+    `${r.env} / ${r.agent.toUpperCase()}  seed ${r.seed}, ${r.steps} steps, test every ${r.testInterval} (${r.tests.length} tests)` +
+      (r.timeLimitTerminal ? ', time limit stored as terminal' : ''),
     ...(r.diverged ? [`DIVERGED at step ${r.diverged.step}: ${r.diverged.reason}; the metrics are over the tests before`] : []),
     `max test reward (rolling mean of 10)  ${f(m.maxTestReward)}`,
     `final test reward                     ${f(m.finalTestReward)}`,
@@ -211,7 +212,7 @@ function runNote(r: RlResult): string {
   const best = r.metrics.bestTestReward;
   const reach = best === null ? undefined : r.tests.find((t) => t.reward >= best);
   return `${r.env}/${r.agent} seed ${r.seed}: ${r.steps} steps, reward scale ${r.rewardScale}, test every ${r.testInterval}, ` +
-    `options ${JSON.stringify(options)}; ${r.timing.seconds.toFixed(0)} s wall (${r.backend ?? 'backend not recorded'}), ` +
+    (r.timeLimitTerminal ? 'time limit stored as terminal, ' : '') + `options ${JSON.stringify(options)}; ${r.timing.seconds.toFixed(0)} s wall (${r.backend ?? 'backend not recorded'}), ` +
     `${r.timing.stepsPerSecond.toFixed(1)} steps/s, ${r.timing.actMs.toFixed(2)} ms/action, ${r.timing.updateMs.toFixed(1)} ms/update; ` +
     `${r.tests.length} tests, best single test ${best === null ? '—' : best.toFixed(1)}${reach ? ` (first at step ${reach.step})` : ''}` +
     (r.diverged ? `; diverged at step ${r.diverged.step} (${r.diverged.reason})` : '');
