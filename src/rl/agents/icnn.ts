@@ -128,6 +128,8 @@ export const INNER_ENGINES = ICNN_OPTIONS.entries.innerEngine.wrapped.options;
 export type InnerEngine = (typeof INNER_ENGINES)[number];
 
 const ENTROPY_CLIP = 1e-4;
+/** The inner Adam's step size α (the authors' `icnn.py`). */
+const DEFAULT_INNER_LR = 0.01;
 /** 'auto' engine: plain JS below this many z-path multiply-adds per inner iteration (≈ 0.3 ms in V8). */
 const AUTO_JS_MACS = 300_000;
 
@@ -206,10 +208,13 @@ export function saturatedFraction(actions: ArrayLike<number>): number {
 function resolveInnerAdamOptions(where: string, o: ICNNOptions, solver: ICNNSolver) {
   const innerAdamKind = o.innerAdam ?? 'library';
   const authors = solver === 'adam' && innerAdamKind === 'authors';
+  // The values a resolved agent reports for options its mode ignores are accepted back, so that the agentOptions
+  // of a results.json or checkpoint build the same agent; any other value there is refused as having no effect.
+  const inert = { innerStop: 'batch', entropyGradientClip: false, warmStart: false } as const;
   for (const key of ['innerStop', 'entropyGradientClip', 'warmStart'] as const) {
-    if (o[key] !== undefined && !authors) fail(`${where}: ${key} applies to solver 'adam' with innerAdam 'authors' only`);
+    if (o[key] !== undefined && o[key] !== inert[key] && !authors) fail(`${where}: ${key} applies to solver 'adam' with innerAdam 'authors' only`);
   }
-  if (authors && o.innerTolerance !== undefined) fail(`${where}: innerTolerance does not apply to innerAdam 'authors' (it stops by innerStop)`);
+  if (authors && o.innerTolerance !== undefined && o.innerTolerance !== 0) fail(`${where}: innerTolerance does not apply to innerAdam 'authors' (it stops by innerStop)`);
   return {
     innerAdam: innerAdamKind,
     innerStop: o.innerStop ?? 'batch',
@@ -245,11 +250,14 @@ export class ICNNAgent extends BaseAgent {
     const actIterations = o.actIterations ?? (solver === 'adam' ? 100 : 10);
     const entropyWeight = o.entropyWeight ?? 1;
     if (solver === 'bundle-entropy' && !(entropyWeight > 0)) fail(`${where}: solver 'bundle-entropy' needs entropyWeight > 0, got ${entropyWeight}`);
-    if (solver === 'bundle-entropy' && o.innerLearningRate !== undefined) fail(`${where}: innerLearningRate applies to solver 'adam' only`);
+    // 0.01 is what a resolved agent reports either way (see resolveInnerAdamOptions), so it is accepted back.
+    if (solver === 'bundle-entropy' && o.innerLearningRate !== undefined && o.innerLearningRate !== DEFAULT_INNER_LR) {
+      fail(`${where}: innerLearningRate applies to solver 'adam' only`);
+    }
     const resolved: ResolvedICNNOptions = {
       ...common,
       solver,
-      innerLearningRate: o.innerLearningRate ?? 0.01,
+      innerLearningRate: o.innerLearningRate ?? DEFAULT_INNER_LR,
       actIterations,
       targetIterations: o.targetIterations ?? actIterations,
       innerTolerance: o.innerTolerance ?? (solver === 'adam' ? 0 : 1e-6),

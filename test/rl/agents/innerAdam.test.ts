@@ -132,6 +132,22 @@ test('ICNNAgent: the inner-Adam options are refused where they would be ignored'
   assert.throws(() => new ICNNAgent(3, 1, { innerAdam: 'authors', innerStop: 'sometimes' as never }), /innerStop must be one of/);
   assert.throws(() => new ICNNAgent(3, 1, { innerAdam: 'authors', entropyGradientClip: 1 as never }), /entropyGradientClip must be a boolean, got 1/);
   assert.throws(() => new ICNNAgent(3, 1, { batchNorm: 'yes' as never }), /batchNorm must be a boolean/);
+  assert.throws(() => new ICNNAgent(3, 1, { innerAdam: 'authors', innerTolerance: 1e-3 }), /innerTolerance does not apply to innerAdam 'authors'/);
+  assert.throws(() => new ICNNAgent(3, 1, { innerStop: 'row' }), /innerStop applies to solver 'adam' with innerAdam 'authors' only/);
+  assert.throws(() => new ICNNAgent(3, 1, { solver: 'bundle-entropy', innerLearningRate: 0.05 }), /innerLearningRate applies to solver 'adam' only/);
+});
+
+test("ICNNAgent: a resolved agent's options (as results.json and checkpoints record them) build the same agent again", () => {
+  for (const mode of [{}, { innerAdam: 'authors' as const, warmStart: true }, { solver: 'bundle-entropy' as const }]) {
+    const a = new ICNNAgent(3, 2, { hidden: [8, 8], ...mode });
+    const b = new ICNNAgent(3, 2, { ...a.options });
+    try {
+      assert.deepEqual(b.options, a.options, JSON.stringify(mode));
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  }
 });
 
 test('CompactingOracle: the row rule gives the same solution on a compacting batched oracle, over fewer rows as they stop', () => {
