@@ -11,6 +11,7 @@ import { solveCommand } from './commands/solve.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { rlCollectCommand, rlCommand, rlTableCommand } from './commands/rl.js';
 import { rlSweepCommand, workerCommand } from './commands/rlSweep.js';
+import { rlInspectCommand } from './commands/rlInspect.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   program.addCommand(rlCommand());
   program.addCommand(rlTableCommand());
   program.addCommand(rlCollectCommand());
+  program.addCommand(rlInspectCommand());
   program.addCommand(rlSweepCommand());
   program.addCommand(workerCommand());
   return program;

@@ -36,7 +36,7 @@ import { writeFileAtomic } from '../util/atomicFile.js';
 import * as v from 'valibot';
 import { NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT } from '../util/numbers.js';
 import { bool, func, instance, nonEmptyString, num, oneOf, optionsSchema, parseOptions } from '../util/schema.js';
-import { makeEnv, resolveEnvName, type MakeEnvOptions } from './envs/registry.js';
+import { ENV_SPECS, makeEnv, resolveEnvName, type MakeEnvOptions } from './envs/registry.js';
 import type { Env } from './envs/env.js';
 import { AGENT_KINDS, createAgent, NormalizedEnv, type Agent, type AgentKind, type AgentOptions, type UpdateStats } from './agents/index.js';
 import { deriveSeed } from './noise.js';
@@ -401,9 +401,8 @@ class RlRun {
   async resume(): Promise<void> {
     const { outDir } = this.s;
     if (outDir === undefined || this.options.resume === false) return;
-    const ck = await readJsonFileIfExists(path.join(outDir, 'checkpoint.json'), 'checkpoint') as Checkpoint | null;
+    const ck = await readCheckpoint(outDir);
     if (ck === null) return;
-    if (ck.format !== 'icnn-rl-checkpoint') fail(`runRl: ${outDir}/checkpoint.json is not an RL checkpoint`);
     const mine = JSON.stringify(this.header);
     const theirs = JSON.stringify({ env: ck.env, agent: ck.agent, seed: ck.seed, testInterval: ck.testInterval, testEpisodes: ck.testEpisodes, maxEpisodeSteps: ck.maxEpisodeSteps, rewardScale: ck.rewardScale, updatesPerStep: ck.updatesPerStep, agentOptions: ck.agentOptions, timeLimitTerminal: ck.timeLimitTerminal });
     if (mine !== theirs) fail(`runRl: ${outDir} holds a checkpoint of another run (${theirs}); this run is ${mine}. Choose another --out, or give --force to start over (API: resume: false)`);
@@ -589,6 +588,32 @@ class RlRun {
     this.options.onProgress?.(this.progress());
     return final;
   }
+}
+
+/** outDir's checkpoint.json, or null when there is none; anything else there is an error naming the file. */
+async function readCheckpoint(outDir: string): Promise<Checkpoint | null> {
+  const ck = await readJsonFileIfExists(path.join(outDir, 'checkpoint.json'), 'checkpoint') as Checkpoint | null;
+  if (ck !== null && (typeof ck !== 'object' || ck.format !== 'icnn-rl-checkpoint')) fail(`runRl: ${outDir}/checkpoint.json is not an RL checkpoint`);
+  return ck;
+}
+
+/**
+ * The agent of a run's last checkpoint (weights, target weights, optimizer moments, replay), to inspect a run that
+ * is under way or was stopped; a finished run has removed its checkpoints. The caller disposes the agent.
+ */
+export async function loadCheckpointAgent(outDir: string): Promise<{ agent: Agent; env: string; seed: number; step: number }> {
+  const ck = await readCheckpoint(outDir);
+  if (ck === null) fail(`${outDir}: no checkpoint.json (runs keep their last checkpoint only until they finish)`);
+  const spec = ENV_SPECS[resolveEnvName(ck.env)];
+  await ready();
+  const agent = createAgent(ck.agent, spec.observationSize, spec.actionSize, ck.agentOptions as AgentOptions);
+  try {
+    await agent.load(path.join(outDir, ck.agentFile));
+  } catch (e) {
+    agent.dispose();
+    throw e;
+  }
+  return { agent, env: ck.env, seed: ck.seed, step: ck.state.t };
 }
 
 /** Run (or resume) one training run; see the module comment. */
