@@ -110,6 +110,14 @@ const ICNN_OPTIONS = optionsSchema({
   warmStart: v.optional(bool),
   /** Batch normalization of the u-path (the authors' `icnn_bn`; default false). */
   batchNorm: v.optional(bool),
+  /**
+   * Beyond the authors: target smoothing as TD3's (Fujimoto et al., 2018). The TD target evaluates Q̃' at a'* + ε,
+   * ε ~ N(0, σ²) per coordinate clipped to ±2.5σ, the sum clipped to [−1, 1], instead of at the maximum a'* itself.
+   * Q̃' is concave in a, so this takes off about what the greedy gap adds when the replayed actions lie away from
+   * the argmax (../valueGap.ts; docs/results/rl-paper/swimmer-divergence). σ = `targetNoise` (default 0: the
+   * authors' target; TD3 uses 0.2).
+   */
+  targetNoise: v.optional(num(NON_NEGATIVE)),
 });
 /**
  * Options of the ICNN agent (§4.5, Algorithm 3): the common agent options plus the inner argmax solver and its
@@ -128,6 +136,10 @@ export const INNER_ENGINES = ICNN_OPTIONS.entries.innerEngine.wrapped.options;
 export type InnerEngine = (typeof INNER_ENGINES)[number];
 
 const ENTROPY_CLIP = 1e-4;
+/** Random stream of `targetNoise` (the base agent uses 1 and 2). */
+const STREAM_TARGET_NOISE = 5;
+/** `targetNoise`'s per-coordinate clip, in units of σ (TD3: 0.5 at σ = 0.2). */
+const TARGET_NOISE_CLIP = 2.5;
 /** The inner Adam's step size α (the authors' `icnn.py`). */
 const DEFAULT_INNER_LR = 0.01;
 /** 'auto' engine: plain JS below this many z-path multiply-adds per inner iteration (≈ 0.3 ms in V8). */
@@ -268,6 +280,7 @@ export class ICNNAgent extends BaseAgent {
       weightInit: o.weightInit ?? 'tflearn',
       ...resolveInnerAdamOptions(where, o, solver),
       batchNorm: o.batchNorm ?? false,
+      targetNoise: o.targetNoise ?? 0,
     };
     super(observationSize, actionSize, resolved);
     const h = common.hidden;
@@ -370,20 +383,20 @@ export class ICNNAgent extends BaseAgent {
     return (await this.solve(this.model, observations, this.options.actIterations)).actions;
   }
 
-  /** Q(s, a) = −f(s, a), without the entropy term. */
-  qValues(observations: Float32Array, actions: Float32Array): Float64Array {
+  /** Q(s, a) = −f(s, a), without the entropy term (of the online network, or of `net`). */
+  qValues(observations: Float32Array, actions: Float32Array, net: PICNN = this.model): Float64Array {
     this.assertAlive();
     const n = observations.length / this.observationSize;
-    const f = tf.tidy(() => this.model.energy(tf.tensor2d(observations, [n, this.observationSize]), tf.tensor2d(actions, [n, this.actionSize])));
+    const f = tf.tidy(() => net.energy(tf.tensor2d(observations, [n, this.observationSize]), tf.tensor2d(actions, [n, this.actionSize])));
     const out = Float64Array.from(f.dataSync(), (v) => -v);
     f.dispose();
     return out;
   }
 
-  /** Q̃(s, a) = Q(s, a) + w·H((a+1)/2) per row. */
-  qTildeValues(observations: Float32Array, actions: Float32Array): Float64Array {
+  /** Q̃(s, a) = Q(s, a) + w·H((a+1)/2) per row (of the online network, or of `net`). */
+  qTildeValues(observations: Float32Array, actions: Float32Array, net: PICNN = this.model): Float64Array {
     const n = observations.length / this.observationSize;
-    const q = this.qValues(observations, actions);
+    const q = this.qValues(observations, actions, net);
     if (this.options.entropyWeight === 0) return q;
     const h = tf.tidy(() => actionEntropy(tf.tensor2d(actions, [n, this.actionSize])));
     const hv = h.dataSync();
@@ -403,6 +416,19 @@ export class ICNNAgent extends BaseAgent {
   }
 
   /**
+   * Q̃'(s', ·) of the TD target per row: at the target network's argmax a'* (its objective), or with `targetNoise`
+   * at a'* + ε (see the option), the noise drawn from the seed and the update count so that a resumed run repeats it.
+   */
+  private nextValues(batch: Batch, next: InnerSolution): Float64Array {
+    const sigma = this.options.targetNoise;
+    if (sigma === 0) return Float64Array.from(next.objective, (v) => -v);
+    const rng = new Rng(deriveSeed(this.options.seed, STREAM_TARGET_NOISE, this.updateCount));
+    const clip = TARGET_NOISE_CLIP * sigma;
+    const actions = Float32Array.from(next.actions, (a) => Math.min(1, Math.max(-1, a + Math.min(clip, Math.max(-clip, sigma * rng.normal())))));
+    return this.qTildeValues(batch.nextObservations, actions, this.target);
+  }
+
+  /**
    * The TD targets of a batch: Q̃(s, a) now, the raw target r + γ(1 − terminal)·Q̃'(s', a') and the target after
    * clipping to Q̃(s, a) ± tdClip, with a' the target network's inner solution.
    */
@@ -411,8 +437,9 @@ export class ICNNAgent extends BaseAgent {
     this.checkBatch(batch);
     const next = await this.solve(this.target, batch.nextObservations, this.options.targetIterations);
     const { gamma, tdClip } = this.options;
+    const nextValue = this.nextValues(batch, next);
     const raw = new Float64Array(batch.size);
-    for (let i = 0; i < batch.size; i++) raw[i] = batch.rewards[i] + (batch.terminals[i] > 0 ? 0 : gamma * -next.objective[i]);
+    for (let i = 0; i < batch.size; i++) raw[i] = batch.rewards[i] + (batch.terminals[i] > 0 ? 0 : gamma * nextValue[i]);
     const qTilde = this.qTildeValues(batch.observations, batch.actions);
     const clipped = raw.map((y, i) => (tdClip > 0 ? Math.min(qTilde[i] + tdClip, Math.max(qTilde[i] - tdClip, y)) : y));
     return { qTilde, raw, clipped, nextActions: next.actions, iterations: next.iterations };
@@ -430,8 +457,9 @@ export class ICNNAgent extends BaseAgent {
     const slots = o.warmStart ? batch.indices : undefined;
     const next = await this.solve(this.target, batch.nextObservations, o.targetIterations, slots ? this.cache.starts(slots).start : undefined);
     if (slots) this.cache.store(slots, next.actions);
+    const nextValue = this.nextValues(batch, next);
     const raw = new Float32Array(batch.size);
-    for (let i = 0; i < batch.size; i++) raw[i] = batch.rewards[i] + (batch.terminals[i] > 0 ? 0 : o.gamma * -next.objective[i]);
+    for (let i = 0; i < batch.size; i++) raw[i] = batch.rewards[i] + (batch.terminals[i] > 0 ? 0 : o.gamma * nextValue[i]);
     const t = this.batchTensors(batch);
     const y = tf.tensor1d(raw);
     const vars = this.opt.variables as tf.Variable[];

@@ -211,3 +211,36 @@ test('the entropy diagnostic is w·Σ_j H((a_j + 1)/2) averaged over rows, as ac
   assert.ok(stats.entropy > 0 && stats.entropy <= 0.5 * 2 * Math.LN2 + 1e-12, `entropy ${stats.entropy}`);
   agent.dispose();
 });
+
+test('targetNoise: Q̃\' is concave in a, so the smoothed TD targets lie at or below those at the argmax, and strictly below on average', async () => {
+  const options = { ...BASE, actIterations: 200, targetIterations: 200, innerLearningRate: 0.05, tdClip: 0 };
+  const smoothed = await trained({ ...options, targetNoise: 0.3 }, 2);
+  try {
+    const batch = randomBatch(64, 3, 2, 13);
+    const b = await smoothed.targets(batch);
+    const fresh = new ICNNAgent(3, 2, { ...options, targetNoise: 0.3 });
+    const c = await fresh.targets(batch);
+    const d = await fresh.targets(batch);
+    assert.deepEqual(c.raw, d.raw, 'the noise is a function of the seed and the update count');
+    fresh.dispose();
+    let below = 0;
+    let sumA = 0;
+    let sumB = 0;
+    for (let i = 0; i < batch.size; i++) {
+      if (batch.terminals[i] > 0) {
+        assert.equal(b.raw[i], batch.rewards[i]);
+        continue;
+      }
+      // b's own unsmoothed target: r + γ·Q̃'(s', a'*) from its inner solution.
+      const atMax = smoothed.qTildeValues(batch.nextObservations.subarray(i * 3, i * 3 + 3), b.nextActions.subarray(i * 2, i * 2 + 2), smoothed.target)[0];
+      const unsmoothed = batch.rewards[i] + smoothed.options.gamma * atMax;
+      assert.ok(b.raw[i] <= unsmoothed + 1e-3 * Math.max(1, Math.abs(unsmoothed)), `row ${i}: smoothed ${b.raw[i]} above the target at the argmax ${unsmoothed}`);
+      if (b.raw[i] < unsmoothed - 1e-6) below++;
+      sumA += unsmoothed;
+      sumB += b.raw[i];
+    }
+    assert.ok(below > 0 && sumB < sumA, `smoothing lowers the targets: ${below} rows below, means ${sumB} vs ${sumA}`);
+  } finally {
+    smoothed.dispose();
+  }
+});
