@@ -124,7 +124,8 @@ const ICNN_OPTIONS = optionsSchema({
  * budgets, the entropy weight, the TD-target clip, the initialization and where inner problems run.
  */
 export type ICNNOptions = v.InferOutput<typeof ICNN_OPTIONS>;
-export type ResolvedICNNOptions = Required<ICNNOptions>;
+/** Options with their defaults; `targetNoise` only when set, so that agents, checkpoints and results saved before it existed still match. */
+export type ResolvedICNNOptions = Required<Omit<ICNNOptions, 'targetNoise'>> & Pick<ICNNOptions, 'targetNoise'>;
 
 /** Inner solvers of the ICNN agent's argmax over actions: 'adam' (the authors' code) or 'bundle-entropy' (Algorithm 3, §4.5). */
 export const ICNN_SOLVERS = ICNN_OPTIONS.entries.solver.wrapped.options;
@@ -280,7 +281,7 @@ export class ICNNAgent extends BaseAgent {
       weightInit: o.weightInit ?? 'tflearn',
       ...resolveInnerAdamOptions(where, o, solver),
       batchNorm: o.batchNorm ?? false,
-      targetNoise: o.targetNoise ?? 0,
+      ...(o.targetNoise ? { targetNoise: o.targetNoise } : {}),
     };
     super(observationSize, actionSize, resolved);
     const h = common.hidden;
@@ -420,7 +421,7 @@ export class ICNNAgent extends BaseAgent {
    * at a'* + ε (see the option), the noise drawn from the seed and the update count so that a resumed run repeats it.
    */
   private nextValues(batch: Batch, next: InnerSolution): Float64Array {
-    const sigma = this.options.targetNoise;
+    const sigma = this.options.targetNoise ?? 0;
     if (sigma === 0) return Float64Array.from(next.objective, (v) => -v);
     const rng = new Rng(deriveSeed(this.options.seed, STREAM_TARGET_NOISE, this.updateCount));
     const clip = TARGET_NOISE_CLIP * sigma;

@@ -240,6 +240,11 @@ test('targetNoise: Q̃\' is concave in a, so the smoothed TD targets lie at or b
       sumB += b.raw[i];
     }
     assert.ok(below > 0 && sumB < sumA, `smoothing lowers the targets: ${below} rows below, means ${sumB} vs ${sumA}`);
+    // Off, the option is absent from the resolved options: agent files, checkpoints and results.json written before
+    // it existed compare their options as JSON and must still match.
+    const off = new ICNNAgent(3, 2, { ...options, targetNoise: 0 });
+    assert.equal('targetNoise' in off.options, false);
+    off.dispose();
   } finally {
     smoothed.dispose();
   }
