@@ -264,7 +264,15 @@ interface RunnerState {
 }
 
 /** The settings that identify a run: a checkpoint of other settings is not resumed, a result of these is reused. */
-type RunHeader = Pick<RlResult, 'env' | 'agent' | 'seed' | 'testInterval' | 'testEpisodes' | 'maxEpisodeSteps' | 'rewardScale' | 'updatesPerStep' | 'agentOptions' | 'timeLimitTerminal'>;
+const RUN_HEADER_KEYS = [
+  'env', 'agent', 'seed', 'testInterval', 'testEpisodes', 'maxEpisodeSteps', 'rewardScale', 'updatesPerStep', 'agentOptions', 'timeLimitTerminal',
+] as const;
+type RunHeader = Pick<RlResult, (typeof RUN_HEADER_KEYS)[number]>;
+
+/** The header fields of a checkpoint, result or header, every key present (an optional one left out is undefined). */
+function headerOf(o: RunHeader): Record<string, unknown> {
+  return Object.fromEntries(RUN_HEADER_KEYS.map((k) => [k, o[k]]));
+}
 
 interface Checkpoint extends RunHeader {
   format: 'icnn-rl-checkpoint';
@@ -403,8 +411,8 @@ class RlRun {
     if (outDir === undefined || this.options.resume === false) return;
     const ck = await readCheckpoint(outDir);
     if (ck === null) return;
-    const mine = JSON.stringify(this.header);
-    const theirs = JSON.stringify({ env: ck.env, agent: ck.agent, seed: ck.seed, testInterval: ck.testInterval, testEpisodes: ck.testEpisodes, maxEpisodeSteps: ck.maxEpisodeSteps, rewardScale: ck.rewardScale, updatesPerStep: ck.updatesPerStep, agentOptions: ck.agentOptions, timeLimitTerminal: ck.timeLimitTerminal });
+    const mine = JSON.stringify(headerOf(this.header));
+    const theirs = JSON.stringify(headerOf(ck));
     if (mine !== theirs) fail(`runRl: ${outDir} holds a checkpoint of another run (${theirs}); this run is ${mine}. Choose another --out, or give --force to start over (API: resume: false)`);
     await this.agent.load(path.join(outDir, ck.agentFile));
     this.state = ck.state;
@@ -630,7 +638,7 @@ export async function runRl(options: RunRlOptions): Promise<RlResult> {
       ...(s.timeLimitTerminal ? { timeLimitTerminal: true } : {}),
     };
     if (s.outDir !== undefined) {
-      const done = await previousCompleteRun<RlResult>(s.outDir, { ...header, timeLimitTerminal: header.timeLimitTerminal, steps: s.steps }, options.overwrite === true);
+      const done = await previousCompleteRun<RlResult>(s.outDir, { ...headerOf(header), steps: s.steps }, options.overwrite === true);
       if (done !== null) {
         (options.progressStream ?? process.stderr).write(`${s.envName}/${agent.kind} seed ${s.seed}: reusing ${s.outDir}/results.json (a complete run with these settings)\n`);
         return done;
