@@ -13,7 +13,8 @@
  * and for a terminal row y − Q̃ = r − (1 − γ)·Q̃ − γ·Q̃ (the last part reported as `terminal`). A stable estimate
  * has these in balance; when G stays above (1 − γ)·Q̃ on most rows, the targets sit above Q̃ + tdClip and the
  * estimate runs away however the clip bounds each step (docs/results/rl-paper/swimmer-divergence/). The target
- * here is the authors', at a'* itself; an agent with `targetNoise` trains on smoothed targets below it.
+ * here is the authors', at a'* itself; an agent with `targetNoise` (smoothed) or `twinQ` (the smaller of two critics)
+ * trains on targets below it.
  */
 import type { ICNNAgent } from './agents/icnn.js';
 import type { Batch } from './replay.js';

@@ -45,7 +45,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { PICNN } from '../../models/picnn.js';
-import { truncatedNormal } from '../../models/init.js';
 import { argmin } from '../../inference/argmin.js';
 import { makeDomain } from '../../inference/domain.js';
 import { gradientDescent } from '../../inference/gd.js';
@@ -64,8 +63,8 @@ import { LayerOracle } from './layerOracle.js';
 import { ActionCache } from './actionCache.js';
 import { CompactingOracle, INNER_STOP_RULES, innerAdam, type RowOracle } from './innerAdam.js';
 import { EnergyOracle } from '../../inference/oracle.js';
-import { Adam, softUpdate, type NamedVariable } from './nets.js';
-import { FlatParams } from './flatParams.js';
+import type { Adam, NamedVariable } from './nets.js';
+import { ICNNCritic } from './icnnCritic.js';
 import { gatedPathKernelActive } from '../../backend/nativeGatedPath.js';
 
 const ICNN_OPTIONS = optionsSchema({
@@ -118,14 +117,25 @@ const ICNN_OPTIONS = optionsSchema({
    * authors' target; TD3 uses 0.2).
    */
   targetNoise: v.optional(num(NON_NEGATIVE)),
+  /**
+   * Beyond the authors: clipped double Q-learning as TD3's (Fujimoto et al., 2018). A second PICNN critic, its own
+   * initialization and target network, trained on the same targets; the TD target takes the smaller of the two
+   * target critics' Q̃' at the first one's argmax a'*. Two independently initialized critics extrapolate
+   * differently away from the replayed actions, so their minimum takes off much of the greedy gap that feeds a
+   * runaway (../valueGap.ts; docs/results/rl-paper/swimmer-divergence). Acting uses the first critic. Costs a
+   * second training step and one more forward pass per update (default false).
+   */
+  twinQ: v.optional(bool),
 });
 /**
  * Options of the ICNN agent (§4.5, Algorithm 3): the common agent options plus the inner argmax solver and its
  * budgets, the entropy weight, the TD-target clip, the initialization and where inner problems run.
  */
 export type ICNNOptions = v.InferOutput<typeof ICNN_OPTIONS>;
-/** Options with their defaults; `targetNoise` only when set, so that agents, checkpoints and results saved before it existed still match. */
-export type ResolvedICNNOptions = Required<Omit<ICNNOptions, 'targetNoise'>> & Pick<ICNNOptions, 'targetNoise'>;
+/** Options beyond the authors that are left out of the resolved options when off (see `ResolvedICNNOptions`). */
+type OptionalWhenOff = 'targetNoise' | 'twinQ';
+/** Options with their defaults; `targetNoise` and `twinQ` only when set, so that agents, checkpoints and results saved before they existed still match. */
+export type ResolvedICNNOptions = Required<Omit<ICNNOptions, OptionalWhenOff>> & Pick<ICNNOptions, OptionalWhenOff>;
 
 /** Inner solvers of the ICNN agent's argmax over actions: 'adam' (the authors' code) or 'bundle-entropy' (Algorithm 3, §4.5). */
 export const ICNN_SOLVERS = ICNN_OPTIONS.entries.solver.wrapped.options;
@@ -240,16 +250,8 @@ function resolveInnerAdamOptions(where: string, o: ICNNOptions, solver: ICNNSolv
 export class ICNNAgent extends BaseAgent {
   readonly kind = 'icnn' as const;
   declare readonly options: Readonly<ResolvedICNNOptions>;
-  /** f = −Q, convex in the action. */
-  readonly model: PICNN;
-  /** The target network θ'. */
-  readonly target: PICNN;
-  private readonly opt: Adam;
-  private readonly pairs: { name: string; online: tf.Variable; target: tf.Variable }[];
-  /** Batch-norm statistics (`batchNorm`): soft-updated by tfjs; everything else goes through `flat`. */
-  private readonly statePairs: { name: string; online: tf.Variable; target: tf.Variable }[];
-  /** Online and target parameters in flat JS mirrors: Adam, projection and soft update in three loops. */
-  private readonly flat: FlatParams;
+  /** The critics: one, or two with `twinQ` (the first acts and chooses a'*). */
+  private readonly critics: ICNNCritic[];
   /** Multiply-adds of one z-path evaluation (one row), for the 'auto' engine. */
   private readonly zPathMacs: number;
   /** Last TD-target argmax per replay slot (`warmStart`). */
@@ -282,43 +284,32 @@ export class ICNNAgent extends BaseAgent {
       ...resolveInnerAdamOptions(where, o, solver),
       batchNorm: o.batchNorm ?? false,
       ...(o.targetNoise ? { targetNoise: o.targetNoise } : {}),
+      ...(o.twinQ ? { twinQ: true } : {}),
     };
     super(observationSize, actionSize, resolved);
     const h = common.hidden;
-    const config = {
+    // Critic k draws its PICNN from seed stream (0, 2k) and its tflearn weights from (0, 2k + 1): the first
+    // critic's streams are those of the agent before `twinQ` existed.
+    this.critics = Array.from({ length: resolved.twinQ ? 2 : 1 }, (_, k) => new ICNNCritic({
       xDim: observationSize, yDim: actionSize, hidden: [h[0], h[1]], uHidden: [h[0], h[1]],
-      activation: 'leaky-relu' as const, leakySlope: resolved.leakySlope, seed: deriveSeed(common.seed, 0, 0),
+      activation: 'leaky-relu', leakySlope: resolved.leakySlope, seed: deriveSeed(common.seed, 0, 2 * k),
       ...(resolved.batchNorm ? { batchNorm: true } : {}),
-    };
-    this.model = new PICNN(config);
-    this.target = new PICNN(config);
-    if (resolved.weightInit === 'tflearn') {
-      const rng = new Rng(deriveSeed(common.seed, 0, 1));
-      tf.tidy(() => {
-        for (const p of this.model.parameters()) {
-          if (p.role === 'state' || !/\.W/.test(p.name)) continue;
-          // Drawn here rather than through PICNN's weightStd so that the agent's seeds keep their own stream.
-          const w = truncatedNormal(rng, 0.02, p.variable.size);
-          if (p.role === 'convex') for (let i = 0; i < w.length; i++) w[i] = Math.abs(w[i]);
-          p.variable.assign(tf.tensor(w, p.variable.shape, 'float32'));
-        }
-      });
-    }
-    const targetParams = new Map(this.target.parameters().map((p) => [p.name, p.variable]));
-    this.pairs = this.model.parameters().map((p) => {
-      const t = targetParams.get(p.name);
-      if (t === undefined) throw new Error(`internal: target PICNN lacks ${p.name}`);
-      t.assign(p.variable);
-      return { name: p.name, online: p.variable, target: t };
-    });
-    const roles = new Map(this.model.parameters().map((p) => [p.name, p.role]));
-    const trained = this.pairs.filter((p) => roles.get(p.name) !== 'state');
-    this.statePairs = this.pairs.filter((p) => roles.get(p.name) === 'state');
-    this.opt = new Adam(trained.map((p) => p.online), resolved.learningRate, resolved.adamEpsilon);
-    this.flat = new FlatParams(trained.map((p) => ({ ...p, convex: roles.get(p.name) === 'convex' })), this.opt);
+    }, {
+      weightInit: resolved.weightInit, initSeed: deriveSeed(common.seed, 0, 2 * k + 1), learningRate: resolved.learningRate, adamEpsilon: resolved.adamEpsilon,
+    }));
     const d = actionSize;
     this.zPathMacs = h[0] * d + h[1] * (h[0] + d) + (h[1] + d);
     this.cache = new ActionCache(d);
+  }
+
+  /** f = −Q of the (first) critic, convex in the action: the policy's network. */
+  get model(): PICNN {
+    return this.critics[0].model;
+  }
+
+  /** The (first) critic's target network θ'. */
+  get target(): PICNN {
+    return this.critics[0].target;
   }
 
   override observe(t: Transition): void {
@@ -405,11 +396,11 @@ export class ICNNAgent extends BaseAgent {
     return q.map((v, i) => v + this.options.entropyWeight * hv[i]);
   }
 
-  /** Q̃(s, a) as a tensor (differentiable in the online network's variables). */
-  private qTilde(s: tf.Tensor2D, a: tf.Tensor2D, training = false): tf.Tensor1D {
-    const ctx = this.model.context(s, { training });
+  /** Q̃(s, a) of `net` as a tensor (differentiable in its variables). */
+  private qTilde(net: PICNN, s: tf.Tensor2D, a: tf.Tensor2D, training = false): tf.Tensor1D {
+    const ctx = net.context(s, { training });
     try {
-      const q = tf.neg(this.model.energyFromContext(ctx, a));
+      const q = tf.neg(net.energyFromContext(ctx, a));
       return (this.options.entropyWeight === 0 ? q : tf.add(q, tf.mul(this.options.entropyWeight, actionEntropy(a)))) as tf.Tensor1D;
     } finally {
       tf.dispose(ctx.tensors);
@@ -418,15 +409,26 @@ export class ICNNAgent extends BaseAgent {
 
   /**
    * Q̃'(s', ·) of the TD target per row: at the target network's argmax a'* (its objective), or with `targetNoise`
-   * at a'* + ε (see the option), the noise drawn from the seed and the update count so that a resumed run repeats it.
+   * at a'* + ε (see the option), the noise drawn from the seed and the update count so that a resumed run repeats it;
+   * with `twinQ`, the smaller of the two target critics' values there.
    */
   private nextValues(batch: Batch, next: InnerSolution): Float64Array {
     const sigma = this.options.targetNoise ?? 0;
-    if (sigma === 0) return Float64Array.from(next.objective, (v) => -v);
-    const rng = new Rng(deriveSeed(this.options.seed, STREAM_TARGET_NOISE, this.updateCount));
-    const clip = TARGET_NOISE_CLIP * sigma;
-    const actions = Float32Array.from(next.actions, (a) => Math.min(1, Math.max(-1, a + Math.min(clip, Math.max(-clip, sigma * rng.normal())))));
-    return this.qTildeValues(batch.nextObservations, actions, this.target);
+    let actions = next.actions;
+    let values: Float64Array;
+    if (sigma === 0) {
+      values = Float64Array.from(next.objective, (v) => -v);
+    } else {
+      const rng = new Rng(deriveSeed(this.options.seed, STREAM_TARGET_NOISE, this.updateCount));
+      const clip = TARGET_NOISE_CLIP * sigma;
+      actions = Float32Array.from(next.actions, (a) => Math.min(1, Math.max(-1, a + Math.min(clip, Math.max(-clip, sigma * rng.normal())))));
+      values = this.qTildeValues(batch.nextObservations, actions, this.target);
+    }
+    for (const critic of this.critics.slice(1)) {
+      const other = this.qTildeValues(batch.nextObservations, actions, critic.target);
+      for (let i = 0; i < values.length; i++) values[i] = Math.min(values[i], other[i]);
+    }
+    return values;
   }
 
   /**
@@ -463,14 +465,33 @@ export class ICNNAgent extends BaseAgent {
     for (let i = 0; i < batch.size; i++) raw[i] = batch.rewards[i] + (batch.terminals[i] > 0 ? 0 : o.gamma * nextValue[i]);
     const t = this.batchTensors(batch);
     const y = tf.tensor1d(raw);
-    const vars = this.opt.variables as tf.Variable[];
-    const weights = this.model.parameters().filter((p) => p.role !== 'state' && /\.W/.test(p.name)).map((p) => p.variable);
+    try {
+      // Every critic fits the same targets; the diagnostics are the first's (the acting one).
+      const [first] = this.critics.map((critic) => this.fitCritic(critic, t.s, t.a, y));
+      return {
+        loss: first.loss, q: first.q, clippedFraction: first.clipped / batch.size,
+        targetIterations: next.iterations, innerIterations: next.meanIterations, saturatedFraction: saturatedFraction(next.actions),
+        entropy: meanEntropyBonus(next.actions, batch.size, o.entropyWeight), reward: batch.rewards.reduce((a, b) => a + b, 0) / batch.size,
+      };
+    } finally {
+      tf.dispose([y, ...Object.values(t)]);
+    }
+  }
+
+  /**
+   * One step of `critic` on mean((Q̃(s, a) − y)²) + l2·Σ½‖W‖², y clipped to Q̃(s, a) ± tdClip (no gradient through
+   * it): Adam, projection and soft target update. Returns the TD loss, the mean Q̃ and the number of clipped targets.
+   */
+  private fitCritic(critic: ICNNCritic, s: tf.Tensor2D, a: tf.Tensor2D, y: tf.Tensor1D): { loss: number; q: number; clipped: number } {
+    const o = this.options;
+    const vars = critic.trainedVariables;
+    const weights = critic.weights();
     let td!: tf.Scalar;
     let meanQ!: tf.Scalar;
     let clippedCount!: tf.Scalar;
     try {
       const g = tf.variableGrads(() => {
-        const q = this.qTilde(t.s, t.a, o.batchNorm);
+        const q = this.qTilde(critic.model, s, a, o.batchNorm);
         let target: tf.Tensor1D = y;
         if (o.tdClip > 0) {
           const qs = stopGradient(q) as tf.Tensor1D;
@@ -484,39 +505,29 @@ export class ICNNAgent extends BaseAgent {
         if (o.l2 === 0) return td;
         return tf.add(td, tf.mul(o.l2, tf.mul(0.5, tf.addN(weights.map((w) => tf.sum(tf.square(w))))))) as tf.Scalar;
       }, vars);
-      this.flat.step(vars.map((v) => g.grads[v.name]), o.tau);
+      critic.step(vars.map((v) => g.grads[v.name]), o.tau);
       tf.dispose([...Object.values(g.grads), ...(g.value === td ? [] : [g.value])]);
-      if (this.statePairs.length > 0) softUpdate(this.statePairs.map((p) => p.target), this.statePairs.map((p) => p.online), o.tau);
-      const stats = {
-        loss: td.dataSync()[0], q: meanQ.dataSync()[0], clippedFraction: clippedCount.dataSync()[0] / batch.size,
-        targetIterations: next.iterations, innerIterations: next.meanIterations, saturatedFraction: saturatedFraction(next.actions),
-        entropy: meanEntropyBonus(next.actions, batch.size, o.entropyWeight), reward: batch.rewards.reduce((a, b) => a + b, 0) / batch.size,
-      };
-      return stats;
+      return { loss: td.dataSync()[0], q: meanQ.dataSync()[0], clipped: clippedCount.dataSync()[0] };
     } finally {
-      tf.dispose([y, ...Object.values(t)]);
       tf.dispose([td, meanQ, clippedCount].filter((v) => v !== undefined));
     }
   }
 
   protected namedVariables(): NamedVariable[] {
-    return [
-      ...this.pairs.map((p) => ({ name: `q.${p.name}`, variable: p.online })),
-      ...this.pairs.map((p) => ({ name: `target.${p.name}`, variable: p.target })),
-    ];
+    // The first critic keeps the names it had before `twinQ` existed, so that earlier agent files still load.
+    return this.critics.flatMap((c, k) => c.namedVariables(k === 0 ? 'q' : `q${k + 1}`, k === 0 ? 'target' : `target${k + 1}`));
   }
 
   protected namedOptimizers(): [string, Adam][] {
-    return [['q', this.opt]];
+    return this.critics.map((c, k) => [k === 0 ? 'q' : `q${k + 1}`, c.opt]);
   }
 
   override async load(file: string): Promise<void> {
     await super.load(file);
-    this.flat.sync();
+    for (const c of this.critics) c.sync();
   }
 
   protected override disposeResources(): void {
-    this.model.dispose();
-    this.target.dispose();
+    for (const c of this.critics) c.dispose();
   }
 }

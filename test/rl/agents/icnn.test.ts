@@ -11,6 +11,8 @@ import { ICNNAgent, LayerOracle } from '../../../src/rl/agents/index.js';
 import { actionEntropy, meanEntropyBonus } from '../../../src/rl/agents/icnn.js';
 import { Rng } from '../../../src/util/random.js';
 import { randomBatch } from './helpers.js';
+import { tempDirFor } from '../../helpers/tmp.js';
+import path from 'node:path';
 
 const BASE = { hidden: [16, 16] as [number, number], batchSize: 32, warmup: 0, seed: 2 };
 
@@ -20,6 +22,11 @@ async function trained(options: ConstructorParameters<typeof ICNNAgent>[2] = {},
   const batch = randomBatch(64, 3, actionSize, 7);
   for (let i = 0; i < 60; i++) await agent.update(batch);
   return agent;
+}
+
+/** The (online, target) variable pairs of the agent's critic `k` (private state, read by white-box tests). */
+function criticPairs(agent: ICNNAgent, k = 0): { name: string; online: tf.Variable; target: tf.Variable }[] {
+  return (agent as unknown as { critics: { pairs: { name: string; online: tf.Variable; target: tf.Variable }[] }[] }).critics[k].pairs;
 }
 
 test('LayerOracle: energies and ∇_a of a leaky-ReLU PICNN match tfjs', () => {
@@ -102,8 +109,8 @@ test('the js and tfjs inner engines find the same actions', async () => {
   const js = await trained({ innerEngine: 'js', actIterations: 40, innerLearningRate: 0.05 });
   const tfjs = new ICNNAgent(3, 1, { ...BASE, innerEngine: 'tfjs', actIterations: 40, innerLearningRate: 0.05 });
   try {
-    const state = (js as unknown as { pairs: { online: tf.Variable; target: tf.Variable }[] }).pairs;
-    const other = (tfjs as unknown as { pairs: { online: tf.Variable; target: tf.Variable }[] }).pairs;
+    const state = criticPairs(js);
+    const other = criticPairs(tfjs);
     state.forEach((p, i) => {
       other[i].online.assign(p.online);
       other[i].target.assign(p.target);
@@ -150,7 +157,7 @@ test('TD targets are clipped to Q̃(s, a) ± 1; a fully clipped batch has loss e
 test('ICNN target network: θ\' ← (1 − τ)θ\' + τθ after each step (θ projected first)', async () => {
   const agent = new ICNNAgent(3, 1, { ...BASE, tau: 0.2, actIterations: 5, innerLearningRate: 0.1 });
   try {
-    const pairs = (agent as unknown as { pairs: { name: string; online: tf.Variable; target: tf.Variable }[] }).pairs;
+    const pairs = criticPairs(agent);
     const old = pairs.map((p) => Float32Array.from(p.target.dataSync() as Float32Array));
     await agent.update(randomBatch(32, 3, 1, 3));
     let moved = false;
@@ -247,5 +254,78 @@ test('targetNoise: Q̃\' is concave in a, so the smoothed TD targets lie at or b
     off.dispose();
   } finally {
     smoothed.dispose();
+  }
+});
+
+/** The target PICNN of the agent's critic `k` (private state, read by white-box tests). */
+function criticTarget(agent: ICNNAgent, k: number): PICNN {
+  return (agent as unknown as { critics: { target: PICNN }[] }).critics[k].target;
+}
+
+test('twinQ: the TD target is r + γ·min of the two target critics at the first one\'s argmax, below the first critic\'s own on some rows', async () => {
+  const options = { ...BASE, actIterations: 50, targetIterations: 50, innerLearningRate: 0.05, tdClip: 0, twinQ: true };
+  const agent = await trained(options, 2);
+  try {
+    const batch = randomBatch(64, 3, 2, 17);
+    const t = await agent.targets(batch);
+    const first = agent.qTildeValues(batch.nextObservations, t.nextActions, criticTarget(agent, 0));
+    const second = agent.qTildeValues(batch.nextObservations, t.nextActions, criticTarget(agent, 1));
+    let below = 0;
+    for (let i = 0; i < batch.size; i++) {
+      const expected = batch.rewards[i] + (batch.terminals[i] > 0 ? 0 : agent.options.gamma * Math.min(first[i], second[i]));
+      assert.ok(Math.abs(t.raw[i] - expected) <= 1e-4 * Math.max(1, Math.abs(expected)), `row ${i}: ${t.raw[i]} vs ${expected}`);
+      if (batch.terminals[i] === 0 && second[i] < first[i] - 1e-6) below++;
+    }
+    assert.ok(below > 0, 'the second critic lowers some targets');
+  } finally {
+    agent.dispose();
+  }
+});
+
+test('twinQ: the critics start apart, both learn, the first is the single-critic agent\'s at init, and the option is absent when off', async () => {
+  const options = { ...BASE, actIterations: 10, innerLearningRate: 0.1 };
+  const single = new ICNNAgent(3, 1, options);
+  const twin = new ICNNAgent(3, 1, { ...options, twinQ: true });
+  try {
+    const values = (pairs: { online: tf.Variable }[]) => pairs.map((p) => Array.from(p.online.dataSync()));
+    // The first critic's seed streams are the agent's from before twinQ: earlier runs replay exactly.
+    assert.deepEqual(values(criticPairs(twin, 0)), values(criticPairs(single)));
+    assert.notDeepEqual(values(criticPairs(twin, 1)), values(criticPairs(twin, 0)));
+    const before = [0, 1].map((k) => values(criticPairs(twin, k)));
+    await twin.update(randomBatch(32, 3, 1, 5));
+    for (const k of [0, 1]) assert.notDeepEqual(values(criticPairs(twin, k)), before[k], `critic ${k} moved`);
+    const second = (twin as unknown as { critics: { model: PICNN }[] }).critics[1].model;
+    assert.ok(second.minConvexWeight() >= 0, 'the second critic is projected too');
+    assert.equal('twinQ' in single.options, false);
+    const off = new ICNNAgent(3, 1, { ...options, twinQ: false });
+    assert.equal('twinQ' in off.options, false);
+    off.dispose();
+  } finally {
+    single.dispose();
+    twin.dispose();
+  }
+});
+
+test('twinQ: save then load continues exactly, and a single-critic file does not load into a twin agent', async (t) => {
+  const dir = tempDirFor(t);
+  const options = { ...BASE, actIterations: 10, innerLearningRate: 0.1, twinQ: true };
+  const a = new ICNNAgent(3, 1, options);
+  const b = new ICNNAgent(3, 1, options);
+  const single = new ICNNAgent(3, 1, { ...options, twinQ: false });
+  try {
+    for (let i = 0; i < 3; i++) await a.update(randomBatch(32, 3, 1, 20 + i));
+    await a.save(path.join(dir, 'twin.bin'));
+    await single.save(path.join(dir, 'single.bin'));
+    await assert.rejects(b.load(path.join(dir, 'single.bin')), /options differ/);
+    await b.load(path.join(dir, 'twin.bin'));
+    const batch = randomBatch(32, 3, 1, 30);
+    const sa = await a.update(batch);
+    const sb = await b.update(batch);
+    assert.equal(sb.loss, sa.loss);
+    for (const k of [0, 1]) assert.deepEqual(criticPairs(b, k).map((p) => Array.from(p.target.dataSync())), criticPairs(a, k).map((p) => Array.from(p.target.dataSync())));
+  } finally {
+    a.dispose();
+    b.dispose();
+    single.dispose();
   }
 });
