@@ -3,7 +3,8 @@
  * update statistics (results.json's `train[].updates`), one panel each, on the same step axis, so that a collapse
  * can be read against what the Q-function did at the time: for ICNN the TD loss, mean Q̃, the share of TD targets
  * clipped, the share of argmax coordinates at the box edge (|a*| > 0.99), the inner iterations, and the entropy
- * bonus w·H(a'*) beside the mean scaled reward (which of the two Q̃ is made of); for NAF ‖μ(s)‖
+ * bonus w·H(a'*) beside the mean scaled reward (which of the two Q̃ is made of), and at test points the greedy gap
+ * against the discount (runRl's `valueGapRows`); for NAF ‖μ(s)‖
  * and the mean log-diagonal of L(s) (a collapsing P(s) shows there first).
  */
 import type { RlResult } from './runner.js';
@@ -33,6 +34,22 @@ export function diagnosticSeries(r: RlResult): { name: string; panel: string; po
       name: DIAGNOSTIC_LABELS[k] ?? k, panel: DIAGNOSTIC_LABELS[k] ?? k,
       points: r.train.filter((e) => e.updates?.[k] !== undefined).map((e) => [e.step, e.updates?.[k] as number] as [number, number]),
     })),
+    ...valueGapSeries(r),
+  ];
+}
+
+/**
+ * From the tests' `valueGap` (ICNN runs): the greedy gap as a share of Q̃ beside the discount's 1 − γ (the first
+ * above the second on most rows is a runaway's signature, ./valueGap.ts), and the share of rows where it is.
+ */
+function valueGapSeries(r: RlResult): { name: string; panel: string; points: [number, number][] }[] {
+  const tests = r.tests.filter((p) => p.valueGap !== undefined && p.valueGap.qTilde !== 0);
+  if (tests.length === 0) return [];
+  const panel = 'greedy gap G / Q̃ at test points';
+  return [
+    { name: 'G / Q̃', panel, points: tests.map((p) => [p.step, (p.valueGap?.greedyGap ?? 0) / (p.valueGap?.qTilde ?? 1)]) },
+    { name: '1 − γ', panel, points: tests.map((p) => [p.step, 1 - (p.valueGap?.gamma ?? 0)]) },
+    { name: 'share of rows with G > (1 − γ)Q̃', panel: 'share of rows with G > (1 − γ)Q̃', points: tests.map((p) => [p.step, p.valueGap?.gapAboveDiscount ?? 0]) },
   ];
 }
 

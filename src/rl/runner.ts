@@ -21,6 +21,9 @@
  *   bootstraps past the 1000th step: `main.py:133`); `timeLimitTerminal: true` stores it as theirs does.
  * - Tests run on a second instance of the environment when it is given by name.
  *
+ * With an ICNN agent each test point after the first update also records the TD-error decomposition of
+ * ./valueGap.ts on a replay sample (`valueGapRows`), so that a run explains its own value estimate as it goes.
+ *
  * With `outDir`, the run writes (each atomically) `results.json`, `learning-curve.png`, `diagnostics.png`
  * (./diagnosticsChart.ts, once there are updates) and, every
  * `checkpointInterval` steps at a block boundary, `checkpoint.json` + `checkpoint-<t>.bin` (agent weights, target
@@ -38,7 +41,9 @@ import { NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT } from '../util/numbers.js';
 import { bool, func, instance, nonEmptyString, num, oneOf, optionsSchema, parseOptions } from '../util/schema.js';
 import { ENV_SPECS, makeEnv, resolveEnvName, type MakeEnvOptions } from './envs/registry.js';
 import type { Env } from './envs/env.js';
-import { AGENT_KINDS, createAgent, NormalizedEnv, type Agent, type AgentKind, type AgentOptions, type UpdateStats } from './agents/index.js';
+import { valueGap, type ValueGap } from './valueGap.js';
+import { Rng } from '../util/random.js';
+import { AGENT_KINDS, createAgent, ICNNAgent, NormalizedEnv, type Agent, type AgentKind, type AgentOptions, type UpdateStats } from './agents/index.js';
 import { deriveSeed } from './noise.js';
 import { previousCompleteRun, readJsonFileIfExists } from './previousRun.js';
 import { presetSettings, RL_PRESETS } from './presets.js';
@@ -114,6 +119,13 @@ const RUN_RL_OPTIONS = optionsSchema({
   overwrite: v.optional(bool),
   /** Write learning-curve.png (default true with outDir). */
   chart: v.optional(bool),
+  /**
+   * With an ICNN agent: at each test point after the first update, split the mean TD error of this many replayed
+   * transitions into its parts (./valueGap.ts: greedy gap, target lag, …) and record them with the test
+   * (`TestPoint.valueGap`), so that a run whose Q̃ runs away shows when the greedy gap outran the discount
+   * (default 256; 0: off). It draws on its own random stream and leaves the agent unchanged.
+   */
+  valueGapRows: v.optional(num(NON_NEGATIVE_INT)),
   /** A progress sink (../learning/progress.ts; the CLI passes its bar), or 'auto'/'bar'/'lines' (one line per test), 'none' (default); checked by resolveSettings. */
   progress: v.optional(v.custom<RlProgressMode | ProgressSink>(() => true)),
   /** Where progress goes (default process.stderr). */
@@ -148,6 +160,8 @@ export interface TestPoint {
   /** Raw return (mean over the test episodes of this point). */
   reward: number;
   length: number;
+  /** ICNN runs (`valueGapRows`): the TD-error decomposition of ./valueGap.ts on replayed transitions at this step. */
+  valueGap?: ValueGap;
 }
 
 /** One training episode of a run: its end step, return, length and update statistics. */
@@ -232,6 +246,10 @@ class RunDiverged extends Error {
 
 const STREAM_TRAIN_RESET = 3;
 const STREAM_TEST_RESET = 4;
+/** The replay sample of `valueGapRows` (the agents use 1, 2 and 5). */
+const STREAM_VALUE_GAP = 6;
+/** Default `valueGapRows`. */
+const VALUE_GAP_ROWS = 256;
 const ROLLING_WINDOW = 10;
 
 /** Rolling mean of window `w` ('valid' convolution: n − w + 1 values) and the paper's three statistics. */
@@ -310,6 +328,7 @@ interface RlSettings {
   checkpointInterval: number;
   progress: RlProgressMode | ProgressSink;
   chart: boolean;
+  valueGapRows: number;
 }
 
 function resolveSettings(options: RunRlOptions): RlSettings {
@@ -335,7 +354,7 @@ function resolveSettings(options: RunRlOptions): RlSettings {
     : oneOfModes(where, o.progress ?? 'none');
   return {
     steps, seed, envName, testInterval, testEpisodes, maxEpisodeSteps, timeLimitTerminal: o.timeLimitTerminal ?? false, preset, rewardScale,
-    updatesPerStep, outDir, checkpointInterval, progress, chart: o.chart ?? outDir !== undefined,
+    updatesPerStep, outDir, checkpointInterval, progress, chart: o.chart ?? outDir !== undefined, valueGapRows: o.valueGapRows ?? VALUE_GAP_ROWS,
   };
 }
 
@@ -462,13 +481,22 @@ class RlRun {
         if (r.terminated || r.truncated) break;
       }
     }
-    state.tests.push({ step: state.t, reward: total / s.testEpisodes, length: length / s.testEpisodes });
     state.timing.testSeconds += (performance.now() - t0) / 1000;
+    const gap = await this.valueGap();
+    state.tests.push({ step: state.t, reward: total / s.testEpisodes, length: length / s.testEpisodes, ...(gap ? { valueGap: gap } : {}) });
     const p = this.progress();
     this.sink.line?.(`${this.label} seed ${s.seed}  step ${state.t}/${s.steps}  test ${(total / s.testEpisodes).toFixed(2)}  ` +
       `episodes ${state.trainEpisodes}  ${p.stepsPerSecond.toFixed(1)} steps/s  ${p.seconds.toFixed(0)} s`);
     this.sink.advance?.(p.step, { test: p.lastTest ? p.lastTest.reward.toFixed(1) : '-', loss: p.loss === null ? '-' : p.loss.toPrecision(3), sps: p.stepsPerSecond.toFixed(1) });
     this.options.onProgress?.(p);
+  }
+
+  /** `valueGapRows` > 0, an ICNN agent that has learned: ./valueGap.ts on a replay sample of its own stream. */
+  private async valueGap(): Promise<ValueGap | undefined> {
+    const { agent, s } = this;
+    if (s.valueGapRows === 0 || !(agent instanceof ICNNAgent) || agent.updates === 0) return undefined;
+    const batch = agent.replay.sample(s.valueGapRows, new Rng(deriveSeed(s.seed, STREAM_VALUE_GAP, this.state.tests.length)));
+    return valueGap(agent, batch);
   }
 
   /** `updatesPerStep` updates once the agent is warm; their statistics are added into `sums`. Returns how many. */

@@ -44,3 +44,32 @@ test('runRl records the ICNN and NAF diagnostics per training episode and draws 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('ICNN runs record the value-gap decomposition at each test after learning starts, without changing the run; valueGapRows 0 turns it off', async () => {
+  const common = {
+    env: 'Pendulum', agent: 'icnn' as const, steps: 600, testInterval: 100, seed: 1, checkpointInterval: 0,
+    agentOptions: { hidden: [8, 8] as [number, number], batchSize: 8, warmup: 20, innerAdam: 'authors' as const, targetIterations: 30, actIterations: 30 },
+  };
+  const on = await runRl({ ...common, valueGapRows: 64 });
+  const off = await runRl({ ...common, valueGapRows: 0 });
+  // Its own random stream, no change to the agent: the same run either way.
+  assert.deepEqual(on.tests.map((p) => p.reward), off.tests.map((p) => p.reward));
+  assert.deepEqual(on.train, off.train);
+  assert.ok(off.tests.every((p) => p.valueGap === undefined));
+  assert.equal(on.tests[0].valueGap, undefined, 'no decomposition before the first update');
+  const later = on.tests.slice(1);
+  assert.ok(later.length >= 3);
+  for (const p of later) {
+    const g = p.valueGap;
+    assert.ok(g !== undefined, `test at ${p.step} lacks valueGap`);
+    assert.equal(g.rows, 64);
+    const parts = g.reward + g.discount + g.gamma * (g.greedyGap + g.targetLag + g.nextState) + g.terminal;
+    assert.ok(Math.abs(parts - g.tdError) <= 1e-6 * Math.max(1, Math.abs(g.tdError)), `step ${p.step}: parts ${parts} vs TD error ${g.tdError}`);
+    assert.ok(g.gapAboveDiscount >= 0 && g.gapAboveDiscount <= 1);
+  }
+  const gap = diagnosticSeries(on).filter((s) => s.panel === 'greedy gap G / Q̃ at test points');
+  assert.deepEqual(gap.map((s) => s.name), ['G / Q̃', '1 − γ']);
+  assert.equal(gap[0].points.length, later.length);
+  assert.ok(Math.abs(gap[1].points[0][1] - 0.01) < 1e-12);
+  assert.ok(!diagnosticSeries(off).some((s) => s.panel === 'greedy gap G / Q̃ at test points'));
+});

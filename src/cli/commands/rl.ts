@@ -70,6 +70,7 @@ interface SharedOptions {
   maxEpisodeSteps?: number;
   timeLimitTerminal?: boolean;
   checkpointInterval?: number;
+  valueGapRows?: number;
   mujocoDir?: string;
   force?: boolean;
   preset?: 'none' | 'paper';
@@ -89,6 +90,7 @@ function addShared(cmd: Command): Command {
     .option('--max-episode-steps <n>', 'cap on a training episode (default 1000)', positiveInt)
     .option('--time-limit-terminal', "store the time-limit step as terminal (its TD target r alone), as the authors' loop did; default: bootstrap through it")
     .option('--checkpoint-interval <n>', 'steps between checkpoints with --out (default 10 test intervals; 0: none)', nonNegativeInt)
+    .option('--value-gap-rows <n>', 'ICNN: replayed transitions whose TD error is split into greedy gap, target lag, … at each test (rl-inspect\'s numbers, in results.json; default 256; 0: off)', nonNegativeInt)
     .option('--force', 'overwrite a complete run of other settings in --out (or retrain one of the same settings), and start over instead of resuming a checkpoint of other settings')
     .option('--mujoco-dir <dir>', 'directory of the MuJoCo model files (default: ICNN_MUJOCO_DIR, ICNN_DATA_DIR/mujoco, the cache, a download)')
     .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'lines', 'none']).default('auto'));
@@ -115,6 +117,7 @@ async function run(env: string, agent: AgentKind, steps: number, seed: number, o
     ...(o.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: o.maxEpisodeSteps } : {}),
     ...(o.timeLimitTerminal ? { timeLimitTerminal: true } : {}),
     ...(o.checkpointInterval !== undefined && out !== undefined ? { checkpointInterval: o.checkpointInterval } : {}),
+    ...(o.valueGapRows !== undefined ? { valueGapRows: o.valueGapRows } : {}),
     ...(o.mujocoDir !== undefined ? { envOptions: { mujocoDir: o.mujocoDir } } : {}),
   });
 }
