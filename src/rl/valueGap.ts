@@ -39,6 +39,13 @@ export interface ValueGap {
   terminal: number;
   /** y − Q̃(s, a) before the clip. */
   tdError: number;
+  /**
+   * clip(y) − Q̃(s, a): what the squared loss actually moves Q̃ by (its gradient is −2× this per row). With most
+   * rows clipped this follows the balance of rows above and below (a median, not a mean), so it can be positive
+   * while `tdError` is negative: a few rows far below (terminal ones, a lagging target) then pull Q̃ down by at
+   * most tdClip each, and the many rows a little above push it up.
+   */
+  clippedTdError: number;
   /** Shares of rows whose target was clipped down to Q̃ + tdClip (above) or up to Q̃ − tdClip (below). */
   clippedAbove: number;
   clippedBelow: number;
@@ -57,7 +64,9 @@ export async function valueGap(agent: ICNNAgent, batch: Batch): Promise<ValueGap
   const onlineAtS = await agent.solve(agent.model, batch.observations, targetIterations);
   const targetAtS = await agent.solve(agent.target, batch.observations, targetIterations);
   const targetAtNext = await agent.solve(agent.target, batch.nextObservations, targetIterations);
-  const sum = { qTilde: 0, reward: 0, discount: 0, greedyGap: 0, targetLag: 0, nextState: 0, terminal: 0, tdError: 0, clippedAbove: 0, clippedBelow: 0, gapAboveDiscount: 0 };
+  const sum = {
+    qTilde: 0, reward: 0, discount: 0, greedyGap: 0, targetLag: 0, nextState: 0, terminal: 0, tdError: 0, clippedTdError: 0, clippedAbove: 0, clippedBelow: 0, gapAboveDiscount: 0,
+  };
   for (let i = 0; i < n; i++) {
     const q = qTilde[i];
     const r = batch.rewards[i];
@@ -76,6 +85,7 @@ export async function valueGap(agent: ICNNAgent, batch: Batch): Promise<ValueGap
       sum.nextState += -targetAtNext.objective[i] + targetAtS.objective[i];
     }
     sum.tdError += y - q;
+    sum.clippedTdError += tdClip > 0 ? Math.min(tdClip, Math.max(-tdClip, y - q)) : y - q;
     if (tdClip > 0 && y > q + tdClip) sum.clippedAbove++;
     if (tdClip > 0 && y < q - tdClip) sum.clippedBelow++;
     if (gap > (1 - gamma) * q) sum.gapAboveDiscount++;

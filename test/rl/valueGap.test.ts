@@ -33,16 +33,20 @@ test('valueGap: reward + discount + γ(G + ΔT + ΔS) + terminal is the TD error
     close(g.reward + g.discount + g.gamma * (g.greedyGap + g.targetLag + g.nextState) + g.terminal, g.tdError, 'sum of the parts');
     const t = await agent.targets(batch);
     let td = 0;
+    let clippedTd = 0;
     let above = 0;
     let below = 0;
     let q = 0;
     for (let i = 0; i < batch.size; i++) {
       td += t.raw[i] - t.qTilde[i];
+      clippedTd += t.clipped[i] - t.qTilde[i];
       q += t.qTilde[i];
       if (t.clipped[i] < t.raw[i]) above++;
       if (t.clipped[i] > t.raw[i]) below++;
     }
     close(g.tdError, td / batch.size, 'TD error against agent.targets');
+    close(g.clippedTdError, clippedTd / batch.size, 'clipped TD error against agent.targets');
+    assert.ok(Math.abs(g.clippedTdError) <= 0.5 + 1e-9 && Math.abs(g.clippedTdError - g.tdError) > 1e-6, 'the clip changes the mean');
     close(g.qTilde, q / batch.size, 'Q̃ against agent.targets');
     close(g.discount, -(1 - g.gamma) * g.qTilde, 'discount');
     assert.equal(g.clippedAbove, above / batch.size);

@@ -32,6 +32,8 @@ export function formatValueGap(label: string, g: ValueGap): string {
     line("    γ·ΔS, next state  Q̃'(s', a'*) − Q̃'(s, a'*)", num(γ * g.nextState)),
     line('    −γ·Q̃(s, a) on terminal rows', num(g.terminal)),
     line('  targets clipped at Q̃ + clip / Q̃ − clip', `${pct(g.clippedAbove)} / ${pct(g.clippedBelow)}`),
+    line('  clip(y) − Q̃(s, a): what the loss moves Q̃ by', num(g.clippedTdError),
+      '   (positive while the TD error is negative: the clip lets the many rows above outvote the few far below)'),
     line('  rows with G > (1 − γ)·Q̃(s, a)', pct(g.gapAboveDiscount),
       '   (there the maximization alone outruns the discount; near 100 % with most targets clipped above: a runaway)'),
     '',
