@@ -126,6 +126,15 @@ const ICNN_OPTIONS = optionsSchema({
    * second training step and one more forward pass per update (default false).
    */
   twinQ: v.optional(bool),
+  /**
+   * Beyond the authors: a conservative penalty on the greedy gap (CQL's, Kumar et al., 2020, with the exact
+   * maximum the ICNN's inner solver gives): the loss adds α·mean(Q̃(s, a*_s) − Q̃(s, a)), a*_s the online network's
+   * argmax at the replayed state s (no gradient through a*_s), a the replayed action. It lowers Q̃ at its own
+   * maximum and raises it at the actions taken, the gap G that feeds a runaway when it outgrows (1 − γ)·Q̃
+   * (../valueGap.ts; docs/results/rl-paper/swimmer-divergence). α = `gapPenalty` (default 0: off); costs one more
+   * inner solve per update.
+   */
+  gapPenalty: v.optional(num(NON_NEGATIVE)),
 });
 /**
  * Options of the ICNN agent (§4.5, Algorithm 3): the common agent options plus the inner argmax solver and its
@@ -133,8 +142,8 @@ const ICNN_OPTIONS = optionsSchema({
  */
 export type ICNNOptions = v.InferOutput<typeof ICNN_OPTIONS>;
 /** Options beyond the authors that are left out of the resolved options when off (see `ResolvedICNNOptions`). */
-type OptionalWhenOff = 'targetNoise' | 'twinQ';
-/** Options with their defaults; `targetNoise` and `twinQ` only when set, so that agents, checkpoints and results saved before they existed still match. */
+type OptionalWhenOff = 'targetNoise' | 'twinQ' | 'gapPenalty';
+/** Options with their defaults; `targetNoise`, `twinQ` and `gapPenalty` only when set, so that agents, checkpoints and results saved before they existed still match. */
 export type ResolvedICNNOptions = Required<Omit<ICNNOptions, OptionalWhenOff>> & Pick<ICNNOptions, OptionalWhenOff>;
 
 /** Inner solvers of the ICNN agent's argmax over actions: 'adam' (the authors' code) or 'bundle-entropy' (Algorithm 3, §4.5). */
@@ -285,6 +294,7 @@ export class ICNNAgent extends BaseAgent {
       batchNorm: o.batchNorm ?? false,
       ...(o.targetNoise ? { targetNoise: o.targetNoise } : {}),
       ...(o.twinQ ? { twinQ: true } : {}),
+      ...(o.gapPenalty ? { gapPenalty: o.gapPenalty } : {}),
     };
     super(observationSize, actionSize, resolved);
     const h = common.hidden;
@@ -396,12 +406,17 @@ export class ICNNAgent extends BaseAgent {
     return q.map((v, i) => v + this.options.entropyWeight * hv[i]);
   }
 
-  /** Q̃(s, a) of `net` as a tensor (differentiable in its variables). */
-  private qTilde(net: PICNN, s: tf.Tensor2D, a: tf.Tensor2D, training = false): tf.Tensor1D {
+  /**
+   * Q̃(s, a) of `net` as a tensor (differentiable in its variables), for each of `actions` (one state context, so
+   * batch norm sees the batch once).
+   */
+  private qTilde(net: PICNN, s: tf.Tensor2D, actions: tf.Tensor2D[], training = false): tf.Tensor1D[] {
     const ctx = net.context(s, { training });
     try {
-      const q = tf.neg(net.energyFromContext(ctx, a));
-      return (this.options.entropyWeight === 0 ? q : tf.add(q, tf.mul(this.options.entropyWeight, actionEntropy(a)))) as tf.Tensor1D;
+      return actions.map((a) => {
+        const q = tf.neg(net.energyFromContext(ctx, a));
+        return (this.options.entropyWeight === 0 ? q : tf.add(q, tf.mul(this.options.entropyWeight, actionEntropy(a)))) as tf.Tensor1D;
+      });
     } finally {
       tf.dispose(ctx.tensors);
     }
@@ -465,16 +480,19 @@ export class ICNNAgent extends BaseAgent {
     for (let i = 0; i < batch.size; i++) raw[i] = batch.rewards[i] + (batch.terminals[i] > 0 ? 0 : o.gamma * nextValue[i]);
     const t = this.batchTensors(batch);
     const y = tf.tensor1d(raw);
+    // gapPenalty: the online argmax at the replayed states, a constant of the step.
+    const aStar = o.gapPenalty ? tf.tensor2d((await this.solve(this.model, batch.observations, o.targetIterations)).actions, [batch.size, this.actionSize]) : undefined;
     try {
       // Every critic fits the same targets; the diagnostics are the first's (the acting one).
-      const [first] = this.critics.map((critic) => this.fitCritic(critic, t.s, t.a, y));
+      const [first] = this.critics.map((critic) => this.fitCritic(critic, t.s, t.a, y, aStar));
       return {
         loss: first.loss, q: first.q, clippedFraction: first.clipped / batch.size,
         targetIterations: next.iterations, innerIterations: next.meanIterations, saturatedFraction: saturatedFraction(next.actions),
         entropy: meanEntropyBonus(next.actions, batch.size, o.entropyWeight), reward: batch.rewards.reduce((a, b) => a + b, 0) / batch.size,
+        ...(first.greedyGap !== undefined ? { greedyGap: first.greedyGap } : {}),
       };
     } finally {
-      tf.dispose([y, ...Object.values(t)]);
+      tf.dispose([y, ...Object.values(t), ...(aStar ? [aStar] : [])]);
     }
   }
 
@@ -482,16 +500,23 @@ export class ICNNAgent extends BaseAgent {
    * One step of `critic` on mean((Q̃(s, a) − y)²) + l2·Σ½‖W‖², y clipped to Q̃(s, a) ± tdClip (no gradient through
    * it): Adam, projection and soft target update. Returns the TD loss, the mean Q̃ and the number of clipped targets.
    */
-  private fitCritic(critic: ICNNCritic, s: tf.Tensor2D, a: tf.Tensor2D, y: tf.Tensor1D): { loss: number; q: number; clipped: number } {
+  private fitCritic(critic: ICNNCritic, s: tf.Tensor2D, a: tf.Tensor2D, y: tf.Tensor1D, aStar?: tf.Tensor2D): { loss: number; q: number; clipped: number; greedyGap?: number } {
     const o = this.options;
     const vars = critic.trainedVariables;
     const weights = critic.weights();
     let td!: tf.Scalar;
     let meanQ!: tf.Scalar;
     let clippedCount!: tf.Scalar;
+    let gap: tf.Scalar | undefined;
     try {
       const g = tf.variableGrads(() => {
-        const q = this.qTilde(critic.model, s, a, o.batchNorm);
+        const [q, qAtStar] = this.qTilde(critic.model, s, aStar ? [a, aStar] : [a], o.batchNorm);
+        const penalty = (): tf.Scalar => {
+          // α·mean(Q̃(s, a*_s) − Q̃(s, a)): see the option gapPenalty.
+          const mean = tf.keep(tf.mean(tf.sub(qAtStar, q))) as tf.Scalar;
+          gap = mean;
+          return tf.mul(o.gapPenalty ?? 0, mean);
+        };
         let target: tf.Tensor1D = y;
         if (o.tdClip > 0) {
           const qs = stopGradient(q) as tf.Tensor1D;
@@ -502,14 +527,19 @@ export class ICNNAgent extends BaseAgent {
         }
         td = tf.keep(tf.mean(tf.square(tf.sub(q, target))));
         meanQ = tf.keep(tf.mean(q));
-        if (o.l2 === 0) return td;
-        return tf.add(td, tf.mul(o.l2, tf.mul(0.5, tf.addN(weights.map((w) => tf.sum(tf.square(w))))))) as tf.Scalar;
+        const terms: tf.Scalar[] = [td];
+        if (aStar !== undefined) terms.push(penalty());
+        if (o.l2 > 0) terms.push(tf.mul(o.l2, tf.mul(0.5, tf.addN(weights.map((w) => tf.sum(tf.square(w)))))));
+        return terms.length === 1 ? td : tf.addN(terms) as tf.Scalar;
       }, vars);
       critic.step(vars.map((v) => g.grads[v.name]), o.tau);
       tf.dispose([...Object.values(g.grads), ...(g.value === td ? [] : [g.value])]);
-      return { loss: td.dataSync()[0], q: meanQ.dataSync()[0], clipped: clippedCount.dataSync()[0] };
+      return {
+        loss: td.dataSync()[0], q: meanQ.dataSync()[0], clipped: clippedCount.dataSync()[0],
+        ...(gap !== undefined ? { greedyGap: gap.dataSync()[0] } : {}),
+      };
     } finally {
-      tf.dispose([td, meanQ, clippedCount].filter((v) => v !== undefined));
+      tf.dispose([td, meanQ, clippedCount, gap].filter((v) => v !== undefined));
     }
   }
 
