@@ -19,6 +19,7 @@ export const DIAGNOSTIC_LABELS: Readonly<Record<string, string>> = Object.freeze
   targetIterations: 'inner iterations (max over rows)',
   entropy: "mean w·H(a'*) in the TD target",
   reward: 'mean scaled reward of the minibatch',
+  greedyGap: 'greedy gap Q̃(s, a*) − Q̃(s, a) (gapPenalty)',
   muNorm: '‖μ(s)‖',
   logDiagL: 'mean log diag L(s)',
   actorLoss: 'actor loss',
