@@ -511,12 +511,6 @@ export class ICNNAgent extends BaseAgent {
     try {
       const g = tf.variableGrads(() => {
         const [q, qAtStar] = this.qTilde(critic.model, s, aStar ? [a, aStar] : [a], o.batchNorm);
-        const penalty = (): tf.Scalar => {
-          // α·mean(Q̃(s, a*_s) − Q̃(s, a)): see the option gapPenalty.
-          const mean = tf.keep(tf.mean(tf.sub(qAtStar, q))) as tf.Scalar;
-          gap = mean;
-          return tf.mul(o.gapPenalty ?? 0, mean);
-        };
         let target: tf.Tensor1D = y;
         if (o.tdClip > 0) {
           const qs = stopGradient(q) as tf.Tensor1D;
@@ -528,7 +522,11 @@ export class ICNNAgent extends BaseAgent {
         td = tf.keep(tf.mean(tf.square(tf.sub(q, target))));
         meanQ = tf.keep(tf.mean(q));
         const terms: tf.Scalar[] = [td];
-        if (aStar !== undefined) terms.push(penalty());
+        if (qAtStar !== undefined) {
+          // α·mean(Q̃(s, a*_s) − Q̃(s, a)): see the option gapPenalty.
+          gap = tf.keep(tf.mean(tf.sub(qAtStar, q))) as tf.Scalar;
+          terms.push(tf.mul(o.gapPenalty ?? 0, gap));
+        }
         if (o.l2 > 0) terms.push(tf.mul(o.l2, tf.mul(0.5, tf.addN(weights.map((w) => tf.sum(tf.square(w)))))));
         return terms.length === 1 ? td : tf.addN(terms) as tf.Scalar;
       }, vars);
