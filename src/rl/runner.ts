@@ -637,7 +637,7 @@ async function readCheckpoint(outDir: string): Promise<Checkpoint | null> {
  * The agent of a run's last checkpoint (weights, target weights, optimizer moments, replay), to inspect a run that
  * is under way or was stopped; a finished run has removed its checkpoints. The caller disposes the agent.
  */
-export async function loadCheckpointAgent(outDir: string): Promise<{ agent: Agent; env: string; seed: number; step: number }> {
+export async function loadCheckpointAgent(outDir: string): Promise<{ agent: Agent; env: string; seed: number; step: number; agentFile: string }> {
   const ck = await readCheckpoint(outDir);
   if (ck === null) fail(`${outDir}: no checkpoint.json (runs keep their last checkpoint only until they finish)`);
   const spec = ENV_SPECS[resolveEnvName(ck.env)];
@@ -649,7 +649,7 @@ export async function loadCheckpointAgent(outDir: string): Promise<{ agent: Agen
     agent.dispose();
     throw e;
   }
-  return { agent, env: ck.env, seed: ck.seed, step: ck.state.t };
+  return { agent, env: ck.env, seed: ck.seed, step: ck.state.t, agentFile: path.join(outDir, ck.agentFile) };
 }
 
 /** Run (or resume) one training run; see the module comment. */
