@@ -169,3 +169,50 @@ test('direct evaluations survive a tidy around the oracle and a growth of the wa
   tf.dispose(x);
   model.dispose();
 });
+
+test('EnergyOracle.rows: an oracle over some rows, gathered from the native path, equals the full one on them; null without the kernel', { skip }, async () => {
+  await setBackend('wasm');
+  const rng = new Rng(41);
+  for (const [k, c] of CASES.entries()) {
+    const xDim = 4 + k;
+    const yDim = 2 + k;
+    const model = randomPicnn(c, k + 20, xDim, yDim);
+    const { x, y } = inputs(rng, c.rows, xDim, yDim);
+    const before = tf.memory().numTensors;
+    const full = new EnergyOracle(model, x, c.rows);
+    const want = full.evaluate(y);
+    // Every other row, reversed (positions need not be sorted), and a narrowing of the narrowed one.
+    const positions = Int32Array.from({ length: Math.ceil(c.rows / 2) }, (_, i) => c.rows - 1 - 2 * i);
+    const part = full.rows(positions) as EnergyOracle;
+    const what = describeCase(c);
+    assert.ok(part !== null && part.native && part.batch === positions.length, `${what}: a native oracle over ${positions.length} rows`);
+    full.dispose(); // the narrowed oracle owns its tensors
+    const ySub = new Float64Array(positions.length * yDim);
+    positions.forEach((r, i) => ySub.set(y.subarray(r * yDim, (r + 1) * yDim), i * yDim));
+    const got = part.evaluate(ySub);
+    positions.forEach((r, i) => {
+      assert.equal(got.energy[i], want.energy[r], `${what}: energy of row ${r}`);
+      assert.deepEqual(Array.from(got.grad.subarray(i * yDim, (i + 1) * yDim)), Array.from(want.grad.subarray(r * yDim, (r + 1) * yDim)), `${what}: ∇_y of row ${r}`);
+    });
+    const last = part.rows(Int32Array.of(positions.length - 1)) as EnergyOracle;
+    assert.equal(last.evaluate(ySub.subarray((positions.length - 1) * yDim)).energy[0], want.energy[positions[positions.length - 1]], `${what}: narrowed twice`);
+    part.dispose();
+    last.dispose();
+    assert.equal(tf.memory().numTensors, before, `${what}: numTensors after dispose`);
+    tf.dispose(x);
+    model.dispose();
+  }
+  const c = CASES[0];
+  const model = randomPicnn(c, 3, 5, 2);
+  const { x } = inputs(rng, 4, 5, 2);
+  try {
+    disableNativeKernels('test');
+    const o = new EnergyOracle(model, x, 4);
+    assert.equal(o.rows(Int32Array.of(0, 1)), null, 'addon disabled: no narrowed oracle (the caller builds one from x)');
+    o.dispose();
+  } finally {
+    enableNativeKernels();
+  }
+  tf.dispose(x);
+  model.dispose();
+});

@@ -342,7 +342,8 @@ export class ICNNAgent extends BaseAgent {
       if (o.solver === 'adam' && o.innerAdam === 'authors') {
         // tfjs evaluates the whole batch per call: with the row rule, compact it as rows stop.
         const oracle: RowOracle & { dispose(): void } = engine === 'js' ? new LayerOracle(net, x, rows)
-          : o.innerStop === 'row' ? new CompactingOracle(rows, d, (subset) => tfjsOracle(net, x, subset)) : new EnergyOracle(net, x, rows);
+          : o.innerStop === 'row' ? new CompactingOracle(rows, d, (subset) => tfjsOracle(net, x, subset), (current, positions) => current.rows(positions))
+            : new EnergyOracle(net, x, rows);
         try {
           const starts = [new Float64Array(rows * d), ...(warmStart ? [warmStart] : [])];
           const r = innerAdam(oracle, starts, {

@@ -176,14 +176,17 @@ export function innerAdam(oracle: RowOracle, starts: readonly Float64Array[], o:
 
 /**
  * A RowOracle that stops paying for converged rows on a batched oracle (tfjs, where every call costs the whole
- * batch): when the active rows fall to half of those the current oracle holds, it builds a new one over the active
- * rows only (`make(rows)`), and maps rows in and out. Inactive rows come back as 0.
+ * batch): when the active rows fall to half of those the current oracle holds, it replaces that one by an oracle over
+ * the active rows only, and maps rows in and out. The new one comes from `narrow(current, positions)` (positions
+ * indexing the current one's rows) where that gives one, else from `make(rows)` (rows of the full batch). Inactive
+ * rows come back as 0.
  */
-export class CompactingOracle implements RowOracle {
+export class CompactingOracle<O extends RowOracle & { dispose(): void } = RowOracle & { dispose(): void }> implements RowOracle {
   private rows: Int32Array;
-  private inner: RowOracle & { dispose(): void };
+  private inner: O;
 
-  constructor(readonly batch: number, readonly n: number, private readonly make: (rows: Int32Array) => RowOracle & { dispose(): void }) {
+  constructor(readonly batch: number, readonly n: number, private readonly make: (rows: Int32Array) => O,
+    private readonly narrow?: (current: O, positions: Int32Array) => O | null) {
     this.rows = Int32Array.from({ length: batch }, (_, i) => i);
     this.inner = make(this.rows);
   }
@@ -191,11 +194,13 @@ export class CompactingOracle implements RowOracle {
   evaluate(y: Float64Array, active?: Uint8Array): { energy: Float64Array; grad: Float64Array } {
     const n = this.n;
     if (active !== undefined) {
-      const live = this.rows.filter((r) => active[r] === 1);
-      if (live.length > 0 && live.length <= this.rows.length / 2) {
+      const positions = Int32Array.from(this.rows.keys()).filter((i) => active[this.rows[i]] === 1);
+      if (positions.length > 0 && positions.length <= this.rows.length / 2) {
+        const live = positions.map((i) => this.rows[i]);
+        const next = this.narrow?.(this.inner, positions) ?? this.make(live);
         this.inner.dispose();
         this.rows = live;
-        this.inner = this.make(live);
+        this.inner = next;
       }
     }
     const sub = new Float64Array(this.rows.length * n);

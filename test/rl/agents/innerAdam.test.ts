@@ -175,3 +175,35 @@ test('CompactingOracle: the row rule gives the same solution on a compacting bat
   r.actions.forEach((a, i) => assert.ok(Math.abs(a - full.actions[i]) < 1e-9));
   assert.ok(sizes.length > 1 && sizes[sizes.length - 1] < rows, `oracle sizes ${sizes}`);
 });
+
+test('CompactingOracle: with `narrow`, later oracles come from the current one (positions into its rows), same solution', () => {
+  const model = new PICNN({ xDim: 4, yDim: 2, hidden: [16, 16], activation: 'leaky-relu', leakySlope: 0.01, seed: 8 });
+  const rows = 12;
+  const x = tf.tensor2d(new Rng(9).fillNormal(rows * 4), [rows, 4]);
+  const over = (subset: Int32Array) => {
+    const xs = tf.tidy(() => tf.gather(x, tf.tensor1d(subset, 'int32')) as tf.Tensor2D);
+    const o = Object.assign(new LayerOracle(model, xs, subset.length), { subset });
+    xs.dispose();
+    return o;
+  };
+  let made = 0;
+  const narrowed: number[] = [];
+  const make = (subset: Int32Array) => { made++; return over(subset); };
+  // What a narrowed oracle must hold: the current one's rows at `positions`, in the full batch's numbering.
+  const narrow = (current: ReturnType<typeof over>, positions: Int32Array) => {
+    narrowed.push(positions.length);
+    assert.ok(positions.every((p) => p >= 0 && p < current.subset.length), 'positions index the current oracle');
+    return over(positions.map((p) => current.subset[p]));
+  };
+  const options = { learningRate: 0.01, cap: 300, entropyWeight: 1, stop: 'row' as const };
+  const full = innerAdam(new LayerOracle(model, x, rows), [new Float64Array(rows * 2)], options);
+  const compact = new CompactingOracle(rows, 2, make, narrow);
+  const r = innerAdam(compact, [new Float64Array(rows * 2)], options);
+  compact.dispose();
+  x.dispose();
+  model.dispose();
+  assert.equal(made, 1, 'make builds the first oracle only');
+  assert.ok(narrowed.length > 1, `narrowed ${narrowed.length} times`);
+  assert.deepEqual(Array.from(r.iterations), Array.from(full.iterations));
+  r.actions.forEach((a, i) => assert.ok(Math.abs(a - full.actions[i]) < 1e-9));
+});
