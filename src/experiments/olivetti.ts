@@ -279,6 +279,7 @@ const OLIVETTI_ABLATIONS: AblationLine[] = [
   { variant: 'bundle-entropy.conv-gate', reference: 'bundle-entropy', change: 'bundle entropy: FC gate on the first FC layer → 3×3 conv gate' },
   { variant: 'bundle-entropy.moving-stats', reference: 'bundle-entropy', change: 'bundle entropy: batch statistics in training → moving statistics' },
   { variant: 'gd-5.library-init', reference: 'gd-5', change: "GD (5 steps): the authors' init → the library's" },
+  { variant: 'bundle-entropy-30', reference: 'bundle-entropy', change: 'bundle entropy: 5 → 30 iterations (icnn_ebundle.py default)' },
   { variant: 'gd-30', reference: 'gd-5', change: 'GD: 5 → 30 inner steps' },
   { variant: 'nonconvex-30', reference: 'nonconvex-5', change: 'nonconvex GD: 5 → 30 inner steps' },
 ];

@@ -12,7 +12,7 @@ import { ConvPICNN } from '../../src/models/convPicnn.js';
 import { argmin } from '../../src/inference/argmin.js';
 import { argminSurrogate } from '../../src/learning/argminDifferentiation.js';
 import { lossAndGradRow } from '../../src/learning/losses.js';
-import { BundleEntropyFromRow } from '../../src/experiments/olivettiTask.js';
+import { BundleEntropyFromRow, olivettiObjective, olivettiSettings, olivettiVariant } from '../../src/experiments/olivettiTask.js';
 import { Rng } from '../../src/util/random.js';
 
 const SHAPE = { xShape: [8, 4, 1], yShape: [8, 4, 1], conv: [{ filters: 3, kernel: 4, stride: 2 }], fcHidden: [6] };
@@ -63,5 +63,20 @@ test('bundle-entropy training with batch statistics solves and differentiates on
   } finally {
     tf.dispose([x, y]);
     for (const m of models) m.dispose();
+  }
+});
+
+test('the bundle-entropy-30 variant trains with 30 bundle iterations (icnn_ebundle.py\'s default), the main row with the paper\'s 5', () => {
+  const s = olivettiSettings(false);
+  const meanY = new Float32Array(DIM).fill(0.5);
+  const start = tf.zeros([1, DIM]) as tf.Tensor2D;
+  try {
+    const iterations = (id: string) => (olivettiObjective(olivettiVariant(id), s, meanY, start) as BundleEntropyFromRow).iterations;
+    assert.equal(iterations('bundle-entropy'), 5);
+    assert.equal(iterations('bundle-entropy-30'), 30);
+    assert.equal(iterations('bundle-entropy.moving-stats'), 5);
+    assert.deepEqual([olivettiVariant('bundle-entropy-30').method, olivettiVariant('bundle-entropy-30').batchStatistics], ['bundle-entropy', true]);
+  } finally {
+    start.dispose();
   }
 });

@@ -23,7 +23,7 @@ export function reproduceCommand(): Command {
     .option('--data-dir <dir>', 'where datasets are looked up first (else ICNN_DATA_DIR, cache, download)')
     .option('--models <list>', 'comma-separated subset of the experiment\'s models (bibtex: ff, picnn-gd, picnn-bundle; olivetti: bundle-entropy, gd, nonconvex); ' +
       'with --seeds, of its variants (bibtex: ff, picnn-gd-0.1, picnn-gd-0.01, picnn-bundle, ff.library; olivetti: bundle-entropy, gd-5, gd-30, ' +
-      'nonconvex-5, nonconvex-30, bundle-entropy.library-init, bundle-entropy.conv-gate, bundle-entropy.moving-stats, gd-5.library-init)')
+      'nonconvex-5, nonconvex-30, bundle-entropy-30, bundle-entropy.library-init, bundle-entropy.conv-gate, bundle-entropy.moving-stats, gd-5.library-init)')
     .option('--json', 'print results.json instead of the table')
     .option('--force', 'overwrite the report of an earlier run in --out')
     .option('--no-verify', 'use local data files without checking their size and sha256 against the published ones')
