@@ -18,6 +18,8 @@ export type { OrnsteinUhlenbeckOptions } from './noise.js';
 export { runRl, testMetrics, writeLearningCurve, loadCheckpointAgent, PAPER_BUDGETS, RL_PROGRESS_MODES } from './runner.js';
 export { valueGap } from './valueGap.js';
 export type { ValueGap } from './valueGap.js';
+export { compareTargetArgmax } from './targetArgmax.js';
+export type { TargetArgmaxSetting } from './targetArgmax.js';
 export type { RunRlOptions, RlResult, RlMetrics, RlTiming, RlProgress, RlProgressMode, TestPoint, EpisodeRecord } from './runner.js';
 export { RL_PRESETS, PAPER_TABLE, PAPER_ICNN_OPTIONS, presetSettings } from './presets.js';
 export type { RlPreset } from './presets.js';

@@ -48,6 +48,7 @@ export async function compareTargetArgmax(agent: ICNNAgent, batch: Batch, refere
   if (o.solver !== 'adam' || o.innerAdam !== 'authors') {
     fail(`the inner-solver comparison needs the authors' inner Adam (solver 'adam', innerAdam 'authors'; this run has solver '${o.solver}', innerAdam '${o.innerAdam}')`);
   }
+  if (batch.size === 0) fail('the inner-solver comparison needs at least one replayed transition (the batch is empty)');
   const size = Math.min(o.batchSize, batch.size);
   const width = agent.observationSize;
   const perChunk: Solutions[] = [];

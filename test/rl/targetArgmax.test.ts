@@ -60,9 +60,16 @@ test('compareTargetArgmax: batch and row stop equal the agent\'s own solves unde
   }
 });
 
-test('compareTargetArgmax: refuses the library inner Adam; formatTargetArgmax prints one row per setting', async () => {
+test('compareTargetArgmax: refuses the library inner Adam and an empty batch; formatTargetArgmax prints one row per setting', async () => {
   const agent = new ICNNAgent(3, 2, { ...OPTIONS, innerAdam: 'library' });
   try {
+    const authors = new ICNNAgent(3, 2, OPTIONS);
+    try {
+      const b = randomBatch(32, 3, 2, 1);
+      await assert.rejects(compareTargetArgmax(authors, { ...b, size: 0, nextObservations: new Float32Array(0) }), /needs at least one replayed transition \(the batch is empty\)/);
+    } finally {
+      authors.dispose();
+    }
     await assert.rejects(compareTargetArgmax(agent, randomBatch(32, 3, 2, 1)), /needs the authors' inner Adam \(solver 'adam', innerAdam 'authors'; this run has solver 'adam', innerAdam 'library'\)/);
   } finally {
     agent.dispose();
