@@ -90,24 +90,18 @@ function solveSettings(agent: ICNNAgent, nextObservations: Float32Array, rows: n
   }
 }
 
-/** The per-row results of several minibatches as one (objectives and iteration counts, which is all summarize reads). */
-function concat(parts: InnerAdamResult[]): InnerAdamResult {
-  const cat = <T extends Float64Array | Int32Array>(pick: (r: InnerAdamResult) => T, make: (n: number) => T): T => {
-    const out = make(parts.reduce((s, r) => s + pick(r).length, 0));
-    let at = 0;
-    for (const r of parts) {
-      out.set(pick(r), at);
-      at += pick(r).length;
-    }
-    return out;
-  };
+/** What summarize reads of a setting's solutions: per-row objectives and iteration counts. */
+type Maxima = Pick<InnerAdamResult, 'objective' | 'iterations'>;
+
+/** The per-row results of several minibatches as one. */
+function concat(parts: Maxima[]): Maxima {
   return {
-    actions: cat((r) => r.actions, (n) => new Float64Array(n)), objective: cat((r) => r.objective, (n) => new Float64Array(n)),
-    iterations: cat((r) => r.iterations, (n) => new Int32Array(n)), startIndex: cat((r) => r.startIndex, (n) => new Int32Array(n)),
+    objective: Float64Array.from(parts.flatMap((r) => Array.from(r.objective))),
+    iterations: Int32Array.from(parts.flatMap((r) => Array.from(r.iterations))),
   };
 }
 
-function summarize(name: string, r: InnerAdamResult, batchStop: InnerAdamResult, reference: InnerAdamResult): TargetArgmaxSetting {
+function summarize(name: string, r: Maxima, batchStop: Maxima, reference: Maxima): TargetArgmaxSetting {
   const n = r.objective.length;
   let value = 0;
   let vs = 0;
